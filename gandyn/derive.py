@@ -1,0 +1,211 @@
+"""Differentiate a game: gradients, the joint vector field, its Jacobian, Hessians.
+
+This is the one module that differentiates a game and turns expressions into
+numpy functions. With the state ``x = (theta, psi)``:
+
+* ``grad_g = d cost_g / d theta`` and ``grad_d = d cost_d / d psi``;
+* the simultaneous gradient ``xi = (grad_g, grad_d)`` and the gradient flow's
+  right-hand side ``F = -xi`` (``dx/dt = F(x)``);
+* the Jacobian ``dF/dx = -d xi / dx`` (flow-stable where every eigenvalue has
+  a negative real part);
+* each player's Hessian of its own cost, ``d^2 cost_g / d theta^2`` and
+  ``d^2 cost_d / d psi^2`` (second-order conditions for a Nash equilibrium).
+
+Derivations are cached in memory; :func:`derive` of the same game returns the
+same object.
+
+References
+----------
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Sec. 2 (the vector field of a game and its Jacobian).
+.. [2] Balduzzi et al. (2018). The Mechanics of n-Player Differentiable Games.
+   ICML, Sec. 2 (simultaneous gradient and game Hessian).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from gandyn.functions import NUMPY_NAMESPACE
+from gandyn.games import Game
+
+__all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class NumericFunction:
+    """Expressions compiled to one numpy function of a batch of states.
+
+    Call it with ``x`` of shape ``(..., n_state)`` and optional hyper-parameter
+    values by name; it returns an array of shape ``(...,) + shape`` where
+    ``shape`` is that of the expressions (``()`` for one expression,
+    ``(k,)`` for a list, ``(k, m)`` for a matrix). Constant entries are
+    broadcast, so every entry has the batch shape.
+    """
+
+    def __init__(
+        self,
+        exprs: sp.Expr | Sequence[sp.Expr] | sp.MatrixBase,
+        state: Sequence[sp.Symbol],
+        params: Mapping[sp.Symbol, float],
+    ) -> None:
+        if isinstance(exprs, sp.MatrixBase):
+            self.shape: tuple[int, ...] = tuple(exprs.shape)
+            flat = list(exprs)
+        elif isinstance(exprs, sp.Expr | sp.Basic | int | float):
+            self.shape = ()
+            flat = [sp.sympify(exprs)]
+        else:
+            flat = [sp.sympify(e) for e in exprs]
+            self.shape = (len(flat),)
+        self.state = tuple(state)
+        self.param_symbols = tuple(params)
+        self.param_values = {str(s.name): float(v) for s, v in params.items()}
+        self._fn = sp.lambdify(
+            [*self.state, *self.param_symbols], flat, modules=[NUMPY_NAMESPACE, "numpy"], cse=True
+        )
+
+    def __call__(self, x: Any, params: Mapping[str, float] | None = None) -> Array:
+        arr = np.asarray(x, dtype=np.float64)
+        if arr.shape[-1:] != (len(self.state),):
+            raise ValueError(
+                f"state must have last axis of length {len(self.state)} "
+                f"({', '.join(s.name for s in self.state)}), got shape {arr.shape}"
+            )
+        values = dict(self.param_values)
+        if params:
+            unknown = set(params) - set(values)
+            if unknown:
+                raise KeyError(f"unknown hyper-parameter(s): {', '.join(sorted(unknown))}")
+            values.update({k: float(v) for k, v in params.items()})
+        args = [arr[..., i] for i in range(arr.shape[-1])]
+        args += [np.float64(values[str(s.name)]) for s in self.param_symbols]
+        with np.errstate(over="ignore", under="ignore"):
+            out = self._fn(*args)
+        batch = arr.shape[:-1]
+        stacked = np.stack(
+            [np.broadcast_to(np.asarray(v, dtype=np.float64), batch) for v in out], axis=-1
+        )
+        return stacked.reshape(batch + self.shape)
+
+
+def lambdify_batched(
+    exprs: sp.Expr | Sequence[sp.Expr] | sp.MatrixBase,
+    state: Sequence[sp.Symbol],
+    params: Mapping[sp.Symbol, float],
+) -> NumericFunction:
+    """Compile ``exprs`` into a :class:`NumericFunction` of batched states."""
+    return NumericFunction(exprs, state, params)
+
+
+@dataclass(frozen=True, eq=False)
+class VectorField:
+    """Symbolic derivatives of a game and their numeric forms.
+
+    Attributes
+    ----------
+    game
+        The game differentiated.
+    grad_g, grad_d
+        Each player's gradient of its own cost.
+    field
+        ``F = -xi``, ordered as ``game.state_symbols``.
+    jacobian
+        ``dF/dx``.
+    hessian_g, hessian_d
+        ``d^2 cost_g / d theta^2`` and ``d^2 cost_d / d psi^2``.
+    """
+
+    game: Game
+    grad_g: tuple[sp.Expr, ...]
+    grad_d: tuple[sp.Expr, ...]
+    field: tuple[sp.Expr, ...]
+    jacobian: sp.ImmutableMatrix
+    hessian_g: sp.ImmutableMatrix
+    hessian_d: sp.ImmutableMatrix
+
+    @property
+    def xi(self) -> tuple[sp.Expr, ...]:
+        """The simultaneous gradient ``(grad_g, grad_d)``."""
+        return self.grad_g + self.grad_d
+
+    def _compile(self, exprs: Any) -> NumericFunction:
+        return NumericFunction(exprs, self.game.state_symbols, self.game.param_values)
+
+    @functools.cached_property
+    def field_fn(self) -> NumericFunction:
+        """Numeric ``F(x)``: shape ``(..., n)``."""
+        return self._compile(list(self.field))
+
+    @functools.cached_property
+    def jacobian_fn(self) -> NumericFunction:
+        """Numeric ``dF/dx``: shape ``(..., n, n)``."""
+        return self._compile(self.jacobian)
+
+    @functools.cached_property
+    def costs_fn(self) -> NumericFunction:
+        """Numeric ``(cost_g, cost_d)``: shape ``(..., 2)``."""
+        return self._compile([self.game.cost_g, self.game.cost_d])
+
+    @functools.cached_property
+    def logged_fn(self) -> NumericFunction:
+        """Numeric logged losses in the order of ``logged_names``: shape ``(..., k)``."""
+        return self._compile([expr for _, expr in self.game.logged])
+
+    @property
+    def logged_names(self) -> tuple[str, ...]:
+        """Names of the logged losses, such as ``d_real``, ``d_fake``, ``g_loss``."""
+        return tuple(name for name, _ in self.game.logged)
+
+    def logged(self, x: Any, params: Mapping[str, float] | None = None) -> dict[str, Array]:
+        """The logged losses at ``x`` as a name -> array mapping."""
+        values = self.logged_fn(x, params)
+        return {name: values[..., i] for i, name in enumerate(self.logged_names)}
+
+    def substituted(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with the hyper-parameters replaced by their values."""
+        return expr.xreplace(
+            {s: sp.nsimplify(v, rational=True) if float(v).is_integer() else sp.Float(v)
+             for s, v in self.game.param_values.items()}
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _derivatives(
+    cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
+) -> tuple[Any, ...]:
+    grad_g = tuple(sp.diff(cost_g, t) for t in theta)
+    grad_d = tuple(sp.diff(cost_d, p) for p in psi)
+    field = tuple(-g for g in grad_g + grad_d)
+    state = theta + psi
+    jacobian = sp.ImmutableMatrix([[sp.diff(f, s) for s in state] for f in field])
+    hessian_g = sp.ImmutableMatrix([[sp.diff(g, t) for t in theta] for g in grad_g])
+    hessian_d = sp.ImmutableMatrix([[sp.diff(g, p) for p in psi] for g in grad_d])
+    return grad_g, grad_d, field, jacobian, hessian_g, hessian_d
+
+
+def derive(game: Game) -> VectorField:
+    """Differentiate ``game``.
+
+    The symbolic derivatives are cached per symbolic game: hyper-parameter
+    values do not change them, so games that differ only in values share one
+    derivation.
+
+    Parameters
+    ----------
+    game
+        A game from :func:`gandyn.games.make_game`.
+
+    Returns
+    -------
+    VectorField
+        Gradients, field, Jacobian and Hessians, symbolic and numeric.
+    """
+    return VectorField(game, *_derivatives(game.cost_g, game.cost_d, game.theta, game.psi))
