@@ -11,8 +11,10 @@ numpy functions. With the state ``x = (theta, psi)``:
 * each player's Hessian of its own cost, ``d^2 cost_g / d theta^2`` and
   ``d^2 cost_d / d psi^2`` (second-order conditions for a Nash equilibrium).
 
-Derivations are cached in memory; :func:`derive` of the same game returns the
-same object.
+Derivations are cached in memory and on disk (``GANDYN_CACHE_DIR``, by
+default ``~/.cache/gandyn``; an empty value turns the disk cache off), keyed
+by a hash of the costs and the versions of gandyn and sympy, so that a
+repeated ``gandyn derive`` does not differentiate again.
 
 References
 ----------
@@ -25,8 +27,13 @@ References
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import pickle
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -177,10 +184,61 @@ class VectorField:
         )
 
 
+def _cache_dir() -> Path | None:
+    """Where derivations are kept between runs, or ``None`` when caching is off.
+
+    ``GANDYN_CACHE_DIR`` chooses the folder (empty: off); otherwise
+    ``$XDG_CACHE_HOME/gandyn`` or ``~/.cache/gandyn``.
+    """
+    configured = os.environ.get("GANDYN_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gandyn"
+
+
+def _cache_key(*parts: Any) -> str:
+    from gandyn import __version__
+
+    text = "\n".join([__version__, sp.__version__, *(sp.srepr(p) for p in parts)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_cached(key: str) -> tuple[Any, ...] | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    try:
+        with open(folder / f"derive-{key}.pickle", "rb") as handle:
+            value = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        # A missing, partial or stale file is recomputed, never an error.
+        return None
+    return value if isinstance(value, tuple) and len(value) == 6 else None
+
+
+def _store_cached(key: str, value: tuple[Any, ...]) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        # Atomic: a concurrent reader sees the old file or the whole new one.
+        os.replace(handle.name, folder / f"derive-{key}.pickle")
+    except OSError:
+        pass  # a read-only or full disk only costs speed
+
+
 @functools.lru_cache(maxsize=64)
 def _derivatives(
     cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
 ) -> tuple[Any, ...]:
+    key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
+    cached = _load_cached(key)
+    if cached is not None:
+        return cached
     grad_g = tuple(sp.diff(cost_g, t) for t in theta)
     grad_d = tuple(sp.diff(cost_d, p) for p in psi)
     field = tuple(-g for g in grad_g + grad_d)
@@ -188,7 +246,9 @@ def _derivatives(
     jacobian = sp.ImmutableMatrix([[sp.diff(f, s) for s in state] for f in field])
     hessian_g = sp.ImmutableMatrix([[sp.diff(g, t) for t in theta] for g in grad_g])
     hessian_d = sp.ImmutableMatrix([[sp.diff(g, p) for p in psi] for g in grad_d])
-    return grad_g, grad_d, field, jacobian, hessian_g, hessian_d
+    result = (grad_g, grad_d, field, jacobian, hessian_g, hessian_d)
+    _store_cached(key, result)
+    return result
 
 
 def derive(game: Game) -> VectorField:

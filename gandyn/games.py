@@ -162,9 +162,20 @@ class Game:
 
     @property
     def zero_sum(self) -> bool:
-        """Whether ``cost_d + cost_g`` is free of both players' parameters."""
+        """Whether the game is zero-sum up to terms a player does not control.
+
+        True when ``cost_d + cost_g = h(psi) + k(theta)``: a function of ``psi``
+        alone does not change G's problem, nor one of ``theta`` alone D's, so
+        the game is strategically the zero-sum game with value
+        ``cost_d - k(theta)``. Minimax's ``cost_d + cost_g = E[d_real]``
+        depends on ``psi``. Tested by the mixed partials
+        ``d^2 (cost_d + cost_g) / d theta_i d psi_j`` vanishing identically.
+        """
         total = sp.expand(self.cost_d + self.cost_g)
-        return not total.has(*self.state_symbols)
+        coupled = sp.Add(
+            *(t for t in sp.Add.make_args(total) if t.has(*self.theta) and t.has(*self.psi))
+        )
+        return all(sp.diff(coupled, t, p) == 0 for t in self.theta for p in self.psi)
 
     def with_params(self, values: Mapping[str, float]) -> Game:
         """A copy with hyper-parameter values replaced (by symbol name)."""
