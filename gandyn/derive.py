@@ -92,7 +92,7 @@ class NumericFunction:
             if unknown:
                 raise KeyError(f"unknown hyper-parameter(s): {', '.join(sorted(unknown))}")
             values.update({k: float(v) for k, v in params.items()})
-        args = [arr[..., i] for i in range(arr.shape[-1])]
+        args: list[Any] = [arr[..., i] for i in range(arr.shape[-1])]
         args += [np.float64(values[str(s.name)]) for s in self.param_symbols]
         with np.errstate(over="ignore", under="ignore"):
             out = self._fn(*args)

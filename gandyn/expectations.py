@@ -123,7 +123,7 @@ def _float(value: float) -> sp.Float:
     return sp.Float(repr(float(value)), 17)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hermite_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
     """Nodes and weights of ``E[f(u)]`` for ``u ~ N(0, 1)`` (probabilists' Hermite)."""
     nodes, weights = np.polynomial.hermite_e.hermegauss(order)
@@ -137,7 +137,7 @@ def _hermite_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _legendre_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
     """Nodes and weights of ``E[f(u)]`` for ``u ~ U(0, 1)``."""
     nodes, weights = np.polynomial.legendre.leggauss(order)
@@ -265,4 +265,4 @@ def expect(expr: sp.Expr, variables: Mapping[sp.Symbol, Distribution]) -> sp.Exp
     result = sp.sympify(expr)
     for var, dist in variables.items():
         result = _expect_one(result, var, dist)
-    return result  # type: ignore[no-any-return]
+    return result

@@ -76,7 +76,7 @@ class softplus(sp.Function):  # noqa: N801  (sympy functions are lower case)
         return self.args[0].is_finite and self.args[0].is_extended_real  # type: ignore[no-any-return]
 
     def _latex(self, printer: Any) -> str:
-        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+        return r"\operatorname{softplus}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 class sigmoid(sp.Function):  # noqa: N801
@@ -115,7 +115,7 @@ class sigmoid(sp.Function):  # noqa: N801
         return self.args[0].is_finite and self.args[0].is_extended_real  # type: ignore[no-any-return]
 
     def _latex(self, printer: Any) -> str:
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return r"\sigma\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 class log_sigmoid(sp.Function):  # noqa: N801
@@ -148,7 +148,7 @@ class log_sigmoid(sp.Function):  # noqa: N801
         return self.args[0].is_finite and self.args[0].is_extended_real  # type: ignore[no-any-return]
 
     def _latex(self, printer: Any) -> str:
-        return r"\log\sigma\left(%s\right)" % printer._print(self.args[0])
+        return r"\log\sigma\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 class step(sp.Function):  # noqa: N801
@@ -175,7 +175,7 @@ class step(sp.Function):  # noqa: N801
         return sp.Heaviside(x, 0)
 
     def _latex(self, printer: Any) -> str:
-        return r"\operatorname{step}\left(%s\right)" % printer._print(self.args[0])
+        return r"\operatorname{step}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 class relu(sp.Function):  # noqa: N801
@@ -200,7 +200,7 @@ class relu(sp.Function):  # noqa: N801
         return sp.Max(0, x)
 
     def _latex(self, printer: Any) -> str:
-        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+        return r"\operatorname{relu}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 def _np_softplus(x: Any) -> Any:

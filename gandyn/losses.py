@@ -101,7 +101,10 @@ LOSSES.add(
         output=sigmoid(_S),
         zero_sum=True,
         reference=_GOODFELLOW,
-        note="g_loss = log(1 - D(G(z))) = -d_fake: the generator maximizes the discriminator's loss",
+        note=(
+            "g_loss = log(1 - D(G(z))) = -d_fake: the generator maximizes the "
+            "discriminator's loss"
+        ),
     )
 )
 LOSSES.add(

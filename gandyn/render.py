@@ -266,10 +266,11 @@ def to_latex(d: Derivation) -> str:
         sp.Matrix(vf.jacobian).applyfunc(d.expr))))
     out.append(r"\end{equation*}")
     out.append(r"\begin{equation*}")
+    hessian_g = sp.latex(sp.Matrix(vf.hessian_g).applyfunc(d.expr))
+    hessian_d = sp.latex(sp.Matrix(vf.hessian_d).applyfunc(d.expr))
     out.append(
-        r"\nabla^2_{\theta}\mathcal{L}_G = " + str(sp.latex(sp.Matrix(vf.hessian_g).applyfunc(d.expr)))
-        + r",\qquad \nabla^2_{\psi}\mathcal{L}_D = "
-        + str(sp.latex(sp.Matrix(vf.hessian_d).applyfunc(d.expr)))
+        rf"\nabla^2_{{\theta}}\mathcal{{L}}_G = {hessian_g},\qquad "
+        rf"\nabla^2_{{\psi}}\mathcal{{L}}_D = {hessian_d}"
     )
     out.append(r"\end{equation*}")
     if d.stationary is not None and d.stationary.points:
