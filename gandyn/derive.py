@@ -13,7 +13,8 @@ numpy functions. With the state ``x = (theta, psi)``:
 
 Derivations are cached in memory and on disk (``GANDYN_CACHE_DIR``, by
 default ``~/.cache/gandyn``; an empty value turns the disk cache off), keyed
-by a hash of the costs and the versions of gandyn and sympy, so that a
+by a hash of the costs, the versions of gandyn and sympy and the source of
+the derivative rules, so that a
 repeated ``gandyn derive`` does not differentiate again.
 
 References
@@ -197,10 +198,26 @@ def _cache_dir() -> Path | None:
     return Path(base) / "gandyn"
 
 
+@functools.lru_cache(maxsize=1)
+def _rules_fingerprint() -> str:
+    # The derivative rules live in functions.py and the recipe here: a cache
+    # written by another version of either must not be reused, even when the
+    # version number did not change (a development checkout).
+    from gandyn import functions
+
+    digest = hashlib.sha256()
+    for path in (functions.__file__, __file__):
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
 def _cache_key(*parts: Any) -> str:
     from gandyn import __version__
 
-    text = "\n".join([__version__, sp.__version__, *(sp.srepr(p) for p in parts)])
+    text = "\n".join(
+        [__version__, sp.__version__, _rules_fingerprint(), *(sp.srepr(p) for p in parts)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 

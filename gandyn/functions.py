@@ -39,7 +39,15 @@ __all__ = [
 ]
 
 
-class softplus(sp.Function):  # noqa: N801  (sympy functions are lower case)
+class _ElementaryEvalf:
+    """``evalf`` through the closed form, so ``float(softplus(2))`` works."""
+
+    def _eval_evalf(self, prec: int) -> Any:
+        # mpmath works at arbitrary precision: log(1 + exp(1000)) is no problem there.
+        return self.rewrite(sp.exp)._eval_evalf(prec)  # type: ignore[attr-defined]
+
+
+class softplus(_ElementaryEvalf, sp.Function):  # noqa: N801  (sympy functions are lower case)
     r"""``softplus(x) = log(1 + exp(x))``; its derivative is ``sigmoid(x)``.
 
     ``softplus(l)`` is the cross-entropy of a fake sample with logit ``l``
@@ -79,7 +87,7 @@ class softplus(sp.Function):  # noqa: N801  (sympy functions are lower case)
         return r"\operatorname{softplus}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
-class sigmoid(sp.Function):  # noqa: N801
+class sigmoid(_ElementaryEvalf, sp.Function):  # noqa: N801
     r"""The logistic function ``1 / (1 + exp(-x))``, so ``D(x) = sigmoid(s(x))``.
 
     Its derivative is written ``sigmoid(x) * sigmoid(-x)`` rather than
@@ -118,7 +126,7 @@ class sigmoid(sp.Function):  # noqa: N801
         return r"\sigma\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
-class log_sigmoid(sp.Function):  # noqa: N801
+class log_sigmoid(_ElementaryEvalf, sp.Function):  # noqa: N801
     r"""``log_sigmoid(x) = log(sigmoid(x)) = -softplus(-x)``; derivative ``sigmoid(-x)``."""
 
     nargs = 1

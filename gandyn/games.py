@@ -250,6 +250,7 @@ def _bilinear() -> GameDefinition:
         symbol_docs=(
             ("theta", "generator; cost theta*psi + a*theta**2/2"),
             ("psi", "discriminator; cost -theta*psi + b*psi**2/2"),
+            ("a, b", "each player's own quadratic cost (a = b = 0: zero-sum, a pure rotation)"),
         ),
     )
 
