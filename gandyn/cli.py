@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -100,28 +101,13 @@ def _game_options(func: Any) -> Any:
 
 def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
                reg_specs: Sequence[str], param_specs: Sequence[str]) -> Game:
-    """Build the game the options describe (shared by every command)."""
-    from gandyn.errors import SpecError
-    from gandyn.games import make_game
-    from gandyn.options import parse_assignments, parse_named
-    from gandyn.regularizers import apply_values, get_regularizer
+    """Build the game the shared options describe."""
+    from gandyn.options import parse_assignments
+    from gandyn.spec import build_game as build
 
-    regularizers = []
-    for spec in reg_specs:
-        name, settings = parse_named(spec, "--reg")
-        regularizers.append(apply_values(get_regularizer(name), settings))
-    params = parse_assignments(param_specs, "--param")
-    if game_file is not None:
-        from gandyn.custom import load_game_file
-
-        if game_spec != "dirac":
-            raise SpecError("give either --game or --game-file, not both")
-        definition = load_game_file(game_file)
-        game = make_game(definition, loss_name, regularizers)
-    else:
-        name, settings = parse_named(game_spec, "--game")
-        game = make_game(name, loss_name, regularizers, options=settings)
-    return game.with_params(params) if params else game
+    game: Game = build(game_spec, game_file, loss_name, reg_specs,
+                       parse_assignments(param_specs, "--param"))
+    return game
 
 
 # --- derive -------------------------------------------------------------------------------------
@@ -172,6 +158,136 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
     result = Derivation(field, stationary, at, substitute)
     render = {"text": to_text, "latex": to_latex, "json": to_json}[fmt]
     click.echo(render(result))
+
+
+# --- simulate -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@_game_options
+@click.option("--optimizer", default="simgd", show_default=True,
+              type=click.Choice(["flow", "simgd", "altgd", "momentum", "adam", "ogda",
+                                 "extragradient", "sga"]),
+              help="Update rule, or the continuous gradient flow.")
+@click.option("--lr", type=float, default=0.1, show_default=True,
+              help="Learning rate of both players.")
+@click.option("--lr-g", type=float, default=None, help="Generator's learning rate (overrides --lr).")
+@click.option("--lr-d", type=float, default=None,
+              help="Discriminator's learning rate (overrides --lr).")
+@click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Iterations of a discrete rule.")
+@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Record every k-th step.")
+@click.option("--x0", "x0_specs", multiple=True, metavar="SYM=VALUE,...",
+              help="A starting state, repeatable; symbols left out take the game's default.")
+@click.option("--grid", "grid_specs", multiple=True, metavar="SYM=LOW:HIGH:N,...",
+              help="Starting states on a grid (all combinations), e.g. theta=-2:2:41,psi=-2:2:41.")
+@click.option("--measure", type=click.Choice(["state", "loop"]), default="state",
+              show_default=True,
+              help="Losses at the recorded state, or as a training loop logs them.")
+@click.option("--max-norm", type=float, default=1e6, show_default=True,
+              help="A run whose largest |parameter| exceeds this has diverged.")
+@click.option("--clip", type=float, default=None,
+              help="Clip the discriminator's parameters to [-c, c] after each step (WGAN).")
+@click.option("--beta", type=float, default=None, help="momentum: beta (may be negative).")
+@click.option("--beta1", type=float, default=None, help="adam: beta1 (default 0.9).")
+@click.option("--beta2", type=float, default=None, help="adam: beta2 (default 0.999).")
+@click.option("--eps", type=float, default=None, help="adam: eps (default 1e-8).")
+@click.option("--first", type=click.Choice(["d", "g"]), default=None,
+              help="altgd: which player moves first (default d).")
+@click.option("--d-steps", type=int, default=None, help="altgd: discriminator steps per iteration.")
+@click.option("--g-steps", type=int, default=None, help="altgd: generator steps per iteration.")
+@click.option("--lam", type=float, default=None, help="sga: adjustment weight lambda (default 1).")
+@click.option("--t-end", type=float, default=None,
+              help="flow: final time (default: steps x lr, the discrete rule's horizon).")
+@click.option("--n-eval", type=int, default=None, help="flow: recorded times (default 201).")
+@click.option("--method", type=click.Choice(["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"]),
+              default=None, help="flow: solve_ivp method (default RK45).")
+@click.option("--rtol", type=float, default=None, help="flow: relative tolerance (default 1e-8).")
+@click.option("--atol", type=float, default=None, help="flow: absolute tolerance (default 1e-10).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the run to .csv, .npz or .json (with a .meta.json sidecar).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw the phase portrait and loss curves to .pdf, .svg or .png.")
+@click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
+              show_default=True, help="Figure size for --plot.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
+             reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
+             lr: float, lr_g: float | None, lr_d: float | None, steps: int, every: int,
+             x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str,
+             max_norm: float, clip: float | None, out: str | None, plot: str | None,
+             layout: str, force: bool, **rule_options: Any) -> None:
+    """Simulate the gradient flow or a discrete update rule and record the three losses.
+
+    \b
+    Examples:
+      gandyn simulate --loss minimax
+      gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
+      gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
+    """
+    from gandyn.options import parse_assignments
+    from gandyn.spec import SimulationSpec, parse_grid, run_simulation, starting_points
+
+    settings = {k: v for k, v in rule_options.items() if v is not None}
+    if optimizer == "flow" and "t_end" not in settings:
+        settings["t_end"] = steps * (lr_g if lr_g is not None else lr)
+    params = parse_assignments(param_specs, "--param")
+    rate_g = lr if lr_g is None else lr_g
+    rate_d = lr if lr_d is None else lr_d
+    for name, value in (("--lr-g", rate_g), ("--lr-d", rate_d)):
+        if not (value > 0 and value < float("inf")):
+            from gandyn.errors import SpecError
+
+            raise SpecError(f"{name} must be a positive number, not {value:g}")
+    # Starting points need the game's symbols and defaults: build once here.
+    game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
+    x0 = [parse_assignments([text], "--x0") for text in x0_specs]
+    starts = starting_points(game.default_start, x0, parse_grid(grid_specs))
+    spec = SimulationSpec(
+        game=game_spec, game_file=game_file, loss=loss_name, regularizers=tuple(reg_specs),
+        params=tuple(params.items()), optimizer=optimizer, lr_g=rate_g, lr_d=rate_d,
+        settings=tuple(sorted(settings.items())), steps=steps, every=every, measure=measure,
+        max_norm=max_norm, clip=clip, starts=tuple(tuple(s.items()) for s in starts),
+    )
+    from gandyn.io import check_writable, sidecar_path
+
+    targets = []
+    if out is not None:
+        out_path = Path(out)
+        targets += [out_path] if out_path.suffix.lower() == ".json" else [
+            out_path, sidecar_path(out_path)]
+    if plot is not None:
+        plot_path = Path(plot)
+        targets += [plot_path, plot_path.with_suffix(".json"),
+                    plot_path.with_name(plot_path.stem + ".data.npz")]
+    clashes = sorted({str(p) for p in targets if targets.count(p) > 1})
+    if clashes:
+        from gandyn.errors import SpecError
+
+        raise SpecError(f"--out and --plot would both write {clashes[0]}; choose other names")
+    check_writable(targets, force)  # before any work, so nothing is half-written
+    result = run_simulation(spec)
+    traj = result.trajectory
+    from gandyn.summary import summarize
+
+    click.echo(summarize(result))
+    if traj.diverged.any():
+        n = int(traj.diverged.sum())
+        click.echo(f"warning: {n} of {traj.n_runs} runs diverged (see the summary)", err=True)
+    written = []
+    if out is not None:
+        from gandyn.io import write_trajectory
+
+        written += write_trajectory(traj, out, spec.to_dict(), force=force)
+    if plot is not None:
+        from gandyn.plotting import plot_simulation
+
+        meta = {"gandyn_version": __version__, "spec": spec.to_dict()}
+        written += plot_simulation(traj, result.field, plot, metadata=meta, layout=layout,
+                                   force=force)
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 # --- list ---------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class GameDefinition:
     direct_costs: tuple[sp.Expr, sp.Expr] | None = None
     symbol_docs: tuple[tuple[str, str], ...] = ()
     options: tuple[tuple[str, int | str], ...] = ()
+    start: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,12 @@ class Game:
         return self.theta + self.psi
 
     @property
+    def default_start(self) -> dict[str, float]:
+        """The documented starting state (1.0 for any parameter the game leaves open)."""
+        start = dict(self.definition.start)
+        return {s.name: float(start.get(s.name, 1.0)) for s in self.state_symbols}
+
+    @property
     def param_values(self) -> dict[sp.Symbol, float]:
         """Hyper-parameter symbol -> value."""
         return {p.symbol: p.value for p in self.params}
@@ -225,6 +232,8 @@ def _dirac() -> GameDefinition:
             ("psi", "discriminator: logit s(x) = psi * x"),
             ("c", "data: a point mass at c"),
         ),
+        # Mescheder et al.'s notebook starts the Dirac-GAN at (1, 1).
+        start=(("theta", 1.0), ("psi", 1.0)),
     )
 
 
@@ -247,6 +256,7 @@ def _bilinear() -> GameDefinition:
             Parameter(b, 0.0, "discriminator's own quadratic cost b*psi**2/2"),
         ),
         direct_costs=(cost_g, cost_d),
+        start=(("theta", 1.0), ("psi", 1.0)),
         symbol_docs=(
             ("theta", "generator; cost theta*psi + a*theta**2/2"),
             ("psi", "discriminator; cost -theta*psi + b*psi**2/2"),
@@ -290,6 +300,9 @@ def _gaussian(order: int = DEFAULT_QUADRATURE_ORDER) -> GameDefinition:
             ("mu, sigma", "data x ~ N(mu, sigma**2)"),
         ),
         options=(("order", order),),
+        # A generator too far right and too wide, a discriminator that cannot yet tell.
+        start=(("theta_mu", 1.0), ("theta_sigma", 1.5), ("psi_0", 0.0), ("psi_1", 0.0),
+               ("psi_2", 0.0)),
     )
 
 
@@ -335,6 +348,7 @@ def _two_point(logit: str = "linear") -> GameDefinition:
             ("a", "data: points -a and +a with probability 1/2 each"),
         ),
         options=(("logit", logit),),
+        start=(("theta", 0.5), *((p.name, 0.5 if p.name == "psi" else 0.0) for p in psi)),
     )
 
 

@@ -1,0 +1,241 @@
+"""A simulation as plain data: :class:`SimulationSpec`, and :func:`run_simulation`.
+
+The command line fills a spec from its options; the spec is stored with every
+output (JSON sidecars), so a result always carries what made it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gandyn.errors import SpecError, UnknownNameError
+
+__all__ = ["SimulationResult", "SimulationSpec", "parse_grid", "run_simulation", "starting_points"]
+
+OPTIMIZERS = ("flow", "simgd", "altgd", "momentum", "adam", "ogda", "extragradient", "sga")
+#: The settings each update rule accepts (command-line spelling -> keyword).
+RULE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "simgd": (),
+    "altgd": ("first", "d_steps", "g_steps"),
+    "momentum": ("beta",),
+    "adam": ("beta1", "beta2", "eps"),
+    "ogda": (),
+    "extragradient": (),
+    "sga": ("lam",),
+    "flow": ("method", "rtol", "atol", "t_end", "n_eval"),
+}
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    """Everything that defines a simulation.
+
+    Attributes
+    ----------
+    game, game_file, loss, regularizers, params
+        As for ``gandyn derive`` (``game`` in ``NAME[:key=value]`` form,
+        regularizers in ``NAME[:key=value]`` form, params by symbol name).
+    optimizer
+        ``flow`` or a discrete rule of :mod:`gandyn.optimizers`.
+    lr_g, lr_d
+        Per-player learning rates. The flow is ``dx/dt = F`` on the generator's
+        coordinates and ``(lr_d / lr_g) F`` on the discriminator's, with time
+        on the generator's clock: discrete step ``k`` sits at ``t = k * lr_g``.
+    settings
+        Rule settings (``beta``, ``first``, ...; flow: ``method``, ``t_end``, ...).
+    steps, every
+        Iterations and recording interval of a discrete rule.
+    measure
+        ``state`` or ``loop`` (see :func:`gandyn.dynamics.simulate_rule`).
+    max_norm
+        Divergence bound on ``max |x_i|``.
+    clip
+        WGAN weight clipping of the discriminator's parameters to ``[-clip, clip]``.
+    starts
+        Initial states, each a full ``{symbol: value}`` mapping.
+    """
+
+    game: str = "dirac"
+    game_file: str | None = None
+    loss: str | None = None
+    regularizers: tuple[str, ...] = ()
+    params: tuple[tuple[str, float], ...] = ()
+    optimizer: str = "simgd"
+    lr_g: float = 0.1
+    lr_d: float = 0.1
+    settings: tuple[tuple[str, Any], ...] = ()
+    steps: int = 1000
+    every: int = 1
+    measure: str = "state"
+    max_norm: float = 1e6
+    clip: float | None = None
+    starts: tuple[tuple[tuple[str, float], ...], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        data = asdict(self)
+        data["params"] = dict(self.params)
+        data["settings"] = dict(self.settings)
+        data["starts"] = [dict(s) for s in self.starts]
+        return data
+
+
+def parse_grid(texts: Sequence[str]) -> dict[str, np.ndarray[Any, np.dtype[np.float64]]]:
+    """``theta=-2:2:41,psi=-2:2:41`` -> {name: linspace}."""
+    from gandyn.options import parse_number_value
+
+    axes: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    for text in texts:
+        for item in text.split(","):
+            key, sep, rng = item.partition("=")
+            key = key.strip()
+            parts = rng.split(":")
+            if not sep or not key or len(parts) != 3:
+                raise SpecError(f"--grid: {item.strip()!r} is not of the form name=low:high:count")
+            low = parse_number_value(parts[0], f"--grid {key} low")
+            high = parse_number_value(parts[1], f"--grid {key} high")
+            try:
+                count = int(parts[2])
+            except ValueError:
+                raise SpecError(f"--grid {key}: count must be an integer, not {parts[2]!r}") from None
+            if count < 1 or (count > 1 and not low < high):
+                raise SpecError(f"--grid {key}: need low < high and count >= 1")
+            if key in axes:
+                raise SpecError(f"--grid: {key!r} given twice")
+            axes[key] = np.linspace(low, high, count)
+    return axes
+
+
+def starting_points(default: Mapping[str, float], x0: Sequence[Mapping[str, float]],
+                    grid: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]]
+                    ) -> list[dict[str, float]]:
+    """Full starting states: each ``x0`` (missing symbols from ``default``), then the grid."""
+    names = list(default)
+    for source in [*x0, grid]:
+        for key in source:
+            if key not in default:
+                raise UnknownNameError("state symbol", key, names)
+    starts = [{**default, **point} for point in x0]
+    if grid:
+        keys = list(grid)
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            starts.append({**default, **dict(zip(keys, map(float, combo), strict=True))})
+    return starts or [dict(default)]
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """A simulation's derived game, trajectory and spec."""
+
+    spec: SimulationSpec
+    field: Any  # gandyn.derive.VectorField
+    trajectory: Any  # gandyn.dynamics.Trajectory
+
+
+def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
+               reg_specs: Sequence[str], params: Mapping[str, float]) -> Any:
+    """The :class:`~gandyn.games.Game` named by command-line style strings.
+
+    Parameters
+    ----------
+    game_spec
+        ``NAME[:key=value,...]`` of a catalogue game (ignored when ``game_file`` is given
+        and equal to the default ``dirac``).
+    game_file
+        Path of a custom TOML/JSON game, or ``None``.
+    loss_name
+        Loss name or ``None`` for the default.
+    reg_specs
+        ``NAME[:key=value,...]`` regularizers.
+    params
+        Hyper-parameter values by symbol name.
+    """
+    from gandyn.games import make_game
+    from gandyn.options import parse_named
+    from gandyn.regularizers import apply_values, get_regularizer
+
+    regularizers = []
+    for text in reg_specs:
+        name, settings = parse_named(text, "--reg")
+        regularizers.append(apply_values(get_regularizer(name), settings))
+    if game_file is not None:
+        from gandyn.custom import load_game_file
+
+        if game_spec != "dirac":
+            raise SpecError("give either --game or --game-file, not both")
+        game = make_game(load_game_file(game_file), loss_name, regularizers)
+    else:
+        name, settings = parse_named(game_spec, "--game")
+        game = make_game(name, loss_name, regularizers, options=settings)
+    return game.with_params(params) if params else game
+
+
+def build_game_from_spec(spec: SimulationSpec) -> Any:
+    """The :class:`~gandyn.games.Game` a spec names."""
+    return build_game(spec.game, spec.game_file, spec.loss, spec.regularizers, dict(spec.params))
+
+
+def run_simulation(spec: SimulationSpec) -> SimulationResult:
+    """Build the game, derive it and simulate every start of ``spec`` in one batch."""
+    from gandyn.derive import derive
+    from gandyn.dynamics import simulate_flow, simulate_rule
+    from gandyn.optimizers import FieldFunctions, make_rule
+
+    if spec.optimizer not in OPTIMIZERS:
+        raise UnknownNameError("optimizer", spec.optimizer, OPTIMIZERS)
+    allowed = RULE_SETTINGS[spec.optimizer]
+    for key, _ in spec.settings:
+        if key not in allowed:
+            takes = ", ".join(allowed) if allowed else "no settings"
+            raise SpecError(f"optimizer {spec.optimizer!r} does not take {key!r} (it takes {takes})")
+    if spec.measure not in ("state", "loop"):
+        raise SpecError(f"--measure must be state or loop, not {spec.measure!r}")
+    if not (spec.max_norm > 0):
+        raise SpecError("--max-norm must be positive")
+    game = build_game_from_spec(spec)
+    vf = derive(game)
+    names = tuple(s.name for s in game.state_symbols)
+    x0 = np.array([[start[n] for n in names] for start in map(dict, spec.starts)]
+                  if spec.starts else [[game.default_start[n] for n in names]], dtype=np.float64)
+    settings = dict(spec.settings)
+    n_theta = len(game.theta)
+    if spec.optimizer == "flow":
+        rates = np.array([spec.lr_g] * n_theta + [spec.lr_d] * (len(names) - n_theta))
+        try:
+            traj = simulate_flow(
+                vf.field_fn, vf.jacobian_fn, vf.logged_fn, x0,
+                t_end=float(settings.get("t_end", 10.0)), n_eval=int(settings.get("n_eval", 201)),
+                rates=rates / spec.lr_g,
+                method=str(settings.get("method", "RK45")),
+                rtol=float(settings.get("rtol", 1e-8)), atol=float(settings.get("atol", 1e-10)),
+                max_norm=spec.max_norm, state_names=names, logged_names=vf.logged_names,
+            )
+        except ValueError as exc:
+            raise SpecError(f"flow: {exc}") from None
+        return SimulationResult(spec, vf, traj)
+    if spec.steps < 0 or spec.every < 1:
+        raise SpecError("--steps must be >= 0 and --every >= 1")
+    rule = make_rule(spec.optimizer, FieldFunctions(vf.field_fn, vf.jacobian_fn, n_theta),
+                     spec.lr_g, spec.lr_d, **settings)
+    project = None
+    if spec.clip is not None:
+        if not spec.clip > 0:
+            raise SpecError("--clip must be positive")
+        bound = float(spec.clip)
+
+        def project(x: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+            clipped = x.copy()
+            clipped[:, n_theta:] = np.clip(clipped[:, n_theta:], -bound, bound)
+            return clipped
+
+    traj = simulate_rule(
+        rule, vf.logged_fn, x0, spec.steps, every=spec.every, max_norm=spec.max_norm,
+        measure=spec.measure,  # type: ignore[arg-type]
+        state_names=names, logged_names=vf.logged_names, project=project,
+    )
+    return SimulationResult(spec, vf, traj)
