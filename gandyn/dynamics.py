@@ -172,8 +172,9 @@ def simulate_rule(
                 ls[:, slot] = current
                 slot += 1
             if diverged.all():
+                # as for a frozen run in a batch that goes on: its state and the losses there
                 xs[:, slot:] = x[:, None]
-                ls[:, slot:] = ls[:, slot - 1 : slot]
+                ls[:, slot:] = logged(x)[:, None]
                 break
     n_div = int(diverged.sum())
     message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div

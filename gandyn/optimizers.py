@@ -354,7 +354,11 @@ class OptimisticGD(UpdateRule):
 
 
 class Extragradient(UpdateRule):
-    """Extragradient: ``y = x + h F(x)``, ``x' = x + h F(y)``."""
+    """Extragradient: ``y = x + h F(x)``, ``x' = x + h F(y)``.
+
+    Both players' update gradients are taken at the extrapolated point ``y``,
+    so that is the state a loop's logged losses describe (``measure='loop'``).
+    """
 
     name = "extragradient"
     title = "extragradient"
@@ -395,6 +399,8 @@ class SymplecticGradientAdjustment(UpdateRule):
     def __init__(self, game: FieldFunctions, lr_g: float, lr_d: float, lam: float = 1.0,
                  adjusted_jacobian: Callable[[Array], Array] | None = None) -> None:
         super().__init__(game, lr_g, lr_d)
+        if not np.isfinite(lam):
+            raise ValueError("lam must be finite")
         self.lam = float(lam)
         self.adjusted_jacobian = adjusted_jacobian
 
@@ -430,7 +436,7 @@ def make_rule(name: str, game: FieldFunctions, lr_g: float, lr_d: float,
     from gandyn.errors import SpecError, UnknownNameError
 
     if name not in RULES:
-        raise UnknownNameError("optimizer", name, [*RULES, "flow"])
+        raise UnknownNameError("update rule", name, RULES)
     try:
         return RULES[name](game, lr_g, lr_d, **settings)
     except (TypeError, ValueError) as exc:
