@@ -38,11 +38,12 @@ import ast
 import difflib
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import sympy as sp
 
 from gandyn.errors import SpecError
-from gandyn.functions import FUNCTIONS
+from gandyn.functions import FUNCTIONS, NUMPY_NAMESPACE
 
 __all__ = [
     "CONSTANTS",
@@ -63,6 +64,7 @@ MAX_DEPTH = 100
 #: A power of exact numbers is computed exactly by sympy; ``9**9**9`` would
 #: take minutes and gigabytes. Refuse results estimated above this many bits.
 _MAX_POWER_BITS = 100_000
+_MAX_EXPONENT = 1_000_000
 
 #: Named constants. Symbols the caller supplies take precedence.
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
@@ -233,27 +235,40 @@ class _Builder:
         )
 
     def _binop(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        self._check_operator(node)
+        if isinstance(node.op, ast.Pow):
+            base = self.build(node.left, depth + 1)
+            exponent = self.build(node.right, depth + 1)
+            self._check_power_size(node, base, exponent)
+            return base**exponent
         # Walk the left spine of a chain of operators of equal precedence
         # (a + b - c + ...) iteratively, so a long flat sum does not count as
         # deep nesting nor recurse once per term.
-        group = (ast.Add, ast.Sub) if isinstance(node.op, ast.Add | ast.Sub) else (
-            (ast.Mult, ast.Div) if isinstance(node.op, ast.Mult | ast.Div) else ()
-        )
+        additive = isinstance(node.op, ast.Add | ast.Sub)
+        group = (ast.Add, ast.Sub) if additive else (ast.Mult, ast.Div)
         chain: list[ast.BinOp] = [node]
-        if group:
-            left = node.left
-            while isinstance(left, ast.BinOp) and isinstance(left.op, group):
-                chain.append(left)
-                left = left.left
-        else:
-            left = node.left
-        self._check_operator(chain[-1])
-        result = self.build(left, depth + 1)
+        left = node.left
+        while isinstance(left, ast.BinOp) and isinstance(left.op, group):
+            chain.append(left)
+            left = left.left
+        # Combine the whole chain in one Add or Mul, as sympy builds the
+        # expressions it prints: evaluating (2*(a + b))*c pairwise would
+        # distribute the 2 over the sum and give a different tree.
+        operands = [self.build(left, depth + 1)]
+        if not additive and isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub):
+            # The printer writes Mul(-1/2, a + b, c) as "-(a + b)*c/2"; negating
+            # (a + b) first would distribute the sign over the sum, so the sign
+            # joins the product's coefficient instead.
+            operands = [sp.S.NegativeOne, self.build(left.operand, depth + 2)]
         for op_node in reversed(chain):
-            self._check_operator(op_node)
             right = self.build(op_node.right, depth + 1)
-            result = self._apply(op_node, result, right)
-        return result
+            if isinstance(op_node.op, ast.Sub):
+                right = -right
+            elif isinstance(op_node.op, ast.Div):
+                # Pow(b, -1), as sympy's a / b does: 1/2 becomes Rational(1, 2).
+                right = right**-1
+            operands.append(right)
+        return sp.Add(*operands) if additive else sp.Mul(*operands)
 
     def _check_operator(self, node: ast.BinOp) -> None:
         if isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.Pow):
@@ -263,27 +278,20 @@ class _Builder:
             raise self._refuse("'^' is not allowed; use ** for powers", node)
         raise self._refuse(f"operator {symbol!r} is not allowed", node)
 
-    def _apply(self, node: ast.BinOp, left: sp.Expr, right: sp.Expr) -> sp.Expr:
-        op = node.op
-        if isinstance(op, ast.Add):
-            return left + right
-        if isinstance(op, ast.Sub):
-            return left - right
-        if isinstance(op, ast.Mult):
-            return left * right
-        if isinstance(op, ast.Div):
-            # sympy arithmetic on Integers: 1/2 is Rational(1, 2), not 0.5.
-            return left / right
-        self._check_power_size(node, left, right)
-        return left**right
-
     def _check_power_size(self, node: ast.BinOp, base: sp.Expr, exponent: sp.Expr) -> None:
-        if not (base.is_Rational and exponent.is_Rational):
+        # sympy evaluates a power of two numbers at once, exactly for rationals:
+        # 9**9**9 or 2.0**10**20000 would run for minutes. Symbolic powers stay
+        # unevaluated and cost nothing.
+        if not (base.is_Number and exponent.is_Number) or base in (0, 1, -1):
             return
-        assert isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational)
-        bits = max(abs(int(base.p)).bit_length(), int(base.q).bit_length())
-        if bits > 1 and bits * abs(exponent) > _MAX_POWER_BITS:
-            raise self._refuse("the power is too large to compute exactly", node)
+        assert isinstance(base, sp.Number) and isinstance(exponent, sp.Number)
+        if abs(exponent) > _MAX_EXPONENT:
+            raise self._refuse("the power is too large to compute", node)
+        if base.is_Rational and exponent.is_Rational:
+            assert isinstance(base, sp.Rational)
+            bits = max(abs(int(base.p)).bit_length(), int(base.q).bit_length())
+            if bits * abs(exponent) > _MAX_POWER_BITS:
+                raise self._refuse("the power is too large to compute", node)
 
     def _unary(self, node: ast.UnaryOp, depth: int) -> sp.Expr:
         if isinstance(node.op, ast.USub):
@@ -425,12 +433,71 @@ def parse_number(text: str, where: str) -> float:
     """
     expr = parse_expression(text, {}, where=where)
     prefix = _prefix(text.strip(), where)
+    if expr.has(sp.I):
+        # sympy already reduced sqrt(-1) or log(-2) to an imaginary value.
+        raise SpecError(f"{prefix}: not a real number (value {_show(str(expr))})")
     try:
-        value = float(expr)
-    except OverflowError:
-        raise SpecError(f"{prefix}: the value is too large") from None
-    except (TypeError, ValueError):
-        raise SpecError(f"{prefix}: not a real number (value {_show(str(expr))})") from None
+        value = _to_float(expr)
+    except _RefusedError as err:
+        raise SpecError(f"{prefix}: {err.reason}") from None
     if not math.isfinite(value):
         raise SpecError(f"{prefix}: the value is not a finite number ({value})")
     return value
+
+
+def _float_functions() -> dict[object, Callable[[float], float]]:
+    functions: dict[object, Callable[[float], float]] = {
+        sp.exp: math.exp,
+        sp.log: math.log,
+        sp.sin: math.sin,
+        sp.cos: math.cos,
+        sp.tanh: math.tanh,
+        sp.Abs: abs,
+        sp.sign: lambda v: float((v > 0) - (v < 0)),
+        sp.DiracDelta: lambda v: 0.0,
+    }
+    for name, func in FUNCTIONS.items():
+        functions[func] = _as_float(NUMPY_NAMESPACE[name])
+    return functions
+
+
+def _as_float(numeric: Callable[[float], Any]) -> Callable[[float], float]:
+    """Wrap a numpy function of :data:`NUMPY_NAMESPACE` to return a Python float."""
+
+    def call(value: float) -> float:
+        return float(numeric(value))
+
+    return call
+
+
+_FLOAT_FUNCTIONS = _float_functions()
+
+
+def _to_float(expr: sp.Expr) -> float:
+    """Evaluate a numeric expression in double precision.
+
+    ``float(expr)`` would call sympy's adaptive-precision ``evalf``, which
+    does not know gandyn's activations and can run for minutes on
+    ``sin(exp(exp(100)))``; here every operation is one float operation, an
+    overflow is ``inf`` and a domain error is reported.
+    """
+    try:
+        if expr.is_Number or expr.is_NumberSymbol:
+            return float(expr)
+        if expr.is_Add:
+            return math.fsum(_to_float(a) for a in expr.args)
+        if expr.is_Mul:
+            return math.prod(_to_float(a) for a in expr.args)
+        if expr.is_Pow:
+            base, exponent = (_to_float(a) for a in expr.args)
+            return float(math.pow(base, exponent))
+        func = _FLOAT_FUNCTIONS.get(expr.func)
+        if func is not None and len(expr.args) == 1:
+            return func(_to_float(expr.args[0]))
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError):
+        raise _RefusedError(
+            f"{_show(str(expr))} has no real value in floating point (domain error)"
+        ) from None
+    raise _RefusedError(f"cannot evaluate {_show(str(expr))} to a number")

@@ -512,7 +512,7 @@ def test_make_rule_unknown_name_suggests() -> None:
     _, ff = setup_game("dirac")
     with pytest.raises(UnknownNameError, match="did you mean 'adam'") as info:
         make_rule("adma", ff, 0.1, 0.1)
-    assert info.value.kind == "optimizer"
+    assert info.value.kind == "update rule"
     assert isinstance(info.value, KeyError)
 
 
