@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from gandyn.expectations import expand_quadrature
 from gandyn.functions import NUMPY_NAMESPACE
 from gandyn.games import Game
 
@@ -73,6 +74,8 @@ class NumericFunction:
         else:
             flat = [sp.sympify(e) for e in exprs]
             self.shape = (len(flat),)
+        # Quadrature nodes are written out only here, where numbers are needed.
+        flat = [expand_quadrature(e) for e in flat]
         self.state = tuple(state)
         self.param_symbols = tuple(params)
         self.param_values = {str(s.name): float(v) for s, v in params.items()}

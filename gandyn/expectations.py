@@ -11,7 +11,10 @@ expression in the players' parameters and the hyper-parameters:
   sum over fixed nodes. The rule is exact for polynomials of degree
   ``2 * order - 1`` and is the *same* deterministic discretisation in every
   derivative, so the derived gradients are the exact gradients of the
-  discretised game.
+  discretised game. The sum is kept as an unexpanded node
+  ``GaussHermite(f(u), u, order)`` (``u`` bound, standard normal), which
+  prints compactly and is differentiated under the sum;
+  :func:`expand_quadrature` writes out the weighted sum for numeric code.
 
 References
 ----------
@@ -27,11 +30,18 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 
 __all__ = [
     "DEFAULT_QUADRATURE_ORDER",
+    "QUADRATURES",
+    "GaussHermite",
+    "GaussLegendre",
+    "expand_quadrature",
+    "quadrature_symbols",
     "Distribution",
     "Normal",
     "PointMasses",
@@ -167,6 +177,116 @@ def _polynomial_expectation(expr: sp.Expr, u: sp.Symbol, moment: object) -> sp.E
     return total
 
 
+class _Quadrature(sp.Function):
+    """``E[f(u)]`` by a fixed Gauss rule, kept unexpanded: ``Rule(f, u, order)``.
+
+    ``u`` is a bound variable (it is not among ``free_symbols``). Derivatives
+    go inside (the rule's nodes and weights do not depend on any parameter),
+    so a derivation differentiates one integrand instead of ``order`` terms,
+    and the printed expression stays readable. :func:`expand_quadrature`
+    replaces the node by the weighted sum for numeric work.
+    """
+
+    nargs = 3
+    _rule: Any = None
+
+    @classmethod
+    def eval(cls, f: sp.Expr, u: sp.Symbol, order: sp.Integer) -> sp.Expr | None:
+        if not f.has(u):
+            return f  # the weights sum to one
+        # The rule is linear: split sums and pull out factors free of u, so
+        # that derivatives print as sums of short expectations.
+        if isinstance(f, sp.Add):
+            return sp.Add(*(cls(term, u, order) for term in f.args))
+        if isinstance(f, sp.Mul):
+            outside = [a for a in f.args if not a.has(u)]
+            if outside:
+                inside = [a for a in f.args if a.has(u)]
+                return sp.Mul(*outside) * cls(sp.Mul(*inside), u, order)
+        return None
+
+    @property
+    def free_symbols(self) -> set[sp.Basic]:
+        f, u, _ = self.args
+        return set(f.free_symbols) - {u}
+
+    def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
+        f, u, order = self.args
+        return self.func(sp.diff(f, s), u, order)
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return self.args[0].is_extended_real  # type: ignore[no-any-return]
+
+    def expanded(self) -> sp.Expr:
+        """The weighted sum over the rule's nodes."""
+        f, u, order = self.args
+        nodes, weights = type(self)._rule(int(order))
+        return sp.Add(*(w * f.xreplace({u: n}) for n, w in zip(nodes, weights, strict=True)))
+
+    def doit(self, **hints: Any) -> sp.Expr:
+        f = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
+        return self.func(f, *self.args[1:]).expanded()
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return self.expanded()._eval_evalf(prec)
+
+    # Code printers (lambdify without cse) see the weighted sum; lambdify
+    # with cse must be given expand_quadrature(expr), as gandyn.derive does,
+    # so that no subexpression holding the bound variable is hoisted out.
+    def _numpycode(self, printer: Any) -> str:
+        return str(printer._print(self.expanded()))
+
+    _pythoncode = _numpycode
+    _lambdacode = _numpycode
+    _mpmathcode = _numpycode
+
+
+class GaussHermite(_Quadrature):
+    r"""``GaussHermite(f, u, n)``: ``E[f(u)]`` for ``u ~ N(0, 1)`` by ``n``-point Gauss-Hermite."""
+
+    _rule = staticmethod(lambda order: _hermite_rule(order))
+
+    def _latex(self, printer: Any) -> str:
+        f, u, order = self.args
+        return (rf"\mathbb{{E}}^{{\mathrm{{GH}}_{{{order}}}}}_{{{printer._print(u)}\sim"
+                rf"\mathcal{{N}}(0,1)}}\left[{printer._print(f)}\right]")
+
+
+class GaussLegendre(_Quadrature):
+    r"""``GaussLegendre(f, u, n)``: ``E[f(u)]`` for ``u ~ U(0, 1)`` by ``n``-point Gauss-Legendre."""
+
+    _rule = staticmethod(lambda order: _legendre_rule(order))
+
+    def _latex(self, printer: Any) -> str:
+        f, u, order = self.args
+        return (rf"\mathbb{{E}}^{{\mathrm{{GL}}_{{{order}}}}}_{{{printer._print(u)}\sim"
+                rf"\mathcal{{U}}(0,1)}}\left[{printer._print(f)}\right]")
+
+
+#: Name -> quadrature node class, for parsers that read expressions back.
+QUADRATURES: dict[str, type[_Quadrature]] = {
+    "GaussHermite": GaussHermite,
+    "GaussLegendre": GaussLegendre,
+}
+
+
+def expand_quadrature(expr: sp.Expr) -> sp.Expr:
+    """Replace every quadrature node (innermost first) by its weighted sum."""
+    result = sp.sympify(expr)
+    while result.has(GaussHermite, GaussLegendre):
+        result = result.replace(
+            lambda e: isinstance(e, _Quadrature)
+            and not e.args[0].has(GaussHermite, GaussLegendre),
+            lambda e: e.expanded(),
+        )
+    return result  # type: ignore[no-any-return]
+
+
+def quadrature_symbols(expr: sp.Expr) -> set[sp.Symbol]:
+    """The bound node variables of the quadratures in ``expr``."""
+    return {q.args[1] for q in sp.sympify(expr).atoms(GaussHermite, GaussLegendre)}
+
+
 def _expect_one(expr: sp.Expr, var: sp.Symbol, dist: Distribution) -> sp.Expr:
     if not expr.has(var):
         return expr
@@ -175,8 +295,9 @@ def _expect_one(expr: sp.Expr, var: sp.Symbol, dist: Distribution) -> sp.Expr:
             *(w * expr.xreplace({var: p}) for p, w in zip(dist.points, dist.weights, strict=True))
         )
     # Integrate term by term, so that the polynomial part of a sum stays exact
-    # even when another term needs quadrature.
-    u = sp.Dummy("u", real=True)
+    # even when another term needs quadrature. The standardized variable is
+    # named after the random one, so that nested rules never share a name.
+    u = sp.Symbol(f"u_{var.name}", real=True)
     total = sp.S.Zero
     for term in sp.Add.make_args(expr):
         if not term.has(var):
@@ -184,17 +305,15 @@ def _expect_one(expr: sp.Expr, var: sp.Symbol, dist: Distribution) -> sp.Expr:
             continue
         if isinstance(dist, Normal):
             shifted = term.xreplace({var: dist.mean + dist.std * u})
-            moment, rule = _standard_normal_moment, _hermite_rule
+            moment = _standard_normal_moment
         else:
             shifted = term.xreplace({var: dist.low + (dist.high - dist.low) * u})
-            moment, rule = _uniform_moment, _legendre_rule
+            moment = _uniform_moment
         if shifted.is_polynomial(u):
             total += _polynomial_expectation(shifted, u, moment)
         else:
-            nodes, weights = rule(dist.order)
-            total += sp.Add(
-                *(w * shifted.xreplace({u: n}) for n, w in zip(nodes, weights, strict=True))
-            )
+            node = GaussHermite if isinstance(dist, Normal) else GaussLegendre
+            total += node(shifted, u, sp.Integer(dist.order))
     return total
 
 

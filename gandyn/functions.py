@@ -245,7 +245,8 @@ def _np_dirac_delta(x: Any, *args: Any) -> Any:
     return np.zeros_like(np.asarray(x, dtype=float))
 
 
-#: Name -> sympy function, for parsers that read gandyn expressions back.
+#: Name -> sympy function, for parsers that read gandyn expressions back
+#: (the quadrature nodes are in :data:`gandyn.expectations.QUADRATURES`).
 FUNCTIONS: dict[str, type[sp.Function]] = {
     "softplus": softplus,
     "sigmoid": sigmoid,

@@ -18,6 +18,7 @@ import sympy as sp
 
 from gandyn import __version__
 from gandyn.derive import VectorField
+from gandyn.expectations import quadrature_symbols
 from gandyn.stationary import StationaryPoints
 
 __all__ = ["Derivation", "to_json", "to_latex", "to_text"]
@@ -101,6 +102,9 @@ def to_dict(d: Derivation) -> dict[str, Any]:
         "regularizers": _regularizer_records(d),
         "symbols": {"theta": [s.name for s in game.theta], "psi": [s.name for s in game.psi]},
         "params": {p.name: p.value for p in game.params},
+        "bound_symbols": sorted(
+            s.name for e in (game.cost_g, game.cost_d) for s in quadrature_symbols(e)
+        ),
         "substituted": d.substitute,
         "cost_g": _s(d.expr(game.cost_g)),
         "cost_d": _s(d.expr(game.cost_d)),

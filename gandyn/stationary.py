@@ -18,6 +18,7 @@ from typing import Any, Literal
 import sympy as sp
 
 from gandyn.derive import VectorField
+from gandyn.expectations import expand_quadrature
 from gandyn.functions import log_sigmoid, relu, sigmoid, softplus, step
 
 __all__ = ["StationaryPoints", "find_stationary_points"]
@@ -106,7 +107,7 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
         The verified real solutions, sorted, with a status.
     """
     state = list(vf.game.state_symbols)
-    field = [vf.substituted(f) for f in vf.field]
+    field = [expand_quadrature(vf.substituted(f)) for f in vf.field]
     size = sum(sp.count_ops(f) for f in field)
     if size > MAX_OPERATIONS:
         return StationaryPoints(

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from gandyn.derive import NumericFunction, VectorField, derive
+from gandyn.expectations import expand_quadrature
 from gandyn.functions import relu, sigmoid, step
 from gandyn.games import GAMES, make_game
 from gandyn.losses import LOSSES
@@ -90,7 +91,8 @@ def field_of(case: str) -> VectorField:
 def kinks_of(case: str) -> NumericFunction | None:
     """The arguments of every non-smooth function in the costs (relu, step, Abs, sign)."""
     vf = field_of(case)
-    exprs = [vf.game.cost_g, vf.game.cost_d, *vf.field]
+    # Kinks inside a quadrature node sit at each of its nodes: write the sums out.
+    exprs = [expand_quadrature(e) for e in (vf.game.cost_g, vf.game.cost_d, *vf.field)]
     args = {
         atom.args[0]
         for e in exprs

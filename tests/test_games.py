@@ -10,6 +10,7 @@ from scipy import integrate, stats
 
 from gandyn.derive import NumericFunction
 from gandyn.errors import SpecError, UnknownNameError
+from gandyn.expectations import QUADRATURES, quadrature_symbols
 from gandyn.functions import FUNCTIONS, relu, sigmoid, softplus
 from gandyn.games import GAMES, LOGGED_TERMS, get_game, make_game
 from gandyn.losses import LOSSES
@@ -250,7 +251,9 @@ def test_state_order_is_theta_then_psi() -> None:
 
 
 def _parse(expr: sp.Expr) -> sp.Expr:
-    local = {**FUNCTIONS, **{s.name: sp.Symbol(s.name, real=True) for s in expr.free_symbols}}
+    # Every symbol is real, the bound variables of quadrature nodes included.
+    names = [s.name for s in expr.free_symbols | quadrature_symbols(expr)]
+    local = {**FUNCTIONS, **QUADRATURES, **{n: sp.Symbol(n, real=True) for n in names}}
     return sp.parse_expr(str(expr), local_dict=local)
 
 
