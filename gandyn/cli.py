@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -171,7 +171,8 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
               help="Update rule, or the continuous gradient flow.")
 @click.option("--lr", type=float, default=0.1, show_default=True,
               help="Learning rate of both players.")
-@click.option("--lr-g", type=float, default=None, help="Generator's learning rate (overrides --lr).")
+@click.option("--lr-g", type=float, default=None,
+              help="Generator's learning rate (overrides --lr).")
 @click.option("--lr-d", type=float, default=None,
               help="Discriminator's learning rate (overrides --lr).")
 @click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True,

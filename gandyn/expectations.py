@@ -29,7 +29,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-
 from typing import Any
 
 import numpy as np
@@ -38,15 +37,15 @@ import sympy as sp
 __all__ = [
     "DEFAULT_QUADRATURE_ORDER",
     "QUADRATURES",
+    "Distribution",
     "GaussHermite",
     "GaussLegendre",
-    "expand_quadrature",
-    "quadrature_symbols",
-    "Distribution",
     "Normal",
     "PointMasses",
     "Uniform",
+    "expand_quadrature",
     "expect",
+    "quadrature_symbols",
 ]
 
 #: Quadrature order used when a game or regularizer does not choose one.
@@ -253,7 +252,7 @@ class GaussHermite(_Quadrature):
 
 
 class GaussLegendre(_Quadrature):
-    r"""``GaussLegendre(f, u, n)``: ``E[f(u)]`` for ``u ~ U(0, 1)`` by ``n``-point Gauss-Legendre."""
+    r"""``GaussLegendre(f, u, n)``: ``E[f(u)]``, ``u ~ U(0, 1)``, ``n``-point Gauss-Legendre."""
 
     _rule = staticmethod(lambda order: _legendre_rule(order))
 

@@ -15,6 +15,8 @@ import numpy as np
 
 from gandyn.errors import SpecError, UnknownNameError
 
+Array = np.ndarray[Any, np.dtype[np.float64]]
+
 __all__ = ["SimulationResult", "SimulationSpec", "parse_grid", "run_simulation", "starting_points"]
 
 OPTIMIZERS = ("flow", "simgd", "altgd", "momentum", "adam", "ogda", "extragradient", "sga")
@@ -102,7 +104,9 @@ def parse_grid(texts: Sequence[str]) -> dict[str, np.ndarray[Any, np.dtype[np.fl
             try:
                 count = int(parts[2])
             except ValueError:
-                raise SpecError(f"--grid {key}: count must be an integer, not {parts[2]!r}") from None
+                raise SpecError(
+                    f"--grid {key}: count must be an integer, not {parts[2]!r}"
+                ) from None
             if count < 1 or (count > 1 and not low < high):
                 raise SpecError(f"--grid {key}: need low < high and count >= 1")
             if key in axes:
@@ -192,7 +196,9 @@ def run_simulation(spec: SimulationSpec) -> SimulationResult:
     for key, _ in spec.settings:
         if key not in allowed:
             takes = ", ".join(allowed) if allowed else "no settings"
-            raise SpecError(f"optimizer {spec.optimizer!r} does not take {key!r} (it takes {takes})")
+            raise SpecError(
+                f"optimizer {spec.optimizer!r} does not take {key!r} (it takes {takes})"
+            )
     if spec.measure not in ("state", "loop"):
         raise SpecError(f"--measure must be state or loop, not {spec.measure!r}")
     if not (spec.max_norm > 0):
@@ -228,7 +234,7 @@ def run_simulation(spec: SimulationSpec) -> SimulationResult:
             raise SpecError("--clip must be positive")
         bound = float(spec.clip)
 
-        def project(x: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        def project(x: Array) -> Array:
             clipped = x.copy()
             clipped[:, n_theta:] = np.clip(clipped[:, n_theta:], -bound, bound)
             return clipped
