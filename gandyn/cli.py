@@ -285,7 +285,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
         from gandyn.plotting import plot_simulation
 
         meta = {"gandyn_version": __version__, "spec": spec.to_dict()}
-        written += plot_simulation(traj, result.field, plot, metadata=meta, layout=layout,
+        written += plot_simulation(traj, result.field, plot, metadata=meta,
+                                   layout=layout,  # type: ignore[arg-type]  # click.Choice
                                    force=force)
     for path in written:
         click.echo(f"wrote {path}")

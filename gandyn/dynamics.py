@@ -85,7 +85,10 @@ class Trajectory:
 
 def _bad(x: Array, max_norm: float) -> np.ndarray[Any, np.dtype[np.bool_]]:
     with np.errstate(invalid="ignore"):
-        return ~np.all(np.isfinite(x), axis=-1) | (np.max(np.abs(x), axis=-1) > max_norm)
+        bad: np.ndarray[Any, np.dtype[np.bool_]] = ~np.all(np.isfinite(x), axis=-1) | (
+            np.max(np.abs(x), axis=-1) > max_norm
+        )
+    return bad
 
 
 def simulate_rule(
@@ -281,7 +284,7 @@ def simulate_flow(
         xs = np.concatenate([xs, np.repeat(xs[:, -1:], pad, axis=1)], axis=1)
         ts = np.concatenate([ts, t_eval[len(ts):]])
     bad = _bad(xs, max_norm)
-    diverged = bad.any(axis=1)
+    diverged: np.ndarray[Any, np.dtype[np.bool_]] = np.asarray(bad.any(axis=1))
     first = np.argmax(bad, axis=1)
     diverged_at = np.where(diverged, ts[first], np.nan)
     with np.errstate(all="ignore"):

@@ -278,7 +278,7 @@ def expand_quadrature(expr: sp.Expr) -> sp.Expr:
             and not e.args[0].has(GaussHermite, GaussLegendre),
             lambda e: e.expanded(),
         )
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def quadrature_symbols(expr: sp.Expr) -> set[sp.Symbol]:

@@ -74,7 +74,7 @@ def _jsonable(value: Any) -> Any:
 
 def trajectory_meta(traj: Trajectory, spec: dict[str, Any]) -> dict[str, Any]:
     """The provenance stored with a run: spec, version, names, divergence."""
-    return _jsonable({
+    meta: dict[str, Any] = _jsonable({
         "gandyn_version": __version__,
         "spec": spec,
         "method": traj.method,
@@ -86,6 +86,7 @@ def trajectory_meta(traj: Trajectory, spec: dict[str, Any]) -> dict[str, Any]:
         "diverged_at": traj.diverged_at,
         "message": traj.message,
     })
+    return meta
 
 
 def _csv_text(traj: Trajectory) -> str:

@@ -409,7 +409,7 @@ class SymplecticGradientAdjustment(UpdateRule):
         xi = -self.game.field(x)
         jac_xi = -self.game.jacobian(x)
         antisym = 0.5 * (jac_xi - np.swapaxes(jac_xi, -1, -2))
-        adjusted = xi + self.lam * np.einsum("bji,bj->bi", antisym, xi)
+        adjusted: Array = xi + self.lam * np.einsum("bji,bj->bi", antisym, xi)
         return -adjusted
 
     def step(self, x: Array, buffers: dict[str, Array], k: int) -> StepResult:
