@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["GameFileError", "GandynError", "SpecError", "UnknownNameError"]
+__all__ = ["GameFileError", "GandynError", "OutputExistsError", "SpecError", "UnknownNameError"]
 
 
 class GandynError(Exception):
@@ -22,6 +22,10 @@ class SpecError(GandynError, ValueError):
 
 class GameFileError(GandynError, ValueError):
     """A custom game file that cannot be read, parsed or validated."""
+
+
+class OutputExistsError(GandynError, FileExistsError):
+    """An output file exists and ``--force`` was not given: nothing was written."""
 
 
 class UnknownNameError(GandynError, KeyError):

@@ -31,17 +31,13 @@ import numpy as np
 
 from gandyn import __version__
 from gandyn.dynamics import Trajectory
-from gandyn.errors import GandynError, SpecError
+from gandyn.errors import OutputExistsError, SpecError
 
 __all__ = ["CSV_LOSSES", "OutputExistsError", "check_writable", "write_trajectory"]
 
 #: Loss columns of a CSV, in order.
 CSV_LOSSES = ("d_real", "d_fake", "g_loss", "d_x", "d_gz")
 FORMATS = (".csv", ".npz", ".json")
-
-
-class OutputExistsError(GandynError):
-    """An output file exists and ``--force`` was not given."""
 
 
 def check_writable(paths: Sequence[Path], force: bool) -> None:

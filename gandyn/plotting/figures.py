@@ -1,0 +1,363 @@
+r"""Figure panels: functions that draw data on a given Axes and return it.
+
+Each function takes the data (a :class:`~gandyn.dynamics.Trajectory`, a
+:class:`~gandyn.derive.VectorField`) and an :class:`~matplotlib.axes.Axes`,
+draws, and returns the Axes; none creates a figure, shows one or changes
+global state. Use them inside :func:`gandyn.plotting.paper_style`.
+
+State coordinates are labelled with their symbols as mathtext (``theta`` ->
+:math:`\theta`, ``psi_1`` -> :math:`\psi_1`, ``theta_mu`` ->
+:math:`\theta_\mu`); parameters are dimensionless.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrowPatch
+
+from gandyn.errors import SpecError
+from gandyn.plotting.style import CYCLE, LOSS_STYLE, PALETTE, LossStyle
+
+if TYPE_CHECKING:
+    from gandyn.derive import VectorField
+    from gandyn.dynamics import Trajectory
+
+__all__ = [
+    "field_grid",
+    "loss_curves",
+    "loss_label",
+    "phase_portrait",
+    "state_label",
+]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+
+#: Streamplot background: light enough that trajectories stand out.
+STREAM_COLOR = "#B8B8B8"
+#: Grid points per axis at which the field is evaluated for the streamplot.
+GRID_POINTS = 41
+
+_GREEK = frozenset({
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi",
+    "Psi", "Omega",
+})
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*")
+
+
+def _math_part(part: str) -> str:
+    if part in _GREEK:
+        return "\\" + part
+    if len(part) == 1 or part.isdigit():
+        return part
+    return r"\mathrm{" + part + "}"
+
+
+def state_label(name: str) -> str:
+    r"""The mathtext label of a state coordinate.
+
+    ``theta`` -> ``$\theta$``, ``psi_1`` -> ``$\psi_1$``, ``theta_mu`` ->
+    ``$\theta_\mu$``, ``psi_1_2`` -> ``$\psi_{1,2}$``. A name that is not an
+    identifier is returned as plain text (with ``$`` escaped).
+    """
+    if not _IDENTIFIER.fullmatch(name):
+        return name.replace("$", r"\$")
+    base, *subs = name.split("_")
+    label = _math_part(base)
+    if subs:
+        sub = ",".join(_math_part(s) for s in subs)
+        single = len(subs) == 1 and (len(sub) == 1 or subs[0] in _GREEK)
+        label += f"_{sub}" if single else "_{" + sub + "}"
+    return f"${label}$"
+
+
+def loss_label(name: str) -> str:
+    """The mathtext label of a logged loss (:data:`LOSS_STYLE`), or ``name`` itself."""
+    style = LOSS_STYLE.get(name)
+    return style.label if style is not None else state_label(name)
+
+
+def _check_run(traj: Trajectory, run: int) -> None:
+    if not -traj.n_runs <= run < traj.n_runs:
+        raise SpecError(f"run {run} is out of range: the trajectory has {traj.n_runs} run(s)")
+
+
+def _check_index(traj: Trajectory, index: int, what: str) -> None:
+    n = len(traj.state_names)
+    if not 0 <= index < n:
+        raise SpecError(
+            f"{what} {index} is out of range: the state has {n} coordinates "
+            f"({', '.join(traj.state_names)})"
+        )
+
+
+def _valid_until(traj: Trajectory, run: int) -> int:
+    """Number of records of ``run`` before its divergence (all of them if it did not).
+
+    The record at the divergence itself holds the frozen (discrete) or
+    out-of-bounds (flow) state, not a step of the dynamics, and is left out.
+    """
+    if not traj.diverged[run] or not np.isfinite(traj.diverged_at[run]):
+        return len(traj.step)
+    clock = traj.t if traj.method.get("optimizer") == "flow" else traj.step
+    return max(1, int(np.searchsorted(clock, traj.diverged_at[run], side="left")))
+
+
+def _limits(values: Array, given: tuple[float, float] | None) -> tuple[float, float]:
+    if given is not None:
+        lo, hi = float(given[0]), float(given[1])
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise SpecError(f"axis limits must be finite and increasing, got {given}")
+        return lo, hi
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    span = hi - lo
+    if span <= 1e-12 * max(1.0, abs(lo), abs(hi)):
+        half = max(1.0, abs(lo)) * 0.5
+        return lo - half, hi + half
+    return lo - 0.08 * span, hi + 0.08 * span
+
+
+def field_grid(
+    field: VectorField,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    points: int = GRID_POINTS,
+    params: Mapping[str, float] | None = None,
+) -> dict[str, Array]:
+    """The 2-D flow field ``F = -xi`` on a regular grid (the data behind a streamplot).
+
+    ``xlim`` and ``ylim`` are the ranges of the first and the second state
+    coordinate (``theta`` and ``psi``), in the state's order.
+
+    Returns
+    -------
+    dict
+        ``grid_x`` ``(points,)``, ``grid_y`` ``(points,)`` and ``field_u``,
+        ``field_v`` ``(points, points)`` with ``field_u[i, j] = F_0(grid_x[j],
+        grid_y[i])`` (non-finite values are NaN).
+    """
+    n = len(field.game.state_symbols)
+    if n != 2:
+        raise SpecError(f"a streamplot needs a 2-D state; this game's state has {n} coordinates")
+    gx = np.linspace(xlim[0], xlim[1], points)
+    gy = np.linspace(ylim[0], ylim[1], points)
+    mesh = np.stack(np.meshgrid(gx, gy, indexing="xy"), axis=-1)
+    with np.errstate(all="ignore"):
+        values = np.asarray(field.field_fn(mesh, params), dtype=np.float64)
+    values = np.where(np.isfinite(values), values, np.nan)
+    return {"grid_x": gx, "grid_y": gy, "field_u": values[..., 0], "field_v": values[..., 1]}
+
+
+def _arrow_at_midpoint(
+    ax: Axes, xs: Array, ys: Array, spans: tuple[float, float], color: str
+) -> None:
+    """An arrow head on the path at half its length (measured in axes units)."""
+    dx = np.diff(xs) / spans[0]
+    dy = np.diff(ys) / spans[1]
+    seg = np.hypot(dx, dy)
+    seg = np.where(np.isfinite(seg), seg, 0.0)
+    total = float(seg.sum())
+    if total < 1e-3:  # the run barely moves: an arrow would point nowhere in particular
+        return
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    k = int(np.searchsorted(cum, 0.5 * total))
+    k = min(max(k, 1), len(xs) - 1)
+    frac = (0.5 * total - cum[k - 1]) / seg[k - 1] if seg[k - 1] > 0 else 1.0
+    head = (xs[k - 1] + frac * (xs[k] - xs[k - 1]), ys[k - 1] + frac * (ys[k] - ys[k - 1]))
+    # the tail sits a hair behind the head along the segment: only the direction matters
+    eps = 1e-3 / max(seg[k - 1], 1e-12)
+    tail = (head[0] - eps * (xs[k] - xs[k - 1]), head[1] - eps * (ys[k] - ys[k - 1]))
+    ax.add_patch(FancyArrowPatch(
+        tail, head, arrowstyle="-|>", mutation_scale=8, color=color, linewidth=0.0,
+        shrinkA=0.0, shrinkB=0.0, zorder=3,
+    ))
+
+
+def phase_portrait(
+    ax: Axes,
+    field: VectorField | None,
+    traj: Trajectory,
+    *,
+    x_index: int = 0,
+    y_index: int | None = None,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    density: float = 1.0,
+    equilibria: Sequence[Sequence[float]] | Array = (),
+    params: Mapping[str, float] | None = None,
+) -> Axes:
+    """Draw the phase portrait: the field's streamlines and every run's path.
+
+    Parameters
+    ----------
+    ax
+        Where to draw.
+    field
+        The game's derivatives; its flow field ``F = -xi`` is drawn as a
+        streamplot when the state is 2-D. ``None``: paths only.
+    traj
+        The runs; each is drawn in its own colour, with an open circle at the
+        start and an arrow head at half its length; runs that diverged are
+        dashed and stop at their last good state.
+    x_index, y_index
+        The state coordinates on the axes. ``y_index`` defaults to the first
+        discriminator coordinate (``len(field.game.theta)``; without a field,
+        the first coordinate named ``psi...``, else 1). For a state of more
+        than two coordinates the paths are projected and no field is drawn.
+    xlim, ylim
+        Axis limits; by default the paths and equilibria with an 8 % margin.
+    density
+        The streamplot's density.
+    equilibria
+        Points ``(k, n)`` in state coordinates, drawn as black stars.
+    params
+        Hyper-parameter values for the field (the game's defaults otherwise).
+
+    Returns
+    -------
+    Axes
+    """
+    n = len(traj.state_names)
+    if y_index is None:
+        if field is not None:
+            y_index = len(field.game.theta)
+        else:
+            psi = [i for i, name in enumerate(traj.state_names) if name.startswith("psi")]
+            y_index = psi[0] if psi else 1
+    _check_index(traj, x_index, "x_index")
+    _check_index(traj, y_index, "y_index")
+    if x_index == y_index:
+        raise SpecError(f"x_index and y_index are both {x_index}: choose two coordinates")
+    if field is not None and len(field.game.state_symbols) != n:
+        raise SpecError(
+            f"the field's state has {len(field.game.state_symbols)} coordinates "
+            f"but the trajectory's has {n}"
+        )
+    eq = np.asarray(equilibria, dtype=np.float64).reshape(-1, n) if len(equilibria) else (
+        np.empty((0, n)))
+
+    paths = [traj.x[r, : _valid_until(traj, r)] for r in range(traj.n_runs)]
+    all_x = np.concatenate([p[:, x_index] for p in paths] + [eq[:, x_index]])
+    all_y = np.concatenate([p[:, y_index] for p in paths] + [eq[:, y_index]])
+    xl, yl = _limits(all_x, xlim), _limits(all_y, ylim)
+
+    if field is not None and n == 2:
+        if x_index == 0:
+            grid = field_grid(field, xl, yl, params=params)
+            gx, gy, u, v = grid["grid_x"], grid["grid_y"], grid["field_u"], grid["field_v"]
+        else:  # psi on the horizontal axis: transpose the grid of the state order
+            grid = field_grid(field, yl, xl, params=params)
+            gx, gy = grid["grid_y"], grid["grid_x"]
+            u, v = grid["field_v"].T, grid["field_u"].T
+        ax.streamplot(
+            gx, gy, np.ma.masked_invalid(u), np.ma.masked_invalid(v), density=density,
+            color=STREAM_COLOR, linewidth=0.5, arrowsize=0.6, zorder=0,
+        )
+
+    spans = (xl[1] - xl[0], yl[1] - yl[0])
+    for r, path in enumerate(paths):
+        color = CYCLE[r % len(CYCLE)]
+        px, py = path[:, x_index], path[:, y_index]
+        ax.plot(px, py, color=color, linestyle="--" if traj.diverged[r] else "-",
+                linewidth=1.0, label=f"run {r}", zorder=2)
+        ax.scatter([px[0]], [py[0]], s=16, marker="o", facecolors="white", edgecolors=color,
+                   linewidths=0.9, zorder=4)
+        _arrow_at_midpoint(ax, px, py, spans, color)
+    if len(eq):
+        ax.scatter(eq[:, x_index], eq[:, y_index], s=45, marker="*", color=PALETTE["black"],
+                   edgecolors="white", linewidths=0.4, zorder=5, label="equilibrium")
+
+    ax.set_xlim(xl)
+    ax.set_ylim(yl)
+    ax.set_xlabel(state_label(traj.state_names[x_index]))
+    ax.set_ylabel(state_label(traj.state_names[y_index]))
+    return ax
+
+
+def loss_curves(
+    ax: Axes,
+    traj: Trajectory,
+    *,
+    run: int = 0,
+    names: Sequence[str] = ("d_real", "d_fake", "g_loss"),
+    x: Literal["step", "time"] = "step",
+    ylabel: str = "loss",
+    styles: Mapping[str, LossStyle] | None = None,
+    legend: bool = True,
+) -> Axes:
+    r"""Draw the logged losses of one run over steps (or time).
+
+    Parameters
+    ----------
+    ax
+        Where to draw.
+    traj
+        The runs.
+    run
+        Which run.
+    names
+        Logged losses to draw, in legend order.
+    x
+        ``step`` (the step number :math:`k`) or ``time`` (:math:`t`; for
+        discrete rules ``t = k * lr_g``).
+    ylabel
+        The y-axis label, with the unit where one applies (``loss (nats)``
+        for the logarithmic losses).
+    styles
+        Overrides of :data:`LOSS_STYLE` by loss name.
+    legend
+        Draw the legend in one row above the axes, where it covers no data.
+
+    Returns
+    -------
+    Axes
+
+    Notes
+    -----
+    A run that diverged is drawn up to its last good record and its
+    divergence marked by a dotted vertical line.
+    """
+    _check_run(traj, run)
+    missing = [name for name in names if name not in traj.logged_names]
+    if missing:
+        raise SpecError(
+            f"unknown logged loss {missing[0]!r} (logged: {', '.join(traj.logged_names)})"
+        )
+    if x not in ("step", "time"):
+        raise SpecError(f"x must be 'step' or 'time', got {x!r}")
+    run = run % traj.n_runs
+    clock = traj.step if x == "step" else traj.t
+    end = _valid_until(traj, run)
+    chosen = {**LOSS_STYLE, **(styles or {})}
+    for i, name in enumerate(names):
+        style = chosen.get(name) or LossStyle(CYCLE[i % len(CYCLE)], "-", loss_label(name))
+        ax.plot(clock[:end], traj.loss(name)[run, :end], color=style.color,
+                linestyle=style.linestyle, label=style.label)
+    first, last = float(clock[0]), float(clock[-1])
+    if traj.diverged[run] and np.isfinite(traj.diverged_at[run]):
+        flow = traj.method.get("optimizer") == "flow"
+        native, other = (traj.t, traj.step) if flow else (traj.step, traj.t)
+        at = float(traj.diverged_at[run])
+        if (x == "time") != flow:
+            at = float(np.interp(at, native, other))
+        ax.axvline(at, color=PALETTE["black"], linestyle=":", linewidth=0.8, label="diverged")
+        # nothing is recorded after the divergence: show the run, not the empty remainder
+        last = min(last, at + 0.05 * (at - first))
+    ax.set_xlabel("step $k$" if x == "step" else "time $t$")
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(first, last if last > first else first + 1.0)
+    if legend:
+        handles, _ = ax.get_legend_handles_labels()
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles),
+                  borderaxespad=0.2, handlelength=2.4)
+    return ax

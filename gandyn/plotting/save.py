@@ -1,0 +1,275 @@
+"""Save a figure for a paper, with its metadata and the data behind it.
+
+:func:`save_figure` writes, next to each other,
+
+* the figure: ``fig.pdf``, ``fig.svg`` or ``fig.png`` (the extension of the
+  path chooses the format; ``also`` adds more formats with the same stem),
+* ``fig.json``: the caller's metadata (run spec, gandyn version) and the
+  figure's size, formats, dpi and the versions of matplotlib and numpy,
+* ``fig.data.npz``: the arrays the figure shows, when ``data`` is given.
+
+Same inputs give byte-identical files: the PDF has no creation date
+(``CreationDate=None``), the SVG no date (``Date=None``) and fixed ids
+(``svg.hashsalt``), the PNG no time chunk and a fixed dpi, the JSON is
+written with a fixed layout, and the ``.npz`` is written entry by entry with
+a fixed zip date (``numpy.savez`` stamps each entry with the current time).
+Fonts are embedded as TrueType (PDF ``pdf.fonttype = 42``) or drawn as paths
+(SVG).
+
+Nothing is overwritten unless ``force=True``: every target is checked before
+anything is written, and the figure is rendered to memory first, so a failure
+leaves no partial output behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from gandyn.errors import OutputExistsError, SpecError
+from gandyn.plotting.style import output_rc
+
+__all__ = [
+    "DEFAULT_DPI",
+    "FORMATS",
+    "OutputExistsError",
+    "save_figure",
+    "sidecar_paths",
+    "write_npz",
+]
+
+#: Figure formats by extension.
+FORMATS: Final = (".pdf", ".svg", ".png")
+#: Resolution of PNG output (and of anything rasterized inside a PDF or SVG).
+DEFAULT_DPI: Final = 300
+#: The date written into every ``.npz`` entry (the earliest a zip file can hold).
+ZIP_DATE: Final = (1980, 1, 1, 0, 0, 0)
+#: The embedded metadata string is kept below this many characters; longer
+#: metadata is embedded as its top-level keys and a pointer to the sidecar.
+EMBED_LIMIT: Final = 2000
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise SpecError(
+            f"cannot save figure {path}: unknown extension {path.suffix or '(none)'!r} "
+            f"(allowed: {', '.join(FORMATS)})"
+        )
+    return suffix[1:]
+
+
+def sidecar_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
+    """The sidecar files of a figure path: ``json`` (``<stem>.json``) and ``data``
+    (``<stem>.data.npz``)."""
+    p = Path(path)
+    return {"json": p.with_name(p.stem + ".json"), "data": p.with_name(p.stem + ".data.npz")}
+
+
+def _jsonable(value: Any, where: str) -> Any:
+    """``value`` as plain JSON data: numpy types converted, non-finite floats as null."""
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return _jsonable(value.item(), where)
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist(), where)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SpecError(f"metadata key {key!r} at {where or 'top level'} is not a string")
+            out[key] = _jsonable(item, f"{where}.{key}" if where else key)
+        return out
+    if isinstance(value, list | tuple):
+        return [_jsonable(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    raise SpecError(
+        f"metadata value at {where or 'top level'} of type {type(value).__name__} "
+        "cannot be written as JSON"
+    )
+
+
+def _embedded(metadata: dict[str, Any], sidecar: str) -> str:
+    """A compact JSON string of the metadata for the figure file's own metadata."""
+    text = json.dumps({"sidecar": sidecar, "metadata": metadata}, separators=(",", ":"),
+                      ensure_ascii=True, allow_nan=False)
+    if len(text) <= EMBED_LIMIT:
+        return text
+    short = json.dumps({"sidecar": sidecar, "metadata_keys": list(metadata)},
+                       separators=(",", ":"), ensure_ascii=True)
+    if len(short) <= EMBED_LIMIT:
+        return short
+    return json.dumps({"sidecar": sidecar}, ensure_ascii=True)
+
+
+def _file_metadata(fmt: str, description: str) -> dict[str, Any]:
+    if fmt == "pdf":
+        return {"Subject": description, "CreationDate": None, "ModDate": None}
+    if fmt == "svg":
+        return {"Description": description, "Date": None}
+    # Agg writes no tIME chunk; 'Software' names the matplotlib version only.
+    return {"Description": description}
+
+
+def _check_data(data: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
+    arrays: dict[str, np.ndarray[Any, Any]] = {}
+    for key, value in data.items():
+        if not isinstance(key, str) or not key or "/" in key or key.startswith("."):
+            raise SpecError(f"data name {key!r} is not a valid array name")
+        arr = np.asarray(value)
+        if arr.dtype.hasobject:
+            raise SpecError(f"data {key!r} holds Python objects; give numbers or strings")
+        arrays[key] = arr
+    return arrays
+
+
+def write_npz(arrays: Mapping[str, Any]) -> bytes:
+    """The bytes of an uncompressed ``.npz`` of ``arrays``, reproducible byte for byte.
+
+    Like :func:`numpy.savez` (``numpy.load`` reads it), in the given order,
+    but every zip entry carries the fixed date :data:`ZIP_DATE` and fixed
+    permissions instead of the current time.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for key, value in _check_data(arrays).items():
+            entry = io.BytesIO()
+            np.lib.format.write_array(entry, np.ascontiguousarray(value), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
+            info.create_system = 3  # Unix, whatever the platform writing it
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, entry.getvalue())
+    return buffer.getvalue()
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def save_figure(
+    fig: Figure,
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, Any],
+    data: Mapping[str, Any] | None = None,
+    force: bool = False,
+    also: Sequence[str] = (),
+    dpi: int = DEFAULT_DPI,
+) -> list[Path]:
+    """Write a figure, its metadata sidecar and the data behind it.
+
+    Parameters
+    ----------
+    fig
+        The figure (build it inside :func:`~gandyn.plotting.paper_style`).
+    path
+        The figure file; its extension (``.pdf``, ``.svg``, ``.png``) chooses
+        the format. Its directory must exist.
+    metadata
+        JSON-able description of what the figure shows: the run spec, the
+        gandyn version. Stored in ``<stem>.json`` and, compactly, in the
+        figure file's own metadata (PDF ``Subject``, SVG and PNG ``Description``).
+    data
+        Arrays behind the figure, by name (numbers or strings; no objects),
+        saved in this order to ``<stem>.data.npz``.
+    force
+        Overwrite existing files.
+    also
+        More formats to write with the same stem, e.g. ``("png",)``.
+    dpi
+        Resolution of PNG output and of rasterized parts of vector output.
+
+    Returns
+    -------
+    list of Path
+        The files written: figure(s), the JSON sidecar, the data file.
+
+    Raises
+    ------
+    SpecError
+        Unknown extension, missing directory, metadata or data that cannot be written.
+    OutputExistsError
+        A target exists and ``force`` is false (nothing is written then).
+    """
+    target = Path(path)
+    figures = [target]
+    for fmt in also:
+        extra = target.with_suffix("." + fmt.lower().lstrip("."))
+        if extra not in figures:
+            figures.append(extra)
+    formats = [_format_of(p) for p in figures]
+    parent = target.parent
+    if not parent.is_dir():
+        raise SpecError(f"cannot save figure {target}: directory {parent} does not exist")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
+        raise SpecError(f"dpi must be a positive integer, got {dpi!r}")
+    sidecars = sidecar_paths(target)
+    targets = [*figures, sidecars["json"]] + ([sidecars["data"]] if data is not None else [])
+    for p in targets:
+        if p.is_dir():
+            raise SpecError(f"cannot write {p}: it is a directory")
+    existing = [p for p in targets if p.exists() or p.is_symlink()]
+    if existing and not force:
+        raise OutputExistsError(
+            f"refusing to overwrite {', '.join(str(p) for p in existing)} (use --force)"
+        )
+
+    meta = _jsonable(dict(metadata), "")
+    description = _embedded(meta, sidecars["json"].name)
+    arrays = _check_data(data) if data is not None else None
+    width, height = (float(v) for v in fig.get_size_inches())
+    sidecar: dict[str, Any] = {
+        "metadata": meta,
+        "figure": {
+            "files": [{"file": p.name, "format": f} for p, f in zip(figures, formats, strict=True)],
+            "width_in": round(width, 6),
+            "height_in": round(height, 6),
+            "dpi": dpi,
+            "matplotlib_version": matplotlib.__version__,
+            "numpy_version": np.__version__,
+        },
+        "data": None if arrays is None else {
+            "file": sidecars["data"].name,
+            "arrays": {k: {"shape": list(a.shape), "dtype": a.dtype.str} for k, a in
+                       arrays.items()},
+        },
+    }
+
+    contents: dict[Path, bytes] = {}
+    rc: Any = output_rc()  # rc_context's stubs want Literal keys
+    with matplotlib.rc_context(rc):
+        for p, fmt in zip(figures, formats, strict=True):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=dpi,
+                        metadata=_file_metadata(fmt, description))
+            contents[p] = buffer.getvalue()
+    contents[sidecars["json"]] = _json_bytes(sidecar)
+    if arrays is not None:
+        contents[sidecars["data"]] = write_npz(arrays)
+
+    written: list[Path] = []
+    for p, content in contents.items():
+        try:
+            with open(p, "wb" if force else "xb") as handle:
+                handle.write(content)
+        except FileExistsError:  # appeared since the check above
+            raise OutputExistsError(f"refusing to overwrite {p} (use --force)") from None
+        except OSError as exc:
+            raise SpecError(f"cannot write {p}: {exc.strerror or exc}") from None
+        written.append(p)
+    return written

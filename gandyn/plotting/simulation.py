@@ -1,0 +1,165 @@
+"""The simulation figure: phase portrait beside (or above) the loss curves of run 0."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gandyn.errors import SpecError
+from gandyn.plotting.figures import field_grid, loss_curves, phase_portrait
+from gandyn.plotting.save import DEFAULT_DPI, save_figure
+from gandyn.plotting.style import ONE_COLUMN_TALL, TWO_COLUMN, paper_figure, paper_style
+
+if TYPE_CHECKING:
+    from gandyn.derive import VectorField
+    from gandyn.dynamics import Trajectory
+
+__all__ = ["LAYOUTS", "plot_simulation", "simulation_data", "simulation_figure"]
+
+Layout = Literal["one-column", "two-column"]
+LAYOUTS: tuple[str, ...] = ("one-column", "two-column")
+
+#: Losses computed with logarithms (cross-entropy), whose values are in nats.
+_LOG_LOSSES = frozenset({"minimax", "non-saturating", "relativistic"})
+
+
+def _loss_axis_label(field: VectorField | None) -> str:
+    loss = field.game.loss if field is not None else None
+    if loss is not None and loss.name in _LOG_LOSSES:
+        return "loss (nats)"
+    return "loss"
+
+
+def simulation_figure(
+    traj: Trajectory,
+    field: VectorField | None,
+    *,
+    layout: Layout = "two-column",
+    equilibria: Sequence[Sequence[float]] | np.ndarray[Any, Any] = (),
+    run: int = 0,
+    x: Literal["step", "time"] = "step",
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    params: Mapping[str, float] | None = None,
+) -> Figure:
+    """Build the simulation figure (call inside :func:`~gandyn.plotting.paper_style`).
+
+    ``two-column``: a 7.0 in wide figure, phase portrait left, loss curves
+    right. ``one-column``: 3.4 in wide, the two panels stacked.
+    """
+    if layout not in LAYOUTS:
+        raise SpecError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    if layout == "two-column":
+        fig = paper_figure(TWO_COLUMN)
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.35]})
+    else:
+        fig = paper_figure(ONE_COLUMN_TALL)
+        left, right = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1.15, 1.0]})
+    phase_portrait(left, field, traj, equilibria=equilibria, xlim=xlim, ylim=ylim,
+                   params=params)
+    loss_curves(right, traj, run=run, x=x, ylabel=_loss_axis_label(field))
+    return fig
+
+
+def simulation_data(
+    traj: Trajectory,
+    equilibria: Sequence[Sequence[float]] | np.ndarray[Any, Any] = (),
+    grid: Mapping[str, np.ndarray[Any, Any]] | None = None,
+) -> dict[str, np.ndarray[Any, Any]]:
+    """The arrays behind a simulation figure, in a fixed order.
+
+    ``t``, ``step``, ``x`` ``(B, n_t, n)``, ``logged`` ``(B, n_t, k)``,
+    ``diverged``, ``diverged_at``, ``state_names``, ``logged_names``; then
+    ``equilibria`` ``(m, n)`` if any and the streamplot's grid
+    (:func:`~gandyn.plotting.figures.field_grid`) if given.
+    """
+    n = len(traj.state_names)
+    data: dict[str, np.ndarray[Any, Any]] = {
+        "t": np.asarray(traj.t, dtype=np.float64),
+        "step": np.asarray(traj.step, dtype=np.float64),
+        "x": np.asarray(traj.x, dtype=np.float64),
+        "logged": np.asarray(traj.logged, dtype=np.float64),
+        "diverged": np.asarray(traj.diverged, dtype=np.bool_),
+        "diverged_at": np.asarray(traj.diverged_at, dtype=np.float64),
+        "state_names": np.array(traj.state_names, dtype=np.str_),
+        "logged_names": np.array(traj.logged_names, dtype=np.str_),
+    }
+    if len(equilibria):
+        data["equilibria"] = np.asarray(equilibria, dtype=np.float64).reshape(-1, n)
+    if grid is not None:
+        data.update({k: np.asarray(v) for k, v in grid.items()})
+    return data
+
+
+def plot_simulation(
+    traj: Trajectory,
+    field: VectorField | None,
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, Any],
+    layout: Layout = "two-column",
+    force: bool = False,
+    equilibria: Sequence[Sequence[float]] | np.ndarray[Any, Any] = (),
+    also: Sequence[str] = (),
+    dpi: int = DEFAULT_DPI,
+    x: Literal["step", "time"] = "step",
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    params: Mapping[str, float] | None = None,
+) -> list[Path]:
+    """Draw and save the simulation figure with its metadata and data.
+
+    Parameters
+    ----------
+    traj
+        The runs: all are drawn in the phase portrait, run 0's losses on the right.
+    field
+        The game's derivatives (the streamplot, for a 2-D state), or ``None``.
+    path
+        The figure file (``.pdf``, ``.svg`` or ``.png``); see
+        :func:`~gandyn.plotting.save_figure` for the sidecar files.
+    metadata
+        The run spec and gandyn version; the trajectory's method, measure and
+        message are added under ``trajectory`` unless that key is given.
+    layout
+        ``two-column`` (side by side, 7.0 in) or ``one-column`` (stacked, 3.4 in).
+    force
+        Overwrite existing files.
+    equilibria
+        Points to mark in the phase portrait, ``(m, n)``.
+    also, dpi
+        Passed to :func:`~gandyn.plotting.save_figure`.
+    x
+        The loss curves' horizontal axis: ``step`` or ``time``.
+    xlim, ylim, params
+        Passed to :func:`~gandyn.plotting.phase_portrait`.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    meta = dict(metadata)
+    meta.setdefault("trajectory", {
+        "method": dict(traj.method),
+        "measure": traj.measure,
+        "message": traj.message,
+        "n_runs": traj.n_runs,
+        "n_records": len(traj.step),
+    })
+    with paper_style():
+        fig = simulation_figure(traj, field, layout=layout, equilibria=equilibria, x=x,
+                                xlim=xlim, ylim=ylim, params=params)
+        grid = None
+        if field is not None and len(traj.state_names) == 2:
+            # the same limits and grid as the streamplot (theta on the x axis)
+            phase = fig.axes[0]
+            grid = field_grid(field, phase.get_xlim(), phase.get_ylim(), params=params)
+        data = simulation_data(traj, equilibria, grid)
+        return save_figure(fig, path, metadata=meta, data=data, force=force, also=also,
+                           dpi=dpi)

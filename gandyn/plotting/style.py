@@ -1,0 +1,177 @@
+r"""The gandyn paper style: palette, figure sizes, rc settings and loss styles.
+
+Everything here is applied through context managers: :func:`paper_style`
+sets the rc parameters of the packaged ``gandyn.mplstyle`` for the duration
+of a ``with`` block and restores the previous ones on exit, and figures are
+created with :class:`matplotlib.figure.Figure` (never pyplot), so using
+gandyn's plotting changes no global matplotlib state and needs no GUI
+backend.
+
+Build *and* save a figure inside the same ``with paper_style():`` block:
+matplotlib creates tick labels lazily, when the figure is first drawn, and
+reads the rc parameters in force at that moment.
+
+Fonts are STIX (Times-like) for text and mathtext; the font files ship with
+matplotlib, so neither a TeX installation nor a system font is needed and
+the same matplotlib writes the same bytes on every machine. PDF and PS embed
+them as TrueType (``pdf.fonttype = 42``); SVG stores glyphs as paths
+(``svg.fonttype = 'path'``), so an SVG renders identically in every viewer
+and editor without the font installed (its text is not editable as text,
+which matters less for a paper figure than looking the same everywhere).
+
+References
+----------
+.. [1] Okabe and Ito (2008). Color Universal Design (CUD): How to make figures
+   and presentations that are friendly to colorblind people.
+   https://jfly.uni-koeln.de/color/
+.. [2] Wong (2011). Points of view: Color blindness. Nature Methods 8, 441.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, cast
+
+import matplotlib
+from matplotlib.figure import Figure
+
+__all__ = [
+    "CYCLE",
+    "LOSS_STYLE",
+    "ONE_COLUMN",
+    "ONE_COLUMN_TALL",
+    "PALETTE",
+    "STYLE_NAME",
+    "TWO_COLUMN",
+    "LossStyle",
+    "output_rc",
+    "paper_figure",
+    "paper_style",
+    "style_path",
+]
+
+STYLE_NAME: Final = "gandyn.mplstyle"
+
+#: The Okabe-Ito palette in its published order, by colour name.
+PALETTE: Final[Mapping[str, str]] = MappingProxyType({
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+})
+
+#: The order in which runs (and the style's ``axes.prop_cycle``) take colours:
+#: the strongest contrasts on white first; yellow, weak on white, last.
+CYCLE: Final[tuple[str, ...]] = tuple(
+    PALETTE[name]
+    for name in ("blue", "vermillion", "bluish_green", "orange", "sky_blue",
+                 "reddish_purple", "black", "yellow")
+)
+
+#: ``(width, height)`` in inches of a one-column figure (3.4 in: the column of
+#: two-column journals and proceedings such as NeurIPS, ICML, IEEE, APS).
+ONE_COLUMN: Final[tuple[float, float]] = (3.4, 2.6)
+#: A one-column figure with two panels stacked.
+ONE_COLUMN_TALL: Final[tuple[float, float]] = (3.4, 5.0)
+#: ``(width, height)`` in inches of a figure spanning both columns (7.0 in).
+TWO_COLUMN: Final[tuple[float, float]] = (7.0, 2.8)
+
+
+@dataclass(frozen=True)
+class LossStyle:
+    """How a logged loss is drawn.
+
+    Attributes
+    ----------
+    color
+        A colour of :data:`PALETTE`.
+    linestyle
+        A matplotlib line style; the losses differ in dash as well as colour,
+        so they stay apart in greyscale print.
+    label
+        A mathtext label, generic across losses (the formula depends on the
+        loss: for cross-entropy ``d_fake = -log(1 - D(G(z)))``).
+    """
+
+    color: str
+    linestyle: str | tuple[float, tuple[float, ...]]
+    label: str
+
+
+#: Style of each logged loss (see :data:`gandyn.games.LOGGED_TERMS`).
+LOSS_STYLE: Final[Mapping[str, LossStyle]] = MappingProxyType({
+    "d_real": LossStyle(PALETTE["bluish_green"], "-.", r"$d_\mathrm{real}$"),
+    "d_fake": LossStyle(PALETTE["vermillion"], "--", r"$d_\mathrm{fake}$"),
+    "g_loss": LossStyle(PALETTE["blue"], "-", r"$g_\mathrm{loss}$"),
+    "d_x": LossStyle(PALETTE["reddish_purple"], ":", r"$D(x)$"),
+    "d_gz": LossStyle(PALETTE["orange"], (0, (4.0, 1.0, 1.0, 1.0, 1.0, 1.0)), r"$D(G(z))$"),
+})
+
+
+@contextmanager
+def style_path() -> Iterator[Path]:
+    """The packaged ``gandyn.mplstyle`` as a file path (a context manager)."""
+    resource = importlib.resources.files("gandyn.plotting").joinpath(STYLE_NAME)
+    with importlib.resources.as_file(resource) as path:
+        yield Path(path)
+
+
+def _style_params() -> dict[str, Any]:
+    with style_path() as path:
+        # RcParams' keys are typed as a Literal of every known name; read them as strings
+        params: Mapping[str, Any] = cast(
+            Mapping[str, Any], matplotlib.rc_params_from_file(str(path), use_default_template=False)
+        )
+        return dict(params)
+
+
+def output_rc() -> dict[str, Any]:
+    """The rc parameters that decide how files are written (fonts, SVG ids, savefig).
+
+    These are the style's ``pdf.*``, ``ps.*``, ``svg.*`` and ``savefig.*``
+    settings; :func:`gandyn.plotting.save_figure` always applies them, so
+    fonts are embedded as TrueType and files are reproducible even for a
+    figure built outside :func:`paper_style`.
+    """
+    prefixes = ("pdf.", "ps.", "svg.", "savefig.")
+    return {k: v for k, v in _style_params().items() if k.startswith(prefixes)}
+
+
+@contextmanager
+def paper_style(rc: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Apply the gandyn paper style within a ``with`` block.
+
+    Parameters
+    ----------
+    rc
+        rc parameters that override the style's.
+
+    Examples
+    --------
+    >>> from gandyn.plotting import paper_style, paper_figure, ONE_COLUMN
+    >>> with paper_style():
+    ...     fig = paper_figure(ONE_COLUMN)
+    ...     ax = fig.add_subplot()
+    """
+    with ExitStack() as stack:
+        path = stack.enter_context(style_path())
+        overrides: Any = dict(rc or {})
+        stack.enter_context(matplotlib.rc_context(rc=overrides, fname=str(path)))
+        yield
+
+
+def paper_figure(size: tuple[float, float] = ONE_COLUMN) -> Figure:
+    """A new figure of ``size`` inches with constrained layout, not managed by pyplot.
+
+    Call it inside :func:`paper_style` so that the figure takes the style's settings.
+    """
+    return Figure(figsize=size, layout="constrained")
