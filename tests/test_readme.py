@@ -6,6 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from gandyn.cli import cli
@@ -31,12 +32,17 @@ def test_readme_opens_with_install_and_run_then_install_and_test() -> None:
     assert second.strip().startswith("python -m pip install -e '.[test]' && python -m pytest")
 
 
-def test_main_job_command_runs() -> None:
+def test_main_job_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = code_blocks("bash")[0].strip()
     command = first.split("&&", 1)[1].strip()
+    monkeypatch.chdir(tmp_path)
     code, out = gandyn(command)
     assert code == 0
-    assert "eigenvalues" in out
+    assert "no run diverged" in out
+    figure = shlex.split(command)[shlex.split(command).index("--plot") + 1]
+    written = {p.name for p in tmp_path.iterdir()}
+    stem = Path(figure).stem
+    assert written == {figure, f"{stem}.json", f"{stem}.data.npz"}
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
