@@ -15,7 +15,10 @@ the sympy expression from an allow-list:
 * calls with one positional argument of ``exp log sqrt sin cos tanh abs``,
   the sympy spellings ``Abs`` and ``sign``, ``DiracDelta`` (which derivatives
   of ``Abs`` contain), and gandyn's activations ``softplus sigmoid
-  log_sigmoid relu step`` (:data:`gandyn.functions.FUNCTIONS`).
+  log_sigmoid relu step`` (:data:`gandyn.functions.FUNCTIONS`);
+* the quadrature nodes ``GaussHermite(f, u, order)`` and
+  ``GaussLegendre(f, u, order)`` of :mod:`gandyn.expectations`, where the
+  name ``u`` is bound inside ``f`` and ``order`` is an integer literal.
 
 Anything else (attribute access, subscripts, lambdas, comprehensions,
 keyword arguments, unknown names, ...) raises :class:`~gandyn.errors.SpecError`
@@ -23,13 +26,16 @@ with a one-line message such as::
 
     expression 'os.system(1)' in [generator] sample: attribute access is not allowed
 
-Numbers are built so that printing round-trips: ``2`` becomes
-``Integer(2)``, ``1/2`` the ``Rational(1, 2)`` (integer arithmetic stays
-exact), and a float literal ``0.5`` becomes ``Float('0.5', 17)``, the form
-:mod:`gandyn.expectations` uses for quadrature nodes, so the printed form of a
-gandyn expression parses back to the same expression when its symbols are
-supplied (the printer writes 17 significant digits; a Float that is the
-rounded product of two others may differ in its last bits).
+The printed form of a gandyn expression parses back to the identical
+expression when its symbols are supplied (``str`` then ``parse_expression``
+is a round trip): ``2`` becomes ``Integer(2)`` and ``1/2`` the
+``Rational(1, 2)`` (integer arithmetic stays exact); a float literal ``0.5``
+becomes ``Float('0.5', 17)``, the form :mod:`gandyn.expectations` gives
+quadrature weights; and a chain ``a*b/c`` or ``a + b - c`` is built as one
+``Mul`` or ``Add``, as sympy built the printed expression (pairwise
+evaluation would distribute ``2*(a + b)`` before the next factor arrives).
+A Float that sympy computed as a product of two others may print with fewer
+digits than it holds; it then parses back to a Float equal to 17 digits.
 """
 
 from __future__ import annotations
@@ -43,13 +49,16 @@ from typing import Any
 import sympy as sp
 
 from gandyn.errors import SpecError
+from gandyn.expectations import QUADRATURES
 from gandyn.functions import FUNCTIONS, NUMPY_NAMESPACE
+from gandyn.model import real_symbol
 
 __all__ = [
     "CONSTANTS",
     "EXPRESSION_FUNCTIONS",
     "MAX_DEPTH",
     "MAX_LENGTH",
+    "MAX_QUADRATURE_ORDER",
     "parse_expression",
     "parse_number",
 ]
@@ -128,6 +137,9 @@ _REFUSED: dict[type[ast.AST], str] = {
     ast.Slice: "slices are not allowed",
 }
 
+#: Largest quadrature order accepted in ``GaussHermite(f, u, order)``.
+MAX_QUADRATURE_ORDER = 1000
+
 _NOT_FINITE = (sp.S.NaN, sp.S.ComplexInfinity, sp.S.Infinity, sp.S.NegativeInfinity)
 
 
@@ -176,8 +188,7 @@ class _Builder:
 
     def _allowed_names(self) -> str:
         names = ", ".join(sorted(self.symbols)) or "none"
-        functions = ", ".join(sorted(EXPRESSION_FUNCTIONS))
-        return f"allowed names: {names}; constants: pi, E; functions: {functions}"
+        return f"allowed names: {names}; constants: pi, E; functions: {_function_names()}"
 
     # -- the walk -------------------------------------------------------------------------------
 
@@ -308,19 +319,21 @@ class _Builder:
             raise self._refuse("only named functions can be called", node)
         name = node.func.id
         entry = EXPRESSION_FUNCTIONS.get(name)
-        if entry is None:
-            functions = ", ".join(sorted(EXPRESSION_FUNCTIONS))
-            close = difflib.get_close_matches(name, EXPRESSION_FUNCTIONS, n=1, cutoff=0.6)
+        if entry is None and name not in QUADRATURES:
+            known = [*EXPRESSION_FUNCTIONS, *QUADRATURES]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise _RefusedError(
                 f"function {name!r} is not allowed{_where(node)}{hint} "
-                f"(allowed functions: {functions})"
+                f"(allowed functions: {_function_names()})"
             )
         if node.keywords:
             raise self._refuse(f"{name}() takes no keyword arguments", node)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self._refuse("starred arguments are not allowed", arg)
+        if entry is None:
+            return self._quadrature(node, name, depth)
         func, arities = entry
         if len(node.args) not in arities:
             wanted = "exactly one argument" if arities == (1,) else (
@@ -333,6 +346,39 @@ class _Builder:
         ):
             raise self._refuse("DiracDelta()'s second argument must be an integer >= 0", node)
         return func(*args)
+
+    def _quadrature(self, node: ast.Call, name: str, depth: int) -> sp.Expr:
+        """``GaussHermite(f, u, order)``: ``u`` is bound inside ``f`` only.
+
+        gandyn prints expectations without a closed form this way
+        (:mod:`gandyn.expectations`); ``u`` names the standardized variable
+        and need not be among the caller's symbols.
+        """
+        usage = f"{name}(f, u, order) takes an integrand, a variable name and an integer order"
+        if len(node.args) != 3:
+            raise self._refuse(f"{usage} ({len(node.args)} arguments given)", node)
+        integrand, variable, order = node.args
+        if not isinstance(variable, ast.Name) or variable.id.startswith("__") or (
+            variable.id in CONSTANTS or variable.id in EXPRESSION_FUNCTIONS
+            or variable.id in QUADRATURES
+        ):
+            raise self._refuse(f"{usage}: the second argument must be a plain name", variable)
+        if not (
+            isinstance(order, ast.Constant)
+            and type(order.value) is int
+            and 1 <= order.value <= MAX_QUADRATURE_ORDER
+        ):
+            raise self._refuse(
+                f"{usage}: the order must be an integer from 1 to {MAX_QUADRATURE_ORDER}", order
+            )
+        bound = real_symbol(variable.id)
+        inner = _Builder(self.text, {**self.symbols, variable.id: bound})
+        f = inner.build(integrand, depth + 1)
+        return QUADRATURES[name](f, bound, sp.Integer(order.value))
+
+
+def _function_names() -> str:
+    return ", ".join(sorted([*EXPRESSION_FUNCTIONS, *QUADRATURES]))
 
 
 def parse_expression(
@@ -471,6 +517,7 @@ def _as_float(numeric: Callable[[float], Any]) -> Callable[[float], float]:
 
 
 _FLOAT_FUNCTIONS = _float_functions()
+_QUADRATURE_CLASSES = frozenset(QUADRATURES.values())
 
 
 def _to_float(expr: sp.Expr) -> float:
@@ -491,6 +538,8 @@ def _to_float(expr: sp.Expr) -> float:
         if expr.is_Pow:
             base, exponent = (_to_float(a) for a in expr.args)
             return float(math.pow(base, exponent))
+        if expr.func in _QUADRATURE_CLASSES:
+            return _to_float(expr.expanded())
         func = _FLOAT_FUNCTIONS.get(expr.func)
         if func is not None and len(expr.args) == 1:
             return func(_to_float(expr.args[0]))

@@ -34,7 +34,7 @@ def test_default_run_prints_a_summary() -> None:
 
 def test_csv_columns_rows_and_sidecar(tmp_path: Path) -> None:
     target = tmp_path / "run.csv"
-    code, out, err = run("--steps", "20", "--every", "5", "--x0", "theta=1,psi=1",
+    code, _, err = run("--steps", "20", "--every", "5", "--x0", "theta=1,psi=1",
                          "--x0", "theta=0.5", "--out", str(target))
     assert code == 0, err
     header, data = read_csv(target)
@@ -147,7 +147,7 @@ BAD = [
 
 @pytest.mark.parametrize(("args", "fragment"), BAD)
 def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
-    code, out, err = run("--steps", "5", *args)
+    code, _, err = run("--steps", "5", *args)
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
