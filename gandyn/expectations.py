@@ -109,13 +109,17 @@ def point_masses(points: Iterable[object], weights: Iterable[object] | None = No
         If the lengths differ, there are no points, or numeric weights are
         negative or do not sum to one.
     """
-    pts = tuple(sp.sympify(p) for p in points)
+    # strict: numbers and sympy objects only, never text (which sympify would evaluate).
+    pts = tuple(sp.sympify(p, strict=True) for p in points)
     if not pts:
         raise ValueError("a discrete distribution needs at least one point")
     if weights is None:
         ws = tuple(sp.Rational(1, len(pts)) for _ in pts)
     else:
-        ws = tuple(sp.nsimplify(w) if isinstance(w, float) else sp.sympify(w) for w in weights)
+        ws = tuple(
+            sp.nsimplify(w) if isinstance(w, float) else sp.sympify(w, strict=True)
+            for w in weights
+        )
     if len(ws) != len(pts):
         raise ValueError(f"{len(pts)} points but {len(ws)} weights")
     if all(w.is_number for w in ws):

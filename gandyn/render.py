@@ -141,8 +141,9 @@ def to_json(d: Derivation) -> str:
 
 
 def _format_complex(z: complex) -> str:
+    # "+ 0.0" turns a negative zero into zero for printing.
     if abs(z.imag) < 1e-12:
-        return f"{z.real:.6g}"
+        return f"{z.real + 0.0:.6g}"
     sign = "+" if z.imag >= 0 else "-"
     return f"{z.real:.6g} {sign} {abs(z.imag):.6g}i"
 
@@ -223,7 +224,7 @@ def to_text(d: Derivation) -> str:
         lines.append("at " + ", ".join(f"{k} = {d.at[k]:g}" for k in state) + ":")
         logged = vf.logged(x)
         lines.append("  " + ", ".join(f"{k} = {float(v):.6g}" for k, v in logged.items()))
-        lines.append("  F = [" + ", ".join(f"{v:.6g}" for v in vf.field_fn(x)) + "]")
+        lines.append("  F = [" + ", ".join(f"{v + 0.0:.6g}" for v in vf.field_fn(x)) + "]")
         lines.append("  Jacobian dF/dx =")
         lines += _matrix_text([[f"{v:.6g}" for v in row] for row in jac], indent="    ")
         eig = d.eigenvalues_at()
