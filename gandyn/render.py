@@ -145,7 +145,7 @@ def _format_complex(z: complex) -> str:
     if abs(z.imag) < 1e-12:
         return f"{z.real + 0.0:.6g}"
     sign = "+" if z.imag >= 0 else "-"
-    return f"{z.real:.6g} {sign} {abs(z.imag):.6g}i"
+    return f"{z.real + 0.0:.6g} {sign} {abs(z.imag):.6g}i"
 
 
 def _matrix_text(rows: list[list[str]], indent: str = "  ") -> list[str]:
@@ -226,7 +226,7 @@ def to_text(d: Derivation) -> str:
         lines.append("  " + ", ".join(f"{k} = {float(v):.6g}" for k, v in logged.items()))
         lines.append("  F = [" + ", ".join(f"{v + 0.0:.6g}" for v in vf.field_fn(x)) + "]")
         lines.append("  Jacobian dF/dx =")
-        lines += _matrix_text([[f"{v:.6g}" for v in row] for row in jac], indent="    ")
+        lines += _matrix_text([[f"{v + 0.0:.6g}" for v in row] for row in jac], indent="    ")
         eig = d.eigenvalues_at()
         if eig is None:
             lines.append("  eigenvalues: undefined (the Jacobian is not finite here)")
