@@ -183,9 +183,16 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
               help="A starting state, repeatable; symbols left out take the game's default.")
 @click.option("--grid", "grid_specs", multiple=True, metavar="SYM=LOW:HIGH:N,...",
               help="Starting states on a grid (all combinations), e.g. theta=-2:2:41,psi=-2:2:41.")
-@click.option("--measure", type=click.Choice(["state", "loop"]), default="state",
-              show_default=True,
-              help="Losses at the recorded state, or as a training loop logs them.")
+@click.option("--measure", type=click.Choice(["state", "loop"]), default=None,
+              help="Losses at the recorded state, or as a training loop logs them "
+                   "(default: state; loop with --batch-size).")
+@click.option("--batch-size", type=int, default=None,
+              help="Stochastic mode: fresh minibatches of this many data/sample pairs for the "
+                   "discriminator at every step instead of exact expectations.")
+@click.option("--batch-size-g", type=int, default=None,
+              help="Stochastic mode: latent samples per generator step (default --batch-size).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the minibatches; the same seed gives identical output.")
 @click.option("--max-norm", type=float, default=1e6, show_default=True,
               help="A run whose largest |parameter| exceeds this has diverged.")
 @click.option("--clip", type=float, default=None,
@@ -216,14 +223,16 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
 def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
              reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
              lr: float, lr_g: float | None, lr_d: float | None, steps: int, every: int,
-             x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str,
-             max_norm: float, clip: float | None, out: str | None, plot: str | None,
-             layout: str, force: bool, **rule_options: Any) -> None:
+             x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str | None,
+             batch_size: int | None, batch_size_g: int | None, seed: int, max_norm: float,
+             clip: float | None, out: str | None, plot: str | None, layout: str, force: bool,
+             **rule_options: Any) -> None:
     """Simulate the gradient flow or a discrete update rule and record the three losses.
 
     \b
     Examples:
       gandyn simulate --loss minimax
+      gandyn simulate --game gaussian --loss ns --batch-size 64 --seed 1 --out run.csv
       gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
       gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
     """
@@ -248,8 +257,10 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     spec = SimulationSpec(
         game=game_spec, game_file=game_file, loss=loss_name, regularizers=tuple(reg_specs),
         params=tuple(params.items()), optimizer=optimizer, lr_g=rate_g, lr_d=rate_d,
-        settings=tuple(sorted(settings.items())), steps=steps, every=every, measure=measure,
-        max_norm=max_norm, clip=clip, starts=tuple(tuple(s.items()) for s in starts),
+        settings=tuple(sorted(settings.items())), steps=steps, every=every,
+        measure=measure or ("loop" if batch_size is not None else "state"),
+        max_norm=max_norm, clip=clip, batch_size=batch_size, batch_size_g=batch_size_g,
+        seed=seed, starts=tuple(tuple(s.items()) for s in starts),
     )
     from gandyn.io import check_writable, sidecar_path
 
@@ -268,7 +279,12 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
 
         raise SpecError(f"--out and --plot would both write {clashes[0]}; choose other names")
     check_writable(targets, force)  # before any work, so nothing is half-written
-    result = run_simulation(spec)
+    # A progress bar only for a person watching a terminal, never in logs or pipes.
+    if sys.stderr.isatty() and optimizer != "flow" and steps * len(starts) >= 200_000:
+        with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
+            result = run_simulation(spec, progress=bar.update)
+    else:
+        result = run_simulation(spec)
     traj = result.trajectory
     from gandyn.summary import summarize
 

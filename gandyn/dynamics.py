@@ -103,6 +103,7 @@ def simulate_rule(
     state_names: tuple[str, ...],
     logged_names: tuple[str, ...],
     project: Callable[[Array], Array] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Trajectory:
     """Iterate a discrete update rule on a batch of initial states.
 
@@ -129,6 +130,8 @@ def simulate_rule(
         Labels of the columns.
     project
         Applied to the state after every step (WGAN weight clipping).
+    progress
+        Called with the number of steps done since its last call (a progress bar).
 
     Returns
     -------
@@ -174,6 +177,8 @@ def simulate_rule(
                     current = np.where(keep, row, current)
                 ls[:, slot] = current
                 slot += 1
+            if progress is not None and (k % 100 == 0 or k == steps):
+                progress(100 if k % 100 == 0 else k % 100)
             if diverged.all():
                 # as for a frozen run in a batch that goes on: its state and the losses there
                 xs[:, slot:] = x[:, None]

@@ -7,7 +7,7 @@ output (JSON sidecars), so a result always carries what made it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,6 +58,11 @@ class SimulationSpec:
         Divergence bound on ``max |x_i|``.
     clip
         WGAN weight clipping of the discriminator's parameters to ``[-clip, clip]``.
+    batch_size, batch_size_g, seed
+        Stochastic mode (:mod:`gandyn.stochastic`): fresh seeded minibatches of
+        ``batch_size`` data/sample pairs for the discriminator and
+        ``batch_size_g`` latent samples for the generator at every step, instead
+        of exact expectations; ``None`` keeps the exact expectations.
     starts
         Initial states, each a full ``{symbol: value}`` mapping.
     """
@@ -76,6 +81,9 @@ class SimulationSpec:
     measure: str = "state"
     max_norm: float = 1e6
     clip: float | None = None
+    batch_size: int | None = None
+    batch_size_g: int | None = None
+    seed: int = 0
     starts: tuple[tuple[tuple[str, float], ...], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,7 +192,8 @@ def build_game_from_spec(spec: SimulationSpec) -> Any:
     return build_game(spec.game, spec.game_file, spec.loss, spec.regularizers, dict(spec.params))
 
 
-def run_simulation(spec: SimulationSpec) -> SimulationResult:
+def run_simulation(spec: SimulationSpec,
+                   progress: Callable[[int], None] | None = None) -> SimulationResult:
     """Build the game, derive it and simulate every start of ``spec`` in one batch."""
     from gandyn.derive import derive
     from gandyn.dynamics import simulate_flow, simulate_rule
@@ -211,6 +220,8 @@ def run_simulation(spec: SimulationSpec) -> SimulationResult:
     settings = dict(spec.settings)
     n_theta = len(game.theta)
     if spec.optimizer == "flow":
+        if spec.batch_size is not None:
+            raise SpecError("--batch-size needs a discrete update rule, not the flow")
         rates = np.array([spec.lr_g] * n_theta + [spec.lr_d] * (len(names) - n_theta))
         try:
             traj = simulate_flow(
@@ -239,9 +250,22 @@ def run_simulation(spec: SimulationSpec) -> SimulationResult:
             clipped[:, n_theta:] = np.clip(clipped[:, n_theta:], -bound, bound)
             return clipped
 
+    if spec.batch_size is not None:
+        from gandyn.stochastic import simulate_minibatch
+
+        if spec.measure != "loop":
+            raise SpecError("minibatch runs log what a training loop logs: use --measure loop "
+                            "(the default with --batch-size)")
+        traj = simulate_minibatch(
+            game, spec.optimizer, spec.lr_g, spec.lr_d, x0, spec.steps,
+            batch_size=spec.batch_size, batch_size_g=spec.batch_size_g, seed=spec.seed,
+            every=spec.every, max_norm=spec.max_norm, settings=settings, project=project,
+            progress=progress,
+        )
+        return SimulationResult(spec, vf, traj)
     traj = simulate_rule(
         rule, vf.logged_fn, x0, spec.steps, every=spec.every, max_norm=spec.max_norm,
         measure=spec.measure,  # type: ignore[arg-type]
-        state_names=names, logged_names=vf.logged_names, project=project,
+        state_names=names, logged_names=vf.logged_names, project=project, progress=progress,
     )
     return SimulationResult(spec, vf, traj)

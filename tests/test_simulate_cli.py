@@ -152,3 +152,35 @@ def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert fragment in lines[0]
+
+
+def test_minibatch_mode_is_seeded_and_noisy(tmp_path: Path) -> None:
+    paths = {}
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        paths[name] = tmp_path / f"{name}.csv"
+        code, _, err = run("--game", "gaussian:order=4", "--loss", "ns", "--steps", "30",
+                           "--batch-size", "8", "--batch-size-g", "16", "--seed", seed,
+                           "--out", str(paths[name]))
+        assert code == 0, err
+    assert paths["a"].read_bytes() == paths["b"].read_bytes()
+    assert paths["a"].read_bytes() != paths["c"].read_bytes()
+    meta = json.loads((tmp_path / "a.meta.json").read_text())
+    assert meta["measure"] == "loop"
+    assert meta["method"]["batch_size_d"] == 8 and meta["method"]["batch_size_g"] == 16
+    # Minibatch losses are noisy: the logged d_real changes although the data do not.
+    _, data = read_csv(paths["a"])
+    assert np.std(data[:, 5]) > 0
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--game", "bilinear", "--batch-size", "4"], "no data or generator"),
+    (["--optimizer", "flow", "--batch-size", "4"], "not the flow"),
+    (["--batch-size", "0"], "positive integer"),
+    (["--reg", "consensus", "--batch-size", "4"], "consensus is not supported"),
+    (["--batch-size", "4", "--measure", "state"], "--measure loop"),
+])
+def test_minibatch_bad_input(args: list[str], fragment: str) -> None:
+    code, _, err = run("--steps", "5", *args)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], err
