@@ -96,15 +96,22 @@ class NumericFunction:
             if unknown:
                 raise KeyError(f"unknown hyper-parameter(s): {', '.join(sorted(unknown))}")
             values.update({k: float(v) for k, v in params.items()})
-        args: list[Any] = [arr[..., i] for i in range(arr.shape[-1])]
+        # One contiguous row per coordinate: elementwise work on strided
+        # columns of a (B, n) array is several times slower.
+        rows = np.ascontiguousarray(np.moveaxis(arr, -1, 0))
+        args: list[Any] = list(rows)
         args += [np.float64(values[str(s.name)]) for s in self.param_symbols]
         with np.errstate(over="ignore", under="ignore"):
             out = self._fn(*args)
         batch = arr.shape[:-1]
+        # Stack coordinate-first (contiguous writes) and return a transposed
+        # view: a caller's elementwise update keeps that layout, so the next
+        # call's rows are contiguous again without a copy.
         stacked = np.stack(
-            [np.broadcast_to(np.asarray(v, dtype=np.float64), batch) for v in out], axis=-1
+            [np.broadcast_to(np.asarray(v, dtype=np.float64), batch) for v in out], axis=0
         )
-        return stacked.reshape(batch + self.shape)
+        return np.moveaxis(stacked.reshape(self.shape + batch), tuple(range(len(self.shape))),
+                           tuple(range(-len(self.shape), 0)))
 
 
 def lambdify_batched(

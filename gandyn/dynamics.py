@@ -84,6 +84,12 @@ class Trajectory:
 
 
 def _bad(x: Array, max_norm: float) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    # Fast path: one reduction over the whole batch (NaN propagates through max).
+    # Row-wise reductions over a short last axis are slow in numpy.
+    with np.errstate(invalid="ignore"):
+        largest = np.max(np.abs(x)) if x.size else 0.0
+    if np.isfinite(largest) and largest <= max_norm:
+        return np.zeros(x.shape[:-1], dtype=bool)
     with np.errstate(invalid="ignore"):
         bad: np.ndarray[Any, np.dtype[np.bool_]] = ~np.all(np.isfinite(x), axis=-1) | (
             np.max(np.abs(x), axis=-1) > max_norm
@@ -162,14 +168,18 @@ def simulate_rule(
             bad = _bad(new, max_norm) & ~diverged
             diverged_at[bad] = k
             diverged |= bad
+            any_diverged = bool(diverged.any())
             keep = ~diverged[:, None]
             if measure == "loop":
                 row = np.empty((batch, len(logged_names)))
                 row[:, d_columns] = logged(result.seen_by_d)[:, d_columns]
                 row[:, g_columns] = logged(result.seen_by_g)[:, g_columns]
-            x = np.where(keep, new, x)
-            buffers = {name: np.where(keep, value, buffers[name])
-                       for name, value in result.buffers.items()}
+            if any_diverged:  # freeze diverged runs; otherwise no copy is needed
+                x = np.where(keep, new, x)
+                buffers = {name: np.where(keep, value, buffers[name])
+                           for name, value in result.buffers.items()}
+            else:
+                x, buffers = new, result.buffers
             if slot < len(record_steps) and k == record_steps[slot]:
                 xs[:, slot] = x
                 current = logged(x)

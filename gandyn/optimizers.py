@@ -118,12 +118,17 @@ class UpdateRule(ABC):
         self.game = game
         self.lr_g = float(lr_g)
         self.lr_d = float(lr_d)
+        self._rates: dict[int, Array] = {}
 
     def rates(self, n: int) -> Array:
         """The per-coordinate step sizes ``h`` (``lr_g`` on theta, ``lr_d`` on psi)."""
-        h = np.full(n, self.lr_d)
-        h[: self.game.n_theta] = self.lr_g
-        return h
+        cached = self._rates.get(n)
+        if cached is None:
+            cached = np.full(n, self.lr_d)
+            cached[: self.game.n_theta] = self.lr_g
+            cached.flags.writeable = False
+            self._rates[n] = cached
+        return cached
 
     def init_buffers(self, x0: Array) -> dict[str, Array]:
         """Buffers at step 0 (none for memoryless rules)."""
