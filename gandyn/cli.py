@@ -220,13 +220,18 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size for --plot.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+              help="Read the simulation from a TOML/JSON spec (as --dump-spec writes it); "
+                   "options given on the command line override it.")
+@click.option("--dump-spec", is_flag=True,
+              help="Print the resolved spec as TOML and exit without simulating.")
 def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
              reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
              lr: float, lr_g: float | None, lr_d: float | None, steps: int, every: int,
              x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str | None,
              batch_size: int | None, batch_size_g: int | None, seed: int, max_norm: float,
              clip: float | None, out: str | None, plot: str | None, layout: str, force: bool,
-             **rule_options: Any) -> None:
+             spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
     """Simulate the gradient flow or a discrete update rule and record the three losses.
 
     \b
@@ -236,24 +241,68 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
       gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
     """
-    from gandyn.options import parse_assignments
-    from gandyn.spec import SimulationSpec, parse_grid, run_simulation, starting_points
+    from click.core import ParameterSource
 
-    settings = {k: v for k, v in rule_options.items() if v is not None}
-    if optimizer == "flow" and "t_end" not in settings:
-        settings["t_end"] = steps * (lr_g if lr_g is not None else lr)
-    params = parse_assignments(param_specs, "--param")
+    from gandyn.errors import SpecError
+    from gandyn.options import parse_assignments
+    from gandyn.spec import (
+        SimulationSpec,
+        load_spec,
+        parse_grid,
+        run_simulation,
+        spec_to_toml,
+        starting_points,
+    )
+
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+    base = load_spec(spec_file) if spec_file is not None else SimulationSpec()
+    from_file = spec_file is not None
+    # Each value: the command line if given there, else the spec file, else the default.
+    if from_file and not given("game_spec"):
+        game_spec = base.game
+    if from_file and not given("game_file"):
+        game_file = base.game_file
+    if from_file and not given("loss_name"):
+        loss_name = base.loss
+    if from_file and not given("reg_specs"):
+        reg_specs = base.regularizers
+    params = (dict(base.params) if from_file and not given("param_specs")
+              else parse_assignments(param_specs, "--param"))
+    if from_file and not given("optimizer"):
+        optimizer = base.optimizer
     rate_g = lr if lr_g is None else lr_g
     rate_d = lr if lr_d is None else lr_d
+    if from_file:
+        rate_g = rate_g if given("lr") or given("lr_g") else base.lr_g
+        rate_d = rate_d if given("lr") or given("lr_d") else base.lr_d
     for name, value in (("--lr-g", rate_g), ("--lr-d", rate_d)):
         if not (value > 0 and value < float("inf")):
-            from gandyn.errors import SpecError
-
             raise SpecError(f"{name} must be a positive number, not {value:g}")
+    if from_file:
+        steps = steps if given("steps") else base.steps
+        every = every if given("every") else base.every
+        max_norm = max_norm if given("max_norm") else base.max_norm
+        clip = clip if given("clip") else base.clip
+        batch_size = batch_size if given("batch_size") else base.batch_size
+        batch_size_g = batch_size_g if given("batch_size_g") else base.batch_size_g
+        seed = seed if given("seed") else base.seed
+        measure = measure if given("measure") else base.measure
+    settings = dict(base.settings) if from_file else {}
+    settings.update({k: v for k, v in rule_options.items() if v is not None})
+    if optimizer == "flow" and "t_end" not in settings:
+        settings["t_end"] = steps * rate_g
     # Starting points need the game's symbols and defaults: build once here.
-    game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
-    x0 = [parse_assignments([text], "--x0") for text in x0_specs]
-    starts = starting_points(game.default_start, x0, parse_grid(grid_specs))
+    param_texts = [f"{k}={v!r}" for k, v in params.items()]
+    game = build_game(game_spec, game_file, loss_name, reg_specs, param_texts)
+    if from_file and base.starts and not (x0_specs or grid_specs):
+        starts = starting_points(game.default_start, [dict(s) for s in base.starts], {})
+    else:
+        x0 = [parse_assignments([text], "--x0") for text in x0_specs]
+        starts = starting_points(game.default_start, x0, parse_grid(grid_specs))
     spec = SimulationSpec(
         game=game_spec, game_file=game_file, loss=loss_name, regularizers=tuple(reg_specs),
         params=tuple(params.items()), optimizer=optimizer, lr_g=rate_g, lr_d=rate_d,
@@ -262,6 +311,9 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
         max_norm=max_norm, clip=clip, batch_size=batch_size, batch_size_g=batch_size_g,
         seed=seed, starts=tuple(tuple(s.items()) for s in starts),
     )
+    if dump_spec:
+        click.echo(spec_to_toml(spec), nl=False)
+        return
     from gandyn.io import check_writable, sidecar_path
 
     targets = []
@@ -275,8 +327,6 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
                     plot_path.with_name(plot_path.stem + ".data.npz")]
     clashes = sorted({str(p) for p in targets if targets.count(p) > 1})
     if clashes:
-        from gandyn.errors import SpecError
-
         raise SpecError(f"--out and --plot would both write {clashes[0]}; choose other names")
     check_writable(targets, force)  # before any work, so nothing is half-written
     # A progress bar only for a person watching a terminal, never in logs or pipes.
@@ -286,9 +336,10 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     else:
         result = run_simulation(spec)
     traj = result.trajectory
-    from gandyn.summary import summarize
+    from gandyn.summary import equilibria, isolated_points, summarize
 
-    click.echo(summarize(result))
+    points = equilibria(result.field)
+    click.echo(summarize(result, points))
     if traj.diverged.any():
         n = int(traj.diverged.sum())
         click.echo(f"warning: {n} of {traj.n_runs} runs diverged (see the summary)", err=True)
@@ -303,7 +354,9 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
         meta = {"gandyn_version": __version__, "spec": spec.to_dict()}
         written += plot_simulation(traj, result.field, plot, metadata=meta,
                                    layout=layout,  # type: ignore[arg-type]  # click.Choice
-                                   force=force)
+                                   force=force,
+                                   equilibria=isolated_points(points, traj.state_names),
+                                   x="time" if optimizer == "flow" else "step")
     for path in written:
         click.echo(f"wrote {path}")
 

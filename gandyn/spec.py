@@ -17,7 +17,15 @@ from gandyn.errors import SpecError, UnknownNameError
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
-__all__ = ["SimulationResult", "SimulationSpec", "parse_grid", "run_simulation", "starting_points"]
+__all__ = [
+    "SimulationResult",
+    "SimulationSpec",
+    "load_spec",
+    "parse_grid",
+    "run_simulation",
+    "spec_to_toml",
+    "starting_points",
+]
 
 OPTIMIZERS = ("flow", "simgd", "altgd", "momentum", "adam", "ogda", "extragradient", "sga")
 #: The settings each update rule accepts (command-line spelling -> keyword).
@@ -269,3 +277,114 @@ def run_simulation(spec: SimulationSpec,
         state_names=names, logged_names=vf.logged_names, project=project, progress=progress,
     )
     return SimulationResult(spec, vf, traj)
+
+
+# --- spec files ---------------------------------------------------------------------------------
+
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "game": (str,), "game_file": (str,), "loss": (str,), "optimizer": (str,),
+    "lr_g": (int, float), "lr_d": (int, float), "steps": (int,), "every": (int,),
+    "measure": (str,), "max_norm": (int, float), "clip": (int, float), "batch_size": (int,),
+    "batch_size_g": (int,), "seed": (int,),
+}
+_TABLES = ("params", "settings")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, int) or np.isfinite(value) else (
+            "inf" if value > 0 else "-inf" if value < 0 else "nan")
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def spec_to_toml(spec: SimulationSpec) -> str:
+    """The spec as a TOML document that :func:`load_spec` reads back to the same spec."""
+    from gandyn import __version__
+
+    lines = [f"# gandyn {__version__} simulation spec (gandyn simulate --spec FILE)"]
+    data = spec.to_dict()
+    for key in SimulationSpec.__dataclass_fields__:
+        value = data[key]
+        if key in _TABLES or key == "starts" or value is None:
+            continue
+        lines.append(f"{key} = {_toml_value(value)}")
+    for table in _TABLES:
+        if data[table]:
+            lines.append("")
+            lines.append(f"[{table}]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in data[table].items()]
+    for start in data["starts"]:
+        lines.append("")
+        lines.append("[[starts]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in start.items()]
+    return "\n".join(lines) + "\n"
+
+
+def load_spec(path: str) -> SimulationSpec:
+    """Read a spec written by ``--dump-spec`` (TOML) or ``spec.to_dict()`` (JSON).
+
+    Raises
+    ------
+    SpecError
+        One line naming the file and the problem.
+    """
+    import json
+    import tomllib
+    from pathlib import Path
+
+    source = Path(path)
+    where = f"spec file {source.name}"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{where}: cannot read {source} ({exc.strerror or exc})") from None
+    try:
+        if source.suffix.lower() == ".toml":
+            data = tomllib.loads(text)
+        elif source.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            raise SpecError(f"{where}: use a .toml or .json file")
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise SpecError(f"{where}: syntax error: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: the top level must be a table of settings")
+    known = list(SimulationSpec.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise UnknownNameError(f"setting in {where}", key, known)
+        if key in _SCALARS:
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, _SCALARS[key])):
+                raise SpecError(f"{where}: {key} must be of type "
+                                f"{' or '.join(t.__name__ for t in _SCALARS[key])}")
+            if float in _SCALARS[key] and isinstance(value, int | float):
+                value = float(value)
+            values[key] = value
+        elif key == "regularizers":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise SpecError(f"{where}: regularizers must be a list of strings")
+            values[key] = tuple(value)
+        elif key in _TABLES:
+            if not isinstance(value, dict):
+                raise SpecError(f"{where}: [{key}] must be a table")
+            if key == "params" and not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                           for v in value.values()):
+                raise SpecError(f"{where}: [params] values must be numbers")
+            values[key] = tuple(value.items())
+        else:  # starts
+            if not isinstance(value, list) or not all(
+                isinstance(s, dict) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                            for v in s.values()) for s in value
+            ):
+                raise SpecError(f"{where}: starts must be tables of numbers ([[starts]])")
+            values[key] = tuple(tuple((k, float(v)) for k, v in s.items()) for s in value)
+    return SimulationSpec(**values)

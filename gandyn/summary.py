@@ -9,13 +9,13 @@ import sympy as sp
 
 from gandyn.spec import SimulationResult
 
-__all__ = ["distances_to_equilibria", "summarize"]
+__all__ = ["distances_to_equilibria", "equilibria", "isolated_points", "summarize"]
 
 #: Runs listed one per line; a larger batch is summarized.
 MAX_ROWS = 12
 
 
-def _equilibria(field: Any) -> list[dict[str, float]]:
+def equilibria(field: Any) -> list[dict[str, float]]:
     """Closed-form stationary points with their fixed coordinates (free ones left out)."""
     from gandyn.stationary import find_stationary_points
 
@@ -49,12 +49,19 @@ def _fmt(v: float) -> str:
     return "nan" if not np.isfinite(v) else f"{v:.4g}"
 
 
-def summarize(result: SimulationResult) -> str:
+def isolated_points(points: list[dict[str, float]], names: tuple[str, ...]) -> list[list[float]]:
+    """The stationary points that fix every coordinate, as state vectors (for figures)."""
+    return [[p[n] for n in names] for p in points if all(n in p for n in names)]
+
+
+def summarize(result: SimulationResult,
+              points: list[dict[str, float]] | None = None) -> str:
     """A table: start, final state, distance to equilibrium, loss ranges, divergence."""
     traj = result.trajectory
     names = traj.state_names
     final = traj.x[:, -1]
-    dist = distances_to_equilibria(final, names, _equilibria(result.field))
+    found = equilibria(result.field) if points is None else points
+    dist = distances_to_equilibria(final, names, found)
     method = traj.method.get("optimizer", "?")
     lines = [f"{result.field.game.name} / "
              f"{result.field.game.loss.name if result.field.game.loss else 'direct costs'} / "
