@@ -61,13 +61,16 @@ class NumericFunction:
 
     def __init__(
         self,
-        exprs: sp.Expr | Sequence[sp.Expr] | sp.MatrixBase,
+        exprs: sp.Expr | Sequence[sp.Expr] | sp.MatrixBase | sp.NDimArray,
         state: Sequence[sp.Symbol],
         params: Mapping[sp.Symbol, float],
     ) -> None:
         if isinstance(exprs, sp.MatrixBase):
             self.shape: tuple[int, ...] = tuple(exprs.shape)
             flat = list(exprs)
+        elif isinstance(exprs, sp.NDimArray):
+            self.shape = tuple(exprs.shape)
+            flat = list(sp.flatten(exprs.tolist()))
         elif isinstance(exprs, sp.Expr | sp.Basic | int | float):
             self.shape = ()
             flat = [sp.sympify(exprs)]
@@ -166,6 +169,20 @@ class VectorField:
     def jacobian_fn(self) -> NumericFunction:
         """Numeric ``dF/dx``: shape ``(..., n, n)``."""
         return self._compile(self.jacobian)
+
+    @functools.cached_property
+    def jacobian_derivative(self) -> sp.ImmutableDenseNDimArray:
+        """``d(dF_i/dx_j)/dx_k`` as an ``(n, n, n)`` array (third derivatives of the costs)."""
+        state = self.game.state_symbols
+        return sp.ImmutableDenseNDimArray(
+            [[[sp.diff(self.jacobian[i, j], s) for s in state] for j in range(len(state))]
+             for i in range(len(state))]
+        )
+
+    @functools.cached_property
+    def jacobian_derivative_fn(self) -> NumericFunction:
+        """Numeric :attr:`jacobian_derivative`: shape ``(..., n, n, n)``."""
+        return self._compile(self.jacobian_derivative)
 
     @functools.cached_property
     def costs_fn(self) -> NumericFunction:

@@ -64,11 +64,15 @@ class FieldFunctions:
         ``dF/dx``: ``(B, n) -> (B, n, n)``.
     n_theta
         The first ``n_theta`` coordinates are the generator's.
+    jacobian_derivative
+        ``d(dF/dx)/dx``: ``(B, n) -> (B, n, n, n)``, entry ``[b, i, j, k]`` the
+        derivative of ``dF_i/dx_j`` in ``x_k``. Only SGA's map Jacobian needs it.
     """
 
     field: Callable[[Array], Array]
     jacobian: Callable[[Array], Array]
     n_theta: int
+    jacobian_derivative: Callable[[Array], Array] | None = None
 
     def mask(self, n: int, player: str) -> Array:
         """1 on the coordinates of ``player`` (``"g"`` or ``"d"``), 0 elsewhere."""
@@ -389,9 +393,9 @@ class SymplecticGradientAdjustment(UpdateRule):
     """Symplectic gradient adjustment: ``x' = x - h (xi + lam A^T xi)``.
 
     ``xi = -F`` and ``A`` is the antisymmetric part of ``d xi / dx``. Its map's
-    Jacobian needs third derivatives of the costs; it is supplied by
-    ``adjusted_jacobian`` (the symbolic Jacobian of the adjusted field from
-    :mod:`gandyn.derive`).
+    Jacobian needs third derivatives of the costs: the game's
+    ``jacobian_derivative`` (from :attr:`gandyn.derive.VectorField.jacobian_derivative_fn`),
+    or an ``adjusted_jacobian`` given directly.
     """
 
     name = "sga"
@@ -421,11 +425,29 @@ class SymplecticGradientAdjustment(UpdateRule):
         h = self.rates(x.shape[-1])
         return StepResult(x + h * self.adjusted_field(x), {}, x, x)
 
+    def adjusted_field_jacobian(self, x: Array) -> Array:
+        """``d/dx`` of :meth:`adjusted_field`: ``-(J_xi + lam (dA^T/dx xi + A^T J_xi))``."""
+        if self.adjusted_jacobian is not None:
+            return self.adjusted_jacobian(x)
+        if self.game.jacobian_derivative is None:
+            raise ValueError("SGA's map Jacobian needs the adjusted field's Jacobian "
+                             "(third derivatives of the costs)")
+        xi = -self.game.field(x)
+        jac_xi = -self.game.jacobian(x)  # [b, i, j] = d xi_i / d x_j
+        d_jac_xi = -self.game.jacobian_derivative(x)  # [b, i, j, k] = d^2 xi_i / dx_j dx_k
+        antisym = 0.5 * (jac_xi - np.swapaxes(jac_xi, -1, -2))
+        d_antisym = 0.5 * (d_jac_xi - np.swapaxes(d_jac_xi, 1, 2))
+        # adj_i = xi_i + lam sum_j A_ji xi_j, so
+        # d adj_i / dx_k = J_ik + lam sum_j (dA_ji/dx_k xi_j + A_ji J_jk).
+        d_adj = jac_xi + self.lam * (
+            np.einsum("bjik,bj->bik", d_antisym, xi) + np.einsum("bji,bjk->bik", antisym, jac_xi)
+        )
+        result: Array = -d_adj
+        return result
+
     def map_jacobian(self, x: Array, buffers: dict[str, Array], k: int) -> Array:
-        if self.adjusted_jacobian is None:
-            raise ValueError("SGA's map Jacobian needs the adjusted field's Jacobian")
         n = x.shape[-1]
-        return _eye(x.shape[0], n) + self.rates(n)[:, None] * self.adjusted_jacobian(x)
+        return _eye(x.shape[0], n) + self.rates(n)[:, None] * self.adjusted_field_jacobian(x)
 
 
 RULES: dict[str, type[UpdateRule]] = {

@@ -245,8 +245,10 @@ def run_simulation(spec: SimulationSpec,
         return SimulationResult(spec, vf, traj)
     if spec.steps < 0 or spec.every < 1:
         raise SpecError("--steps must be >= 0 and --every >= 1")
-    rule = make_rule(spec.optimizer, FieldFunctions(vf.field_fn, vf.jacobian_fn, n_theta),
-                     spec.lr_g, spec.lr_d, **settings)
+    # Third derivatives are compiled only if a linearization of SGA asks for them.
+    functions = FieldFunctions(vf.field_fn, vf.jacobian_fn, n_theta,
+                               lambda x: vf.jacobian_derivative_fn(x))
+    rule = make_rule(spec.optimizer, functions, spec.lr_g, spec.lr_d, **settings)
     project = None
     if spec.clip is not None:
         if not spec.clip > 0:

@@ -485,10 +485,26 @@ def test_sga_bilinear_converges(h: float, lam: float) -> None:
     assert math.hypot(1 - h * lam, h) < 1
 
 
-def test_sga_map_jacobian_needs_adjusted_jacobian() -> None:
+def test_sga_map_jacobian_needs_third_derivatives() -> None:
     rule = make_rule("sga", bilinear(), 0.1, 0.1)
-    with pytest.raises(ValueError, match="adjusted"):
+    with pytest.raises(ValueError, match="third derivatives"):
         rule.map_jacobian(np.zeros((1, 2)), {}, 1)
+
+
+@pytest.mark.parametrize("game_key", ["dirac", "gaussian"])
+def test_sga_map_jacobian_from_derived_third_derivatives(game_key: str) -> None:
+    # With the game's third derivatives SGA's map Jacobian needs no help: it
+    # must match central differences of the step.
+    from gandyn.optimizers import FieldFunctions
+
+    vf, ff = setup_game(game_key)
+    full = FieldFunctions(ff.field, ff.jacobian, ff.n_theta, vf.jacobian_derivative_fn)
+    rule = make_rule("sga", full, LR_G, LR_D, lam=0.7)
+    rng = np.random.default_rng(11)
+    x = random_states(game_key, rng, 4)
+    n = x.shape[-1]
+    expected = central_differences(lambda zz: stepped(rule, zz, n, 1), x)
+    np.testing.assert_allclose(rule.map_jacobian(x, {}, 1), expected, rtol=1e-6, atol=1e-7)
 
 
 # --- buffers and construction -------------------------------------------------------------------
