@@ -110,6 +110,27 @@ def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
     return game
 
 
+def _rule_settings_options(func: Any) -> Any:
+    """The settings of the update rules, shared by simulate and analyze."""
+    options = [
+        click.option("--beta", type=float, default=None, help="momentum: beta (may be negative)."),
+        click.option("--beta1", type=float, default=None, help="adam: beta1 (default 0.9)."),
+        click.option("--beta2", type=float, default=None, help="adam: beta2 (default 0.999)."),
+        click.option("--eps", type=float, default=None, help="adam: eps (default 1e-8)."),
+        click.option("--first", type=click.Choice(["d", "g"]), default=None,
+                     help="altgd: which player moves first (default d)."),
+        click.option("--d-steps", type=int, default=None,
+                     help="altgd: discriminator steps per iteration."),
+        click.option("--g-steps", type=int, default=None,
+                     help="altgd: generator steps per iteration."),
+        click.option("--lam", type=float, default=None,
+                     help="sga: adjustment weight lambda (default 1)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 # --- derive -------------------------------------------------------------------------------------
 
 
@@ -197,15 +218,7 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
               help="A run whose largest |parameter| exceeds this has diverged.")
 @click.option("--clip", type=float, default=None,
               help="Clip the discriminator's parameters to [-c, c] after each step (WGAN).")
-@click.option("--beta", type=float, default=None, help="momentum: beta (may be negative).")
-@click.option("--beta1", type=float, default=None, help="adam: beta1 (default 0.9).")
-@click.option("--beta2", type=float, default=None, help="adam: beta2 (default 0.999).")
-@click.option("--eps", type=float, default=None, help="adam: eps (default 1e-8).")
-@click.option("--first", type=click.Choice(["d", "g"]), default=None,
-              help="altgd: which player moves first (default d).")
-@click.option("--d-steps", type=int, default=None, help="altgd: discriminator steps per iteration.")
-@click.option("--g-steps", type=int, default=None, help="altgd: generator steps per iteration.")
-@click.option("--lam", type=float, default=None, help="sga: adjustment weight lambda (default 1).")
+@_rule_settings_options
 @click.option("--t-end", type=float, default=None,
               help="flow: final time (default: steps x lr, the discrete rule's horizon).")
 @click.option("--n-eval", type=int, default=None, help="flow: recorded times (default 201).")
@@ -359,6 +372,109 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
                                    x="time" if optimizer == "flow" else "step")
     for path in written:
         click.echo(f"wrote {path}")
+
+
+# --- analyze ------------------------------------------------------------------------------------
+
+
+def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
+    from gandyn.errors import SpecError
+    from gandyn.options import parse_number_value
+
+    box: dict[str, tuple[float, float]] = {}
+    for text in texts:
+        for item in text.split(","):
+            key, sep, rest = item.partition("=")
+            parts = rest.split(":")
+            key = key.strip()
+            if not sep or not key or len(parts) != 2:
+                raise SpecError(f"--box: {item.strip()!r} is not of the form name=low:high")
+            low = parse_number_value(parts[0], f"--box {key} low")
+            high = parse_number_value(parts[1], f"--box {key} high")
+            if not low < high:
+                raise SpecError(f"--box {key}: need low < high")
+            if key in box:
+                raise SpecError(f"--box: {key!r} given twice")
+            box[key] = (low, high)
+    return box
+
+
+@cli.command()
+@_game_options
+@click.option("--box", "box_specs", multiple=True, metavar="SYM=LOW:HIGH,...",
+              help="Search box for numeric root finding and the global Nash analysis, "
+                   "e.g. --box theta=-3:3,psi=-3:3 (every state symbol).")
+@click.option("--optimizer", default=None,
+              type=click.Choice(["simgd", "altgd", "momentum", "adam", "ogda", "extragradient",
+                                 "sga"]),
+              help="Also linearize this update rule's map at each equilibrium.")
+@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate of both.")
+@click.option("--lr-g", type=float, default=None, help="Generator's learning rate.")
+@click.option("--lr-d", type=float, default=None, help="Discriminator's learning rate.")
+@_rule_settings_options
+@click.option("--path", "path_spec", default=None, metavar="NAME=LOW:HIGH:N",
+              help="Eigenvalues at the first isolated equilibrium along a hyper-parameter, "
+                   "e.g. --path gamma_r1=0:2:101.")
+@click.option("--n-starts", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Starting points of the numeric root finding in the box.")
+@click.option("--grid-points", type=click.IntRange(min=3, max=2001), default=101,
+              show_default=True, help="Grid points per axis of the global Nash analysis.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starts.")
+@click.option("--solve-timeout", type=click.FloatRange(min=0.0), default=5.0, show_default=True,
+              help="Seconds sympy may spend on closed-form stationary points (0 skips).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
+def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
+            reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
+            box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
+            lr_d: float | None, path_spec: str | None, n_starts: int, grid_points: int,
+            seed: int, solve_timeout: float, as_json: bool, **rule_options: Any) -> None:
+    """Find equilibria; classify stability (flow and update rule) and Nash type.
+
+    \b
+    Examples:
+      gandyn analyze --game dirac --reg r1:gamma=0.3 --optimizer simgd --lr 0.1
+      gandyn analyze --game dirac --loss lsgan --box theta=-2:2,psi=-2:2 --json
+      gandyn analyze --game dirac --reg r1 --path gamma_r1=0:2:101
+    """
+    import json
+
+    from gandyn.analysis import RuleChoice, to_dict, to_text
+    from gandyn.analysis import analyze as run_analysis
+    from gandyn.derive import derive as derive_field
+    from gandyn.errors import SpecError
+
+    game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
+    vf = derive_field(game)
+    box = _parse_box(box_specs) if box_specs else None
+    rule = None
+    settings = {k: v for k, v in rule_options.items() if v is not None}
+    if optimizer is not None:
+        from gandyn.spec import RULE_SETTINGS
+
+        for key in settings:
+            if key not in RULE_SETTINGS[optimizer]:
+                raise SpecError(f"optimizer {optimizer!r} does not take {key!r}")
+        rate_g = lr if lr_g is None else lr_g
+        rate_d = lr if lr_d is None else lr_d
+        if not (rate_g > 0 and rate_d > 0):
+            raise SpecError("learning rates must be positive")
+        rule = RuleChoice(optimizer, rate_g, rate_d, tuple(sorted(settings.items())))
+    elif settings:
+        raise SpecError(f"--{next(iter(settings)).replace('_', '-')} needs --optimizer")
+    result = run_analysis(vf, box=box, rule=rule, timeout=solve_timeout, n_starts=n_starts,
+                          seed=seed, grid_points=grid_points)
+    if path_spec is not None:
+        from dataclasses import replace
+
+        from gandyn.analysis import parameter_path
+
+        result = replace(result, path=parameter_path(result, path_spec))
+    spec = {"game": game_spec, "game_file": game_file, "loss": loss_name,
+            "regularizers": list(reg_specs), "params": list(param_specs),
+            "box": {k: list(v) for k, v in (box or {}).items()}, "optimizer": optimizer,
+            "settings": settings, "path": path_spec, "n_starts": n_starts, "seed": seed,
+            "grid_points": grid_points}
+    click.echo(json.dumps(to_dict(result, spec), indent=2) if as_json else to_text(result))
 
 
 # --- list ---------------------------------------------------------------------------------------

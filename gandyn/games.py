@@ -412,6 +412,140 @@ GAMES.add(
 )
 
 
+_HSIEH_2019 = (
+    "Hsieh, Liu and Cevher (2019), Finding Mixed Nash Equilibria of Generative Adversarial "
+    "Networks, ICML, Sec. 1-2 (pure equilibria need not exist; mixed ones do)"
+)
+
+
+def _hide_and_seek() -> GameDefinition:
+    """Hide and seek: ``cost_g = (theta - psi)**2``, ``cost_d = -(theta - psi)**2``.
+
+    The seeker G wants to stand where the hider D is; D wants to be as far
+    from G as it can. The game is meant on the box ``[-1, 1]**2`` (any bounded
+    box; unbounded, D's cost has no minimum at all). It has no pure Nash
+    equilibrium there: G's only best response to ``psi`` is ``theta = psi``,
+    where D's cost is 0, while D could reach ``-(theta - psi)**2 <= -1`` by
+    moving to the box end farther from ``theta``. Hence
+    ``min_theta max_psi (theta - psi)**2 = 1 > 0 = max_psi min_theta (theta - psi)**2``.
+    The mixed equilibrium (Glicksberg 1952 gives existence; the payoff is
+    convex in ``theta``, so G has a pure optimal strategy) is: G plays
+    ``theta = 0``, D plays ``psi = -1`` and ``+1`` with probability 1/2 each,
+    value 1 for D's payoff ``(theta - psi)**2``.
+
+    References
+    ----------
+    Hsieh, Liu and Cevher (2019), ICML; Glicksberg (1952), Proc. AMS 3(1), 170-174.
+    """
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    cost_g = (theta - psi) ** 2
+    return GameDefinition(
+        name="hide-and-seek",
+        title="hide and seek (no pure Nash equilibrium on a box)",
+        reference=_HSIEH_2019 + "; Glicksberg (1952), Proc. AMS 3(1), 170-174",
+        theta=(theta,),
+        psi=(psi,),
+        params=(),
+        direct_costs=(cost_g, -cost_g),
+        symbol_docs=(
+            ("theta", "generator (seeker); cost (theta - psi)**2, meant on [-1, 1]"),
+            ("psi", "discriminator (hider); cost -(theta - psi)**2, meant on [-1, 1]"),
+        ),
+        start=(("theta", 0.5), ("psi", -0.5)),
+    )
+
+
+def _two_point_bump() -> GameDefinition:
+    """Two-point data, a point-mass generator, a Gaussian-bump discriminator.
+
+    Data ``x = -a`` or ``+a`` (probability 1/2 each), ``G = theta`` (a point
+    mass: it cannot represent the data) and the logit
+    ``s(x) = exp(-(x - psi)**2 / (2 w**2))``: D says "real" near ``psi``.
+    With any loss whose ``g_loss`` decreases and ``d_fake`` increases
+    strictly in the fake logit (minimax, non-saturating, Wasserstein), there
+    is no pure Nash equilibrium on a box ``theta, psi in [-P, P]`` with
+    ``P >= a``:
+
+    * G's only best response to ``psi`` is ``theta = psi`` (the top of the bump);
+    * at ``theta = psi != 0``, D does strictly better at ``-psi``: the data
+      term is the same by symmetry, the fake logit drops from 1 to
+      ``exp(-2 psi**2 / w**2) < 1``;
+    * at ``theta = psi = 0`` (Wasserstein), D does better at ``psi = a``:
+      with ``u = exp(-a**2 / (2 w**2)) < 1`` its payoff rises by
+      ``(u**4 - 4 u + 3) / 2 = (1 - u)**2 (u**2 + 2 u + 3) / 2 > 0``
+      (for the minimax loss, checked numerically at the defaults).
+
+    The game is zero-sum up to a term of ``psi`` alone (``E[d_real]``), so
+    a mixed equilibrium exists (Glicksberg 1952) and
+    :func:`gandyn.nash.mixed_equilibrium` finds it on a grid.
+
+    References
+    ----------
+    Farnia and Ozdaglar (2020), ICML; Arora et al. (2017), ICML, Sec. 4;
+    Hsieh, Liu and Cevher (2019), ICML.
+    """
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    x, x_data = real_symbol("x"), real_symbol("x_data")
+    a, w = real_symbol("a"), real_symbol("w")
+    model = GanModel(
+        theta=(theta,),
+        psi=(psi,),
+        x=x,
+        logit=sp.exp(-((x - psi) ** 2) / (2 * w**2)),
+        real_sample=x_data,
+        fake_sample=theta,
+        random=((x_data, point_masses([-a, a])),),
+    )
+    return GameDefinition(
+        name="two-point-bump",
+        title="two-point data, Gaussian-bump discriminator (no pure Nash equilibrium)",
+        reference=(
+            "Farnia and Ozdaglar (2020), Do GANs always have Nash equilibria?, ICML; "
+            "Arora et al. (2017), Generalization and Equilibrium in GANs, ICML, Sec. 4; "
+            + _HSIEH_2019
+        ),
+        theta=(theta,),
+        psi=(psi,),
+        params=(
+            Parameter(a, 1.0, "data: half the mass at -a, half at +a"),
+            Parameter(w, 1.0, "width of the discriminator's bump"),
+        ),
+        model=model,
+        symbol_docs=(
+            ("theta", "generator: a point mass at theta (cannot match two points)"),
+            ("psi", "discriminator: centre of the bump, logit exp(-(x - psi)**2 / (2 w**2))"),
+            ("a", "data: points -a and +a with probability 1/2 each"),
+            ("w", "width of the bump"),
+        ),
+        start=(("theta", 0.5), ("psi", 1.0)),
+    )
+
+
+GAMES.add(
+    GameEntry(
+        name="hide-and-seek",
+        aliases=("hide-seek",),
+        title="hide and seek",
+        reference=_hide_and_seek().reference,
+        summary="cost_g = (theta - psi)^2 = -cost_d on [-1, 1]^2: no pure Nash equilibrium",
+        factory=_hide_and_seek,
+    )
+)
+GAMES.add(
+    GameEntry(
+        name="two-point-bump",
+        aliases=("bump",),
+        title="two-point data, bump discriminator",
+        reference=_two_point_bump().reference,
+        summary=(
+            "data at -a and +a, generator a point mass at theta, "
+            "logit exp(-(x - psi)^2 / (2 w^2)): no pure Nash equilibrium"
+        ),
+        factory=_two_point_bump,
+    )
+)
+
+
 def get_game(name: str) -> GameEntry:
     """Return the catalogue entry called ``name`` (aliases accepted)."""
     return GAMES.get(name)

@@ -37,6 +37,8 @@ PARAMS = {
     "bilinear": {"a": 0.3, "b": -0.2},
     "two-point": {"a": 1.3},
     "gaussian": {"mu": 0.3, "sigma": 0.9},
+    "hide-and-seek": {},
+    "two-point-bump": {"a": 1.3, "w": 0.8},
 }
 OPTIONS = {"gaussian": {"order": 4}}
 
@@ -50,7 +52,8 @@ Case = tuple[str, str | None, tuple[tuple[str, str | int], ...], tuple[tuple[str
 
 CASES: dict[str, Case] = {}
 for _game in GAMES.names():
-    for _loss in (LOSSES.names() if _game != "bilinear" else [None]):
+    _direct = GAMES.get(_game).define().model is None
+    for _loss in (LOSSES.names() if not _direct else [None]):
         _opts = tuple(OPTIONS.get(_game, {}).items())
         if _game == "two-point":
             _opts = (("logit", "quadratic"),)

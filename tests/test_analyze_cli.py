@@ -1,0 +1,99 @@
+"""``gandyn analyze``: the JSON contract, published stability facts and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gandyn.cli import cli
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["analyze", *args], prog_name="gandyn",
+                                catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def analyze_json(*args: str) -> dict:
+    code, out, err = run(*args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_help() -> None:
+    code, out, _ = run("--help")
+    assert code == 0 and "Usage:" in out
+
+
+@pytest.mark.parametrize("gamma", [0.1, 0.3, 0.8])
+def test_r1_dirac_contract_and_learning_rate_bound(gamma: float) -> None:
+    # Mescheder et al. (2018), Sec. 4.1: eigenvalues -gamma/2 +- i sqrt(1/4 - gamma^2/4) for
+    # gamma < 1; simultaneous steps map them to 1 + h lambda, inside the unit circle iff
+    # h < -2 Re(lambda) / |lambda|^2 = gamma / (1/4) = 4 gamma.
+    data = analyze_json("--reg", f"r1:gamma={gamma}", "--optimizer", "simgd", "--lr", "0.1")
+    assert data["zero_sum"] is True
+    (eq,) = data["equilibria"]
+    for key in ("point", "kind", "eigenvalues", "stability", "nash", "local_minimax",
+                "map_eigenvalues", "spectral_radius", "map_stability", "stable_lr"):
+        assert key in eq, key
+    assert eq["kind"] == "isolated" and eq["point"] == {"theta": 0.0, "psi": 0.0}
+    assert eq["stability"] == "stable"
+    omega = ((1 - gamma**2) / 4) ** 0.5
+    got = list(np.sort_complex([complex(re, im) for re, im in eq["eigenvalues"]]))
+    expected = [complex(-gamma / 2, -omega), complex(-gamma / 2, omega)]
+    assert got == pytest.approx(expected)
+    assert eq["stable_lr"][1] == pytest.approx(4 * gamma, rel=1e-6)
+    assert eq["nash"] == "degenerate"  # cost_g'' in theta vanishes at psi = 0
+    assert eq["local_minimax"] is True
+
+
+def test_line_of_equilibria_is_one_set() -> None:
+    data = analyze_json("--loss", "lsgan", "--box", "theta=-2:2,psi=-2:2")
+    sets = [e for e in data["equilibria"] if e["kind"] == "set"]
+    assert len(sets) == 1 and sets[0]["equation"] == "psi = 0"
+    assert all(s["psi"] == 0 for s in sets[0]["samples"])
+    assert data["equilibria"][0]["local_minimax"] is None  # not zero-sum
+
+
+def test_bilinear_pure_nash_and_zero_gap() -> None:
+    data = analyze_json("--game", "bilinear", "--box", "theta=-1:1,psi=-1:1",
+                        "--grid-points", "21")
+    assert data["pure_nash"] == [{"theta": 0.0, "psi": 0.0}]
+    assert data["duality_gap"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_stable_but_not_nash_is_flagged() -> None:
+    # cost_g = theta psi - 0.05 theta^2: G's own Hessian is -0.1 < 0 (not Nash) while the flow
+    # Jacobian [[0.1, -1], [1, -1]] has trace -0.9 and determinant 0.9 (stable): Mazumdar,
+    # Ratliff and Sastry (2020).
+    data = analyze_json("--game", "bilinear", "--param", "a=-0.1", "--param", "b=1")
+    (eq,) = data["equilibria"]
+    assert eq["stability"] == "stable" and eq["nash"] == "not-nash"
+    assert eq["flags"] == ["stable but not Nash"]
+
+
+def test_eigenvalue_path_collision_at_gamma_one() -> None:
+    data = analyze_json("--reg", "r1", "--path", "gamma_r1=0:2:101")
+    events = data["path"]["events"]
+    assert [e["kind"] for e in events] == ["collision"]
+    assert events[0]["value"] == pytest.approx(1.0)
+    assert len(data["path"]["eigenvalues"]) == 101
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--box", "theta=-1:1"], "psi"),
+    (["--box", "theta=1:-1,psi=0:1"], "low < high"),
+    (["--box", "theta=-1"], "name=low:high"),
+    (["--path", "gamma=0:1:5"], "unknown hyper-parameter"),
+    (["--param", "c=0", "--path", "c=0:1:5"], "not stationary along the path"),
+    (["--beta", "0.5"], "needs --optimizer"),
+    (["--optimizer", "simgd", "--beta", "0.5"], "does not take 'beta'"),
+])
+def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
+    code, _, err = run(*args)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
