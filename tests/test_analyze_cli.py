@@ -97,3 +97,37 @@ def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_consensus_spectrum(gamma: float) -> None:
+    # Mescheder, Nowozin and Geiger (2017), Sec. 3: consensus turns the Jacobian J of the flow
+    # into J - gamma J^T J. On the Dirac-GAN J = [[0, 1/2], [-1/2, 0]] and J^T J = I/4, so the
+    # eigenvalues move from +-i/2 to -gamma/4 +- i/2.
+    data = analyze_json("--reg", f"consensus:gamma={gamma}", "--box", "theta=-1:1,psi=-1:1",
+                        "--grid-points", "11")
+    (eq,) = data["equilibria"]
+    got = list(np.sort_complex([complex(re, im) for re, im in eq["eigenvalues"]]))
+    assert got == pytest.approx([complex(-gamma / 4, -0.5), complex(-gamma / 4, 0.5)])
+    assert eq["stability"] == "stable"
+
+
+def test_local_minimax_point_that_is_not_nash() -> None:
+    # f = theta psi - theta^2/4 for G, D's cost -theta psi + psi^2/2 (zero-sum up to terms of one
+    # player): D's Hessian 1 > 0 and the Schur complement -1/2 + 1/1 = 1/2 > 0 make (0, 0) a strict
+    # local minimax (Jin, Netrapalli and Jordan 2020, Prop. 18), but G's own Hessian -1/2 < 0 means
+    # it is not a Nash equilibrium.
+    data = analyze_json("--game", "bilinear", "--param", "a=-0.5", "--param", "b=1")
+    (eq,) = data["equilibria"]
+    assert eq["local_minimax"] is True and eq["nash"] == "not-nash"
+
+
+def test_nothing_found_is_said() -> None:
+    code, out, _ = run("--solve-timeout", "0")
+    assert code == 0
+    assert "note: no stationary point found in closed form; give --box to search" in out
+
+
+def test_zero_learning_rate_is_refused() -> None:
+    code, _, err = run("--optimizer", "simgd", "--lr", "0")
+    assert code != 0 and err.strip() == "error: learning rates must be positive"
