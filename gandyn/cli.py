@@ -423,11 +423,15 @@ def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
 @click.option("--solve-timeout", type=click.FloatRange(min=0.0), default=5.0, show_default=True,
               help="Seconds sympy may spend on closed-form stationary points (0 skips).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
             lr_d: float | None, path_spec: str | None, n_starts: int, grid_points: int,
-            seed: int, solve_timeout: float, as_json: bool, **rule_options: Any) -> None:
+            seed: int, solve_timeout: float, as_json: bool, plot: str | None, force: bool,
+            **rule_options: Any) -> None:
     """Find equilibria; classify stability (flow and update rule) and Nash type.
 
     \b
@@ -443,6 +447,20 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     from gandyn.derive import derive as derive_field
     from gandyn.errors import SpecError
 
+    # "--param NAME=LOW:HIGH:N" is a path, as "--path" spells it.
+    paths = [p for p in param_specs if ":" in p]
+    param_specs = tuple(p for p in param_specs if ":" not in p)
+    if len(paths) + (path_spec is not None) > 1:
+        raise SpecError("give one parameter path (--path or --param NAME=LOW:HIGH:N)")
+    path_spec = path_spec or (paths[0] if paths else None)
+    if plot is not None:
+        if path_spec is None:
+            raise SpecError("--plot draws a parameter path: give --path NAME=LOW:HIGH:N")
+        from gandyn.io import check_writable
+
+        target = Path(plot)
+        check_writable([target, target.with_suffix(".json"),
+                        target.with_name(target.stem + ".data.npz")], force)
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
     vf = derive_field(game)
     box = _parse_box(box_specs) if box_specs else None
@@ -475,6 +493,12 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             "settings": settings, "path": path_spec, "n_starts": n_starts, "seed": seed,
             "grid_points": grid_points}
     click.echo(json.dumps(to_dict(result, spec), indent=2) if as_json else to_text(result))
+    if plot is not None and result.path is not None:
+        from gandyn.plotting.paths import plot_eigenvalue_path
+
+        meta = {"gandyn_version": __version__, "spec": spec}
+        for written in plot_eigenvalue_path(result.path, plot, metadata=meta, force=force):
+            click.echo(f"wrote {written}", err=as_json)
 
 
 # --- list ---------------------------------------------------------------------------------------

@@ -131,3 +131,25 @@ def test_nothing_found_is_said() -> None:
 def test_zero_learning_rate_is_refused() -> None:
     code, _, err = run("--optimizer", "simgd", "--lr", "0")
     assert code != 0 and err.strip() == "error: learning rates must be positive"
+
+
+def test_param_path_syntax_and_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = analyze_json("--reg", "r1", "--param", "gamma_r1=0:2:51")
+    assert data["path"]["parameter"] == "gamma_r1" and len(data["path"]["values"]) == 51
+    outputs = []
+    for name in ("a.png", "b.png"):
+        code, out, err = run("--reg", "r1", "--param", "gamma_r1=0:2:51", "--plot",
+                             str(tmp_path / name))
+        assert code == 0, err
+        outputs.append((tmp_path / name).read_bytes())
+    assert outputs[0] == outputs[1]  # reproducible byte for byte
+    assert {p.name for p in tmp_path.iterdir()} == {"a.png", "a.json", "a.data.npz", "b.png",
+                                                    "b.json", "b.data.npz"}
+    code, _, err = run("--reg", "r1", "--param", "gamma_r1=0:2:51", "--plot",
+                       str(tmp_path / "a.png"))
+    assert code == 1 and "refusing to overwrite" in err
+
+
+def test_plot_needs_a_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run("--plot", str(tmp_path / "x.png"))
+    assert code != 0 and "give --path" in err
