@@ -137,16 +137,16 @@ def test_param_path_syntax_and_figure(tmp_path) -> None:  # type: ignore[no-unty
     data = analyze_json("--reg", "r1", "--param", "gamma_r1=0:2:51")
     assert data["path"]["parameter"] == "gamma_r1" and len(data["path"]["values"]) == 51
     outputs = []
-    for name in ("a.png", "b.png"):
-        code, out, err = run("--reg", "r1", "--param", "gamma_r1=0:2:51", "--plot",
-                             str(tmp_path / name))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        code, _, err = run("--reg", "r1", "--param", "gamma_r1=0:2:51", "--plot",
+                           str(tmp_path / folder / "path.png"))
         assert code == 0, err
-        outputs.append((tmp_path / name).read_bytes())
+        outputs.append([(tmp_path / folder / n).read_bytes()
+                        for n in ("path.png", "path.json", "path.data.npz")])
     assert outputs[0] == outputs[1]  # reproducible byte for byte
-    assert {p.name for p in tmp_path.iterdir()} == {"a.png", "a.json", "a.data.npz", "b.png",
-                                                    "b.json", "b.data.npz"}
     code, _, err = run("--reg", "r1", "--param", "gamma_r1=0:2:51", "--plot",
-                       str(tmp_path / "a.png"))
+                       str(tmp_path / "a" / "path.png"))
     assert code == 1 and "refusing to overwrite" in err
 
 
