@@ -554,7 +554,8 @@ def get_game(name: str) -> GameEntry:
 # --- assembly ------------------------------------------------------------------------------------
 
 
-def _logged_from_loss(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr], ...]:
+def per_sample_logged(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr], ...]:
+    """:data:`LOGGED_TERMS` of one sample (pair), before any expectation is taken."""
     subs = {REAL_LOGIT: model.real_logit, FAKE_LOGIT: model.fake_logit}
     terms = {
         "d_real": loss.d_real,
@@ -563,7 +564,11 @@ def _logged_from_loss(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr],
         "d_x": loss.output_of(REAL_LOGIT),
         "d_gz": loss.output_of(FAKE_LOGIT),
     }
-    return tuple((name, model.expect(expr.xreplace(subs))) for name, expr in terms.items())
+    return tuple((name, terms[name].xreplace(subs)) for name in LOGGED_TERMS)
+
+
+def _logged_from_loss(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr], ...]:
+    return tuple((name, model.expect(expr)) for name, expr in per_sample_logged(model, loss))
 
 
 def make_game(

@@ -44,8 +44,7 @@ from gandyn.dynamics import Trajectory
 from gandyn.errors import SpecError
 from gandyn.expectations import Distribution, Normal, PointMasses, Uniform
 from gandyn.functions import NUMPY_NAMESPACE
-from gandyn.games import LOGGED_TERMS, Game
-from gandyn.losses import FAKE_LOGIT, REAL_LOGIT
+from gandyn.games import Game, per_sample_logged
 from gandyn.model import GanModel, real_symbol
 from gandyn.regularizers import AppliedRegularizer
 
@@ -145,16 +144,7 @@ def sample_terms(game: Game) -> SampleTerms:
     for reg in game.regularizers:
         if reg.regularizer.stage == "model":
             model = reg.transform_model(model)
-    loss = game.loss
-    subs = {REAL_LOGIT: model.real_logit, FAKE_LOGIT: model.fake_logit}
-    per_sample = {
-        "d_real": loss.d_real,
-        "d_fake": loss.d_fake,
-        "g_loss": loss.g_loss,
-        "d_x": loss.output_of(REAL_LOGIT),
-        "d_gz": loss.output_of(FAKE_LOGIT),
-    }
-    logged = tuple((name, per_sample[name].xreplace(subs)) for name in LOGGED_TERMS)
+    logged = per_sample_logged(model, game.loss)
     by_name = dict(logged)
     cost_d = by_name["d_real"] + by_name["d_fake"]
     extra: Variables = ()
