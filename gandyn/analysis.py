@@ -62,6 +62,19 @@ def _complex_pairs(values: np.ndarray[Any, Any]) -> list[list[float]]:
     return [[clean(z.real), clean(z.imag)] for z in values]
 
 
+def _simgd_closed_form(eigenvalues: np.ndarray[Any, Any]) -> list[float] | None:
+    """Stable step sizes of simultaneous GD with equal rates, from the flow's eigenvalues.
+
+    ``|1 + h lambda| < 1`` for every eigenvalue ``lambda`` iff each has a
+    negative real part and ``h < -2 Re(lambda) / |lambda|**2`` (Mescheder,
+    Nowozin and Geiger 2017, Lemma 4). ``None`` when some ``Re(lambda) >= 0``.
+    """
+    if len(eigenvalues) == 0 or np.any(eigenvalues.real >= 0):
+        return None
+    bound = float(np.min(-2.0 * eigenvalues.real / np.abs(eigenvalues) ** 2))
+    return [0.0, bound]
+
+
 def _describe_point(vf: VectorField, entry: StationarySet, rule: RuleChoice | None,
                     lr_ratio: float) -> dict[str, Any]:
     from gandyn.optimizers import FieldFunctions, make_rule
@@ -98,10 +111,19 @@ def _describe_point(vf: VectorField, entry: StationarySet, rule: RuleChoice | No
         record["map_eigenvalues"] = _complex_pairs(mapped.eigenvalues)
         record["spectral_radius"] = float(mapped.spectral_radius)
         record["map_stability"] = "stable" if mapped.stable else "unstable"
-        interval = stable_lr_range(vf, rule.name, x, settings=dict(rule.settings),
-                                   lr_ratio=lr_ratio)
-        record["stable_lr"] = None if interval is None else [float(interval[0]),
-                                                             float(interval[1])]
+        closed = _simgd_closed_form(flow.eigenvalues) if (
+            rule.name == "simgd" and rule.lr_g == rule.lr_d) else None
+        if closed is not None:
+            # Simultaneous steps map each eigenvalue lambda of dF/dx to 1 + h lambda, inside
+            # the unit circle iff Re(lambda) < 0 and h < -2 Re(lambda) / |lambda|^2.
+            record["stable_lr"] = closed
+            record["stable_lr_method"] = "closed form: h < min -2 Re(lambda)/|lambda|^2"
+        else:
+            interval = stable_lr_range(vf, rule.name, x, settings=dict(rule.settings),
+                                       lr_ratio=lr_ratio)
+            record["stable_lr"] = None if interval is None else [float(interval[0]),
+                                                                 float(interval[1])]
+            record["stable_lr_method"] = "numeric scan of the spectral radius"
     return record
 
 

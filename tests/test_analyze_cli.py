@@ -153,3 +153,22 @@ def test_param_path_syntax_and_figure(tmp_path) -> None:  # type: ignore[no-unty
 def test_plot_needs_a_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run("--plot", str(tmp_path / "x.png"))
     assert code != 0 and "give --path" in err
+
+
+@pytest.mark.parametrize("args", [["--reg", "r1:gamma=0.3"], ["--game", "bilinear", "--param",
+                                                            "a=1", "--param", "b=0.5"]])
+def test_simgd_closed_form_agrees_with_the_numeric_scan(args: list[str]) -> None:
+    from gandyn.derive import derive
+    from gandyn.equilibria import stable_lr_range
+    from gandyn.spec import build_game
+
+    data = analyze_json(*args, "--optimizer", "simgd")
+    (eq,) = data["equilibria"]
+    assert eq["stable_lr_method"].startswith("closed form")
+    params = dict(p.split("=") for p in args[args.index("--param") + 1::2]) if "--param" in args \
+        else {}
+    game = build_game(data["spec"]["game"], None, None, data["spec"]["regularizers"],
+                      {k: float(v) for k, v in params.items()})
+    numeric = stable_lr_range(derive(game), "simgd", np.zeros(2))
+    assert numeric is not None
+    assert eq["stable_lr"][1] == pytest.approx(numeric[1], rel=1e-8)
