@@ -501,6 +501,156 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             click.echo(f"wrote {written}", err=as_json)
 
 
+# --- explain ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@_game_options
+@click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
+              help="Explain a real training log (CSV/TSV, the Keras tutorial's or the PyTorch "
+                   "DCGAN example's printout) instead of a simulation.")
+@click.option("--columns", "columns_spec", default=None, metavar="NAME=COLUMN,...",
+              help="Column names of the log, e.g. d_fake=errD_fake,g_loss=errG.")
+@click.option("--log-format", type=click.Choice(["csv", "tsv", "keras", "pytorch-dcgan"]),
+              default=None, help="Force the log's format (default: detected).")
+@click.option("--optimizer", default="simgd", show_default=True,
+              type=click.Choice(["simgd", "altgd", "momentum", "adam", "ogda", "extragradient"]),
+              help="Simulation: the update rule.")
+@click.option("--lr", type=float, default=0.1, show_default=True, help="Simulation: learning rate.")
+@click.option("--steps", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Simulation: iterations.")
+@click.option("--x0", "x0_specs", multiple=True, metavar="SYM=VALUE,...",
+              help="Simulation: the starting state (default: the game's).")
+@click.option("--batch-size", type=int, default=None,
+              help="Simulation: minibatches of this size, to add sampling noise.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Simulation: the seed.")
+@click.option("--window", type=click.IntRange(min=3), default=None,
+              help="Steps of the moving average that removes the slow trend.")
+@click.option("--tol", type=float, default=None,
+              help="Largest gap between the D(G(z)) that d_fake and g_loss imply before the pair "
+                   "is called inconsistent (default 1e-3 for a point-mass generator with exact "
+                   "expectations, else 0.05: means over a spread of logits differ by Jensen's "
+                   "inequality).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
+def explain(game_spec: str, game_file: str | None, loss_name: str | None,
+            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_file: str | None,
+            columns_spec: str | None, log_format: str | None, optimizer: str, lr: float,
+            steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
+            window: int | None, tol: float | None, as_json: bool) -> None:
+    """Explain why g_loss swings while d_fake stays flat, in logit space.
+
+    \b
+    With l the discriminator's logit on a fake and p = D(G(z)) = sigmoid(l):
+      d_fake = softplus(l) = -log(1 - p),  g_loss = softplus(-l) = -log p,
+      d_fake - g_loss = l exactly, and to first order in the fluctuation of l
+      std(g_loss) / std(d_fake) = (1 - p) / p = exp(-l).
+    \b
+    Examples:
+      gandyn explain --game gaussian --loss ns --batch-size 32 --steps 3000
+      gandyn explain --log examples/logs/keras-gan.txt
+      gandyn explain --log run.csv --columns d_fake=errD_fake,g_loss=errG --json
+    """
+    import json
+
+    import numpy as np
+
+    from gandyn.errors import SpecError
+    from gandyn.explain import analyze_series, dynamics_prediction, logit_relations
+
+    loss = loss_name or "non-saturating"
+    try:
+        relations = logit_relations(loss)
+    except ValueError:
+        raise SpecError(f"explain covers the cross-entropy losses non-saturating and minimax, "
+                        f"not {loss!r}") from None
+    source: dict[str, Any]
+    dynamics = None
+    if log_file is not None:
+        from gandyn.logs import parse_columns, read_log
+
+        log = read_log(log_file, columns=parse_columns(columns_spec) if columns_spec else None,
+                       fmt=log_format)
+        if log.g_loss is None:
+            raise SpecError(f"log {log_file}: no generator loss column (give --columns g_loss=...)")
+        d_fake = log.d_fake
+        source = {"kind": "log", "path": log_file, "format": log.source_format,
+                  "rows": log.n_rows, "columns": log.columns_used}
+        if d_fake is None:
+            if log.d_gz is None:
+                raise SpecError(f"log {log_file}: neither d_fake nor D(G(z)) is logged")
+            # -log(1 - mean D) is not the mean of -log(1 - D) (Jensen): an estimate only.
+            d_fake = -np.log1p(-np.clip(log.d_gz, 0.0, 1.0 - 1e-12))
+            source["d_fake"] = "estimated as -log(1 - D(G(z))) from the logged mean D(G(z))"
+        report = analyze_series(d_fake, log.g_loss, d_real=log.d_real, d_gz=log.d_gz, loss=loss,
+                                window=window, tol=0.05 if tol is None else tol)
+    else:
+        from gandyn.spec import SimulationSpec, run_simulation, starting_points
+
+        game = build_game(game_spec, game_file, loss_name or "non-saturating", reg_specs,
+                          param_specs)
+        if lr <= 0:
+            raise SpecError("--lr must be positive")
+        from gandyn.options import parse_assignments
+
+        starts = starting_points(game.default_start,
+                                 [parse_assignments([t], "--x0") for t in x0_specs], {})[:1]
+        params = parse_assignments(param_specs, "--param")
+        spec = SimulationSpec(
+            game=game_spec, game_file=game_file, loss=loss, regularizers=tuple(reg_specs),
+            params=tuple(params.items()), optimizer=optimizer, lr_g=lr, lr_d=lr, steps=steps,
+            measure="loop", batch_size=batch_size, seed=seed,
+            starts=tuple(tuple(s.items()) for s in starts))
+        result = run_simulation(spec)
+        traj = result.trajectory
+        if traj.diverged[0]:
+            raise SpecError(f"the simulation diverged at step {traj.diverged_at[0]:g}; "
+                            "use a smaller --lr")
+        series = {name: traj.loss(name)[0] for name in traj.logged_names}
+        # One fake logit (a point-mass generator, exact expectations) makes the pair exactly
+        # consistent; a spread of logits over z or a minibatch makes the means differ (Jensen).
+        model = game.definition.model
+        random = {v for v, _ in model.random} if model is not None else set()
+        single_logit = (model is not None and batch_size is None
+                        and not (model.fake_sample.free_symbols & random))
+        default_tol = 1e-3 if single_logit else 0.05
+        report = analyze_series(series["d_fake"], series["g_loss"], d_real=series["d_real"],
+                                d_gz=series.get("d_gz"), loss=loss, window=window,
+                                tol=default_tol if tol is None else tol)
+        source = {"kind": "simulation", "spec": spec.to_dict()}
+        from gandyn.summary import equilibria, isolated_points
+
+        points = isolated_points(equilibria(result.field), traj.state_names)
+        if points:
+            eigenvalues = np.linalg.eigvals(result.field.jacobian_fn(np.array(points[0])))
+            if np.any(np.abs(eigenvalues.imag) > 1e-12):
+                dynamics = dynamics_prediction(eigenvalues, traj.t, series["g_loss"])
+                dynamics["equilibrium"] = dict(zip(traj.state_names, points[0], strict=True))
+    if as_json:
+        data = {"gandyn_version": __version__, "source": source, **report.to_dict(),
+                "relations": relations.to_dict(), "dynamics": dynamics}
+        def plain(value: Any) -> Any:
+            # numpy scalars and complex eigenvalues as JSON numbers and [re, im] pairs
+            if isinstance(value, complex | np.complexfloating):
+                return [float(value.real), float(value.imag)]
+            if isinstance(value, np.ndarray):
+                return value.tolist()
+            return float(value)
+
+        click.echo(json.dumps(data, indent=2, default=plain))
+        return
+    click.echo(relations.to_text())
+    click.echo("")
+    click.echo(report.to_text())
+    if dynamics is not None:
+        click.echo("")
+        click.echo(
+            f"Dynamics: at the equilibrium the flow's eigenvalues predict oscillations of "
+            f"angular frequency {dynamics['omega']:.4g} and damping {dynamics['damping']:.4g}, "
+            f"a period of {dynamics['predicted_loss_period']:.4g} in the losses; measured "
+            f"{dynamics['measured_period']:.4g} (relative error "
+            f"{dynamics['relative_error']:.2g}). {dynamics.get('note', '')}".rstrip())
+
+
 # --- list ---------------------------------------------------------------------------------------
 
 

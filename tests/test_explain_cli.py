@@ -1,0 +1,81 @@
+"""``gandyn explain`` on simulations and logs: the JSON contract and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gandyn.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["explain", *args], prog_name="gandyn",
+                                catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_dirac_simulation_obeys_the_law_and_the_predicted_period() -> None:
+    # Non-saturating Dirac-GAN with weak R1 near the equilibrium: p stays near 1/2, so the
+    # predicted ratio is ~1, and the eigenvalues -gamma/2 +- i sqrt(1/4 - gamma^2/4)
+    # (Mescheder et al. 2018) set the period; l = psi theta is quadratic in the deviation,
+    # so the losses oscillate at twice the parameters' frequency.
+    code, out, err = run("--reg", "r1:gamma=0.1", "--x0", "theta=0.3,psi=0.3", "--steps",
+                         "2000", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    for key in ("mean_p", "std_ratio_measured", "std_ratio_predicted", "regime_fractions",
+                "consistent", "estimators"):
+        assert key in data, key
+    assert data["consistent"] is True
+    measured = data["std_ratio_measured"]["detrended"]
+    assert measured == pytest.approx(data["std_ratio_predicted"]["per-step"], rel=0.05)
+    omega = np.sqrt(0.25 - 0.01 / 4)
+    assert data["dynamics"]["measured_period"] == pytest.approx(np.pi / omega, rel=0.03)
+
+
+def test_generated_log_with_known_logits(tmp_path: Path) -> None:
+    # A log written from a known logit series: l_t = -3 + 0.05 sin(t / 5). The law predicts
+    # std(g_loss)/std(d_fake) ~ exp(3) ~ 20: the discriminator wins, g_loss swings, d_fake is flat.
+    t = np.arange(400)
+    logit = -3.0 + 0.05 * np.sin(t / 5.0)
+    d_fake, g_loss = np.logaddexp(0, logit), np.logaddexp(0, -logit)
+    rows = ["step,d_real,errD_fake,errG"] + [
+        f"{k},{0.1:.6f},{float(a)!r},{float(b)!r}"
+        for k, a, b in zip(t, d_fake, g_loss, strict=True)]
+    log = tmp_path / "train.csv"
+    log.write_text("\n".join(rows) + "\n")
+    code, out, err = run("--log", str(log), "--columns", "d_fake=errD_fake,g_loss=errG",
+                         "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["consistent"] is True
+    assert data["regime_fractions"]["discriminator winning"] == 1.0
+    assert data["std_ratio_measured"]["raw"] == pytest.approx(np.exp(3.0), rel=0.06)
+    code, out, _ = run("--log", str(log), "--columns", "d_fake=errD_fake,g_loss=errG")
+    assert "The law holds" in out
+
+
+def test_example_logs_are_explained() -> None:
+    for name in ("keras-gan.txt", "dcgan-pytorch.txt", "losses.csv"):
+        code, out, err = run("--log", str(ROOT / "examples" / "logs" / name))
+        assert code == 0, err
+        assert "d_fake - g_loss = l" in out
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--loss", "wgan"], "cross-entropy losses"),
+    (["--log", "missing.csv"], "missing.csv"),
+    (["--log", str(ROOT / "examples" / "logs" / "losses.csv"), "--columns", "d_fake"],
+     "--columns"),
+])
+def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
+    code, _, err = run(*args)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
