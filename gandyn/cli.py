@@ -532,11 +532,16 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
                    "expectations, else 0.05: means over a spread of logits differ by Jensen's "
                    "inequality).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
+                   "(.pdf, .svg, .png; non-saturating loss).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_file: str | None,
             columns_spec: str | None, log_format: str | None, optimizer: str, lr: float,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
-            window: int | None, tol: float | None, as_json: bool) -> None:
+            window: int | None, tol: float | None, as_json: bool, plot: str | None,
+            force: bool) -> None:
     """Explain why g_loss swings while d_fake stays flat, in logit space.
 
     \b
@@ -563,6 +568,14 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     except ValueError:
         raise SpecError(f"explain covers the cross-entropy losses non-saturating and minimax, "
                         f"not {loss!r}") from None
+    if plot is not None:
+        if relations.loss != "non-saturating":
+            raise SpecError("--plot draws the non-saturating law; use --loss non-saturating")
+        from gandyn.io import check_writable
+
+        target = Path(plot)
+        check_writable([target, target.with_suffix(".json"),
+                        target.with_name(target.stem + ".data.npz")], force)
     source: dict[str, Any]
     dynamics = None
     if log_file is not None:
@@ -583,6 +596,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             source["d_fake"] = "estimated as -log(1 - D(G(z))) from the logged mean D(G(z))"
         report = analyze_series(d_fake, log.g_loss, d_real=log.d_real, d_gz=log.d_gz, loss=loss,
                                 window=window, tol=0.05 if tol is None else tol)
+        steps_axis, d_fake_series, g_loss_series = log.step, d_fake, log.g_loss
     else:
         from gandyn.spec import SimulationSpec, run_simulation, starting_points
 
@@ -617,6 +631,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
                                 d_gz=series.get("d_gz"), loss=loss, window=window,
                                 tol=default_tol if tol is None else tol)
         source = {"kind": "simulation", "spec": spec.to_dict()}
+        steps_axis, d_fake_series, g_loss_series = traj.step, series["d_fake"], series["g_loss"]
         from gandyn.summary import equilibria, isolated_points
 
         points = isolated_points(equilibria(result.field), traj.state_names)
@@ -625,6 +640,16 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             if np.any(np.abs(eigenvalues.imag) > 1e-12):
                 dynamics = dynamics_prediction(eigenvalues, traj.t, series["g_loss"])
                 dynamics["equilibrium"] = dict(zip(traj.state_names, points[0], strict=True))
+    written: list[Path] = []
+    if plot is not None:
+        from gandyn.plotting.explain import plot_explanation
+
+        written = plot_explanation(
+            np.asarray(steps_axis), np.asarray(d_fake_series), np.asarray(g_loss_series), plot,
+            window=report.window, thresholds=report.thresholds,
+            metadata={"gandyn_version": __version__, "source": source}, force=force)
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
     if as_json:
         data = {"gandyn_version": __version__, "source": source, **report.to_dict(),
                 "relations": relations.to_dict(), "dynamics": dynamics}

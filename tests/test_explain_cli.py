@@ -79,3 +79,26 @@ def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
+
+
+def test_plot_and_the_predicted_g_loss(tmp_path: Path) -> None:
+    from gandyn.plotting.explain import predicted_g_loss
+
+    # The law of the figure: the fast part of g_loss is -(1 - p)/p times that of d_fake.
+    t = np.arange(500)
+    logit = -2.5 + 0.4 * np.sin(t / 40.0) + 0.02 * np.sin(1.3 * t)
+    d_fake, g_loss = np.logaddexp(0, logit), np.logaddexp(0, -logit)
+    fast = g_loss - np.convolve(g_loss, np.full(21, 1 / 21), mode="same")
+    error = (predicted_g_loss(d_fake, g_loss, 21) - g_loss)[30:-30]
+    assert np.sqrt(np.mean(error**2)) < 0.1 * np.sqrt(np.mean(fast[30:-30] ** 2))
+    log = tmp_path / "train.csv"
+    log.write_text("step,d_fake,g_loss\n" + "".join(
+        f"{k},{float(a)!r},{float(b)!r}\n" for k, a, b in zip(t, d_fake, g_loss, strict=True)))
+    code, _, err = run("--log", str(log), "--plot", str(tmp_path / "why.png"))
+    assert code == 0, err
+    assert {p.name for p in tmp_path.iterdir()} == {"train.csv", "why.png", "why.json",
+                                                    "why.data.npz"}
+    data = np.load(tmp_path / "why.data.npz")
+    np.testing.assert_allclose(data["p"], 1 / (1 + np.exp(-logit)), rtol=1e-9)
+    code, _, err = run("--log", str(log), "--loss", "minimax", "--plot", str(tmp_path / "x.png"))
+    assert code != 0 and "non-saturating" in err
