@@ -524,6 +524,10 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
 @click.option("--batch-size", type=int, default=None,
               help="Simulation: minibatches of this size, to add sampling noise.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Simulation: the seed.")
+@click.option("--batch-sizes", "batch_sizes_spec", default=None, metavar="M_D,M_G",
+              help="The log's d_fake and g_loss are means over independent minibatches of "
+                   "these sizes (default for the Keras tutorial's loop: 64,128; none for the "
+                   "PyTorch DCGAN example, which reuses one fake batch).")
 @click.option("--window", type=click.IntRange(min=3), default=None,
               help="Steps of the moving average that removes the slow trend.")
 @click.option("--tol", type=float, default=None,
@@ -540,8 +544,8 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_file: str | None,
             columns_spec: str | None, log_format: str | None, optimizer: str, lr: float,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
-            window: int | None, tol: float | None, as_json: bool, plot: str | None,
-            force: bool) -> None:
+            batch_sizes_spec: str | None, window: int | None, tol: float | None, as_json: bool,
+            plot: str | None, force: bool) -> None:
     """Explain why g_loss swings while d_fake stays flat, in logit space.
 
     \b
@@ -576,6 +580,16 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         target = Path(plot)
         check_writable([target, target.with_suffix(".json"),
                         target.with_name(target.stem + ".data.npz")], force)
+    batch_sizes: tuple[int, int] | None = None
+    if batch_sizes_spec is not None:
+        try:
+            m_d, m_g = (int(v) for v in batch_sizes_spec.split(","))
+        except ValueError:
+            raise SpecError(f"--batch-sizes: {batch_sizes_spec!r} is not of the form M_D,M_G "
+                            "(two positive integers)") from None
+        if m_d < 1 or m_g < 1:
+            raise SpecError("--batch-sizes: batch sizes must be positive")
+        batch_sizes = (m_d, m_g)
     source: dict[str, Any]
     dynamics = None
     if log_file is not None:
@@ -588,14 +602,27 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         d_fake = log.d_fake
         source = {"kind": "log", "path": log_file, "format": log.source_format,
                   "rows": log.n_rows, "columns": log.columns_used}
+        d_gz_check = log.d_gz
         if d_fake is None:
-            if log.d_gz is None:
+            # The DCGAN example prints D(G(z)) before D's update (what errD_fake saw) and
+            # after it (what errG sees): take the second, so that both losses describe the
+            # same discriminator. -log(1 - mean D) is not the mean of -log(1 - D) (Jensen).
+            seen_by_g = log.d_gz_after if log.d_gz_after is not None else log.d_gz
+            if seen_by_g is None:
                 raise SpecError(f"log {log_file}: neither d_fake nor D(G(z)) is logged")
-            # -log(1 - mean D) is not the mean of -log(1 - D) (Jensen): an estimate only.
-            d_fake = -np.log1p(-np.clip(log.d_gz, 0.0, 1.0 - 1e-12))
-            source["d_fake"] = "estimated as -log(1 - D(G(z))) from the logged mean D(G(z))"
-        report = analyze_series(d_fake, log.g_loss, d_real=log.d_real, d_gz=log.d_gz, loss=loss,
-                                window=window, tol=0.05 if tol is None else tol)
+            d_fake = -np.log1p(-np.clip(seen_by_g, 0.0, 1.0 - 1e-12))
+            d_gz_check = None
+            which = "after D's update" if log.d_gz_after is not None else "as logged"
+            source["d_fake"] = (f"estimated as -log(1 - D(G(z))) from the logged mean D(G(z)) "
+                                f"{which}")
+        if batch_sizes is None and log.source_format == "keras":
+            # Brownlee's loop: half batches of 64 real and 64 fake for D, then 128 fresh
+            # latent points for G: independent samples.
+            batch_sizes = (64, 128)
+            source["batch_sizes"] = "64,128 (the Keras tutorial's loop; --batch-sizes changes it)"
+        report = analyze_series(d_fake, log.g_loss, d_real=log.d_real, d_gz=d_gz_check, loss=loss,
+                                window=window, tol=0.05 if tol is None else tol,
+                                batch_sizes=batch_sizes)
         steps_axis, d_fake_series, g_loss_series = log.step, d_fake, log.g_loss
     else:
         from gandyn.spec import SimulationSpec, run_simulation, starting_points
@@ -627,9 +654,14 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         single_logit = (model is not None and batch_size is None
                         and not (model.fake_sample.free_symbols & random))
         default_tol = 1e-3 if single_logit else 0.05
+        if batch_size is not None:
+            if batch_sizes is not None:
+                raise SpecError("--batch-sizes describes a log; a simulation takes --batch-size")
+            # gandyn's minibatch mode draws independent batches for the two players.
+            batch_sizes = (batch_size, batch_size)
         report = analyze_series(series["d_fake"], series["g_loss"], d_real=series["d_real"],
                                 d_gz=series.get("d_gz"), loss=loss, window=window,
-                                tol=default_tol if tol is None else tol)
+                                tol=default_tol if tol is None else tol, batch_sizes=batch_sizes)
         source = {"kind": "simulation", "spec": spec.to_dict()}
         steps_axis, d_fake_series, g_loss_series = traj.step, series["d_fake"], series["g_loss"]
         from gandyn.summary import equilibria, isolated_points

@@ -75,7 +75,7 @@ SPREAD_ESTIMATORS: tuple[str, ...] = ("raw", "detrended", "diff")
 PREDICTED_ESTIMATORS: tuple[str, ...] = ("mean-p", "per-step", "per-step-diff")
 #: Which measured ratio each prediction is compared with.
 _PAIRING: dict[str, str] = {"mean-p": "detrended", "per-step": "detrended",
-                            "per-step-diff": "diff"}
+                            "per-step-diff": "diff", "sampling": "diff"}
 
 
 def _canonical(loss: str) -> str:
@@ -423,9 +423,19 @@ class SeriesReport:
                 f"({self.reason}), so the first-order law std(g_loss)/std(d_fake) ~ "
                 "(1 - p)/p cannot be tested on this pair."
             )
+        sampling = pr.get("sampling")
+        if sampling is not None:
+            text += (
+                f"The losses come from independent minibatches, so their step-to-step "
+                f"differences are mostly sampling noise, whose ratio the law predicts as "
+                f"sqrt(m_d/m_g) (1 - p)/p = {sampling:.4g} (measured {m['diff']:.4g}, relative "
+                f"error {100 * self.relative_error['sampling']:+.1f}%); the batch sizes scale "
+                "the fast part of the ratio, not the slow one. "
+            )
         if self.loss == "minimax":
             return text + (
-                "With the minimax generator loss g_loss = -d_fake, the ratio is exactly 1."
+                "With the minimax generator loss g_loss = -d_fake on one batch, the ratio is "
+                "exactly 1."
             )
         text += (
             f"The first-order law predicts {pr['per-step']:.4g} with per-step sensitivities "
@@ -471,6 +481,7 @@ def analyze_series(
     tol: float = 1e-3,
     min_correlation: float = 0.99,
     law_rtol: float = 0.1,
+    batch_sizes: tuple[int, int] | None = None,
 ) -> SeriesReport:
     """Measure and explain the spreads of a logged ``(d_fake, g_loss)`` pair.
 
@@ -496,6 +507,19 @@ def analyze_series(
         correlation of the two ``p`` series above ``min_correlation``.
     law_rtol
         Relative tolerance for ``law_holds``.
+    batch_sizes
+        ``(m_d, m_g)`` when ``d_fake`` and ``g_loss`` are means over
+        *independent* minibatches of these sizes (the Keras pattern: a fresh
+        latent batch for the generator's step). Their sampling noise is then
+        independent: the consistency check compares the moving-average trends
+        of the two ``p`` series instead of every step, and the prediction
+        ``sampling`` for the step-to-step ratio is added: a per-sample spread
+        ``sigma`` of the logit gives noise of standard deviation about
+        ``p sigma / sqrt(m_d)`` in ``d_fake`` and ``(1 - p) sigma / sqrt(m_g)``
+        in ``g_loss``, so the noise-dominated ratio is
+        ``sqrt(m_d / m_g) * rms(1 - p_t) / rms(p_t)``. With one batch for both
+        losses (the PyTorch DCGAN example) leave it ``None``: the noise is
+        shared and the ratio is ``(1 - p)/p``.
 
     Returns
     -------
@@ -555,7 +579,16 @@ def analyze_series(
         if not math.isnan(corr) and corr <= min_correlation:
             reasons.append(f"{label} correlation {corr:.4f} <= {min_correlation:g}")
 
-    check("p", p_d, p_g)
+    if batch_sizes is not None:
+        m_d, m_g = (int(batch_sizes[0]), int(batch_sizes[1]))
+        if m_d < 1 or m_g < 1:
+            raise ValueError(f"batch sizes must be positive, got {batch_sizes}")
+        # Independent batches: every step differs by sampling noise, so only the
+        # trends must agree.
+        consistency["trend_window"] = float(w)
+        check("p", _moving_average(p_d, w), _moving_average(p_g, w))
+    else:
+        check("p", p_d, p_g)
     if d_gz is not None:
         gz = _as_series(d_gz, "d_gz")
         if gz.shape != d.shape:
@@ -595,6 +628,8 @@ def analyze_series(
     # --- predicted ratios.
     if name == "minimax":
         predicted = dict.fromkeys(PREDICTED_ESTIMATORS, 1.0)
+        if batch_sizes is not None:
+            predicted["sampling"] = math.sqrt(batch_sizes[0] / batch_sizes[1])
     else:
         predicted = {"mean-p": _ratio(1.0 - mean_p, mean_p)}
         if np.all(np.isfinite(l_t)):
@@ -613,13 +648,17 @@ def analyze_series(
             )
         else:
             predicted["per-step"] = predicted["per-step-diff"] = math.nan
+        if batch_sizes is not None:
+            predicted["sampling"] = math.sqrt(batch_sizes[0] / batch_sizes[1]) * _ratio(
+                float(np.sqrt(np.mean((1 - p) ** 2))), float(np.sqrt(np.mean(p**2))))
     relative_error = {
         k: (measured[_PAIRING[k]] / v - 1.0) if v and math.isfinite(v) else math.nan
         for k, v in predicted.items()
     }
     law_holds: bool | None = None
     if consistent:
-        err = relative_error["per-step"]
+        # With independent batches the fast part is sampling noise: judge the law there.
+        err = relative_error["sampling" if batch_sizes is not None else "per-step"]
         law_holds = bool(math.isfinite(err) and abs(err) <= law_rtol)
 
     mean_p_real = None
@@ -633,7 +672,8 @@ def analyze_series(
         std_ratio_measured=measured, std_ratio_predicted=predicted,
         relative_error=relative_error, consistent=consistent, consistency=consistency,
         reason=reason, law_holds=law_holds,
-        estimators={"spread": SPREAD_ESTIMATORS, "predicted": PREDICTED_ESTIMATORS},
+        estimators={"spread": SPREAD_ESTIMATORS,
+                    "predicted": tuple(predicted)},
         mean_p_real=mean_p_real,
     )
 

@@ -102,3 +102,30 @@ def test_plot_and_the_predicted_g_loss(tmp_path: Path) -> None:
     np.testing.assert_allclose(data["p"], 1 / (1 + np.exp(-logit)), rtol=1e-9)
     code, _, err = run("--log", str(log), "--loss", "minimax", "--plot", str(tmp_path / "x.png"))
     assert code != 0 and "non-saturating" in err
+
+
+def test_independent_batches_scale_the_fast_ratio(tmp_path: Path) -> None:
+    # A log sampled like the Keras loop: every step, d_fake is the mean softplus(l) over
+    # m_d = 64 fresh logits and g_loss the mean softplus(-l) over an independent m_g = 16,
+    # with l ~ N(mu_t, 0.3^2) around a slow mu_t. Sampling noise dominates the step-to-step
+    # differences, with standard deviations ~ p sigma / sqrt(m_d) and (1 - p) sigma / sqrt(m_g):
+    # their ratio is sqrt(m_d / m_g) (1 - p) / p, twice the single-batch law here.
+    rng = np.random.default_rng(7)
+    steps, m_d, m_g = 3000, 64, 16
+    mu = -2.0 + 0.5 * np.sin(2 * np.pi * np.arange(steps) / 500)
+    d_fake = np.logaddexp(0, mu[:, None] + 0.3 * rng.standard_normal((steps, m_d))).mean(1)
+    g_loss = np.logaddexp(0, -(mu[:, None] + 0.3 * rng.standard_normal((steps, m_g)))).mean(1)
+    log = tmp_path / "sampled.csv"
+    log.write_text("step,d_fake,g_loss\n" + "".join(
+        f"{k},{float(a)!r},{float(b)!r}\n" for k, (a, b) in enumerate(zip(d_fake, g_loss,
+                                                                          strict=True))))
+    code, out, err = run("--log", str(log), "--batch-sizes", f"{m_d},{m_g}", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["consistent"] is True  # the trends agree though every step differs
+    measured = data["std_ratio_measured"]["diff"]
+    assert data["std_ratio_predicted"]["sampling"] == pytest.approx(measured, rel=0.1)
+    # Without the batch sizes the single-batch law misses the fast part by about sqrt(4) = 2.
+    assert measured / data["std_ratio_predicted"]["mean-p"] == pytest.approx(2.0, rel=0.15)
+    code, _, err = run("--log", str(log), "--batch-sizes", "64")
+    assert code != 0 and "M_D,M_G" in err
