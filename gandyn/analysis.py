@@ -104,9 +104,8 @@ def _describe_point(vf: VectorField, entry: StationarySet, rule: RuleChoice | No
                                    if record["nash"] == "differential-nash" and not stable
                                    else [])
     if rule is not None:
-        functions = FieldFunctions(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
-                                   lambda y: vf.jacobian_derivative_fn(y))
-        built = make_rule(rule.name, functions, rule.lr_g, rule.lr_d, **dict(rule.settings))
+        built = make_rule(rule.name, FieldFunctions.of(vf), rule.lr_g, rule.lr_d,
+                          **dict(rule.settings))
         mapped = map_stability(built, x)
         record["map_eigenvalues"] = _complex_pairs(mapped.eigenvalues)
         record["spectral_radius"] = float(mapped.spectral_radius)
@@ -288,26 +287,14 @@ def parameter_path(analysis: Analysis, text: str) -> dict[str, Any]:
     """
     from gandyn.errors import SpecError, UnknownNameError
     from gandyn.optimizers import FieldFunctions, make_rule
-    from gandyn.options import parse_number_value
+    from gandyn.options import parse_range
     from gandyn.paths import eigenvalue_path
 
     vf = analysis.field
-    name, sep, rest = text.partition("=")
-    name = name.strip()
-    parts = rest.split(":")
-    if not sep or len(parts) != 3:
-        raise SpecError(f"--path: {text!r} is not of the form name=low:high:count")
+    name, low, high, count = parse_range(text, "--path", count=True, min_count=2)
     names = [p.name for p in vf.game.params]
     if name not in names:
         raise UnknownNameError(f"hyper-parameter of game {vf.game.name!r}", name, names)
-    low = parse_number_value(parts[0], f"--path {name} low")
-    high = parse_number_value(parts[1], f"--path {name} high")
-    try:
-        count = int(parts[2])
-    except ValueError:
-        raise SpecError(f"--path {name}: count must be an integer, not {parts[2]!r}") from None
-    if not (low < high and count >= 2):
-        raise SpecError(f"--path {name}: need low < high and count >= 2")
     isolated = [e for e in analysis.equilibria if e["kind"] == "isolated"]
     if not isolated:
         raise SpecError("--path needs an isolated equilibrium (none was found)")

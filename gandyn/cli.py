@@ -327,7 +327,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     if dump_spec:
         click.echo(spec_to_toml(spec), nl=False)
         return
-    from gandyn.io import check_writable, sidecar_path
+    from gandyn.io import check_writable, figure_paths, sidecar_path
 
     targets = []
     if out is not None:
@@ -336,8 +336,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
             out_path, sidecar_path(out_path)]
     if plot is not None:
         plot_path = Path(plot)
-        targets += [plot_path, plot_path.with_suffix(".json"),
-                    plot_path.with_name(plot_path.stem + ".data.npz")]
+        targets += list(figure_paths(plot_path).values())
     clashes = sorted({str(p) for p in targets if targets.count(p) > 1})
     if clashes:
         raise SpecError(f"--out and --plot would both write {clashes[0]}; choose other names")
@@ -345,9 +344,9 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     # A progress bar only for a person watching a terminal, never in logs or pipes.
     if sys.stderr.isatty() and optimizer != "flow" and steps * len(starts) >= 200_000:
         with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
-            result = run_simulation(spec, progress=bar.update)
+            result = run_simulation(spec, progress=bar.update, game=game)
     else:
-        result = run_simulation(spec)
+        result = run_simulation(spec, game=game)
     traj = result.trajectory
     from gandyn.summary import equilibria, isolated_points, summarize
 
@@ -378,25 +377,10 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
 
 
 def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
-    from gandyn.errors import SpecError
-    from gandyn.options import parse_number_value
+    from gandyn.options import parse_ranges
 
-    box: dict[str, tuple[float, float]] = {}
-    for text in texts:
-        for item in text.split(","):
-            key, sep, rest = item.partition("=")
-            parts = rest.split(":")
-            key = key.strip()
-            if not sep or not key or len(parts) != 2:
-                raise SpecError(f"--box: {item.strip()!r} is not of the form name=low:high")
-            low = parse_number_value(parts[0], f"--box {key} low")
-            high = parse_number_value(parts[1], f"--box {key} high")
-            if not low < high:
-                raise SpecError(f"--box {key}: need low < high")
-            if key in box:
-                raise SpecError(f"--box: {key!r} given twice")
-            box[key] = (low, high)
-    return box
+    return {key: (low, high)
+            for key, (low, high, _) in parse_ranges(texts, "--box", count=False).items()}
 
 
 @cli.command()
@@ -456,11 +440,10 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if path_spec is None:
             raise SpecError("--plot draws a parameter path: give --path NAME=LOW:HIGH:N")
-        from gandyn.io import check_writable
+        from gandyn.io import check_writable, figure_paths
 
         target = Path(plot)
-        check_writable([target, target.with_suffix(".json"),
-                        target.with_name(target.stem + ".data.npz")], force)
+        check_writable(list(figure_paths(target).values()), force)
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
     vf = derive_field(game)
     box = _parse_box(box_specs) if box_specs else None
@@ -575,11 +558,10 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if relations.loss != "non-saturating":
             raise SpecError("--plot draws the non-saturating law; use --loss non-saturating")
-        from gandyn.io import check_writable
+        from gandyn.io import check_writable, figure_paths
 
         target = Path(plot)
-        check_writable([target, target.with_suffix(".json"),
-                        target.with_name(target.stem + ".data.npz")], force)
+        check_writable(list(figure_paths(target).values()), force)
     batch_sizes: tuple[int, int] | None = None
     if batch_sizes_spec is not None:
         try:
@@ -641,7 +623,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             params=tuple(params.items()), optimizer=optimizer, lr_g=lr, lr_d=lr, steps=steps,
             measure="loop", batch_size=batch_size, seed=seed,
             starts=tuple(tuple(s.items()) for s in starts))
-        result = run_simulation(spec)
+        result = run_simulation(spec, game=game)
         traj = result.trajectory
         if traj.diverged[0]:
             raise SpecError(f"the simulation diverged at step {traj.diverged_at[0]:g}; "

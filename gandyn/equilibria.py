@@ -763,15 +763,6 @@ def map_stability(rule: UpdateRule, point_vector: Any, *, k: int = 10**6) -> Map
     return MapStability(eig, radius, radius < 1.0 - _MAP_MARGIN)
 
 
-def _field_functions(vf: VectorField, rule_name: str) -> FieldFunctions:
-    return FieldFunctions(
-        field=vf.field_fn,
-        jacobian=vf.jacobian_fn,
-        n_theta=len(vf.game.theta),
-        jacobian_derivative=vf.jacobian_derivative_fn if rule_name == "sga" else None,
-    )
-
-
 def stable_lr_range(
     vf: VectorField,
     rule_name: str,
@@ -821,7 +812,7 @@ def stable_lr_range(
     low_end = 1e-5 * lr_max if lr_min is None else float(lr_min)
     if not 0 < low_end < lr_max:
         raise SpecError(f"lr_min must lie in (0, lr_max); got {low_end}")
-    game = _field_functions(vf, rule_name)
+    game = FieldFunctions.of(vf)
     extra = dict(settings or {})
     x = np.asarray(point_vector, dtype=np.float64)
 

@@ -22,8 +22,9 @@ import csv
 import io
 import json
 import math
+import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,14 @@ from gandyn import __version__
 from gandyn.dynamics import Trajectory
 from gandyn.errors import OutputExistsError, SpecError
 
-__all__ = ["CSV_LOSSES", "OutputExistsError", "check_writable", "write_trajectory"]
+__all__ = [
+    "CSV_LOSSES",
+    "OutputExistsError",
+    "check_writable",
+    "figure_paths",
+    "npz_bytes",
+    "write_trajectory",
+]
 
 #: Loss columns of a CSV, in order.
 CSV_LOSSES = ("d_real", "d_fake", "g_loss", "d_x", "d_gz")
@@ -112,15 +120,36 @@ def _arrays(traj: Trajectory) -> dict[str, np.ndarray[Any, Any]]:
     }
 
 
-def write_npz(path: Path, arrays: dict[str, np.ndarray[Any, Any]]) -> None:
-    """``np.savez`` with fixed zip timestamps, so equal data give identical bytes."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, array in arrays.items():
-            payload = io.BytesIO()
-            np.save(payload, array, allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, payload.getvalue())
+#: The date stamped on every zip entry, so that equal data give identical bytes.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> bytes:
+    """The bytes of an uncompressed ``.npz`` of ``arrays``, reproducible byte for byte.
+
+    Like :func:`numpy.savez` (``numpy.load`` reads it), in the given order,
+    but every zip entry carries the fixed date :data:`ZIP_DATE` and fixed
+    permissions instead of the current time.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            entry = io.BytesIO()
+            np.lib.format.write_array(entry, np.ascontiguousarray(value), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
+            info.create_system = 3  # Unix, whatever the platform writing it
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, entry.getvalue())
+    return buffer.getvalue()
+
+
+def figure_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
+    """The files a figure ``path`` produces: ``figure``, ``json`` (``<stem>.json``) and
+    ``data`` (``<stem>.data.npz``)."""
+    p = Path(path)
+    return {"figure": p, "json": p.with_name(p.stem + ".json"),
+            "data": p.with_name(p.stem + ".data.npz")}
 
 
 def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
@@ -151,6 +180,6 @@ def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
     else:
         arrays = _arrays(traj)
         arrays["meta"] = np.array(meta_text)
-        write_npz(target, arrays)
+        target.write_bytes(npz_bytes(arrays))
     sidecar.write_text(meta_text)
     return [target, sidecar]

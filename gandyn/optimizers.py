@@ -31,9 +31,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from gandyn.derive import VectorField
 
 __all__ = [
     "RULES",
@@ -73,6 +76,16 @@ class FieldFunctions:
     jacobian: Callable[[Array], Array]
     n_theta: int
     jacobian_derivative: Callable[[Array], Array] | None = None
+
+    @classmethod
+    def of(cls, vf: VectorField) -> FieldFunctions:
+        """The numeric functions of a derived game, at its hyper-parameter values.
+
+        The third derivatives are compiled only if a rule asks for them (SGA's
+        linearization), since they are costly for the larger games.
+        """
+        return cls(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
+                   lambda x: vf.jacobian_derivative_fn(x))
 
     def mask(self, n: int, player: str) -> Array:
         """1 on the coordinates of ``player`` (``"g"`` or ``"d"``), 0 elsewhere."""

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 from gandyn.errors import SpecError
 
-__all__ = ["parse_assignments", "parse_named", "parse_number_value"]
+__all__ = ["parse_assignments", "parse_named", "parse_number_value", "parse_range",
+           "parse_ranges"]
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -71,3 +72,43 @@ def parse_assignments(texts: Iterable[str], where: str) -> dict[str, float]:
                 raise SpecError(f"{where}: {key!r} given twice")
             values[key] = parse_number_value(raw, f"{where} {key}")
     return values
+
+
+def parse_range(item: str, where: str, *, count: bool,
+                min_count: int = 1) -> tuple[str, float, float, int]:
+    """``name=low:high`` (or ``name=low:high:count``) -> ``(name, low, high, count)``.
+
+    Without ``count`` the range must have ``low < high`` and ``count`` is 2;
+    with it, ``count >= min_count`` and ``low < high`` unless ``count`` is 1.
+    """
+    key, sep, rest = item.partition("=")
+    key = key.strip()
+    parts = rest.split(":")
+    form = "name=low:high:count" if count else "name=low:high"
+    if not sep or not key or len(parts) != (3 if count else 2):
+        raise SpecError(f"{where}: {item.strip()!r} is not of the form {form}")
+    low = parse_number_value(parts[0], f"{where} {key} low")
+    high = parse_number_value(parts[1], f"{where} {key} high")
+    n = 2
+    if count:
+        try:
+            n = int(parts[2])
+        except ValueError:
+            raise SpecError(f"{where} {key}: count must be an integer, not {parts[2]!r}") from None
+    if n < min_count or (n > 1 and not low < high):
+        need = f"low < high and count >= {min_count}" if count else "low < high"
+        raise SpecError(f"{where} {key}: need {need}")
+    return key, low, high, n
+
+
+def parse_ranges(texts: Iterable[str], where: str, *, count: bool,
+                 min_count: int = 1) -> dict[str, tuple[float, float, int]]:
+    """Merge ``name=low:high[:count],...`` texts into ``name -> (low, high, count)``."""
+    ranges: dict[str, tuple[float, float, int]] = {}
+    for text in texts:
+        for item in text.split(","):
+            key, low, high, n = parse_range(item, where, count=count, min_count=min_count)
+            if key in ranges:
+                raise SpecError(f"{where}: {key!r} given twice")
+            ranges[key] = (low, high, n)
+    return ranges

@@ -105,30 +105,10 @@ class SimulationSpec:
 
 def parse_grid(texts: Sequence[str]) -> dict[str, np.ndarray[Any, np.dtype[np.float64]]]:
     """``theta=-2:2:41,psi=-2:2:41`` -> {name: linspace}."""
-    from gandyn.options import parse_number_value
+    from gandyn.options import parse_ranges
 
-    axes: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    for text in texts:
-        for item in text.split(","):
-            key, sep, rng = item.partition("=")
-            key = key.strip()
-            parts = rng.split(":")
-            if not sep or not key or len(parts) != 3:
-                raise SpecError(f"--grid: {item.strip()!r} is not of the form name=low:high:count")
-            low = parse_number_value(parts[0], f"--grid {key} low")
-            high = parse_number_value(parts[1], f"--grid {key} high")
-            try:
-                count = int(parts[2])
-            except ValueError:
-                raise SpecError(
-                    f"--grid {key}: count must be an integer, not {parts[2]!r}"
-                ) from None
-            if count < 1 or (count > 1 and not low < high):
-                raise SpecError(f"--grid {key}: need low < high and count >= 1")
-            if key in axes:
-                raise SpecError(f"--grid: {key!r} given twice")
-            axes[key] = np.linspace(low, high, count)
-    return axes
+    return {key: np.linspace(low, high, n)
+            for key, (low, high, n) in parse_ranges(texts, "--grid", count=True).items()}
 
 
 def starting_points(default: Mapping[str, float], x0: Sequence[Mapping[str, float]],
@@ -200,9 +180,13 @@ def build_game_from_spec(spec: SimulationSpec) -> Any:
     return build_game(spec.game, spec.game_file, spec.loss, spec.regularizers, dict(spec.params))
 
 
-def run_simulation(spec: SimulationSpec,
-                   progress: Callable[[int], None] | None = None) -> SimulationResult:
-    """Build the game, derive it and simulate every start of ``spec`` in one batch."""
+def run_simulation(spec: SimulationSpec, progress: Callable[[int], None] | None = None,
+                   game: Any = None) -> SimulationResult:
+    """Build the game, derive it and simulate every start of ``spec`` in one batch.
+
+    ``game``, when given, must be the game ``spec`` names (the command line
+    builds it first for the default starting point); it is not built again.
+    """
     from gandyn.derive import derive
     from gandyn.dynamics import simulate_flow, simulate_rule
     from gandyn.optimizers import FieldFunctions, make_rule
@@ -220,7 +204,8 @@ def run_simulation(spec: SimulationSpec,
         raise SpecError(f"--measure must be state or loop, not {spec.measure!r}")
     if not (spec.max_norm > 0):
         raise SpecError("--max-norm must be positive")
-    game = build_game_from_spec(spec)
+    if game is None:  # a caller that already built the spec's game passes it in
+        game = build_game_from_spec(spec)
     vf = derive(game)
     names = tuple(s.name for s in game.state_symbols)
     x0 = np.array([[start[n] for n in names] for start in map(dict, spec.starts)]
@@ -245,10 +230,7 @@ def run_simulation(spec: SimulationSpec,
         return SimulationResult(spec, vf, traj)
     if spec.steps < 0 or spec.every < 1:
         raise SpecError("--steps must be >= 0 and --every >= 1")
-    # Third derivatives are compiled only if a linearization of SGA asks for them.
-    functions = FieldFunctions(vf.field_fn, vf.jacobian_fn, n_theta,
-                               lambda x: vf.jacobian_derivative_fn(x))
-    rule = make_rule(spec.optimizer, functions, spec.lr_g, spec.lr_d, **settings)
+    rule = make_rule(spec.optimizer, FieldFunctions.of(vf), spec.lr_g, spec.lr_d, **settings)
     project = None
     if spec.clip is not None:
         if not spec.clip > 0:

@@ -27,7 +27,6 @@ import io
 import json
 import math
 import os
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +36,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gandyn.errors import OutputExistsError, SpecError
+from gandyn.io import ZIP_DATE as ZIP_DATE  # re-exported: the date every entry carries
+from gandyn.io import figure_paths, npz_bytes
 from gandyn.plotting.style import output_rc
 
 __all__ = [
@@ -53,7 +54,6 @@ FORMATS: Final = (".pdf", ".svg", ".png")
 #: Resolution of PNG output (and of anything rasterized inside a PDF or SVG).
 DEFAULT_DPI: Final = 300
 #: The date written into every ``.npz`` entry (the earliest a zip file can hold).
-ZIP_DATE: Final = (1980, 1, 1, 0, 0, 0)
 #: The embedded metadata string is kept below this many characters; longer
 #: metadata is embedded as its top-level keys and a pointer to the sidecar.
 EMBED_LIMIT: Final = 2000
@@ -71,9 +71,9 @@ def _format_of(path: Path) -> str:
 
 def sidecar_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
     """The sidecar files of a figure path: ``json`` (``<stem>.json``) and ``data``
-    (``<stem>.data.npz``)."""
-    p = Path(path)
-    return {"json": p.with_name(p.stem + ".json"), "data": p.with_name(p.stem + ".data.npz")}
+    (``<stem>.data.npz``), named by :func:`gandyn.io.figure_paths`."""
+    paths = figure_paths(path)
+    return {"json": paths["json"], "data": paths["data"]}
 
 
 def _jsonable(value: Any, where: str) -> Any:
@@ -138,23 +138,8 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
 
 
 def write_npz(arrays: Mapping[str, Any]) -> bytes:
-    """The bytes of an uncompressed ``.npz`` of ``arrays``, reproducible byte for byte.
-
-    Like :func:`numpy.savez` (``numpy.load`` reads it), in the given order,
-    but every zip entry carries the fixed date :data:`ZIP_DATE` and fixed
-    permissions instead of the current time.
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for key, value in _check_data(arrays).items():
-            entry = io.BytesIO()
-            np.lib.format.write_array(entry, np.ascontiguousarray(value), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
-            info.create_system = 3  # Unix, whatever the platform writing it
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_STORED
-            archive.writestr(info, entry.getvalue())
-    return buffer.getvalue()
+    """The reproducible bytes of an ``.npz`` of ``arrays`` (:func:`gandyn.io.npz_bytes`)."""
+    return npz_bytes(_check_data(arrays))
 
 
 def _json_bytes(obj: Any) -> bytes:
