@@ -2,7 +2,7 @@
 
 Prints, in one run, run-steps per second of
 
-* gandyn (``gandyn.dynamics.simulate_rule`` with the derived field, divergence
+* gandyn (``gandyn.dynamics.trajectory.simulate_rule`` with the derived field, divergence
   checks and recording included),
 * (a) the same map hand-written in vectorized numpy (the data term at ``c``
   included, so both compute the same thing),
@@ -24,10 +24,10 @@ import tracemalloc
 import numpy as np
 from scipy.special import expit
 
-from gandyn.derive import derive
-from gandyn.dynamics import simulate_rule
-from gandyn.games import make_game
-from gandyn.optimizers import FieldFunctions, make_rule
+from gandyn.derive.field import derive
+from gandyn.dynamics.trajectory import simulate_rule
+from gandyn.games.game import make_game
+from gandyn.rules.update_rules import FieldFunctions, make_rule
 
 LR = 0.1
 C = 0.0  # the data's location; the derived field keeps its term, so the baseline does too

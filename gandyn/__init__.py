@@ -12,18 +12,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "make_game": "gandyn.games",
-    "get_game": "gandyn.games",
-    "GAMES": "gandyn.games",
-    "Game": "gandyn.games",
-    "LOSSES": "gandyn.losses",
-    "Loss": "gandyn.losses",
-    "get_loss": "gandyn.losses",
-    "REGULARIZERS": "gandyn.regularizers",
-    "get_regularizer": "gandyn.regularizers",
-    "apply_values": "gandyn.regularizers",
-    "derive": "gandyn.derive",
-    "VectorField": "gandyn.derive",
+    "make_game": "gandyn.games.game",
+    "get_game": "gandyn.games.game",
+    "GAMES": "gandyn.games.game",
+    "Game": "gandyn.games.game",
+    "LOSSES": "gandyn.games.losses",
+    "Loss": "gandyn.games.losses",
+    "get_loss": "gandyn.games.losses",
+    "REGULARIZERS": "gandyn.games.regularizers",
+    "get_regularizer": "gandyn.games.regularizers",
+    "apply_values": "gandyn.games.regularizers",
+    "derive": "gandyn.derive.field",
+    "VectorField": "gandyn.derive.field",
     "GandynError": "gandyn.errors",
 }
 

@@ -1,13 +1,13 @@
 """Equilibria of a game and their local stability: flow, Nash, minimax, discrete maps.
 
-Conventions follow :mod:`gandyn.derive`: the state is ``x = (theta, psi)``,
+Conventions follow :mod:`gandyn.derive.field`: the state is ``x = (theta, psi)``,
 the gradient flow is ``dx/dt = F(x) = -xi(x)`` and every Jacobian here is
 ``dF/dx``, so a stationary point is *flow-stable* when every eigenvalue of
 ``dF/dx`` has a negative real part. A discrete rule is locally stable at a
 fixed point when the spectral radius of its map's Jacobian is below one.
 
 * :func:`find_equilibria` -- stationary points ``F(x) = 0``: sympy's closed
-  forms first (:func:`gandyn.stationary.find_stationary_points`), then, in a
+  forms first (:func:`gandyn.derive.stationary.find_stationary_points`), then, in a
   box, multi-start numeric root finding; lines and surfaces of stationary
   points are reported once, as a ``set``.
 * :func:`flow_stability` -- the linearized flow: node, focus, saddle, centre.
@@ -30,7 +30,7 @@ The modules (only :mod:`~gandyn.equilibria.finding` imports another of them,
 :mod:`gandyn.equilibria.local_optimality`
     :func:`nash_type` and :func:`local_minimax` (second-order conditions on
     each player's own cost; the grid game's Nash equilibria are in
-    :mod:`gandyn.nash`).
+    :mod:`gandyn.equilibria.grid_nash`).
 :mod:`gandyn.equilibria.maps`
     :func:`map_stability`, :class:`MapStability` and :func:`stable_lr_range`.
 :mod:`gandyn.equilibria.smoothness`

@@ -3,7 +3,7 @@
 :func:`nash_type` applies each player's second-order condition to its *own*
 cost; :func:`local_minimax` tests the strict local minimax conditions of a
 zero-sum game. (Nash equilibria of the whole game on a grid are in
-:mod:`gandyn.nash`.)
+:mod:`gandyn.equilibria.grid_nash`.)
 
 References
 ----------
@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gandyn.derive import NumericFunction, VectorField
+from gandyn.derive.field import NumericFunction, VectorField
 from gandyn.errors import SpecError
 
 __all__ = ["local_minimax", "nash_type"]

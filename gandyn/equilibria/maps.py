@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.derive import VectorField
+from gandyn.derive.field import VectorField
 from gandyn.errors import SpecError
-from gandyn.optimizers import FieldFunctions, UpdateRule, make_rule
+from gandyn.rules.update_rules import FieldFunctions, UpdateRule, make_rule
 
 __all__ = ["MapStability", "map_stability", "stable_lr_range"]
 
@@ -56,7 +56,7 @@ def map_stability(rule: UpdateRule, point_vector: Any, *, k: int = 10**6) -> Map
     """Local stability of ``rule`` at a fixed point ``x*`` of the flow (``F(x*) = 0``).
 
     The extended state's buffers take their fixed-point values, which are
-    those of :meth:`~gandyn.optimizers.UpdateRule.init_buffers` at ``x*``:
+    those of :meth:`~gandyn.rules.update_rules.UpdateRule.init_buffers` at ``x*``:
     zero velocity (momentum), zero moments (Adam), ``previous = x*`` (OGDA).
     The map's Jacobian is ``rule.map_jacobian`` there (Mescheder, Nowozin and
     Geiger 2017, Sec. 3; Gidel et al. 2019).
@@ -71,7 +71,7 @@ def map_stability(rule: UpdateRule, point_vector: Any, *, k: int = 10**6) -> Map
     Parameters
     ----------
     rule
-        An update rule from :func:`gandyn.optimizers.make_rule`.
+        An update rule from :func:`gandyn.rules.update_rules.make_rule`.
     point_vector
         The fixed point, shape ``(n,)``, in ``game.state_symbols`` order.
     k
@@ -114,7 +114,7 @@ def stable_lr_range(
     vf
         The derived game.
     rule_name
-        An update rule name (:data:`gandyn.optimizers.RULES`).
+        An update rule name (:data:`gandyn.rules.update_rules.RULES`).
     point_vector
         A fixed point ``x*`` (``F(x*) = 0``), in state order.
     settings

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from gandyn.derive import VectorField
+from gandyn.derive.field import VectorField
 
 __all__ = ["nonsmooth_at"]
 
@@ -43,7 +43,7 @@ def nonsmooth_at(vf: VectorField, point: Mapping[str, float], *, tol: float = 1e
     list of str
         The kinked terms (as sympy prints them), empty where ``F`` is smooth.
     """
-    from gandyn.functions import relu, step
+    from gandyn.symbolic.functions import relu, step
 
     state = {s: float(point[s.name]) for s in vf.game.state_symbols}
     values = {**{s: float(v) for s, v in vf.game.param_values.items()}, **state}

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gandyn.derive import VectorField
+from gandyn.derive.field import VectorField
 
 __all__ = ["StationarySet"]
 

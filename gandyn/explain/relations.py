@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from gandyn.functions import softplus
+from gandyn.symbolic.functions import softplus
 
 __all__ = ["LogitRelations", "logit_relations"]
 
@@ -136,8 +136,8 @@ def logit_relations(loss: str = "non-saturating") -> LogitRelations:
     Returns
     -------
     LogitRelations
-        sympy expressions (in ``l`` through :class:`gandyn.functions.softplus`
-        and :class:`gandyn.functions.sigmoid`, and in ``p``) and printable strings.
+        sympy expressions (in ``l`` through :class:`gandyn.symbolic.functions.softplus`
+        and :class:`gandyn.symbolic.functions.sigmoid`, and in ``p``) and printable strings.
 
     Notes
     -----

@@ -36,7 +36,7 @@ from gandyn.plotting.nash_map import (
     nash_map,
     nash_map_data,
 )
-from gandyn.plotting.paths import eigenvalue_path_axes, plot_eigenvalue_path
+from gandyn.plotting.eigenvalue_paths import eigenvalue_path_axes, plot_eigenvalue_path
 from gandyn.plotting.save import (
     DEFAULT_DPI,
     FORMATS,

@@ -40,15 +40,15 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from gandyn.errors import OutputExistsError, SpecError
-from gandyn.io import figure_paths, write_files
+from gandyn.io.files import figure_paths, write_files
 from gandyn.plotting.figures import field_grid, valid_until
 from gandyn.plotting.save import json_bytes, jsonable, write_npz
 from gandyn.plotting.simulation import Layout, simulation_data, simulation_figure
 from gandyn.plotting.style import CYCLE, PALETTE, output_rc, paper_style
 
 if TYPE_CHECKING:
-    from gandyn.derive import VectorField
-    from gandyn.dynamics import Trajectory
+    from gandyn.derive.field import VectorField
+    from gandyn.dynamics.trajectory import Trajectory
 
 __all__ = [
     "ANIMATION_FORMATS",

@@ -1,16 +1,16 @@
 r"""Each loss's generator cost as a function of ``D(G(z))``: which costs saturate.
 
 The generator's cost of one sample depends only on the discriminator's logit
-``l`` on it (:mod:`gandyn.losses`), and for the cross-entropy losses
+``l`` on it (:mod:`gandyn.games.losses`), and for the cross-entropy losses
 ``D(G(z)) = p = sigmoid(l)``. Goodfellow's NIPS 2016 tutorial (Figure 16)
 plots these costs over ``p``: the minimax cost ``log(1 - p)`` is flat where
 the discriminator rejects the sample (``p -> 0``), the non-saturating
 ``-log p`` is steep there.
 
 Nothing is retyped here: each curve is the loss's own ``g_loss`` expression
-from :data:`gandyn.losses.LOSSES` evaluated at ``l = logit(p)``, and its
+from :data:`gandyn.games.losses.LOSSES` evaluated at ``l = logit(p)``, and its
 gradient is sympy's derivative ``d g_loss / d l`` of that expression, both
-lambdified with the stable numpy functions of :mod:`gandyn.functions`. A
+lambdified with the stable numpy functions of :mod:`gandyn.symbolic.functions`. A
 loss *saturates* when that gradient vanishes as ``l -> -oo`` (the limit is
 taken by sympy): the gradient that reaches the generator's parameters is
 ``d g_loss/d l * d l/d theta``, so a saturating cost stops teaching a
@@ -38,8 +38,8 @@ from matplotlib.axes import Axes
 from scipy.special import logit as np_logit
 
 from gandyn.errors import SpecError
-from gandyn.functions import NUMPY_NAMESPACE, sigmoid
-from gandyn.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
+from gandyn.symbolic.functions import NUMPY_NAMESPACE, sigmoid
+from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.plotting.style import CYCLE, PALETTE
 
 __all__ = [
@@ -69,7 +69,7 @@ class GeneratorCost:
         The loss.
     cost, gradient
         ``g_loss`` and ``d g_loss / d l`` as sympy expressions in
-        :data:`gandyn.losses.FAKE_LOGIT` (a real logit, if ``g_loss`` has
+        :data:`gandyn.games.losses.FAKE_LOGIT` (a real logit, if ``g_loss`` has
         one, is fixed at ``real_logit``).
     probability_output
         The loss reports ``D = sigmoid(logit)``, so its cost is a function of
@@ -143,7 +143,7 @@ def generator_cost(name: str, *, real_logit: float = 0.0) -> GeneratorCost:
     Parameters
     ----------
     name
-        A loss of :data:`gandyn.losses.LOSSES`.
+        A loss of :data:`gandyn.games.losses.LOSSES`.
     real_logit
         The real logit ``r`` for losses whose ``g_loss`` pairs a real and a
         fake sample (relativistic); ignored by the others.

@@ -1,13 +1,13 @@
 r"""The best-response (Nash) map of a one-parameter-per-player game on a grid.
 
-Draws a :class:`gandyn.nash.PayoffGrid` as a heat map over ``(theta, psi)``
-with both players' best responses (:func:`gandyn.nash.best_responses`: every
+Draws a :class:`gandyn.equilibria.grid_nash.PayoffGrid` as a heat map over ``(theta, psi)``
+with both players' best responses (:func:`gandyn.equilibria.grid_nash.best_responses`: every
 grid cell where a player's own cost is minimal against the other's
 parameter), the pure Nash equilibria where the two meet
-(:func:`gandyn.nash.pure_nash`), and, for zero-sum games, G's min-max
-strategy, D's max-min strategy (:func:`gandyn.nash.minimax_values`) and the
-support of a mixed equilibrium (:func:`gandyn.nash.mixed_equilibrium`).
-Nothing is recomputed here that :mod:`gandyn.nash` computes.
+(:func:`gandyn.equilibria.grid_nash.pure_nash`), and, for zero-sum games, G's min-max
+strategy, D's max-min strategy (:func:`gandyn.equilibria.grid_nash.minimax_values`) and the
+support of a mixed equilibrium (:func:`gandyn.equilibria.grid_nash.mixed_equilibrium`).
+Nothing is recomputed here that :mod:`gandyn.equilibria.grid_nash` computes.
 
 References
 ----------
@@ -27,7 +27,7 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 
 from gandyn.errors import SpecError
-from gandyn.nash import (
+from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,
     minimax_values,
@@ -123,10 +123,10 @@ def nash_map(
     ax
         Where to draw (``theta`` across, ``psi`` up).
     grid
-        From :func:`gandyn.nash.payoff_grid`.
+        From :func:`gandyn.equilibria.grid_nash.payoff_grid`.
     payoff
         The heat map: ``value`` (the zero-sum payoff ``V`` of
-        :func:`gandyn.nash.zero_sum_payoff`), ``cost_g`` or ``cost_d``;
+        :func:`gandyn.equilibria.grid_nash.zero_sum_payoff`), ``cost_g`` or ``cost_d``;
         ``auto`` takes ``value`` for zero-sum grids, else ``cost_g``.
     tol
         Tie tolerance for best responses (default the grid's).

@@ -1,7 +1,7 @@
 r"""Eigenvalues in the complex plane with the stability region of an update rule.
 
 At a stationary point ``x*`` with flow Jacobian ``J = dF/dx``, the
-linearized rules of :mod:`gandyn.optimizers` with one step size ``h`` are
+linearized rules of :mod:`gandyn.rules.update_rules` with one step size ``h`` are
 polynomials in ``hJ``, so each eigenvalue ``lambda`` of ``J`` is mapped on its
 own and the rule is locally stable exactly when every ``z = h lambda`` lies in
 the rule's *stability region* (Mescheder, Nowozin and Geiger 2017, Sec. 3;
@@ -18,7 +18,7 @@ Gidel et al. 2019):
 The regions are not typed in here: :func:`region_radius` builds the linear
 game ``F(x) = A x`` whose ``A`` (a 2 x 2 rotation-scaling) has eigenvalues
 ``z`` and ``conj(z)`` and asks the rule's own
-:meth:`~gandyn.optimizers.UpdateRule.map_jacobian` for the spectral radius,
+:meth:`~gandyn.rules.update_rules.UpdateRule.map_jacobian` for the spectral radius,
 so the figure shows what the engine simulates; the tests compare it with the
 closed forms above. With two time scales (``lr_d = r lr_g``) the map is
 ``I + h R J`` with ``R = diag(1, ..., r, ...)``, and the eigenvalues drawn
@@ -52,13 +52,13 @@ from matplotlib.axes import Axes
 
 from gandyn.equilibria import map_stability
 from gandyn.errors import SpecError
-from gandyn.optimizers import RULES, FieldFunctions, make_rule
+from gandyn.rules.update_rules import RULES, FieldFunctions, make_rule
 from gandyn.plotting.figures import zero_level_lines
 from gandyn.plotting.style import PALETTE
-from gandyn.spec import RULE_SETTINGS
+from gandyn.run.spec import RULE_SETTINGS
 
 if TYPE_CHECKING:
-    from gandyn.derive import VectorField
+    from gandyn.derive.field import VectorField
 
 __all__ = [
     "REGION_RULES",
@@ -269,7 +269,7 @@ def eigenvalue_plane(
         ``dF/dx`` at the stationary point, ``(n, n)`` (e.g.
         ``vf.jacobian_fn(x_star)``).
     rule
-        An update rule of :data:`gandyn.optimizers.RULES`.
+        An update rule of :data:`gandyn.rules.update_rules.RULES`.
     lr_g, lr_d
         Learning rates (``lr_d`` defaults to ``lr_g``).
     n_theta

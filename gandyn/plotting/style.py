@@ -107,7 +107,7 @@ class LossStyle:
     label: str
 
 
-#: Style of each logged loss (see :data:`gandyn.games.LOGGED_TERMS`).
+#: Style of each logged loss (see :data:`gandyn.games.game.LOGGED_TERMS`).
 LOSS_STYLE: Final[Mapping[str, LossStyle]] = MappingProxyType({
     "d_real": LossStyle(PALETTE["bluish_green"], "-.", r"$d_\mathrm{real}$"),
     "d_fake": LossStyle(PALETTE["vermillion"], "--", r"$d_\mathrm{fake}$"),

@@ -17,7 +17,7 @@ import numpy as np
 from gandyn.errors import SpecError
 
 if TYPE_CHECKING:
-    from gandyn.games import Game
+    from gandyn.games.game import Game
 
 __all__ = ["LR_AXES", "Array", "Axis", "AxisKind", "parse_axis"]
 
@@ -78,11 +78,11 @@ def parse_axis(text: str) -> tuple[str, float, float, int, bool]:
     """``name=low:high:count[:log|:lin]`` -> ``(name, low, high, count, log)``.
 
     Numbers may be simple arithmetic (``1/2``, ``pi/4``), parsed against an
-    allow-list (:func:`gandyn.options.parse_range`). An empty range (``count <
+    allow-list (:func:`gandyn.cli.option_strings.parse_range`). An empty range (``count <
     1``, or ``low >= high`` with more than one value) and a log axis that
     reaches or crosses zero are errors.
     """
-    from gandyn.options import parse_range
+    from gandyn.cli.option_strings import parse_range
 
     where = "--axis"
     key, sep, rest = text.partition("=")
@@ -112,7 +112,7 @@ def parse_axis(text: str) -> tuple[str, float, float, int, bool]:
 
 def _resolve_axis(text: str, game: Game, optimizer: str) -> Axis:
     from gandyn.errors import UnknownNameError
-    from gandyn.spec import RULE_SETTINGS
+    from gandyn.run.spec import RULE_SETTINGS
 
     name, low, high, count, log = parse_axis(text)
     states = [s.name for s in game.state_symbols]

@@ -1,7 +1,7 @@
 """Simulating one chunk of a sweep: its cells together, and their verdicts.
 
 Every cell is one simulation of a discrete update rule from
-:mod:`gandyn.optimizers` on the derived game of :mod:`gandyn.derive`. All
+:mod:`gandyn.rules.update_rules` on the derived game of :mod:`gandyn.derive.field`. All
 cells of a chunk advance together in one vectorized numpy computation, with
 per-cell learning rates (arrays broadcast against the batch) and per-cell
 hyper-parameter values (bound to the lambdified field as arrays). Memory is
@@ -76,8 +76,8 @@ from gandyn.sweep.axes import Array
 from gandyn.sweep.plan import SweepPlan
 
 if TYPE_CHECKING:
-    from gandyn.derive import NumericFunction, VectorField
-    from gandyn.optimizers import UpdateRule
+    from gandyn.derive.field import NumericFunction, VectorField
+    from gandyn.rules.update_rules import UpdateRule
 
 __all__ = ["VERDICTS", "fast_softplus", "simulate_chunk"]
 
@@ -118,8 +118,8 @@ def _engine(plan: SweepPlan) -> _Engine:
     cached = _ENGINES.get(key)
     if cached is not None:
         return cached
-    from gandyn.derive import NumericFunction, derive
-    from gandyn.spec import build_game
+    from gandyn.derive.field import NumericFunction, derive
+    from gandyn.run.spec import build_game
 
     game = build_game(plan.game, plan.game_file, plan.loss, plan.regularizers, dict(plan.params))
     vf = derive(game)
@@ -139,12 +139,12 @@ def _rule_with_rates(name: str, game: Any, rates: Array, settings: Mapping[str, 
                      ) -> UpdateRule:
     """``name``'s rule whose step sizes are the per-cell ``rates`` of shape ``(B, n)``.
 
-    Every rule of :mod:`gandyn.optimizers` takes its steps through
-    :meth:`~gandyn.optimizers.UpdateRule.rates`, so overriding it with a
+    Every rule of :mod:`gandyn.rules.update_rules` takes its steps through
+    :meth:`~gandyn.rules.update_rules.UpdateRule.rates`, so overriding it with a
     ``(B, n)`` array gives each run of the batch its own learning rates; the
     maps' Jacobians broadcast over that batch axis too.
     """
-    from gandyn.optimizers import RULES
+    from gandyn.rules.update_rules import RULES
 
     base = RULES[name]
     batched = type(f"PerCell{base.__name__}", (base,), {"rates": lambda self, n: rates})
@@ -152,7 +152,7 @@ def _rule_with_rates(name: str, game: Any, rates: Array, settings: Mapping[str, 
 
 
 def _field_functions(vf: VectorField, n_theta: int, params: Mapping[str, Any]) -> Any:
-    from gandyn.optimizers import FieldFunctions
+    from gandyn.rules.update_rules import FieldFunctions
 
     return FieldFunctions(
         lambda x: vf.field_fn(x, params), lambda x: vf.jacobian_fn(x, params), n_theta,
@@ -207,7 +207,7 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
     names, n = engine.names, len(engine.names)
     start = dict(plan.start)
     # State and rates coordinate-first, used through transposed (B, n) views: the field's
-    # rows are then contiguous, and elementwise updates keep that layout (gandyn.derive).
+    # rows are then contiguous, and elementwise updates keep that layout (gandyn.derive.field).
     x0 = np.empty((n, batch))
     rates = np.empty((n, batch))
     for i, name in enumerate(names):

@@ -33,7 +33,7 @@ MEASURES: tuple[str, ...] = ("decided_at", "distance", "g_loss_amplitude",
 def sweep_meta(result: SweepResult, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON sidecar of a sweep: spec, plan, verdict rules, counts, provenance."""
     from gandyn import __version__
-    from gandyn.io import _jsonable
+    from gandyn.io.files import _jsonable
 
     plan = result.plan
     g = 1 + plan.growth
@@ -104,7 +104,7 @@ def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping
     list of Path
         The files written.
     """
-    from gandyn.io import check_writable, npz_bytes, sidecar_path
+    from gandyn.io.files import check_writable, npz_bytes, sidecar_path
 
     target = Path(path)
     suffix = target.suffix.lower()

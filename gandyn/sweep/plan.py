@@ -8,7 +8,7 @@ digest keys the chunk files of :mod:`gandyn.sweep.execution`.
 
 The equilibrium ``x*`` is given (``equilibrium``) or the closed-form
 stationary point of the game at its base hyper-parameters nearest to the
-start (:func:`gandyn.summary.equilibria`); :mod:`gandyn.sweep.chunk` refines it
+start (:func:`gandyn.report.simulation.equilibria`); :mod:`gandyn.sweep.chunk` refines it
 per cell when an axis moves a hyper-parameter.
 """
 
@@ -27,7 +27,7 @@ from gandyn.errors import SpecError
 from gandyn.sweep.axes import Axis, _resolve_axis
 
 if TYPE_CHECKING:
-    from gandyn.games import Game
+    from gandyn.games.game import Game
 
 __all__ = ["SweepPlan", "make_plan"]
 
@@ -143,7 +143,7 @@ def make_plan(
     Parameters
     ----------
     game, game_file, loss, regularizers, params
-        The game (:func:`gandyn.spec.build_game`).
+        The game (:func:`gandyn.run.spec.build_game`).
     optimizer, lr_g, lr_d, settings
         The update rule (not the flow) with its base rates and settings.
     start
@@ -165,10 +165,10 @@ def make_plan(
     -------
     SweepPlan
     """
-    from gandyn.derive import derive
+    from gandyn.derive.field import derive
     from gandyn.errors import UnknownNameError
-    from gandyn.optimizers import RULES
-    from gandyn.spec import RULE_SETTINGS, build_game
+    from gandyn.rules.update_rules import RULES
+    from gandyn.run.spec import RULE_SETTINGS, build_game
 
     params = dict(params or {})
     settings = dict(settings or {})
@@ -213,7 +213,7 @@ def make_plan(
     for axis in resolved:
         if axis.kind == "setting":
             try:  # the rule checks its own settings (beta in (-1, 1), ...)
-                from gandyn.optimizers import FieldFunctions, make_rule
+                from gandyn.rules.update_rules import FieldFunctions, make_rule
 
                 dummy = FieldFunctions(lambda x: x, lambda x: x, 1)
                 for value in (axis.low, axis.high):
@@ -222,7 +222,7 @@ def make_plan(
                 raise SpecError(f"--axis {axis.name}: {exc}") from None
     source = "given"
     if equilibrium is None:
-        from gandyn.summary import equilibria
+        from gandyn.report.simulation import equilibria
 
         found = equilibria(derive(g))
         if not found:

@@ -25,7 +25,7 @@ z-transforms satisfy ``(l - 1)(l - beta) Theta = -h l Psi`` and
 ``beta = 0`` it reduces to ``l^2 ((l - 1)^2 + h^2 l)``, alternating GD's pair.
 
 The alternating heavy ball is gandyn's ``altmomentum`` rule
-(:class:`gandyn.optimizers.AlternatingMomentum`), here with the generator first;
+(:class:`gandyn.rules.update_rules.AlternatingMomentum`), here with the generator first;
 its map Jacobian is checked again against finite differences.
 
 Run ``python studies/bilinear-optimizers/study.py [--quick]``.
@@ -50,8 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.optimizers import AlternatingMomentum, UpdateRule
-from gandyn.study import Study
+from gandyn.rules.update_rules import AlternatingMomentum, UpdateRule
+from gandyn.study.harness import Study
 
 SLUG = "bilinear-optimizers"
 CLAIM = ("on the bilinear game simgd spirals out by sqrt(1 + h^2) per step, altgd and the flow "
@@ -123,11 +123,11 @@ def fitted_rate(distance: Array, valid: int) -> float:
 
 
 def run(study: Study) -> None:
-    from gandyn.derive import derive
-    from gandyn.dynamics import simulate_rule
+    from gandyn.derive.field import derive
+    from gandyn.dynamics.trajectory import simulate_rule
     from gandyn.equilibria import map_stability
-    from gandyn.optimizers import FieldFunctions, make_rule
-    from gandyn.spec import SimulationSpec, build_game, run_simulation
+    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.run.spec import SimulationSpec, build_game, run_simulation
 
     steps = 300 if study.quick else 1000
     h = H

@@ -20,8 +20,8 @@ import numpy as np
 import sympy as sp
 
 from gandyn.explain import analyze_series, logit_relations
-from gandyn.spec import SimulationSpec, run_simulation
-from gandyn.study import Study
+from gandyn.run.spec import SimulationSpec, run_simulation
+from gandyn.study.harness import Study
 
 CLAIM = ("d_fake = softplus(l) and g_loss = softplus(-l) of the same fake logit l: where the "
          "discriminator wins (l < 0) a swing of l moves g_loss (1 - p)/p times more than d_fake")

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.study import Study
+from gandyn.study.harness import Study
 
 SLUG = "dirac-gan"
 CLAIM = ("on the Dirac-GAN unregularized GAN, WGAN and WGAN-GP training do not converge, "
@@ -121,11 +121,11 @@ def classify(distance: np.ndarray[Any, Any], diverged: bool) -> dict[str, Any]:
 
 
 def run(study: Study) -> None:
-    from gandyn.derive import derive
-    from gandyn.dynamics import simulate_rule
+    from gandyn.derive.field import derive
+    from gandyn.dynamics.trajectory import simulate_rule
     from gandyn.equilibria import flow_stability, map_stability
-    from gandyn.optimizers import FieldFunctions, make_rule
-    from gandyn.spec import SimulationSpec, build_game, run_simulation
+    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.run.spec import SimulationSpec, build_game, run_simulation
 
     steps = 500 if study.quick else 2000
     origin = np.zeros(2)
@@ -136,7 +136,7 @@ def run(study: Study) -> None:
 
     def simulate(method: Method, vf: Any, optimizer: str,
                  settings: tuple[tuple[str, Any], ...]) -> tuple[Any, Any]:
-        # As gandyn.spec.run_simulation does, reusing one derived game for every rule.
+        # As gandyn.run.spec.run_simulation does, reusing one derived game for every rule.
         rule = make_rule(optimizer, FieldFunctions.of(vf), H, H, **dict(settings))
         project = None
         if method.clip is not None:

@@ -7,7 +7,7 @@ on ``|x| = const``. Simultaneous gradient steps spiral out and alternating
 steps stay near a closed orbit, yet both discretize the same flow. Backward
 error analysis (Rosca, Wu, Dherin and Barrett 2021, Theorems 3.1 and 3.2)
 explains the difference: each rule follows, to one order more than the flow,
-a *modified* flow ``F + drift`` (:mod:`gandyn.drift`). For simultaneous steps
+a *modified* flow ``F + drift`` (:mod:`gandyn.dynamics.drift`). For simultaneous steps
 the drift's radial part is ``d|x|^2/dt = lr |x|^2 s^2 > 0`` (derived by hand
 and checked in ``tests/test_drift.py``), so the orbit must grow; for
 alternating steps the second player's interaction term changes sign and the
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.study import Study
+from gandyn.study.harness import Study
 
 SLUG = "discretization-drift"
 CLAIM = ("simultaneous and alternating gradient steps follow their modified flows (Rosca et al. "
@@ -58,9 +58,9 @@ def runs(vf: Any, scheme: str, lr: float, horizon: float,
     Returns ``(t, iterates, modified, flow, bounded)``; ``bounded`` is False when
     a run left gandyn's divergence bound (a reported result, not an error).
     """
-    from gandyn.drift import modified_flow_of_rule
-    from gandyn.dynamics import simulate_rule
-    from gandyn.optimizers import FieldFunctions, make_rule
+    from gandyn.dynamics.drift import modified_flow_of_rule
+    from gandyn.dynamics.trajectory import simulate_rule
+    from gandyn.rules.update_rules import FieldFunctions, make_rule
 
     steps = round(horizon / lr)
     rule = make_rule(scheme, FieldFunctions.of(vf), lr, lr)
@@ -76,10 +76,10 @@ def runs(vf: Any, scheme: str, lr: float, horizon: float,
 
 
 def run(study: Study) -> None:
-    from gandyn.derive import derive
-    from gandyn.drift import modified_flow
-    from gandyn.functions import NUMPY_NAMESPACE
-    from gandyn.spec import build_game
+    from gandyn.derive.field import derive
+    from gandyn.dynamics.drift import modified_flow
+    from gandyn.symbolic.functions import NUMPY_NAMESPACE
+    from gandyn.run.spec import build_game
 
     game = build_game("dirac", None, "minimax", [], {})
     vf = derive(game)

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy_gan import Config, History, gradient_check, keras_lines, train
 
-from gandyn.study import Study
+from gandyn.study.harness import Study
 
 SLUG = "explain-numpy-gan"
 CLAIM = ("on a real GAN log, d_fake is smoother than g_loss where D(G(z)) is well below 1/2, "
@@ -74,7 +74,7 @@ def gandyn_explain(log: Path, *extra: str, subprocess_: bool = False) -> dict[st
     else:
         from click.testing import CliRunner
 
-        from gandyn.cli import cli
+        from gandyn.cli.main import cli
 
         res = CliRunner().invoke(cli, args, prog_name="gandyn")
         code, out, err = res.exit_code, res.stdout, res.stderr

@@ -1,7 +1,7 @@
 """Which generator costs saturate: Goodfellow's Figure 16 from gandyn's own loss definitions.
 
 (a) Each generator cost as a function of ``D(G(z)) = p = sigmoid(l)``, taken
-from :mod:`gandyn.losses` (``g_loss`` of the minimax and the non-saturating
+from :mod:`gandyn.games.losses` (``g_loss`` of the minimax and the non-saturating
 loss at ``l = logit(p)``), as in Goodfellow (2016), NIPS tutorial, Figure 16.
 (b) Their slopes in ``p``. (c) Their derivatives in the fake logit ``l``, the
 factor every generator gradient passes through (``dJ/dtheta = dJ/dl * dl/dtheta``).
@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logit
 
-from gandyn.derive import derive
-from gandyn.games import make_game
+from gandyn.derive.field import derive
+from gandyn.games.game import make_game
 from gandyn.plotting.costs import generator_cost, generator_costs, generator_costs_data
-from gandyn.study import Study
+from gandyn.study.harness import Study
 
 CLAIM = ("the minimax generator cost log(1 - D(G(z))) saturates: its gradient in the logit, "
          "-D(G(z)), vanishes when the discriminator rejects the fakes, while the "

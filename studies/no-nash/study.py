@@ -1,7 +1,7 @@
 """GANs without a pure Nash equilibrium: best responses cycle, a mixed equilibrium exists.
 
 Two catalogue games with one parameter per player, tabulated on a grid of a box
-(:mod:`gandyn.nash`):
+(:mod:`gandyn.equilibria.grid_nash`):
 
 * hide and seek, ``cost_g = (theta - psi)**2 = -cost_d`` on ``[-1, 1]**2``;
 * two-point data at ``-1`` and ``+1``, a point-mass generator ``theta`` and a
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.derive import derive
-from gandyn.games import make_game
-from gandyn.nash import (
+from gandyn.derive.field import derive
+from gandyn.games.game import make_game
+from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,
     minimax_values,
@@ -34,7 +34,7 @@ from gandyn.nash import (
     pure_nash,
 )
 from gandyn.plotting.nash_map import best_response_path, nash_map, nash_map_data
-from gandyn.study import Study
+from gandyn.study.harness import Study
 
 CLAIM = ("hide-and-seek and the two-point data / bump-discriminator GAN have no pure Nash "
          "equilibrium on a box: best responses cycle, the duality gap is positive, and a mixed "
@@ -72,7 +72,7 @@ def run(study: Study) -> None:
     n_bump = 101 if study.quick else 201
     results: dict[str, Any] = {}
 
-    # --- hide and seek: everything has a closed form (gandyn.games, hide-and-seek docstring)
+    # --- hide and seek: everything has a closed form (gandyn.games.game, hide-and-seek docstring)
     hide = payoff_grid(derive(make_game("hide-and-seek")), HIDE_BOX, n=n_hide)
     spacing = float(hide.theta[1] - hide.theta[0])
     study.check("hide and seek: no pure Nash equilibrium on the grid", not pure_nash(hide),

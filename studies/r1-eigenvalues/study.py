@@ -9,8 +9,8 @@ leave the imaginary axis as soon as ``gamma > 0``, meet on the real axis at
 two real eigenvalues, one of which creeps back towards zero.
 
 This study follows the eigenvalues along ``gamma_r1`` exactly as ``gandyn
-analyze --path gamma_r1=0:2:N`` does (:func:`gandyn.analysis.parameter_path`,
-built on :func:`gandyn.paths.eigenvalue_path`) and checks them, the collision
+analyze --path gamma_r1=0:2:N`` does (:func:`gandyn.equilibria.analysis.parameter_path`,
+built on :func:`gandyn.equilibria.eigenvalue_paths.eigenvalue_path`) and checks them, the collision
 and the largest stable step of simultaneous gradient descent
 (:func:`gandyn.equilibria.stable_lr_range`) against the closed forms.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.study import Study
+from gandyn.study.harness import Study
 
 SLUG = "r1-eigenvalues"
 CLAIM = ("R1's gamma moves the Dirac-GAN's eigenvalues off the imaginary axis at once and makes "
@@ -74,10 +74,10 @@ def complex_plane_axes(ax: Any, values: np.ndarray[Any, Any], eig: np.ndarray[An
 
 
 def run(study: Study) -> None:
-    from gandyn.analysis import RuleChoice, analyze, parameter_path
-    from gandyn.derive import derive
+    from gandyn.equilibria.analysis import RuleChoice, analyze, parameter_path
+    from gandyn.derive.field import derive
     from gandyn.equilibria import flow_stability, stable_lr_range
-    from gandyn.spec import build_game
+    from gandyn.run.spec import build_game
 
     n_path = 101 if study.quick else 401
     n_bound = 20 if study.quick else 80
@@ -171,7 +171,7 @@ def run(study: Study) -> None:
 
     with study.figure() as style:
         from gandyn.plotting import TWO_COLUMN
-        from gandyn.plotting.paths import eigenvalue_path_axes
+        from gandyn.plotting.eigenvalue_paths import eigenvalue_path_axes
 
         fig = style.new((TWO_COLUMN[0], 4.6))
         (ax_plane, ax_re), (ax_im, ax_h) = fig.subplots(2, 2)

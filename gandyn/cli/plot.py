@@ -1,0 +1,130 @@
+"""``gandyn plot``: draw or animate a saved run without simulating it again.
+
+The run file (``gandyn simulate --out run.csv|run.npz|run.json``) holds the
+trajectory and the spec that made it; the vector field behind the phase
+portrait is derived again from that spec (derivations are cached), and the
+figure is the one ``gandyn simulate --plot`` draws: for a run saved as NPZ,
+the same files byte for byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gandyn import __version__
+
+__all__ = ["plot"]
+
+
+@click.command()
+@click.argument("run_file", metavar="RUN", type=click.Path(dir_okay=True))
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Draw the phase portrait and loss curves to .pdf, .svg or .png "
+                   "(with FIG.json and FIG.data.npz beside it).")
+@click.option("--animate", "anim_path", type=click.Path(dir_okay=False), default=None,
+              help="Animate the run to .gif (Pillow) or .mp4 (needs ffmpeg).")
+@click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
+              show_default=True, help="Figure size.")
+@click.option("--runs", "runs_spec", default=None, metavar="I,J,...",
+              help="Draw only these runs, in this order; the losses shown are the first one's "
+                   "(default: every run, the losses of run 0).")
+@click.option("--frames", type=click.IntRange(min=1, max=2000), default=None,
+              help="--animate: number of frames, spread evenly over the records "
+                   "(default 100, or every record if there are fewer).")
+@click.option("--fps", type=click.IntRange(min=1, max=50), default=20, show_default=True,
+              help="--animate: frames per second (a GIF stores each frame's delay in "
+                   "hundredths of a second, rounded down).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: str,
+         runs_spec: str | None, frames: int | None, fps: int, force: bool) -> None:
+    """Draw or animate a run saved by `gandyn simulate --out`, without simulating again.
+
+    \b
+    The vector field is derived again from the spec stored with the run (for
+    run.csv, in the sidecar run.meta.json); without it the paths are drawn alone.
+    \b
+    Examples:
+      gandyn plot run.npz --plot run.pdf
+      gandyn plot run.csv --plot fig.png --runs 2,0 --layout one-column
+      gandyn plot run.npz --animate run.gif --frames 120 --fps 24
+    """
+    from gandyn.errors import SpecError
+    from gandyn.io.files import check_writable, figure_paths, sidecar_path
+
+    if plot_path is None and anim_path is None:
+        raise SpecError("nothing to draw: give --plot FIG (.pdf, .svg, .png) and/or "
+                        "--animate ANIM (.gif, .mp4)")
+    if anim_path is None and (frames is not None or _given("fps")):
+        raise SpecError("--frames and --fps set up an animation: give --animate ANIM")
+    targets: list[Path] = []
+    if plot_path is not None:
+        from gandyn.plotting.save import FORMATS
+
+        suffix = Path(plot_path).suffix.lower()
+        if suffix not in FORMATS:
+            raise SpecError(f"--plot {plot_path}: unknown extension {suffix or '(none)'!r} "
+                            f"(allowed: {', '.join(FORMATS)})")
+        targets += list(figure_paths(plot_path).values())
+    if anim_path is not None:
+        from gandyn.plotting.animation import check_animation_path
+
+        check_animation_path(anim_path)
+        targets += list(figure_paths(anim_path).values())
+    source = Path(run_file)
+    inputs = {source.resolve(), sidecar_path(source).resolve()}
+    for target in targets:
+        if target.resolve() in inputs:
+            raise SpecError(f"{target} would overwrite the run being drawn; choose another name")
+    clashes = sorted({str(p) for p in targets if targets.count(p) > 1})
+    if clashes:
+        raise SpecError(f"--plot and --animate would both write {clashes[0]}; choose other names")
+    check_writable(targets, force)  # before any work, so nothing is half-written
+
+    from gandyn.io.runs import FieldUnavailable, parse_runs, read_run, rebuild_field, select_runs
+
+    saved = read_run(source)
+    traj = saved.trajectory
+    if runs_spec is not None:
+        traj = select_runs(traj, parse_runs(runs_spec, traj.n_runs))
+    try:
+        field = rebuild_field(saved)
+    except FieldUnavailable as exc:
+        field = None
+        click.echo(f"warning: {exc}: drawing without the vector field", err=True)
+    points: list[list[float]] = []
+    if field is not None:
+        from gandyn.report.simulation import equilibria, isolated_points
+
+        points = isolated_points(equilibria(field), traj.state_names)
+    # What `simulate --plot` stores, so that the same run gives the same files.
+    meta: dict[str, Any] = {"gandyn_version": __version__, "spec": saved.spec}
+    if runs_spec is not None:
+        meta["runs"] = parse_runs(runs_spec, saved.trajectory.n_runs)
+    x_axis = "time" if traj.method.get("optimizer") == "flow" else "step"
+    written: list[Path] = []
+    if plot_path is not None:
+        from gandyn.plotting import plot_simulation
+
+        written += plot_simulation(traj, field, plot_path, metadata=meta,
+                                   layout=layout,  # type: ignore[arg-type]  # click.Choice
+                                   force=force, equilibria=points,
+                                   x=x_axis)  # type: ignore[arg-type]
+    if anim_path is not None:
+        from gandyn.plotting.animation import animate_trajectory
+
+        written += animate_trajectory(traj, field, anim_path, metadata=meta,
+                                      layout=layout,  # type: ignore[arg-type]
+                                      frames=frames, fps=fps, force=force, equilibria=points,
+                                      x=x_axis)  # type: ignore[arg-type]
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _given(name: str) -> bool:
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE

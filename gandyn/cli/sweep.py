@@ -1,0 +1,176 @@
+"""``gandyn sweep``: convergence maps over learning rates, hyper-parameters and starts.
+
+The command parses options, builds a :class:`gandyn.sweep.SweepPlan`, runs it
+(:func:`gandyn.sweep.run_sweep`) and writes the cells; the engine and the
+verdict rules are documented in :mod:`gandyn.sweep.chunk`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gandyn import __version__
+from gandyn.cli.main import _game_options, _rule_settings_options, build_game
+from gandyn.cli.option_strings import UPDATE_RULES
+
+__all__ = ["sweep"]
+
+_RULES = list(UPDATE_RULES)
+
+
+@click.command(name="sweep")
+@_game_options
+@click.option("--optimizer", default="simgd", show_default=True, type=click.Choice(_RULES),
+              help="Update rule.")
+@click.option("--lr", type=float, default=0.1, show_default=True,
+              help="Learning rate of both players (where no axis sets it).")
+@click.option("--lr-g", type=float, default=None, help="Generator's learning rate.")
+@click.option("--lr-d", type=float, default=None, help="Discriminator's learning rate.")
+@click.option("--steps", type=click.IntRange(min=3), default=1000, show_default=True,
+              help="Iterations per cell.")
+@click.option("--x0", "x0_spec", default=None, metavar="SYM=VALUE,...",
+              help="The start (symbols left out take the game's default; axes override it).")
+@click.option("--axis", "axis_specs", multiple=True, required=True,
+              metavar="NAME=LOW:HIGH:COUNT[:log]",
+              help="An axis, repeatable: lr, lr_g, lr_d, a state symbol (start), a "
+                   "hyper-parameter (gamma_r1, or gamma when unique) or a rule setting "
+                   "(beta, d_steps, ...), e.g. --axis lr_d=0.01:1:50:log --axis gamma=0:2:41.")
+@_rule_settings_options
+@click.option("--equilibrium", "equilibrium_spec", default=None, metavar="SYM=VALUE,...",
+              help="The reference equilibrium (default: the game's closed form nearest the "
+                   "start); give fewer symbols for a line of equilibria.")
+@click.option("--tol", type=float, default=1e-3, show_default=True,
+              help="Converged: distance to the equilibrium below this through the last "
+                   "third of the final window.")
+@click.option("--window", type=int, default=None,
+              help="Final window, in steps, over which the trend and loss amplitudes are "
+                   "measured (default half of --steps).")
+@click.option("--growth", type=float, default=0.05, show_default=True,
+              help="Largest distance over each third of the window / over the third before, "
+                   "both above 1 + growth: diverging; both below 1/(1 + growth): converging.")
+@click.option("--max-norm", type=float, default=1e6, show_default=True,
+              help="A run whose largest |parameter| exceeds this has diverged.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=16384, show_default=True,
+              help="Cells simulated together (memory is proportional to it).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes (with --scheduler local: Dask workers).")
+@click.option("--scheduler", default=None, metavar="ADDRESS|local",
+              help="Run the chunks on a Dask distributed cluster (needs the dask extra).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the cells to .csv or .npz (with a .meta.json sidecar); finished "
+                   "chunks are kept in OUT.chunks/ until the sweep completes.")
+@click.option("--resume", is_flag=True,
+              help="Complete an interrupted sweep to --out, reusing its finished chunks.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw the map (one or two axes) with the linear stability boundary "
+                   "(.pdf, .svg, .png).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
+           reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str, lr: float,
+           lr_g: float | None, lr_d: float | None, steps: int, x0_spec: str | None,
+           axis_specs: tuple[str, ...], equilibrium_spec: str | None, tol: float,
+           window: int | None, growth: float, max_norm: float, chunk_size: int, workers: int,
+           scheduler: str | None, out: str | None, resume: bool, plot: str | None, force: bool,
+           **rule_options: Any) -> None:
+    """Map where training converges: simulate a grid of cells and classify each one.
+
+    Every cell is a run of the update rule; its verdict is converged, cycling or
+    diverged (rules in the .meta.json sidecar and in gandyn.sweep.chunk), beside the
+    linear prediction: the spectral radius of the rule's map at the equilibrium.
+
+    \b
+    Examples:
+      gandyn sweep --reg r1 --axis lr=0.01:2:50:log --axis gamma=0:2:41 --out map.csv
+      gandyn sweep --game bilinear --axis lr=0.01:1:20:log --plot bilinear.pdf
+      gandyn sweep --axis theta=-2:2:41 --axis psi=-2:2:41 --reg r1:gamma=0.3 --workers 2
+    """
+    import shutil
+
+    from gandyn.errors import SpecError
+    from gandyn.io.files import check_writable, sidecar_path
+    from gandyn.cli.option_strings import parse_assignments
+    from gandyn.sweep import make_plan, prepare_chunk_dir, run_sweep, summary_text, write_sweep
+
+    game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
+    settings = {k: v for k, v in rule_options.items() if v is not None}
+    start = parse_assignments([x0_spec], "--x0") if x0_spec else {}
+    equilibrium = (parse_assignments([equilibrium_spec], "--equilibrium")
+                   if equilibrium_spec else None)
+    params = parse_assignments(param_specs, "--param")
+    plan = make_plan(
+        game=game_spec, game_file=game_file, loss=loss_name, regularizers=reg_specs,
+        params=params, optimizer=optimizer, lr_g=lr if lr_g is None else lr_g,
+        lr_d=lr if lr_d is None else lr_d, settings=settings, start=start, steps=steps,
+        axes=axis_specs, equilibrium=equilibrium, tol=tol, window=window, growth=growth,
+        max_norm=max_norm, chunk_size=chunk_size, built=game)
+    if resume and out is None:
+        raise SpecError("--resume completes the sweep written to --out: give --out")
+    targets: list[Path] = []
+    if out is not None:
+        target = Path(out)
+        if target.suffix.lower() not in (".csv", ".npz"):
+            raise SpecError(f"--out {target}: unknown format {target.suffix or '(none)'!r} "
+                            "(use .csv or .npz)")
+        targets += [target, sidecar_path(target)]
+    if plot is not None:
+        if len(plan.axes) > 2:
+            raise SpecError(f"--plot draws one or two axes, not {len(plan.axes)}")
+        from gandyn.io.files import figure_paths
+
+        targets += list(figure_paths(plot).values())
+    check_writable(targets, force)
+    chunk_dir = None
+    if out is not None:
+        chunk_dir = Path(out).with_name(Path(out).name + ".chunks")
+        prepare_chunk_dir(chunk_dir, plan, resume=resume, force=force)
+
+    spec = {"game": game_spec, "game_file": game_file, "loss": loss_name,
+            "regularizers": list(reg_specs), "params": params, "optimizer": optimizer,
+            "lr_g": plan.lr_g, "lr_d": plan.lr_d, "settings": settings, "x0": start,
+            "steps": steps, "axes": list(axis_specs), "equilibrium": equilibrium,
+            "tol": tol, "window": plan.window, "growth": growth, "max_norm": max_norm,
+            "chunk_size": chunk_size}
+    done = 0
+    # A bar on an interactive stderr only: logs and pipes get no carriage-return noise.
+    bar_context: Any = (
+        click.progressbar(length=plan.n_chunks, label=f"sweep: {plan.n_cells} cells",
+                          file=sys.stderr, show_pos=True, show_eta=True)
+        if sys.stderr.isatty() else contextlib.nullcontext(None))
+    with bar_context as bar:
+
+        def progress(finished: int, total: int) -> None:
+            nonlocal done
+            if bar is not None:
+                bar.update(finished - done)
+            done = finished
+
+        try:
+            result = run_sweep(plan, chunk_dir=chunk_dir, workers=workers,
+                               scheduler=scheduler, progress=progress)
+        except KeyboardInterrupt:
+            if chunk_dir is not None:
+                click.echo(f"\ninterrupted: {done} of {plan.n_chunks} chunks kept in "
+                           f"{chunk_dir}; rerun with --resume to complete", err=True)
+            raise click.exceptions.Abort() from None
+    written: list[Path] = []
+    if out is not None:
+        written += write_sweep(result, out, spec, force=force)
+        if chunk_dir is not None:
+            shutil.rmtree(chunk_dir, ignore_errors=True)
+    if plot is not None:
+        from gandyn.plotting.sweep import plot_sweep
+
+        meta = {"gandyn_version": __version__, "spec": spec, **result.summary()}
+        written += plot_sweep(result, plot, metadata=meta, force=force)
+    click.echo(summary_text(result))
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
+
+
+#: The command, typed for ``gandyn.cli.main`` (which imports this module while it is being built).
+sweep: click.Command = _sweep

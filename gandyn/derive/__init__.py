@@ -1,0 +1,1 @@
+"""Derivation: the only place that differentiates (field, Jacobian, Hessians, stationary points)."""

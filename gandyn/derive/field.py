@@ -1,0 +1,322 @@
+"""Differentiate a game: gradients, the joint vector field, its Jacobian, Hessians.
+
+This is the one module that differentiates a game and turns expressions into
+numpy functions. With the state ``x = (theta, psi)``:
+
+* ``grad_g = d cost_g / d theta`` and ``grad_d = d cost_d / d psi``;
+* the simultaneous gradient ``xi = (grad_g, grad_d)`` and the gradient flow's
+  right-hand side ``F = -xi`` (``dx/dt = F(x)``);
+* the Jacobian ``dF/dx = -d xi / dx`` (flow-stable where every eigenvalue has
+  a negative real part);
+* each player's Hessian of its own cost, ``d^2 cost_g / d theta^2`` and
+  ``d^2 cost_d / d psi^2`` (second-order conditions for a Nash equilibrium).
+
+Derivations are cached in memory and on disk (``GANDYN_CACHE_DIR``, by
+default ``~/.cache/gandyn``; an empty value turns the disk cache off), keyed
+by a hash of the costs, the versions of gandyn and sympy and the source of
+the derivative rules, so that a
+repeated ``gandyn derive`` does not differentiate again.
+
+References
+----------
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Sec. 2 (the vector field of a game and its Jacobian).
+.. [2] Balduzzi et al. (2018). The Mechanics of n-Player Differentiable Games.
+   ICML, Sec. 2 (simultaneous gradient and game Hessian).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from gandyn.symbolic.expectations import expand_quadrature
+from gandyn.symbolic.functions import NUMPY_NAMESPACE
+from gandyn.games.game import Game
+
+__all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class NumericFunction:
+    """Expressions compiled to one numpy function of a batch of states.
+
+    Call it with ``x`` of shape ``(..., n_state)`` and optional hyper-parameter
+    values by name; it returns an array of shape ``(...,) + shape`` where
+    ``shape`` is that of the expressions (``()`` for one expression,
+    ``(k,)`` for a list, ``(k, m)`` for a matrix). Constant entries are
+    broadcast, so every entry has the batch shape.
+    """
+
+    def __init__(
+        self,
+        exprs: sp.Expr | Sequence[sp.Expr] | sp.MatrixBase | sp.NDimArray,
+        state: Sequence[sp.Symbol],
+        params: Mapping[sp.Symbol, float],
+        namespace: Mapping[str, Any] | None = None,
+    ) -> None:
+        if isinstance(exprs, sp.MatrixBase):
+            self.shape: tuple[int, ...] = tuple(exprs.shape)
+            flat = list(exprs)
+        elif isinstance(exprs, sp.NDimArray):
+            self.shape = tuple(exprs.shape)
+            flat = list(sp.flatten(exprs.tolist()))
+        elif isinstance(exprs, sp.Expr | sp.Basic | int | float):
+            self.shape = ()
+            flat = [sp.sympify(exprs)]
+        else:
+            flat = [sp.sympify(e) for e in exprs]
+            self.shape = (len(flat),)
+        # Quadrature nodes are written out only here, where numbers are needed.
+        flat = [expand_quadrature(e) for e in flat]
+        self.state = tuple(state)
+        self.param_symbols = tuple(params)
+        self.param_values = {str(s.name): float(v) for s, v in params.items()}
+        # ``namespace`` overrides numeric implementations by name (a faster equivalent).
+        modules: list[Any] = [dict(namespace)] if namespace else []
+        self._fn = sp.lambdify(
+            [*self.state, *self.param_symbols], flat, modules=[*modules, NUMPY_NAMESPACE, "numpy"],
+            cse=True,
+        )
+
+    def __call__(self, x: Any, params: Mapping[str, Any] | None = None) -> Array:
+        arr = np.asarray(x, dtype=np.float64)
+        if arr.shape[-1:] != (len(self.state),):
+            raise ValueError(
+                f"state must have last axis of length {len(self.state)} "
+                f"({', '.join(s.name for s in self.state)}), got shape {arr.shape}"
+            )
+        values: dict[str, Any] = dict(self.param_values)
+        if params:
+            unknown = set(params) - set(values)
+            if unknown:
+                raise KeyError(f"unknown hyper-parameter(s): {', '.join(sorted(unknown))}")
+            # A value may be an array broadcast against the batch (one value per run: sweeps).
+            values.update({k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64)
+                           for k, v in params.items()})
+        # One contiguous row per coordinate: elementwise work on strided
+        # columns of a (B, n) array is several times slower.
+        rows = np.ascontiguousarray(np.moveaxis(arr, -1, 0))
+        args: list[Any] = list(rows)
+        args += [np.float64(v) if isinstance(v, float) else v
+                 for v in (values[str(s.name)] for s in self.param_symbols)]
+        with np.errstate(over="ignore", under="ignore"):
+            out = self._fn(*args)
+        batch = arr.shape[:-1]
+        # Stack coordinate-first (contiguous writes) and return a transposed
+        # view: a caller's elementwise update keeps that layout, so the next
+        # call's rows are contiguous again without a copy.
+        stacked = np.stack(
+            [np.broadcast_to(np.asarray(v, dtype=np.float64), batch) for v in out], axis=0
+        )
+        return np.moveaxis(stacked.reshape(self.shape + batch), tuple(range(len(self.shape))),
+                           tuple(range(-len(self.shape), 0)))
+
+
+def lambdify_batched(
+    exprs: sp.Expr | Sequence[sp.Expr] | sp.MatrixBase,
+    state: Sequence[sp.Symbol],
+    params: Mapping[sp.Symbol, float],
+) -> NumericFunction:
+    """Compile ``exprs`` into a :class:`NumericFunction` of batched states."""
+    return NumericFunction(exprs, state, params)
+
+
+@dataclass(frozen=True, eq=False)
+class VectorField:
+    """Symbolic derivatives of a game and their numeric forms.
+
+    Attributes
+    ----------
+    game
+        The game differentiated.
+    grad_g, grad_d
+        Each player's gradient of its own cost.
+    field
+        ``F = -xi``, ordered as ``game.state_symbols``.
+    jacobian
+        ``dF/dx``.
+    hessian_g, hessian_d
+        ``d^2 cost_g / d theta^2`` and ``d^2 cost_d / d psi^2``.
+    """
+
+    game: Game
+    grad_g: tuple[sp.Expr, ...]
+    grad_d: tuple[sp.Expr, ...]
+    field: tuple[sp.Expr, ...]
+    jacobian: sp.ImmutableMatrix
+    hessian_g: sp.ImmutableMatrix
+    hessian_d: sp.ImmutableMatrix
+
+    @property
+    def xi(self) -> tuple[sp.Expr, ...]:
+        """The simultaneous gradient ``(grad_g, grad_d)``."""
+        return self.grad_g + self.grad_d
+
+    def _compile(self, exprs: Any) -> NumericFunction:
+        return NumericFunction(exprs, self.game.state_symbols, self.game.param_values)
+
+    @functools.cached_property
+    def field_fn(self) -> NumericFunction:
+        """Numeric ``F(x)``: shape ``(..., n)``."""
+        return self._compile(list(self.field))
+
+    @functools.cached_property
+    def jacobian_fn(self) -> NumericFunction:
+        """Numeric ``dF/dx``: shape ``(..., n, n)``."""
+        return self._compile(self.jacobian)
+
+    @functools.cached_property
+    def jacobian_derivative(self) -> sp.ImmutableDenseNDimArray:
+        """``d(dF_i/dx_j)/dx_k`` as an ``(n, n, n)`` array (third derivatives of the costs)."""
+        state = self.game.state_symbols
+        return sp.ImmutableDenseNDimArray(
+            [[[sp.diff(self.jacobian[i, j], s) for s in state] for j in range(len(state))]
+             for i in range(len(state))]
+        )
+
+    @functools.cached_property
+    def jacobian_derivative_fn(self) -> NumericFunction:
+        """Numeric :attr:`jacobian_derivative`: shape ``(..., n, n, n)``."""
+        return self._compile(self.jacobian_derivative)
+
+    @functools.cached_property
+    def costs_fn(self) -> NumericFunction:
+        """Numeric ``(cost_g, cost_d)``: shape ``(..., 2)``."""
+        return self._compile([self.game.cost_g, self.game.cost_d])
+
+    @functools.cached_property
+    def logged_fn(self) -> NumericFunction:
+        """Numeric logged losses in the order of ``logged_names``: shape ``(..., k)``."""
+        return self._compile([expr for _, expr in self.game.logged])
+
+    @property
+    def logged_names(self) -> tuple[str, ...]:
+        """Names of the logged losses, such as ``d_real``, ``d_fake``, ``g_loss``."""
+        return tuple(name for name, _ in self.game.logged)
+
+    def logged(self, x: Any, params: Mapping[str, float] | None = None) -> dict[str, Array]:
+        """The logged losses at ``x`` as a name -> array mapping."""
+        values = self.logged_fn(x, params)
+        return {name: values[..., i] for i, name in enumerate(self.logged_names)}
+
+    def substituted(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with the hyper-parameters replaced by their values."""
+        return expr.xreplace(
+            {s: sp.nsimplify(v, rational=True) if float(v).is_integer() else sp.Float(v)
+             for s, v in self.game.param_values.items()}
+        )
+
+
+def _cache_dir() -> Path | None:
+    """Where derivations are kept between runs, or ``None`` when caching is off.
+
+    ``GANDYN_CACHE_DIR`` chooses the folder (empty: off); otherwise
+    ``$XDG_CACHE_HOME/gandyn`` or ``~/.cache/gandyn``.
+    """
+    configured = os.environ.get("GANDYN_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gandyn"
+
+
+@functools.lru_cache(maxsize=1)
+def _rules_fingerprint() -> str:
+    # The derivative rules live in functions.py and the recipe here: a cache
+    # written by another version of either must not be reused, even when the
+    # version number did not change (a development checkout).
+    from gandyn.symbolic import functions
+
+    digest = hashlib.sha256()
+    for path in (functions.__file__, __file__):
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def _cache_key(*parts: Any) -> str:
+    from gandyn import __version__
+
+    text = "\n".join(
+        [__version__, sp.__version__, _rules_fingerprint(), *(sp.srepr(p) for p in parts)]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_cached(key: str) -> tuple[Any, ...] | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    try:
+        with open(folder / f"derive-{key}.pickle", "rb") as handle:
+            value = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        # A missing, partial or stale file is recomputed, never an error.
+        return None
+    return value if isinstance(value, tuple) and len(value) == 6 else None
+
+
+def _store_cached(key: str, value: tuple[Any, ...]) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        # Atomic: a concurrent reader sees the old file or the whole new one.
+        os.replace(handle.name, folder / f"derive-{key}.pickle")
+    except OSError:
+        pass  # a read-only or full disk only costs speed
+
+
+@functools.lru_cache(maxsize=64)
+def _derivatives(
+    cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
+) -> tuple[Any, ...]:
+    key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
+    cached = _load_cached(key)
+    if cached is not None:
+        return cached
+    grad_g = tuple(sp.diff(cost_g, t) for t in theta)
+    grad_d = tuple(sp.diff(cost_d, p) for p in psi)
+    field = tuple(-g for g in grad_g + grad_d)
+    state = theta + psi
+    jacobian = sp.ImmutableMatrix([[sp.diff(f, s) for s in state] for f in field])
+    hessian_g = sp.ImmutableMatrix([[sp.diff(g, t) for t in theta] for g in grad_g])
+    hessian_d = sp.ImmutableMatrix([[sp.diff(g, p) for p in psi] for g in grad_d])
+    result = (grad_g, grad_d, field, jacobian, hessian_g, hessian_d)
+    _store_cached(key, result)
+    return result
+
+
+def derive(game: Game) -> VectorField:
+    """Differentiate ``game``.
+
+    The symbolic derivatives are cached per symbolic game: hyper-parameter
+    values do not change them, so games that differ only in values share one
+    derivation.
+
+    Parameters
+    ----------
+    game
+        A game from :func:`gandyn.games.game.make_game`.
+
+    Returns
+    -------
+    VectorField
+        Gradients, field, Jacobian and Hessians, symbolic and numeric.
+    """
+    return VectorField(game, *_derivatives(game.cost_g, game.cost_d, game.theta, game.psi))

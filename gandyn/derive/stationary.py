@@ -1,0 +1,148 @@
+"""Closed-form stationary points of a game's vector field, found by sympy.
+
+sympy's ``solve`` can run for a very long time on transcendental systems, and
+it cannot be interrupted from inside the process. It therefore runs in a
+forked child process with a time limit; a game whose field is too large for
+a closed form is not attempted. Every solution is checked by substituting it
+back into the field, and complex solutions are dropped (all parameters are
+real). Numeric root finding in a box belongs to ``gandyn analyze``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sympy as sp
+
+from gandyn.derive.field import VectorField
+from gandyn.symbolic.expectations import expand_quadrature
+from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
+
+__all__ = ["StationaryPoints", "find_stationary_points"]
+
+Status = Literal["solved", "timeout", "too-large", "unsolved"]
+
+#: Largest field (sympy operation count) handed to the solver.
+MAX_OPERATIONS = 400
+#: Generic value given to a free symbol of a parametric solution when checking it.
+_PROBE = sp.Rational(3719, 10000)
+
+
+@dataclass(frozen=True)
+class StationaryPoints:
+    """Stationary points of ``F`` found in closed form.
+
+    Attributes
+    ----------
+    points
+        Each point maps every state symbol to a value; a symbol mapped to
+        itself is free (a line or surface of stationary points).
+    status
+        ``solved`` (sympy returned; the list may still be incomplete for
+        transcendental systems), ``timeout``, ``too-large`` or ``unsolved``.
+    message
+        One line for the reader.
+    """
+
+    points: tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], ...]
+    status: Status
+    message: str
+
+
+def _rewrite_elementary(expr: sp.Expr) -> sp.Expr:
+    # sympy's solver knows exp and log, not gandyn's functions.
+    return expr.replace(softplus, lambda x: sp.log(1 + sp.exp(x))).replace(
+        sigmoid, lambda x: 1 / (1 + sp.exp(-x))
+    ).replace(log_sigmoid, lambda x: -sp.log(1 + sp.exp(-x))).replace(
+        relu, lambda x: sp.Max(0, x)
+    ).replace(step, lambda x: sp.Heaviside(x, 0))
+
+
+def _solve_worker(equations: list[sp.Expr], symbols: list[sp.Symbol], out: Any) -> None:
+    try:
+        solutions = sp.solve(equations, symbols, dict=True)
+        out.put(("ok", solutions))
+    except Exception as exc:  # the solver's failures are a result to report
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _is_real(value: sp.Expr) -> bool:
+    if value.is_real is False:
+        return False
+    if value.free_symbols:
+        return True
+    numeric = complex(sp.N(value))
+    return abs(numeric.imag) <= 1e-12 * max(1.0, abs(numeric.real))
+
+
+def _vanishes(field: list[sp.Expr], point: dict[sp.Symbol, sp.Expr], free: set[sp.Symbol]) -> bool:
+    probe = {s: _PROBE * (i + 1) for i, s in enumerate(sorted(free, key=str))}
+    for f in field:
+        value = f.xreplace(point).xreplace(probe)
+        try:
+            number = complex(sp.N(value))
+        except (TypeError, ValueError):
+            return False
+        if not abs(number) <= 1e-9:
+            return False
+    return True
+
+
+def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryPoints:
+    """Solve ``F(x) = 0`` in closed form with the hyper-parameters at their values.
+
+    Parameters
+    ----------
+    vf
+        The derived game.
+    timeout
+        Seconds the solver may take before it is stopped.
+
+    Returns
+    -------
+    StationaryPoints
+        The verified real solutions, sorted, with a status.
+    """
+    state = list(vf.game.state_symbols)
+    field = [expand_quadrature(vf.substituted(f)) for f in vf.field]
+    size = sum(sp.count_ops(f) for f in field)
+    if size > MAX_OPERATIONS:
+        return StationaryPoints(
+            (), "too-large",
+            f"not attempted: the field has {size} operations (limit {MAX_OPERATIONS}); "
+            "use numeric root finding",
+        )
+    equations = [_rewrite_elementary(f) for f in field]
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    worker = ctx.Process(target=_solve_worker, args=(equations, state, out), daemon=True)
+    worker.start()
+    try:
+        kind, payload = out.get(timeout=timeout)
+    except queue.Empty:
+        worker.terminate()
+        worker.join()
+        return StationaryPoints(
+            (), "timeout", f"sympy found no closed form within {timeout:g} s"
+        )
+    worker.join()
+    if kind == "error":
+        return StationaryPoints((), "unsolved", f"sympy could not solve F = 0 ({payload})")
+    points = []
+    for solution in payload:
+        point = {s: sp.sympify(solution.get(s, s)) for s in state}
+        if not all(_is_real(v) for v in point.values()):
+            continue
+        free = set().union(*(v.free_symbols for v in point.values())) & set(state)
+        if not _vanishes(field, point, free):
+            continue
+        points.append(tuple((s, sp.nsimplify(v) if v.is_Float else v) for s, v in point.items()))
+    unique = sorted(set(points), key=lambda p: [sp.default_sort_key(v) for _, v in p])
+    noun = "point" if len(unique) == 1 else "points"
+    message = f"sympy found {len(unique)} stationary {noun}"
+    if any(s.has(sp.exp, sp.log) for s in equations):
+        message += " (transcendental system: there may be others)"
+    return StationaryPoints(tuple(unique), "solved", message)

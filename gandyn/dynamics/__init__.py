@@ -1,0 +1,1 @@
+"""Dynamics: trajectories, the step loop, the flow, minibatches and modified flows."""

@@ -1,0 +1,421 @@
+"""Stochastic mode: minibatch means instead of exact expectations.
+
+A training loop never sees the expectations that :mod:`gandyn.games.game` keeps
+exact; it sees means over a fresh minibatch at every step. This module
+rebuilds a game's costs *per sample* (no expectation) and replaces the exact
+field ``F = -(grad_theta cost_g, grad_psi cost_d)`` by
+
+* ``grad_psi``: the mean over ``batch_size_d`` columns of the discriminator's
+  per-sample cost gradient, each column one real sample paired with one fake
+  sample (and one interpolation weight for WGAN-GP): exactly the pairs of the
+  relativistic loss, and a real batch and an independent fake batch for the
+  others;
+* ``grad_theta``: the mean over an independent fresh batch of ``batch_size_g``
+  latent (and, where the loss needs them, data) samples.
+
+Both are unbiased estimates of the exact field, with a variance that scales
+like ``1 / batch_size``. Every run of a batch of states gets its own draws.
+
+The rules of :mod:`gandyn.rules.update_rules` also take ``dF/dx``; the stochastic
+mode passes the *exact Jacobian of the expected field* (it is used only by
+linearizations and by symplectic gradient adjustment's adjustment term).
+
+References
+----------
+.. [1] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS,
+   Algorithm 1 (minibatch stochastic gradient steps for both players).
+.. [2] Mescheder, Geiger and Nowozin (2018). Which Training Methods for GANs
+   do actually Converge? ICML, eq. (9)-(10) (R1 and R2 on a minibatch).
+.. [3] Gulrajani et al. (2017). Improved Training of Wasserstein GANs.
+   NeurIPS, Algorithm 1 (one interpolation weight per pair).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from gandyn.dynamics.trajectory import Trajectory
+from gandyn.errors import SpecError
+from gandyn.symbolic.expectations import Distribution, Normal, PointMasses, Uniform
+from gandyn.symbolic.functions import NUMPY_NAMESPACE
+from gandyn.games.game import Game, per_sample_logged
+from gandyn.symbolic.model import GanModel, real_symbol
+from gandyn.games.regularizers import AppliedRegularizer
+
+__all__ = ["MinibatchField", "SampleTerms", "sample_terms", "simulate_minibatch"]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+Variables = tuple[tuple[sp.Symbol, Distribution], ...]
+Draws = dict[sp.Symbol, Array]
+
+#: The interpolation weight of WGAN-GP, one per (real, fake) pair.
+GP_MIX = real_symbol("epsilon_gp")
+
+
+@dataclass(frozen=True)
+class SampleTerms:
+    """A game's per-sample terms: expressions in the state, the random variables and params.
+
+    Attributes
+    ----------
+    theta, psi
+        The players' parameters.
+    params
+        Hyper-parameter symbols (values: ``Game.param_values``).
+    real_variables, fake_variables
+        The random variables of the data sample (data, real noise) and of the
+        generated sample (latent, fake noise), with their distributions.
+    extra_variables
+        Variables of the penalties only (WGAN-GP's mixing weight).
+    logged
+        ``(name, expression)`` for ``d_real, d_fake, g_loss, d_x, d_gz``, per sample.
+    cost_d
+        The discriminator's per-sample cost: ``d_real + d_fake`` plus the
+        penalty integrands.
+    cost_g
+        The generator's per-sample cost (``g_loss``).
+    """
+
+    theta: tuple[sp.Symbol, ...]
+    psi: tuple[sp.Symbol, ...]
+    params: tuple[sp.Symbol, ...]
+    real_variables: Variables
+    fake_variables: Variables
+    extra_variables: Variables
+    logged: tuple[tuple[str, sp.Expr], ...]
+    cost_d: sp.Expr
+    cost_g: sp.Expr
+
+    @property
+    def variables(self) -> Variables:
+        """All random variables, each once, in a fixed order (the order of the draws)."""
+        seen: dict[sp.Symbol, Distribution] = {}
+        for var, dist in self.real_variables + self.fake_variables + self.extra_variables:
+            seen.setdefault(var, dist)
+        return tuple(seen.items())
+
+
+def _penalty_integrand(reg: AppliedRegularizer, model: GanModel) -> tuple[sp.Expr, Variables]:
+    """The per-sample integrand of a ``penalty``-stage regularizer and its own variables."""
+    gamma = reg.symbol("gamma")
+    if reg.name == "r1":
+        return gamma / 2 * model.input_gradient_at(model.real_sample) ** 2, ()
+    if reg.name == "r2":
+        return gamma / 2 * model.input_gradient_at(model.fake_sample) ** 2, ()
+    if reg.name == "wgan-gp":
+        point = GP_MIX * model.real_sample + (1 - GP_MIX) * model.fake_sample
+        grad = model.input_gradient_at(point)
+        integrand = gamma * (sp.Abs(grad) - reg.symbol("target")) ** 2
+        return integrand, ((GP_MIX, Uniform(sp.S.Zero, sp.S.One, reg.option("order"))),)
+    raise SpecError(f"regularizer {reg.name!r} is not supported with minibatches")
+
+
+def sample_terms(game: Game) -> SampleTerms:
+    """Per-sample costs and logged terms of ``game`` (no expectation taken).
+
+    The model-stage regularizers (instance noise) are applied to the model
+    as :func:`gandyn.games.game.make_game` applies them; penalties contribute
+    their integrands to the discriminator's per-sample cost.
+
+    Raises
+    ------
+    gandyn.errors.SpecError
+        For a game without a discriminator model (``bilinear``), a loss-less
+        game, or a ``field``-stage regularizer (consensus), which is a function
+        of the *expected* gradient and not the mean of a per-sample term.
+    """
+    model = game.definition.model
+    if model is None or game.loss is None:
+        raise SpecError(
+            f"game {game.name!r} has no data or generator to sample; minibatches need a GAN model"
+        )
+    for reg in game.regularizers:
+        if reg.regularizer.stage == "field":
+            raise SpecError(
+                f"{reg.name} is not supported with minibatches: it penalizes the expected "
+                "gradient, not the mean of a per-sample term"
+            )
+    for reg in game.regularizers:
+        if reg.regularizer.stage == "model":
+            model = reg.transform_model(model)
+    logged = per_sample_logged(model, game.loss)
+    by_name = dict(logged)
+    cost_d = by_name["d_real"] + by_name["d_fake"]
+    extra: Variables = ()
+    for reg in game.regularizers:
+        if reg.regularizer.stage == "penalty":
+            integrand, own = _penalty_integrand(reg, model)
+            cost_d += integrand
+            extra += own
+    randoms = model.random
+    real_syms = model.real_sample.free_symbols
+    fake_syms = model.fake_sample.free_symbols
+    return SampleTerms(
+        theta=game.theta,
+        psi=game.psi,
+        params=tuple(game.param_values),
+        real_variables=tuple((v, d) for v, d in randoms if v in real_syms),
+        fake_variables=tuple((v, d) for v, d in randoms if v in fake_syms),
+        extra_variables=extra,
+        logged=logged,
+        cost_d=cost_d,
+        cost_g=by_name["g_loss"],
+    )
+
+
+def _number(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> float:
+    value = sp.sympify(expr).xreplace({s: sp.Float(v) for s, v in values.items()})
+    try:
+        return float(value)
+    except TypeError:
+        raise SpecError(f"cannot evaluate {expr} with the game's parameters") from None
+
+
+def _sampler(dist: Distribution, values: Mapping[sp.Symbol, float]
+             ) -> Callable[[np.random.Generator, tuple[int, int]], Array]:
+    """A function ``(rng, shape) -> draws`` for ``dist`` with its parameters evaluated."""
+    if isinstance(dist, PointMasses):
+        points = np.array([_number(p, values) for p in dist.points])
+        weights = np.array([_number(w, values) for w in dist.weights])
+        weights = weights / weights.sum()
+
+        def points_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+            out: Array = points[rng.choice(len(points), size=shape, p=weights)]
+            return out
+
+        return points_draw
+    if isinstance(dist, Normal):
+        mean, std = _number(dist.mean, values), _number(dist.std, values)
+
+        def normal_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+            return mean + std * rng.standard_normal(shape)
+
+        return normal_draw
+    low, high = _number(dist.low, values), _number(dist.high, values)
+
+    def uniform_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+        return low + (high - low) * rng.random(shape)
+
+    return uniform_draw
+
+
+class _PerSample:
+    """Expressions lambdified as per-sample functions of (state, random variables, params)."""
+
+    def __init__(self, exprs: list[sp.Expr], state: tuple[sp.Symbol, ...],
+                 variables: tuple[sp.Symbol, ...], params: tuple[sp.Symbol, ...]) -> None:
+        self.n_out = len(exprs)
+        self.variables = variables
+        self._fn = sp.lambdify([*state, *variables, *params], exprs,
+                               modules=[NUMPY_NAMESPACE, "numpy"], cse=True)
+
+    def __call__(self, x: Array, draws: Draws, params: tuple[float, ...]) -> Array:
+        """``(B, m, n_out)``: states ``(B, n)``, each variable ``(B, m)``."""
+        args: list[Any] = [x[:, i : i + 1] for i in range(x.shape[1])]
+        args += [draws[v] for v in self.variables]
+        args += [np.float64(p) for p in params]
+        with np.errstate(over="ignore", under="ignore"):
+            out = self._fn(*args)
+        m = next(iter(draws.values())).shape[1] if draws else 1
+        shape = (x.shape[0], m)
+        return np.stack(
+            [np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in out], axis=-1
+        )
+
+
+def _check_size(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise SpecError(f"{name} must be a positive integer, not {value!r}")
+    return int(value)
+
+
+class MinibatchField:
+    """``F(x) = -(grad_g, grad_d)`` estimated on fresh minibatches at every call.
+
+    Parameters
+    ----------
+    game
+        A game with a GAN model (see :func:`sample_terms` for what is supported).
+    batch_size_d
+        Pairs (one real, one fake sample) in the discriminator's minibatch.
+    batch_size_g
+        Samples in the generator's minibatch, drawn independently of D's.
+    seed
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the
+        same sequence of minibatches.
+
+    Notes
+    -----
+    Each call returns ``(B, n)`` for states ``(B, n)``, with independent
+    draws for every row. :attr:`last_logged` holds the minibatch means of the
+    last call, in the order :data:`gandyn.games.game.LOGGED_TERMS`: ``d_real``,
+    ``d_fake``, ``d_x``, ``d_gz`` from D's batch and ``g_loss`` from G's
+    batch, the numbers a training loop prints for that step.
+    """
+
+    def __init__(self, game: Game, batch_size_d: int, batch_size_g: int | None = None,
+                 seed: int | None = 0) -> None:
+        self.batch_size_d = _check_size("batch_size", batch_size_d)
+        self.batch_size_g = _check_size(
+            "batch_size_g", self.batch_size_d if batch_size_g is None else batch_size_g
+        )
+        self.seed = seed
+        self.game = game
+        self.terms = sample_terms(game)
+        terms = self.terms
+        self.n_theta = len(terms.theta)
+        self.logged_names = tuple(name for name, _ in terms.logged)
+        values = game.param_values
+        self._params = tuple(float(values[p]) for p in terms.params)
+        self._samplers = {v: _sampler(d, values) for v, d in terms.variables}
+        state = terms.theta + terms.psi
+        by_name = dict(terms.logged)
+        d_names = [n for n in self.logged_names if n != "g_loss"]
+        d_exprs = [sp.diff(terms.cost_d, p) for p in terms.psi] + [by_name[n] for n in d_names]
+        g_exprs = [sp.diff(terms.cost_g, t) for t in terms.theta] + [by_name["g_loss"]]
+        self._d_columns = [self.logged_names.index(n) for n in d_names]
+        self._g_column = self.logged_names.index("g_loss")
+        self._d_fn = _PerSample(d_exprs, state, self._used(d_exprs), terms.params)
+        self._g_fn = _PerSample(g_exprs, state, self._used(g_exprs), terms.params)
+        logged_exprs = [e for _, e in terms.logged]
+        self._logged_fn = _PerSample(logged_exprs, state, self._used(logged_exprs), terms.params)
+        self.rng = np.random.default_rng(seed)
+        # Losses at states no field call saw (step 0 of a simulation) come
+        # from their own stream, so that logging never shifts the training noise.
+        self._log_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        self.last_logged: Array | None = None
+        self._recent: deque[tuple[Array, Array]] = deque(maxlen=8)
+
+    def _used(self, exprs: list[sp.Expr]) -> tuple[sp.Symbol, ...]:
+        free: set[sp.Basic] = set().union(*(sp.sympify(e).free_symbols for e in exprs))
+        return tuple(v for v, _ in self.terms.variables if v in free)
+
+    def draw(self, n_runs: int, size: int, rng: np.random.Generator | None = None) -> Draws:
+        """Fresh draws of every random variable, each ``(n_runs, size)``."""
+        generator = self.rng if rng is None else rng
+        return {v: self._samplers[v](generator, (n_runs, size)) for v, _ in self.terms.variables}
+
+    def per_sample_grad_d(self, x: Array, draws: Draws) -> Array:
+        """``d cost_d / d psi`` per sample: ``(B, m, n_psi)``."""
+        return self._d_fn(x, draws, self._params)[..., : len(self.terms.psi)]
+
+    def per_sample_grad_g(self, x: Array, draws: Draws) -> Array:
+        """``d cost_g / d theta`` per sample: ``(B, m, n_theta)``."""
+        return self._g_fn(x, draws, self._params)[..., : self.n_theta]
+
+    def per_sample_logged(self, x: Array, draws: Draws) -> Array:
+        """The logged terms per sample on one set of draws: ``(B, m, k)``."""
+        return self._logged_fn(np.asarray(x, dtype=np.float64), draws, self._params)
+
+    def _evaluate(self, x: Array, rng: np.random.Generator) -> tuple[Array, Array]:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_theta + len(self.terms.psi):
+            raise ValueError(f"states must have shape (B, {self.n_theta + len(self.terms.psi)})")
+        n_psi = len(self.terms.psi)
+        d_out = self._d_fn(x, self.draw(x.shape[0], self.batch_size_d, rng),
+                           self._params).mean(axis=1)
+        g_out = self._g_fn(x, self.draw(x.shape[0], self.batch_size_g, rng),
+                           self._params).mean(axis=1)
+        field = -np.concatenate([g_out[:, : self.n_theta], d_out[:, :n_psi]], axis=1)
+        logged = np.empty((x.shape[0], len(self.logged_names)))
+        logged[:, self._d_columns] = d_out[:, n_psi:]
+        logged[:, self._g_column] = g_out[:, self.n_theta]
+        return field, logged
+
+    def __call__(self, x: Array) -> Array:
+        """``F(x)`` on fresh minibatches; ``x`` of shape ``(B, n)``."""
+        field, logged = self._evaluate(x, self.rng)
+        self.last_logged = logged
+        self._recent.append((x, logged))
+        return field
+
+    def logged_at(self, x: Array) -> Array:
+        """The minibatch losses of the most recent call at ``x`` (``(B, k)``).
+
+        A rule may call the field several times per step (alternating
+        updates, extragradient, optimism); the losses a loop logs are those
+        of the call at the state the player's gradient saw. For a state no
+        recent call saw, a fresh minibatch from a separate stream is used.
+        """
+        for seen, logged in reversed(self._recent):
+            if seen is x:
+                return logged
+        for seen, logged in reversed(self._recent):
+            if seen.shape == np.shape(x) and np.array_equal(seen, x):
+                return logged
+        return self._evaluate(x, self._log_rng)[1]
+
+
+def simulate_minibatch(
+    game: Game, rule_name: str, lr_g: float, lr_d: float, x0: Any, steps: int, *,
+    batch_size: int, batch_size_g: int | None = None, seed: int | None = 0, every: int = 1,
+    max_norm: float = 1e6, settings: Mapping[str, Any] | None = None,
+    project: Callable[[Array], Array] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Trajectory:
+    """Run update rule ``rule_name`` with minibatch gradients; losses as a loop logs them.
+
+    Parameters
+    ----------
+    game
+        A game with a GAN model.
+    rule_name, lr_g, lr_d, settings
+        As for :func:`gandyn.rules.update_rules.make_rule`.
+    x0
+        Initial states ``(B, n)`` (or one state ``(n,)``); every run draws its own batches.
+    steps, every, max_norm
+        As for :func:`gandyn.dynamics.trajectory.simulate_rule`.
+    batch_size, batch_size_g
+        Discriminator pairs and generator samples per step (``batch_size_g``
+        defaults to ``batch_size``).
+    seed
+        The same seed gives the same trajectory.
+    project, progress
+        As for :func:`gandyn.dynamics.trajectory.simulate_rule` (weight clipping, a progress bar).
+
+    Returns
+    -------
+    gandyn.dynamics.trajectory.Trajectory
+        ``measure='loop'``: at step ``k`` the discriminator's losses of the
+        minibatch its gradient used and ``g_loss`` of the generator's minibatch
+        (step 0: a fresh minibatch at the start). ``method`` records the batch
+        sizes, the seed and that the Jacobian is the expected field's.
+    """
+    from gandyn.derive.field import derive
+    from gandyn.dynamics.trajectory import simulate_rule
+    from gandyn.rules.update_rules import FieldFunctions, make_rule
+
+    field = MinibatchField(game, batch_size, batch_size_g, seed)
+    start = np.array(x0, dtype=np.float64)
+    if start.ndim == 1:
+        start = start[None, :]
+    compiled: list[Callable[[Array], Array]] = []
+
+    def jacobian(x: Array) -> Array:
+        # Compiled on first use: most rules step without the Jacobian.
+        if not compiled:
+            compiled.append(derive(game).jacobian_fn)
+        return compiled[0](x)
+
+    rule = make_rule(
+        rule_name, FieldFunctions(field, jacobian, field.n_theta),
+        lr_g, lr_d, **dict(settings or {}),
+    )
+    try:
+        traj = simulate_rule(
+            rule, field.logged_at, start, steps, every=every, max_norm=max_norm,
+            measure="loop", state_names=tuple(s.name for s in game.state_symbols),
+            logged_names=field.logged_names, project=project, progress=progress,
+        )
+    except ValueError as exc:
+        raise SpecError(f"minibatch simulation: {exc}") from None
+    method = {**traj.method, "mode": "minibatch", "batch_size_d": field.batch_size_d,
+              "batch_size_g": field.batch_size_g, "seed": seed,
+              "jacobian": "exact, of the expected field"}
+    return replace(traj, method=method)

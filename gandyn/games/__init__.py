@@ -1,0 +1,1 @@
+"""Games: losses, regularizers, the catalogue of games and game files."""

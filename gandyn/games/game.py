@@ -1,0 +1,672 @@
+"""The game catalogue and the assembled :class:`Game`.
+
+A catalogue entry is a factory that returns a :class:`GameDefinition`: the
+players' parameters, the hyper-parameters with their values, and either a
+:class:`~gandyn.symbolic.model.GanModel` (samples and discriminator, to be combined with
+a loss) or the two costs directly (the bilinear game). :func:`make_game`
+combines a definition with a loss and regularizers into a :class:`Game`,
+whose costs and logged losses are sympy expressions in the parameters and
+the hyper-parameters. Differentiation happens in :mod:`gandyn.derive.field`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import sympy as sp
+
+from gandyn.errors import SpecError, UnknownNameError
+from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
+from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
+from gandyn.symbolic.model import GanModel, Parameter, real_symbol
+from gandyn.games.registry import Registry
+from gandyn.games.regularizers import AppliedRegularizer
+
+__all__ = [
+    "GAMES",
+    "LOGGED_TERMS",
+    "Game",
+    "GameDefinition",
+    "GameEntry",
+    "GameOption",
+    "get_game",
+    "make_game",
+]
+
+#: The losses a training loop logs, in the order gandyn reports them:
+#: the discriminator's loss on data and on samples, the generator's loss, and
+#: the mean discriminator output on data and on samples.
+LOGGED_TERMS = ("d_real", "d_fake", "g_loss", "d_x", "d_gz")
+
+DEFAULT_LOSS = "minimax"
+
+
+@dataclass(frozen=True)
+class GameDefinition:
+    """What a catalogue factory returns: a game before a loss is applied.
+
+    Exactly one of ``model`` and ``direct_costs`` is set.
+    """
+
+    name: str
+    title: str
+    reference: str
+    theta: tuple[sp.Symbol, ...]
+    psi: tuple[sp.Symbol, ...]
+    params: tuple[Parameter, ...]
+    model: GanModel | None = None
+    direct_costs: tuple[sp.Expr, sp.Expr] | None = None
+    symbol_docs: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, int | str], ...] = ()
+    start: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class GameOption:
+    """A structural option of a catalogue game (an integer or a choice)."""
+
+    name: str
+    default: int | str
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 1
+
+    def parse(self, game: str, raw: str | int) -> int | str:
+        """Validate a value given on the command line."""
+        if self.choices:
+            if str(raw) not in self.choices:
+                raise SpecError(
+                    f"game {game!r}: option {self.name} must be one of "
+                    f"{', '.join(self.choices)}, not {raw!r}"
+                )
+            return str(raw)
+        try:
+            value = int(str(raw))
+        except ValueError:
+            raise SpecError(
+                f"game {game!r}: option {self.name} must be an integer, not {raw!r}"
+            ) from None
+        if value < self.minimum:
+            raise SpecError(f"game {game!r}: option {self.name} must be at least {self.minimum}")
+        return value
+
+
+@dataclass(frozen=True)
+class GameEntry:
+    """A catalogue entry: names, documentation, options and the factory."""
+
+    name: str
+    aliases: tuple[str, ...]
+    title: str
+    reference: str
+    summary: str
+    factory: Callable[..., GameDefinition]
+    options: tuple[GameOption, ...] = ()
+
+    def define(self, options: Mapping[str, str | int] | None = None) -> GameDefinition:
+        """Call the factory with validated ``options``."""
+        known = {o.name: o for o in self.options}
+        chosen: dict[str, int | str] = {o.name: o.default for o in self.options}
+        for key, raw in (options or {}).items():
+            if key not in known:
+                takes = ", ".join(known) if known else "no options"
+                raise SpecError(f"game {self.name!r} has no option {key!r} (it takes {takes})")
+            chosen[key] = known[key].parse(self.name, raw)
+        return self.factory(**chosen)
+
+
+@dataclass(frozen=True)
+class Game:
+    """A game ready to differentiate: symbolic costs and logged losses.
+
+    Attributes
+    ----------
+    name
+        The catalogue name (or the custom game's name).
+    theta, psi
+        Generator and discriminator parameters; the state is ``(theta, psi)``.
+    cost_g, cost_d
+        The costs the generator and the discriminator *minimize*.
+    logged
+        ``(name, expression)`` pairs for :data:`LOGGED_TERMS` the game has.
+    params
+        Hyper-parameters (symbolic in the expressions) with their values.
+    loss
+        The loss applied, or ``None`` for games with direct costs.
+    regularizers
+        The regularizers applied, in the order they were applied.
+    definition
+        The definition the game was built from.
+    """
+
+    name: str
+    theta: tuple[sp.Symbol, ...]
+    psi: tuple[sp.Symbol, ...]
+    cost_g: sp.Expr
+    cost_d: sp.Expr
+    logged: tuple[tuple[str, sp.Expr], ...]
+    params: tuple[Parameter, ...]
+    loss: Loss | None
+    regularizers: tuple[AppliedRegularizer, ...]
+    definition: GameDefinition = field(compare=False)
+
+    @property
+    def state_symbols(self) -> tuple[sp.Symbol, ...]:
+        """``theta`` then ``psi``: the order of every state vector."""
+        return self.theta + self.psi
+
+    @property
+    def default_start(self) -> dict[str, float]:
+        """The documented starting state (1.0 for any parameter the game leaves open)."""
+        start = dict(self.definition.start)
+        return {s.name: float(start.get(s.name, 1.0)) for s in self.state_symbols}
+
+    @property
+    def param_values(self) -> dict[sp.Symbol, float]:
+        """Hyper-parameter symbol -> value."""
+        return {p.symbol: p.value for p in self.params}
+
+    @property
+    def zero_sum(self) -> bool:
+        """Whether the game is zero-sum up to terms a player does not control.
+
+        True when ``cost_d + cost_g = h(psi) + k(theta)``: a function of
+        ``psi`` alone does not change G's problem, nor one of ``theta`` alone
+        D's, so the game is strategically the zero-sum game with value
+        ``cost_d - k(theta)`` (minimax: ``cost_d + cost_g = E[d_real]``, which
+        depends on ``psi``). Checked on the expanded sum: no term may depend
+        on both players' parameters.
+        """
+        total = sp.expand(self.cost_d + self.cost_g)
+        return not any(
+            t.has(*self.theta) and t.has(*self.psi) for t in sp.Add.make_args(total)
+        )
+
+    def with_params(self, values: Mapping[str, float]) -> Game:
+        """A copy with hyper-parameter values replaced (by symbol name)."""
+        by_name = {p.name: p for p in self.params}
+        for key in values:
+            if key not in by_name:
+                raise UnknownNameError(f"parameter of game {self.name!r}", key, by_name)
+        params = tuple(
+            replace(p, value=float(values[p.name])) if p.name in values else p
+            for p in self.params
+        )
+        return replace(self, params=params)
+
+
+GAMES: Registry[GameEntry] = Registry("game")
+
+
+# --- catalogue ---------------------------------------------------------------------------------
+
+_MESCHEDER_2018 = (
+    "Mescheder, Geiger and Nowozin (2018), Which Training Methods for GANs do actually "
+    "Converge?, ICML, Sec. 2.2 (Dirac-GAN)"
+)
+
+
+def _dirac() -> GameDefinition:
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    x, x_data, c = real_symbol("x"), real_symbol("x_data"), real_symbol("c")
+    model = GanModel(
+        theta=(theta,),
+        psi=(psi,),
+        x=x,
+        logit=psi * x,
+        real_sample=x_data,
+        fake_sample=theta,
+        random=((x_data, point_masses([c])),),
+    )
+    return GameDefinition(
+        name="dirac",
+        title="Dirac-GAN",
+        reference=_MESCHEDER_2018,
+        theta=(theta,),
+        psi=(psi,),
+        params=(Parameter(c, 0.0, "location of the data's point mass"),),
+        model=model,
+        symbol_docs=(
+            ("theta", "generator: a point mass at theta"),
+            ("psi", "discriminator: logit s(x) = psi * x"),
+            ("c", "data: a point mass at c"),
+        ),
+        # Mescheder et al.'s notebook starts the Dirac-GAN at (1, 1).
+        start=(("theta", 1.0), ("psi", 1.0)),
+    )
+
+
+def _bilinear() -> GameDefinition:
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    a, b = real_symbol("a"), real_symbol("b")
+    cost_g = theta * psi + a * theta**2 / 2
+    cost_d = -theta * psi + b * psi**2 / 2
+    return GameDefinition(
+        name="bilinear",
+        title="bilinear game",
+        reference=(
+            "Gidel et al. (2019), Negative Momentum for Improved Game Dynamics, AISTATS, "
+            "Sec. 5; Daskalakis et al. (2018), Training GANs with Optimism, ICLR, Sec. 3"
+        ),
+        theta=(theta,),
+        psi=(psi,),
+        params=(
+            Parameter(a, 0.0, "generator's own quadratic cost a*theta**2/2"),
+            Parameter(b, 0.0, "discriminator's own quadratic cost b*psi**2/2"),
+        ),
+        direct_costs=(cost_g, cost_d),
+        start=(("theta", 1.0), ("psi", 1.0)),
+        symbol_docs=(
+            ("theta", "generator; cost theta*psi + a*theta**2/2"),
+            ("psi", "discriminator; cost -theta*psi + b*psi**2/2"),
+            ("a, b", "each player's own quadratic cost (a = b = 0: zero-sum, a pure rotation)"),
+        ),
+    )
+
+
+def _gaussian(order: int = DEFAULT_QUADRATURE_ORDER) -> GameDefinition:
+    theta_mu, theta_sigma = real_symbol("theta_mu"), real_symbol("theta_sigma")
+    psi = (real_symbol("psi_0"), real_symbol("psi_1"), real_symbol("psi_2"))
+    x, x_data, z = real_symbol("x"), real_symbol("x_data"), real_symbol("z")
+    mu, sigma = real_symbol("mu"), real_symbol("sigma")
+    model = GanModel(
+        theta=(theta_mu, theta_sigma),
+        psi=psi,
+        x=x,
+        logit=psi[0] + psi[1] * x + psi[2] * x**2,
+        real_sample=x_data,
+        fake_sample=theta_mu + theta_sigma * z,
+        random=((x_data, Normal(mu, sigma, order)), (z, Normal(sp.S.Zero, sp.S.One, order))),
+    )
+    return GameDefinition(
+        name="gaussian",
+        title="1-D Gaussian GAN with a quadratic discriminator",
+        reference=(
+            "Goodfellow et al. (2014), Generative Adversarial Nets, NeurIPS, Fig. 1 (1-D "
+            "Gaussian data); Nagarajan and Kolter (2017), Gradient descent GAN optimization "
+            "is locally stable, NeurIPS, Sec. 6 (linear-quadratic GAN)"
+        ),
+        theta=(theta_mu, theta_sigma),
+        psi=psi,
+        params=(
+            Parameter(mu, 0.0, "mean of the data"),
+            Parameter(sigma, 1.0, "standard deviation of the data"),
+        ),
+        model=model,
+        symbol_docs=(
+            ("theta_mu, theta_sigma", "generator G(z) = theta_mu + theta_sigma * z, z ~ N(0, 1)"),
+            ("psi_0, psi_1, psi_2", "discriminator logit s(x) = psi_0 + psi_1 x + psi_2 x**2"),
+            ("mu, sigma", "data x ~ N(mu, sigma**2)"),
+        ),
+        options=(("order", order),),
+        # A generator too far right and too wide, a discriminator that cannot yet tell.
+        start=(("theta_mu", 1.0), ("theta_sigma", 1.5), ("psi_0", 0.0), ("psi_1", 0.0),
+               ("psi_2", 0.0)),
+    )
+
+
+_TWO_POINT_LOGITS = ("linear", "affine", "quadratic")
+
+
+def _two_point(logit: str = "linear") -> GameDefinition:
+    theta = real_symbol("theta")
+    x, x_data, a = real_symbol("x"), real_symbol("x_data"), real_symbol("a")
+    if logit == "linear":
+        psi: tuple[sp.Symbol, ...] = (real_symbol("psi"),)
+        s = psi[0] * x
+    elif logit == "affine":
+        psi = (real_symbol("psi_0"), real_symbol("psi_1"))
+        s = psi[0] + psi[1] * x
+    else:
+        psi = (real_symbol("psi_0"), real_symbol("psi_1"), real_symbol("psi_2"))
+        s = psi[0] + psi[1] * x + psi[2] * x**2
+    model = GanModel(
+        theta=(theta,),
+        psi=psi,
+        x=x,
+        logit=s,
+        real_sample=x_data,
+        fake_sample=theta,
+        random=((x_data, point_masses([-a, a])),),
+    )
+    return GameDefinition(
+        name="two-point",
+        title="two-point data, one-point generator",
+        reference=(
+            "Arora et al. (2017), Generalization and Equilibrium in GANs, ICML, Sec. 4 "
+            "(a generator that cannot represent the data); Farnia and Ozdaglar (2020), "
+            "Do GANs always have Nash equilibria?, ICML"
+        ),
+        theta=(theta,),
+        psi=psi,
+        params=(Parameter(a, 1.0, "data: half the mass at -a, half at +a"),),
+        model=model,
+        symbol_docs=(
+            ("theta", "generator: a point mass at theta (cannot match two points)"),
+            (", ".join(str(p) for p in psi), f"discriminator logit s(x) = {s}"),
+            ("a", "data: points -a and +a with probability 1/2 each"),
+        ),
+        options=(("logit", logit),),
+        start=(("theta", 0.5), *((p.name, 0.5 if p.name == "psi" else 0.0) for p in psi)),
+    )
+
+
+GAMES.add(
+    GameEntry(
+        name="dirac",
+        aliases=("dirac-gan",),
+        title="Dirac-GAN",
+        reference=_MESCHEDER_2018,
+        summary="data a point mass at c, generator a point mass at theta, logit psi*x",
+        factory=_dirac,
+    )
+)
+GAMES.add(
+    GameEntry(
+        name="bilinear",
+        aliases=(),
+        title="bilinear game",
+        reference=_bilinear().reference,
+        summary="cost_g = theta*psi + a theta^2/2, cost_d = -theta*psi + b psi^2/2",
+        factory=_bilinear,
+    )
+)
+GAMES.add(
+    GameEntry(
+        name="gaussian",
+        aliases=("gauss", "1d-gaussian"),
+        title="1-D Gaussian GAN",
+        reference=_gaussian(2).reference,
+        summary=(
+            "data N(mu, sigma^2), G(z) = theta_mu + theta_sigma z, "
+            "logit psi_0 + psi_1 x + psi_2 x^2"
+        ),
+        factory=_gaussian,
+        options=(
+            GameOption(
+                "order",
+                DEFAULT_QUADRATURE_ORDER,
+                "Gauss-Hermite order for expectations with no closed form",
+            ),
+        ),
+    )
+)
+GAMES.add(
+    GameEntry(
+        name="two-point",
+        aliases=("twopoint",),
+        title="two-point data",
+        reference=_two_point().reference,
+        summary="data at -a and +a, generator a point mass at theta",
+        factory=_two_point,
+        options=(
+            GameOption(
+                "logit",
+                "linear",
+                "discriminator: linear psi*x, affine psi_0+psi_1 x, or quadratic",
+                choices=_TWO_POINT_LOGITS,
+            ),
+        ),
+    )
+)
+
+
+_HSIEH_2019 = (
+    "Hsieh, Liu and Cevher (2019), Finding Mixed Nash Equilibria of Generative Adversarial "
+    "Networks, ICML, Sec. 1-2 (pure equilibria need not exist; mixed ones do)"
+)
+
+
+def _hide_and_seek() -> GameDefinition:
+    """Hide and seek: ``cost_g = (theta - psi)**2``, ``cost_d = -(theta - psi)**2``.
+
+    The seeker G wants to stand where the hider D is; D wants to be as far
+    from G as it can. The game is meant on the box ``[-1, 1]**2`` (any bounded
+    box; unbounded, D's cost has no minimum at all). It has no pure Nash
+    equilibrium there: G's only best response to ``psi`` is ``theta = psi``,
+    where D's cost is 0, while D could reach ``-(theta - psi)**2 <= -1`` by
+    moving to the box end farther from ``theta``. Hence
+    ``min_theta max_psi (theta - psi)**2 = 1 > 0 = max_psi min_theta (theta - psi)**2``.
+    The mixed equilibrium (Glicksberg 1952 gives existence; the payoff is
+    convex in ``theta``, so G has a pure optimal strategy) is: G plays
+    ``theta = 0``, D plays ``psi = -1`` and ``+1`` with probability 1/2 each,
+    value 1 for D's payoff ``(theta - psi)**2``.
+
+    References
+    ----------
+    Hsieh, Liu and Cevher (2019), ICML; Glicksberg (1952), Proc. AMS 3(1), 170-174.
+    """
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    cost_g = (theta - psi) ** 2
+    return GameDefinition(
+        name="hide-and-seek",
+        title="hide and seek (no pure Nash equilibrium on a box)",
+        reference=_HSIEH_2019 + "; Glicksberg (1952), Proc. AMS 3(1), 170-174",
+        theta=(theta,),
+        psi=(psi,),
+        params=(),
+        direct_costs=(cost_g, -cost_g),
+        symbol_docs=(
+            ("theta", "generator (seeker); cost (theta - psi)**2, meant on [-1, 1]"),
+            ("psi", "discriminator (hider); cost -(theta - psi)**2, meant on [-1, 1]"),
+        ),
+        start=(("theta", 0.5), ("psi", -0.5)),
+    )
+
+
+def _two_point_bump() -> GameDefinition:
+    """Two-point data, a point-mass generator, a Gaussian-bump discriminator.
+
+    Data ``x = -a`` or ``+a`` (probability 1/2 each), ``G = theta`` (a point
+    mass: it cannot represent the data) and the logit
+    ``s(x) = exp(-(x - psi)**2 / (2 w**2))``: D says "real" near ``psi``.
+    With any loss whose ``g_loss`` decreases and ``d_fake`` increases
+    strictly in the fake logit (minimax, non-saturating, Wasserstein), there
+    is no pure Nash equilibrium on a box ``theta, psi in [-P, P]`` with
+    ``P >= a``:
+
+    * G's only best response to ``psi`` is ``theta = psi`` (the top of the bump);
+    * at ``theta = psi != 0``, D does strictly better at ``-psi``: the data
+      term is the same by symmetry, the fake logit drops from 1 to
+      ``exp(-2 psi**2 / w**2) < 1``;
+    * at ``theta = psi = 0`` (Wasserstein), D does better at ``psi = a``:
+      with ``u = exp(-a**2 / (2 w**2)) < 1`` its payoff rises by
+      ``(u**4 - 4 u + 3) / 2 = (1 - u)**2 (u**2 + 2 u + 3) / 2 > 0``
+      (for the minimax loss, checked numerically at the defaults).
+
+    The game is zero-sum up to a term of ``psi`` alone (``E[d_real]``), so
+    a mixed equilibrium exists (Glicksberg 1952) and
+    :func:`gandyn.equilibria.grid_nash.mixed_equilibrium` finds it on a grid.
+
+    References
+    ----------
+    Farnia and Ozdaglar (2020), ICML; Arora et al. (2017), ICML, Sec. 4;
+    Hsieh, Liu and Cevher (2019), ICML.
+    """
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    x, x_data = real_symbol("x"), real_symbol("x_data")
+    a, w = real_symbol("a"), real_symbol("w")
+    model = GanModel(
+        theta=(theta,),
+        psi=(psi,),
+        x=x,
+        logit=sp.exp(-((x - psi) ** 2) / (2 * w**2)),
+        real_sample=x_data,
+        fake_sample=theta,
+        random=((x_data, point_masses([-a, a])),),
+    )
+    return GameDefinition(
+        name="two-point-bump",
+        title="two-point data, Gaussian-bump discriminator (no pure Nash equilibrium)",
+        reference=(
+            "Farnia and Ozdaglar (2020), Do GANs always have Nash equilibria?, ICML; "
+            "Arora et al. (2017), Generalization and Equilibrium in GANs, ICML, Sec. 4; "
+            + _HSIEH_2019
+        ),
+        theta=(theta,),
+        psi=(psi,),
+        params=(
+            Parameter(a, 1.0, "data: half the mass at -a, half at +a"),
+            Parameter(w, 1.0, "width of the discriminator's bump"),
+        ),
+        model=model,
+        symbol_docs=(
+            ("theta", "generator: a point mass at theta (cannot match two points)"),
+            ("psi", "discriminator: centre of the bump, logit exp(-(x - psi)**2 / (2 w**2))"),
+            ("a", "data: points -a and +a with probability 1/2 each"),
+            ("w", "width of the bump"),
+        ),
+        start=(("theta", 0.5), ("psi", 1.0)),
+    )
+
+
+GAMES.add(
+    GameEntry(
+        name="hide-and-seek",
+        aliases=("hide-seek",),
+        title="hide and seek",
+        reference=_hide_and_seek().reference,
+        summary="cost_g = (theta - psi)^2 = -cost_d on [-1, 1]^2: no pure Nash equilibrium",
+        factory=_hide_and_seek,
+    )
+)
+GAMES.add(
+    GameEntry(
+        name="two-point-bump",
+        aliases=("bump",),
+        title="two-point data, bump discriminator",
+        reference=_two_point_bump().reference,
+        summary=(
+            "data at -a and +a, generator a point mass at theta, "
+            "logit exp(-(x - psi)^2 / (2 w^2)): no pure Nash equilibrium"
+        ),
+        factory=_two_point_bump,
+    )
+)
+
+
+def get_game(name: str) -> GameEntry:
+    """Return the catalogue entry called ``name`` (aliases accepted)."""
+    return GAMES.get(name)
+
+
+# --- assembly ------------------------------------------------------------------------------------
+
+
+def per_sample_logged(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr], ...]:
+    """:data:`LOGGED_TERMS` of one sample (pair), before any expectation is taken."""
+    subs = {REAL_LOGIT: model.real_logit, FAKE_LOGIT: model.fake_logit}
+    terms = {
+        "d_real": loss.d_real,
+        "d_fake": loss.d_fake,
+        "g_loss": loss.g_loss,
+        "d_x": loss.output_of(REAL_LOGIT),
+        "d_gz": loss.output_of(FAKE_LOGIT),
+    }
+    return tuple((name, terms[name].xreplace(subs)) for name in LOGGED_TERMS)
+
+
+def _logged_from_loss(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr], ...]:
+    return tuple((name, model.expect(expr)) for name, expr in per_sample_logged(model, loss))
+
+
+def make_game(
+    game: str | GameDefinition,
+    loss: str | Loss | None = None,
+    regularizers: Sequence[AppliedRegularizer] = (),
+    options: Mapping[str, str | int] | None = None,
+    params: Mapping[str, float] | None = None,
+) -> Game:
+    """Build a :class:`Game` from a catalogue name (or a definition), a loss and regularizers.
+
+    Parameters
+    ----------
+    game
+        A catalogue name such as ``"dirac"`` or a :class:`GameDefinition`
+        (from :func:`gandyn.games.files.load_game_file`, say).
+    loss
+        A loss name or :class:`~gandyn.games.losses.Loss`; ``None`` means
+        ``minimax`` for games with a discriminator. Games with direct costs
+        (``bilinear``) take no loss.
+    regularizers
+        Applied in order, except that ``model``-stage regularizers (instance
+        noise) act before the loss and ``field``-stage ones (consensus) last.
+    options
+        Structural options of a catalogue game (``order``, ``logit``).
+    params
+        Hyper-parameter values by symbol name (``c``, ``gamma_r1``).
+
+    Returns
+    -------
+    Game
+        Costs and logged losses as sympy expressions.
+    """
+    if isinstance(game, GameDefinition):
+        if options:
+            raise SpecError(f"game {game.name!r} takes no options")
+        definition = game
+    else:
+        definition = get_game(game).define(options)
+
+    names = [r.name for r in regularizers]
+    for name in set(names):
+        if names.count(name) > 1:
+            raise SpecError(f"regularizer {name!r} given more than once")
+
+    applied_loss: Loss | None
+    if definition.model is None:
+        if loss is not None:
+            loss_name = loss.name if isinstance(loss, Loss) else loss
+            raise SpecError(
+                f"game {definition.name!r} defines its costs directly; "
+                f"a loss ({loss_name!r}) does not apply"
+            )
+        needing = [r.name for r in regularizers if r.regularizer.needs_model]
+        if needing:
+            raise SpecError(
+                f"regularizer {needing[0]!r} needs a discriminator on data; "
+                f"game {definition.name!r} has none"
+            )
+        assert definition.direct_costs is not None
+        cost_g, cost_d = definition.direct_costs
+        logged: tuple[tuple[str, sp.Expr], ...] = (
+            ("d_real", sp.S.Zero),
+            ("d_fake", cost_d),
+            ("g_loss", cost_g),
+        )
+        applied_loss = None
+    else:
+        applied_loss = loss if isinstance(loss, Loss) else get_loss(loss or DEFAULT_LOSS)
+        model = definition.model
+        for reg in regularizers:
+            if reg.regularizer.stage == "model":
+                model = reg.transform_model(model)
+        logged = _logged_from_loss(model, applied_loss)
+        by_name = dict(logged)
+        cost_d = by_name["d_real"] + by_name["d_fake"]
+        cost_g = by_name["g_loss"]
+        for reg in regularizers:
+            if reg.regularizer.stage == "penalty":
+                cost_d = cost_d + reg.penalty(model)
+
+    theta, psi = definition.theta, definition.psi
+    for reg in regularizers:
+        if reg.regularizer.stage == "field":
+            extra = reg.field_penalty(theta, psi, cost_g, cost_d)
+            cost_g, cost_d = cost_g + extra, cost_d + extra
+
+    all_params = definition.params + tuple(p for r in regularizers for p in r.parameters)
+    built = Game(
+        name=definition.name,
+        theta=theta,
+        psi=psi,
+        cost_g=cost_g,
+        cost_d=cost_d,
+        logged=logged,
+        params=all_params,
+        loss=applied_loss,
+        regularizers=tuple(regularizers),
+        definition=definition,
+    )
+    return built.with_params(params) if params else built

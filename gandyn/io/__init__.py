@@ -1,0 +1,1 @@
+"""Files: runs and figures written and read back, with their sidecars."""

@@ -1,0 +1,1 @@
+"""Reports: text, LaTeX and JSON renderings of derivations, runs and catalogues."""

@@ -1,0 +1,1 @@
+"""Update rules: the discrete maps of training, each with its linearization."""

@@ -1,0 +1,1 @@
+"""Runs: the run spec and building and running it."""

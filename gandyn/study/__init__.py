@@ -1,0 +1,1 @@
+"""The harness every study in ``studies/`` runs on."""

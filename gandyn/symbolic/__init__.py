@@ -1,0 +1,1 @@
+"""Symbolic core: activation functions, expectations, the expression parser, the GAN model."""

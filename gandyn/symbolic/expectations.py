@@ -1,0 +1,390 @@
+"""Distributions of the random variables of a game, and exact symbolic expectations.
+
+An expectation is taken one random variable at a time and stays a sympy
+expression in the players' parameters and the hyper-parameters:
+
+* a weighted set of points gives the weighted sum (exact);
+* a normal or uniform variable gives the closed form whenever the integrand
+  is a polynomial in that variable (its moments are known exactly);
+* otherwise a Gauss quadrature of a chosen order (Gauss-Hermite for normal,
+  Gauss-Legendre for uniform variables) replaces the integral by a weighted
+  sum over fixed nodes. The rule is exact for polynomials of degree
+  ``2 * order - 1`` and is the *same* deterministic discretisation in every
+  derivative, so the derived gradients are the exact gradients of the
+  discretised game. The sum is kept as an unexpanded node
+  ``GaussHermite(f(u), u, order)`` (``u`` bound, standard normal), which
+  prints compactly and is differentiated under the sum;
+  :func:`expand_quadrature` writes out the weighted sum for numeric code.
+
+References
+----------
+.. [1] Golub, G. H. and Welsch, J. H. (1969). Calculation of Gauss quadrature
+   rules. Mathematics of Computation 23(106), 221-230.
+.. [2] Abramowitz, M. and Stegun, I. A. (1964). Handbook of Mathematical
+   Functions, 25.4.46 (Gauss-Hermite) and 25.4.29 (Gauss-Legendre).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "DEFAULT_QUADRATURE_ORDER",
+    "QUADRATURES",
+    "Distribution",
+    "GaussHermite",
+    "GaussLegendre",
+    "Normal",
+    "PointMasses",
+    "Uniform",
+    "expand_quadrature",
+    "expect",
+    "quadrature_symbols",
+]
+
+#: Quadrature order used when a game or regularizer does not choose one.
+DEFAULT_QUADRATURE_ORDER = 12
+
+
+@dataclass(frozen=True)
+class PointMasses:
+    """A discrete distribution: ``points[i]`` with probability ``weights[i]``.
+
+    Points and weights may be symbolic (``-a`` and ``a``, say). Weights must
+    sum to one; :func:`point_masses` checks that for numeric weights.
+    """
+
+    points: tuple[sp.Expr, ...]
+    weights: tuple[sp.Expr, ...]
+
+    def describe(self) -> str:
+        """One line such as ``points -a (1/2), a (1/2)``."""
+        if len(self.points) == 1:
+            return f"point mass at {self.points[0]}"
+        pairs = ", ".join(f"{p} ({w})" for p, w in zip(self.points, self.weights, strict=True))
+        return f"points {pairs}"
+
+
+@dataclass(frozen=True)
+class Normal:
+    """A normal variable ``N(mean, std**2)``; ``order`` nodes of Gauss-Hermite when needed."""
+
+    mean: sp.Expr
+    std: sp.Expr
+    order: int = DEFAULT_QUADRATURE_ORDER
+
+    def describe(self) -> str:
+        """One line such as ``normal N(mu, sigma**2)``."""
+        return f"normal N({self.mean}, ({self.std})**2), Gauss-Hermite order {self.order}"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """A uniform variable on ``[low, high]``; ``order`` nodes of Gauss-Legendre when needed."""
+
+    low: sp.Expr
+    high: sp.Expr
+    order: int = DEFAULT_QUADRATURE_ORDER
+
+    def describe(self) -> str:
+        """One line such as ``uniform U(0, 1)``."""
+        return f"uniform U({self.low}, {self.high}), Gauss-Legendre order {self.order}"
+
+
+Distribution = PointMasses | Normal | Uniform
+
+
+def point_masses(points: Iterable[object], weights: Iterable[object] | None = None) -> PointMasses:
+    """Build a :class:`PointMasses`, with equal weights when none are given.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, there are no points, or numeric weights are
+        negative or do not sum to one.
+    """
+    # strict: numbers and sympy objects only, never text (which sympify would evaluate).
+    pts = tuple(sp.sympify(p, strict=True) for p in points)
+    if not pts:
+        raise ValueError("a discrete distribution needs at least one point")
+    if weights is None:
+        ws = tuple(sp.Rational(1, len(pts)) for _ in pts)
+    else:
+        ws = tuple(
+            sp.nsimplify(w) if isinstance(w, float) else sp.sympify(w, strict=True)
+            for w in weights
+        )
+    if len(ws) != len(pts):
+        raise ValueError(f"{len(pts)} points but {len(ws)} weights")
+    if all(w.is_number for w in ws):
+        if any(float(w) < 0 for w in ws):
+            raise ValueError("weights must be non-negative")
+        if abs(float(sum(ws)) - 1.0) > 1e-9:
+            raise ValueError(f"weights must sum to 1, not {float(sum(ws)):g}")
+    return PointMasses(pts, ws)
+
+
+def _float(value: float) -> sp.Float:
+    # repr() gives the shortest decimal that round-trips the double, so the
+    # printed expression parses back to the identical Float.
+    return sp.Float(repr(float(value)), 17)
+
+
+@functools.cache
+def _hermite_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
+    """Nodes and weights of ``E[f(u)]`` for ``u ~ N(0, 1)`` (probabilists' Hermite)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
+    weights = weights / np.sqrt(2.0 * np.pi)
+    # Symmetrise: the rule is exactly symmetric; forcing it keeps E[u] = 0 exact.
+    nodes = 0.5 * (nodes - nodes[::-1])
+    weights = 0.5 * (weights + weights[::-1])
+    return (
+        tuple(sp.S.Zero if n == 0 else _float(n) for n in nodes),
+        tuple(_float(w) for w in weights),
+    )
+
+
+@functools.cache
+def _legendre_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
+    """Nodes and weights of ``E[f(u)]`` for ``u ~ U(0, 1)``."""
+    nodes, weights = np.polynomial.legendre.leggauss(order)
+    nodes = 0.5 * (nodes - nodes[::-1])
+    weights = 0.5 * (weights + weights[::-1])
+    return (
+        tuple(_float(0.5 + 0.5 * n) for n in nodes),
+        tuple(_float(0.5 * w) for w in weights),
+    )
+
+
+def _standard_normal_moment(k: int) -> sp.Integer:
+    """``E[u**k]`` for ``u ~ N(0, 1)``: 0 for odd ``k``, ``(k - 1)!!`` for even ``k``."""
+    return sp.S.Zero if k % 2 else sp.factorial2(k - 1)
+
+
+def _uniform_moment(k: int) -> sp.Rational:
+    """``E[u**k]`` for ``u ~ U(0, 1)``."""
+    return sp.Rational(1, k + 1)
+
+
+def _polynomial_expectation(expr: sp.Expr, u: sp.Symbol, moment: object) -> sp.Expr:
+    poly = sp.Poly(sp.expand(expr), u)
+    total = sp.S.Zero
+    for (k,), coeff in poly.terms():
+        total += coeff * moment(k)  # type: ignore[operator]
+    return total
+
+
+class _Quadrature(sp.Function):
+    """``E[f(u)]`` by a fixed Gauss rule, kept unexpanded: ``Rule(f, u, order)``.
+
+    ``u`` is a bound variable (it is not among ``free_symbols``). Derivatives
+    go inside (the rule's nodes and weights do not depend on any parameter),
+    so a derivation differentiates one integrand instead of ``order`` terms,
+    and the printed expression stays readable. :func:`expand_quadrature`
+    replaces the node by the weighted sum for numeric work.
+    """
+
+    nargs = 3
+    _rule: Any = None
+
+    @classmethod
+    def eval(cls, f: sp.Expr, u: sp.Symbol, order: sp.Integer) -> sp.Expr | None:
+        if not f.has(u):
+            return f  # the weights sum to one
+        # The rule is linear: split sums and pull out factors free of u, so
+        # that derivatives print as sums of short expectations.
+        if isinstance(f, sp.Add):
+            return sp.Add(*(cls(term, u, order) for term in f.args))
+        if isinstance(f, sp.Mul):
+            outside = [a for a in f.args if not a.has(u)]
+            if outside:
+                inside = [a for a in f.args if a.has(u)]
+                return sp.Mul(*outside) * cls(sp.Mul(*inside), u, order)
+        return None
+
+    @property
+    def free_symbols(self) -> set[sp.Basic]:
+        f, u, _ = self.args
+        return set(f.free_symbols) - {u}
+
+    def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
+        f, u, order = self.args
+        return self.func(sp.diff(f, s), u, order)
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return self.args[0].is_extended_real  # type: ignore[no-any-return]
+
+    def expanded(self) -> sp.Expr:
+        """The weighted sum over the rule's nodes."""
+        f, u, order = self.args
+        nodes, weights = type(self)._rule(int(order))
+        return sp.Add(*(w * f.xreplace({u: n}) for n, w in zip(nodes, weights, strict=True)))
+
+    def doit(self, **hints: Any) -> sp.Expr:
+        f = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
+        return self.func(f, *self.args[1:]).expanded()
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return self.expanded()._eval_evalf(prec)
+
+    # Code printers (lambdify without cse) see the weighted sum; lambdify
+    # with cse must be given expand_quadrature(expr), as gandyn.derive.field does,
+    # so that no subexpression holding the bound variable is hoisted out.
+    def _numpycode(self, printer: Any) -> str:
+        return str(printer._print(self.expanded()))
+
+    _pythoncode = _numpycode
+    _lambdacode = _numpycode
+    _mpmathcode = _numpycode
+
+
+class GaussHermite(_Quadrature):
+    r"""``GaussHermite(f, u, n)``: ``E[f(u)]`` for ``u ~ N(0, 1)`` by ``n``-point Gauss-Hermite."""
+
+    _rule = staticmethod(lambda order: _hermite_rule(order))
+
+    def _latex(self, printer: Any) -> str:
+        f, u, order = self.args
+        return (rf"\mathbb{{E}}^{{\mathrm{{GH}}_{{{order}}}}}_{{{printer._print(u)}\sim"
+                rf"\mathcal{{N}}(0,1)}}\left[{printer._print(f)}\right]")
+
+
+class GaussLegendre(_Quadrature):
+    r"""``GaussLegendre(f, u, n)``: ``E[f(u)]``, ``u ~ U(0, 1)``, ``n``-point Gauss-Legendre."""
+
+    _rule = staticmethod(lambda order: _legendre_rule(order))
+
+    def _latex(self, printer: Any) -> str:
+        f, u, order = self.args
+        return (rf"\mathbb{{E}}^{{\mathrm{{GL}}_{{{order}}}}}_{{{printer._print(u)}\sim"
+                rf"\mathcal{{U}}(0,1)}}\left[{printer._print(f)}\right]")
+
+
+#: Name -> quadrature node class, for parsers that read expressions back.
+QUADRATURES: dict[str, type[_Quadrature]] = {
+    "GaussHermite": GaussHermite,
+    "GaussLegendre": GaussLegendre,
+}
+
+
+def expand_quadrature(expr: sp.Expr) -> sp.Expr:
+    """Replace every quadrature node (innermost first) by its weighted sum."""
+    result = sp.sympify(expr)
+    while result.has(GaussHermite, GaussLegendre):
+        result = result.replace(
+            lambda e: isinstance(e, _Quadrature)
+            and not e.args[0].has(GaussHermite, GaussLegendre),
+            lambda e: e.expanded(),
+        )
+    return result
+
+
+def quadrature_symbols(expr: sp.Expr) -> set[sp.Symbol]:
+    """The bound node variables of the quadratures in ``expr``."""
+    return {q.args[1] for q in sp.sympify(expr).atoms(GaussHermite, GaussLegendre)}
+
+
+def _expect_one(expr: sp.Expr, var: sp.Symbol, dist: Distribution) -> sp.Expr:
+    if not expr.has(var):
+        return expr
+    if isinstance(dist, PointMasses):
+        return sp.Add(
+            *(w * expr.xreplace({var: p}) for p, w in zip(dist.points, dist.weights, strict=True))
+        )
+    # Integrate term by term, so that the polynomial part of a sum stays exact
+    # even when another term needs quadrature. The standardized variable is
+    # named after the random one, so that nested rules never share a name.
+    u = sp.Symbol(f"u_{var.name}", real=True)
+    total = sp.S.Zero
+    for term in sp.Add.make_args(expr):
+        if not term.has(var):
+            total += term
+            continue
+        if isinstance(dist, Normal):
+            shifted = term.xreplace({var: dist.mean + dist.std * u})
+            moment = _standard_normal_moment
+        else:
+            shifted = term.xreplace({var: dist.low + (dist.high - dist.low) * u})
+            moment = _uniform_moment
+        if shifted.is_polynomial(u):
+            total += _polynomial_expectation(shifted, u, moment)
+        else:
+            node = GaussHermite if isinstance(dist, Normal) else GaussLegendre
+            total += node(shifted, u, sp.Integer(dist.order))
+    return total
+
+
+def collapse_normals(
+    sample: sp.Expr, variables: Mapping[sp.Symbol, Distribution], name: str
+) -> tuple[sp.Expr, dict[sp.Symbol, Distribution]]:
+    """Replace an affine combination of independent normal variables by one normal.
+
+    ``a + sum_i b_i v_i`` with ``v_i ~ N(m_i, s_i**2)`` independent has the law
+    ``N(a + sum_i b_i m_i, sum_i b_i**2 s_i**2)``, so one Gauss-Hermite rule
+    replaces nested ones (``order`` nodes instead of ``order**k``). The
+    coefficients may contain other random variables (such as the mixing
+    weight of an interpolate): the identity holds conditionally on them.
+
+    Parameters
+    ----------
+    sample
+        The expression to simplify.
+    variables
+        All random variables; the normal ones in ``sample`` must not be used
+        by any other expression the result is combined with.
+    name
+        Name of the new standard normal variable.
+
+    Returns
+    -------
+    tuple
+        The new sample and the new variable mapping (the collapsed variables
+        removed, the new one added). Unchanged if fewer than two normal
+        variables occur or ``sample`` is not affine in them.
+    """
+    normals = [v for v, d in variables.items() if isinstance(d, Normal) and sample.has(v)]
+    if len(normals) < 2:
+        return sample, dict(variables)
+    poly = sp.Poly(sp.expand(sample), *normals)
+    if poly.total_degree() > 1:
+        return sample, dict(variables)
+    mean = sample.xreplace({v: variables[v].mean for v in normals})  # type: ignore[union-attr]
+    variance = sp.S.Zero
+    for v in normals:
+        dist = variables[v]
+        assert isinstance(dist, Normal)
+        variance += poly.coeff_monomial(v) ** 2 * dist.std**2
+    order = max(variables[v].order for v in normals)  # type: ignore[union-attr]
+    new = sp.Symbol(name, real=True)
+    remaining = {v: d for v, d in variables.items() if v not in normals}
+    remaining[new] = Normal(sp.S.Zero, sp.S.One, order)
+    return mean + sp.sqrt(variance) * new, remaining
+
+
+def expect(expr: sp.Expr, variables: Mapping[sp.Symbol, Distribution]) -> sp.Expr:
+    """Expectation of ``expr`` over independent random ``variables``.
+
+    Parameters
+    ----------
+    expr
+        A sympy expression in the random variables and any other symbols.
+    variables
+        Each random variable and its distribution; variables that ``expr``
+        does not contain are skipped.
+
+    Returns
+    -------
+    sympy.Expr
+        The expectation, exact for discrete variables and for polynomial
+        integrands, a Gauss quadrature of the variable's order otherwise.
+    """
+    result = sp.sympify(expr)
+    for var, dist in variables.items():
+        result = _expect_one(result, var, dist)
+    return result

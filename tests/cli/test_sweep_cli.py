@@ -1,0 +1,195 @@
+"""``gandyn sweep``: files, one-line errors, interruption and --resume, workers and Dask."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import gandyn.sweep.execution
+from gandyn.cli.main import cli
+
+BASE = ("--reg", "r1", "--axis", "lr=0.05:2:5:log", "--axis", "gamma=0:1:4", "--steps", "200",
+        "--chunk-size", "6")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["sweep", *args], prog_name="gandyn")
+    return result.exit_code, result.stdout, result.stderr
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_help() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "--axis" in out and "--resume" in out and "--scheduler" in out
+
+
+def test_csv_npz_and_sidecar(tmp_path: Path) -> None:
+    target = tmp_path / "map.csv"
+    code, out, err = run(*BASE, "--out", str(target))
+    assert code == 0, err
+    assert "dirac / minimax / simgd: 20 cells (lr 5, gamma 4), 200 steps" in out
+    table = rows(target)
+    assert list(table[0]) == ["lr", "gamma", "verdict", "decided_at", "distance",
+                              "g_loss_amplitude", "d_fake_amplitude", "spectral_radius", "linear"]
+    assert len(table) == 20
+    assert {r["verdict"] for r in table} <= {"converged", "cycling", "diverged"}
+    # one row per cell, first axis slowest
+    assert [float(r["gamma"]) for r in table[:4]] == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert float(table[4]["lr"]) > float(table[3]["lr"])
+    # the linear column follows the radius: Dirac + R1 closed form rho^2 = 1 - h gamma + h^2/4
+    # (complex pair, gamma < 1) at the cell lr = 0.05, gamma = 1/3
+    h, gamma = 0.05, 1 / 3
+    assert float(table[1]["spectral_radius"]) == pytest.approx(
+        np.sqrt(1 - h * gamma + h * h / 4), rel=1e-12)
+    assert table[1]["linear"] == "stable" and table[0]["linear"] == "unstable"
+    meta = json.loads((tmp_path / "map.meta.json").read_text())
+    assert meta["columns"][:3] == ["lr", "gamma", "verdict"]
+    assert meta["shape"] == [5, 4] and meta["plan"]["axes"][1]["target"] == "gamma_r1"
+    assert sum(meta["counts"].values()) == 20
+    assert not (tmp_path / "map.csv.chunks").exists()  # removed once the sweep is complete
+    npz = tmp_path / "cells.npz"
+    code, _, err = run(*BASE, "--out", str(npz))
+    assert code == 0, err
+    with np.load(npz, allow_pickle=False) as data:
+        np.testing.assert_array_equal(data["verdict"], [r["verdict"] for r in table])
+        np.testing.assert_array_equal(data["spectral_radius"],
+                                      [float(r["spectral_radius"]) for r in table])
+        np.testing.assert_array_equal(data["lr"], [float(r["lr"]) for r in table])
+
+
+@pytest.mark.parametrize("axis, message", [
+    ("lr=1:0.1:5", "error: --axis lr: empty range"),
+    ("gamma=0:1:0", "error: --axis gamma: empty range"),
+    ("gama=0:1:3", "error: unknown --axis name 'gama'; did you mean 'gamma_r1'"),
+    ("lr=0:1:5:log", "error: --axis lr: a log axis cannot reach or cross zero"),
+    ("gamma=-1:1:5:log", "error: --axis gamma: a log axis cannot reach or cross zero"),
+    ("lr:0.1:1:5", "error: --axis: 'lr:0.1:1:5' is not of the form"),
+])
+def test_bad_axes_give_one_line(axis: str, message: str) -> None:
+    code, _, err = run("--reg", "r1", "--axis", axis)
+    assert code == 1
+    assert err.startswith(message), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_refuses_to_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "map.csv"
+    target.write_text("precious\n")
+    code, _, err = run(*BASE, "--out", str(target))
+    assert code == 1 and "refusing to overwrite" in err
+    assert target.read_text() == "precious\n"
+    code, _, err = run(*BASE, "--out", str(target), "--force")
+    assert code == 0, err
+
+
+def test_plot_one_and_two_axes(tmp_path: Path) -> None:
+    code, _, err = run(*BASE, "--plot", str(tmp_path / "map.png"))
+    assert code == 0, err
+    with np.load(tmp_path / "map.data.npz") as data:
+        assert data["verdict"].shape == (20,)
+    code, _, err = run("--game", "bilinear", "--axis", "lr=0.05:1:6:log", "--steps", "100",
+                       "--plot", str(tmp_path / "line.svg"))
+    assert code == 0, err
+    assert (tmp_path / "line.svg").read_text().startswith("<?xml")
+    # no linear prediction on a line of equilibria: the final distances are drawn instead
+    code, _, err = run("--loss", "least-squares", "--axis", "lr=0.05:0.5:4:log", "--steps",
+                       "50", "--plot", str(tmp_path / "ls.png"))
+    assert code == 0, err
+    code, _, err = run(*BASE, "--axis", "theta=0:1:2", "--plot", str(tmp_path / "three.png"))
+    assert code == 1 and "one or two axes" in err
+
+
+def test_interrupted_sweep_keeps_chunks_and_resumes(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = tmp_path / "reference.csv"
+    assert run(*BASE, "--out", str(reference))[0] == 0
+    target = tmp_path / "map.csv"
+    original = gandyn.sweep.execution._chunk_task
+    calls: list[int] = []
+
+    def interrupted(plan: gandyn.sweep.SweepPlan, index: int) -> object:
+        calls.append(index)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(plan, index)
+
+    monkeypatch.setattr(gandyn.sweep.execution, "_chunk_task", interrupted)
+    code, _, err = run(*BASE, "--out", str(target))
+    assert code == 130
+    assert "interrupted: 2 of 4 chunks kept" in err and "--resume" in err
+    assert not target.exists()
+    assert len(list((tmp_path / "map.csv.chunks").glob("chunk-*.npz"))) == 2
+    monkeypatch.setattr(gandyn.sweep.execution, "_chunk_task", original)
+    code, _, err = run(*BASE, "--out", str(target))
+    assert code == 1 and "holds an unfinished sweep: --resume completes it" in err
+    code, _, err = run(*BASE, "--out", str(target), "--steps", "201", "--resume")
+    assert code == 1 and "chunks of another sweep" in err
+    code, _, err = run(*BASE, "--out", str(target), "--resume")
+    assert code == 0, err
+    assert target.read_bytes() == reference.read_bytes()
+    meta = json.loads((tmp_path / "map.meta.json").read_text())
+    assert meta["execution"]["chunks_reused"] == 2
+
+
+def test_workers_give_identical_files(tmp_path: Path) -> None:
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert run(*BASE, "--out", str(one))[0] == 0
+    code, _, err = run(*BASE, "--out", str(two), "--workers", "2")
+    assert code == 0, err
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_dask_cluster_gives_identical_files(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    local = tmp_path / "local.csv"
+    assert run(*BASE, "--out", str(local))[0] == 0
+    # a worker in this process, reached over TCP on loopback as a remote scheduler would be
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        remote = tmp_path / "dask.csv"
+        code, _, err = run(*BASE, "--out", str(remote), "--scheduler", cluster.scheduler_address)
+        assert code == 0, err
+    assert remote.read_bytes() == local.read_bytes()
+    meta = json.loads((tmp_path / "dask.meta.json").read_text())
+    assert meta["execution"]["scheduler"].startswith("tcp://127.0.0.1")
+
+
+@pytest.mark.slow
+def test_local_dask_cluster_of_two_processes(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    local, dask = tmp_path / "local.npz", tmp_path / "dask.npz"
+    assert run(*BASE, "--out", str(local))[0] == 0
+    code, _, err = run(*BASE, "--out", str(dask), "--scheduler", "local", "--workers", "2")
+    assert code == 0, err
+    with np.load(local) as a, np.load(dask) as b:
+        for key in a.files:
+            if key != "meta":  # the sidecar records how it ran
+                np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_altmomentum_sweep_over_beta_matches_its_bilinear_boundary() -> None:
+    # On the bilinear game alternating heavy ball converges exactly for -1 + h/2 < beta < 0
+    # (tests/test_optimizers.py); the sweep's linear column must say so cell by cell.
+    import numpy as np
+
+    from gandyn.sweep import make_plan, run_sweep
+
+    plan = make_plan(game="bilinear", optimizer="altmomentum", lr_g=0.2, lr_d=0.2, steps=50,
+                     axes=["beta=-0.99:0.5:31"], start={"theta": 1.0, "psi": 1.0})
+    result = run_sweep(plan)
+    beta = result.axis_values["beta"]
+    rho = result.measures["spectral_radius"]
+    inside = (beta > -0.9 + 1e-9) & (beta < -1e-9)
+    assert inside.any() and (~inside).any()
+    assert np.all(rho[inside] < 1) and np.all(rho[~inside] >= 1 - 1e-12)
