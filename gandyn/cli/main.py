@@ -159,11 +159,11 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn derive --game dirac --reg r1:gamma=0.3 --format json
       gandyn derive --game gaussian:order=8 --loss wasserstein --format latex
     """
-    from gandyn.derive.field import derive as derive_field
-    from gandyn.errors import SpecError
     from gandyn.cli.option_strings import parse_assignments
-    from gandyn.report.derivation import Derivation, to_json, to_latex, to_text
+    from gandyn.derive.field import derive as derive_field
     from gandyn.derive.stationary import find_stationary_points
+    from gandyn.errors import SpecError
+    from gandyn.report.derivation import Derivation, to_json, to_latex, to_text
 
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
     at = parse_assignments(at_specs, "--at") if at_specs else None
@@ -258,8 +258,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     from click.core import ParameterSource
 
-    from gandyn.errors import SpecError
     from gandyn.cli.option_strings import parse_assignments
+    from gandyn.errors import SpecError
     from gandyn.run.spec import (
         SimulationSpec,
         load_spec,
@@ -427,9 +427,9 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     import json
 
+    from gandyn.derive.field import derive as derive_field
     from gandyn.equilibria.analysis import RuleChoice, to_dict, to_text
     from gandyn.equilibria.analysis import analyze as run_analysis
-    from gandyn.derive.field import derive as derive_field
     from gandyn.errors import SpecError
 
     # "--param NAME=LOW:HIGH:N" is a path, as "--path" spells it.

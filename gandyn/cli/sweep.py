@@ -91,9 +91,9 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     import shutil
 
+    from gandyn.cli.option_strings import parse_assignments
     from gandyn.errors import SpecError
     from gandyn.io.files import check_writable, sidecar_path
-    from gandyn.cli.option_strings import parse_assignments
     from gandyn.sweep import make_plan, prepare_chunk_dir, run_sweep, summary_text, write_sweep
 
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)

@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from gandyn.games.game import Game
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
-from gandyn.games.game import Game
 
 __all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
 

@@ -42,11 +42,11 @@ import sympy as sp
 
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
+from gandyn.games.game import Game, per_sample_logged
+from gandyn.games.regularizers import AppliedRegularizer
 from gandyn.symbolic.expectations import Distribution, Normal, PointMasses, Uniform
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
-from gandyn.games.game import Game, per_sample_logged
 from gandyn.symbolic.model import GanModel, real_symbol
-from gandyn.games.regularizers import AppliedRegularizer
 
 __all__ = ["MinibatchField", "SampleTerms", "sample_terms", "simulate_minibatch"]
 

@@ -18,9 +18,9 @@ import sympy as sp
 from scipy.optimize import root
 
 from gandyn.derive.field import VectorField
+from gandyn.derive.stationary import find_stationary_points
 from gandyn.equilibria.stationary_sets import _SET_SAMPLES, StationarySet, _numeric_entries
 from gandyn.errors import SpecError
-from gandyn.derive.stationary import find_stationary_points
 
 __all__ = ["find_equilibria"]
 

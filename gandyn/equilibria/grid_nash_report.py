@@ -1,4 +1,7 @@
-"""The global Nash part of ``gandyn analyze`` as plain data (see :mod:`gandyn.equilibria.grid_nash`)."""
+"""The global Nash part of ``gandyn analyze`` as plain data.
+
+See :mod:`gandyn.equilibria.grid_nash` for the grid game.
+"""
 
 from __future__ import annotations
 

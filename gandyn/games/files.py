@@ -68,6 +68,7 @@ from typing import Any, NoReturn
 import sympy as sp
 
 from gandyn.errors import GameFileError, SpecError
+from gandyn.games.game import GameDefinition
 from gandyn.symbolic.expectations import (
     DEFAULT_QUADRATURE_ORDER,
     QUADRATURES,
@@ -76,8 +77,12 @@ from gandyn.symbolic.expectations import (
     Uniform,
     point_masses,
 )
-from gandyn.symbolic.expressions import CONSTANTS, EXPRESSION_FUNCTIONS, parse_expression, parse_number
-from gandyn.games.game import GameDefinition
+from gandyn.symbolic.expressions import (
+    CONSTANTS,
+    EXPRESSION_FUNCTIONS,
+    parse_expression,
+    parse_number,
+)
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ORDER", "load_game_file"]

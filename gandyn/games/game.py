@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
-from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 from gandyn.games.registry import Registry
 from gandyn.games.regularizers import AppliedRegularizer
+from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
+from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 
 __all__ = [
     "GAMES",

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from gandyn.symbolic.functions import relu, sigmoid, softplus
 from gandyn.games.registry import Registry
+from gandyn.symbolic.functions import relu, sigmoid, softplus
 
 __all__ = ["FAKE_LOGIT", "LOSSES", "REAL_LOGIT", "Loss", "get_loss"]
 

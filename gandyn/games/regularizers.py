@@ -26,6 +26,7 @@ from typing import Literal
 
 import sympy as sp
 
+from gandyn.games.registry import Registry
 from gandyn.symbolic.expectations import (
     DEFAULT_QUADRATURE_ORDER,
     Normal,
@@ -34,7 +35,6 @@ from gandyn.symbolic.expectations import (
     expect,
 )
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
-from gandyn.games.registry import Registry
 
 __all__ = [
     "REGULARIZERS",

@@ -115,7 +115,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_meta(meta: Any, where: str) -> None:
-    """Raise unless ``meta`` has the keys and types :func:`gandyn.io.files.trajectory_meta` writes."""
+    """Raise unless ``meta`` has what :func:`gandyn.io.files.trajectory_meta` writes."""
     if not isinstance(meta, dict):
         raise SpecError(f"{where}: the metadata must be a JSON object")
     missing = [key for key in _META_KEYS if key not in meta]
@@ -410,7 +410,7 @@ def read_run(path: str | Path) -> SavedRun:
 
 
 def read_trajectory(path: str | Path) -> Trajectory:
-    """The :class:`~gandyn.dynamics.trajectory.Trajectory` stored in ``path`` (see :func:`read_run`)."""
+    """The :class:`~gandyn.dynamics.trajectory.Trajectory` in ``path`` (see :func:`read_run`)."""
     return read_run(path).trajectory
 
 

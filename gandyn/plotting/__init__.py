@@ -22,6 +22,7 @@ from gandyn.plotting.costs import (
     generator_costs,
     generator_costs_data,
 )
+from gandyn.plotting.eigenvalue_paths import eigenvalue_path_axes, plot_eigenvalue_path
 from gandyn.plotting.figures import (
     EQUILIBRIUM_MARKERS,
     field_grid,
@@ -36,7 +37,6 @@ from gandyn.plotting.nash_map import (
     nash_map,
     nash_map_data,
 )
-from gandyn.plotting.eigenvalue_paths import eigenvalue_path_axes, plot_eigenvalue_path
 from gandyn.plotting.save import (
     DEFAULT_DPI,
     FORMATS,

@@ -38,9 +38,9 @@ from matplotlib.axes import Axes
 from scipy.special import logit as np_logit
 
 from gandyn.errors import SpecError
-from gandyn.symbolic.functions import NUMPY_NAMESPACE, sigmoid
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.plotting.style import CYCLE, PALETTE
+from gandyn.symbolic.functions import NUMPY_NAMESPACE, sigmoid
 
 __all__ = [
     "DEFAULT_COST_LOSSES",

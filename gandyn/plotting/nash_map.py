@@ -26,7 +26,6 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 
-from gandyn.errors import SpecError
 from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,
@@ -35,6 +34,7 @@ from gandyn.equilibria.grid_nash import (
     pure_nash,
     zero_sum_payoff,
 )
+from gandyn.errors import SpecError
 from gandyn.plotting.figures import state_label
 from gandyn.plotting.style import PALETTE
 

@@ -52,9 +52,9 @@ from matplotlib.axes import Axes
 
 from gandyn.equilibria import map_stability
 from gandyn.errors import SpecError
-from gandyn.rules.update_rules import RULES, FieldFunctions, make_rule
 from gandyn.plotting.figures import zero_level_lines
 from gandyn.plotting.style import PALETTE
+from gandyn.rules.update_rules import RULES, FieldFunctions, make_rule
 from gandyn.run.spec import RULE_SETTINGS
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ import sympy as sp
 
 from gandyn import __version__
 from gandyn.derive.field import VectorField
-from gandyn.symbolic.expectations import quadrature_symbols
 from gandyn.derive.stationary import StationaryPoints
+from gandyn.symbolic.expectations import quadrature_symbols
 
 __all__ = ["Derivation", "to_json", "to_latex", "to_text"]
 

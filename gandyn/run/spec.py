@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.errors import SpecError, UnknownNameError
 from gandyn.cli.option_strings import UPDATE_RULES
+from gandyn.errors import SpecError, UnknownNameError
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -157,8 +157,8 @@ def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
     params
         Hyper-parameter values by symbol name.
     """
-    from gandyn.games.game import make_game
     from gandyn.cli.option_strings import parse_named
+    from gandyn.games.game import make_game
     from gandyn.games.regularizers import apply_values, get_regularizer
 
     regularizers = []

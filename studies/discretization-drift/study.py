@@ -78,8 +78,8 @@ def runs(vf: Any, scheme: str, lr: float, horizon: float,
 def run(study: Study) -> None:
     from gandyn.derive.field import derive
     from gandyn.dynamics.drift import modified_flow
-    from gandyn.symbolic.functions import NUMPY_NAMESPACE
     from gandyn.run.spec import build_game
+    from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
     game = build_game("dirac", None, "minimax", [], {})
     vf = derive(game)

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from gandyn.derive.field import derive
-from gandyn.games.game import make_game
 from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,
@@ -33,6 +32,7 @@ from gandyn.equilibria.grid_nash import (
     payoff_grid,
     pure_nash,
 )
+from gandyn.games.game import make_game
 from gandyn.plotting.nash_map import best_response_path, nash_map, nash_map_data
 from gandyn.study.harness import Study
 

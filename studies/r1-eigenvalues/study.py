@@ -74,9 +74,9 @@ def complex_plane_axes(ax: Any, values: np.ndarray[Any, Any], eig: np.ndarray[An
 
 
 def run(study: Study) -> None:
-    from gandyn.equilibria.analysis import RuleChoice, analyze, parameter_path
     from gandyn.derive.field import derive
     from gandyn.equilibria import flow_stability, stable_lr_range
+    from gandyn.equilibria.analysis import RuleChoice, analyze, parameter_path
     from gandyn.run.spec import build_game
 
     n_path = 101 if study.quick else 401

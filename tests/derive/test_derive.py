@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from gandyn.derive.field import NumericFunction, VectorField, derive
-from gandyn.symbolic.expectations import expand_quadrature
-from gandyn.symbolic.functions import relu, sigmoid, step
 from gandyn.games.game import GAMES, make_game
 from gandyn.games.losses import LOSSES
 from gandyn.games.regularizers import apply_values, get_regularizer
+from gandyn.symbolic.expectations import expand_quadrature
+from gandyn.symbolic.functions import relu, sigmoid, step
 
 theta, psi, c = sp.symbols("theta psi c", real=True)
 

@@ -1,4 +1,4 @@
-"""The modified flows of discretization drift (gandyn.dynamics.drift) against independent references.
+"""Modified flows of discretization drift (gandyn.dynamics.drift) against independent references.
 
 References used here, none of them the code under test:
 
@@ -33,9 +33,9 @@ from gandyn.dynamics.drift import (
     schedule,
 )
 from gandyn.errors import SpecError
-from gandyn.symbolic.functions import NUMPY_NAMESPACE
 from gandyn.games.game import make_game
 from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 THETA, PSI = sp.Symbol("theta", real=True), sp.Symbol("psi", real=True)
 H = sp.Symbol("h", positive=True)

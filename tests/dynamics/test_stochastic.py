@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from gandyn.derive.field import derive
+from gandyn.dynamics.minibatch import MinibatchField, sample_terms, simulate_minibatch
 from gandyn.dynamics.trajectory import simulate_rule
 from gandyn.errors import SpecError
 from gandyn.games.game import make_game
-from gandyn.rules.update_rules import FieldFunctions, make_rule
 from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
-from gandyn.dynamics.minibatch import MinibatchField, sample_terms, simulate_minibatch
+from gandyn.rules.update_rules import FieldFunctions, make_rule
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 N_SIGMA = 5.0

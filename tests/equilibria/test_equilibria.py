@@ -42,8 +42,8 @@ from gandyn.equilibria import (
 )
 from gandyn.errors import SpecError
 from gandyn.games.game import make_game
-from gandyn.rules.update_rules import FieldFunctions, UpdateRule, make_rule
 from gandyn.games.regularizers import apply_values, get_regularizer
+from gandyn.rules.update_rules import FieldFunctions, UpdateRule, make_rule
 
 ORIGIN = {"theta": 0.0, "psi": 0.0}
 BOX = {"theta": (-2.0, 2.0), "psi": (-2.0, 2.0)}
@@ -308,9 +308,9 @@ def test_kink_of_the_field_at_a_point_is_flagged() -> None:
     # 4 gamma across psi = 0 (Mescheder et al. 2018, Sec. 3: WGAN-GP does not converge there).
     # The numeric Jacobian drops the DiracDelta and looks like a stable focus: it must not
     # decide stability.
-    from gandyn.equilibria.analysis import analyze
     from gandyn.derive.field import derive
     from gandyn.equilibria import nonsmooth_at
+    from gandyn.equilibria.analysis import analyze
     from gandyn.run.spec import build_game
 
     vf = derive(build_game("dirac", None, "wasserstein", ["wgan-gp:gamma=0.35"], {}))

@@ -21,8 +21,6 @@ import numpy as np
 import pytest
 
 from gandyn.derive.field import VectorField, derive
-from gandyn.errors import SpecError
-from gandyn.games.game import make_game
 from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,
@@ -31,6 +29,8 @@ from gandyn.equilibria.grid_nash import (
     payoff_grid,
     pure_nash,
 )
+from gandyn.errors import SpecError
+from gandyn.games.game import make_game
 
 UNIT_BOX = {"theta": (-1.0, 1.0), "psi": (-1.0, 1.0)}
 BUMP_BOX = {"theta": (-2.0, 2.0), "psi": (-2.0, 2.0)}

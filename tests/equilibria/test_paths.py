@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gandyn.derive.field import derive
-from gandyn.games.game import make_game
 from gandyn.equilibria.eigenvalue_paths import eigenvalue_path, match_eigenvalues
+from gandyn.games.game import make_game
 from gandyn.games.regularizers import apply_values, get_regularizer
 
 

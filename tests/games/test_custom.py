@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from gandyn.games.files import load_game_file
 from gandyn.derive.field import derive
 from gandyn.errors import GameFileError
-from gandyn.symbolic.expectations import Normal, PointMasses, Uniform
+from gandyn.games.files import load_game_file
 from gandyn.games.game import make_game
-from gandyn.symbolic.model import real_symbol
 from gandyn.games.regularizers import apply_values, get_regularizer
+from gandyn.symbolic.expectations import Normal, PointMasses, Uniform
+from gandyn.symbolic.model import real_symbol
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DIRAC = EXAMPLES / "custom-dirac.toml"

@@ -10,10 +10,10 @@ from scipy import integrate, stats
 
 from gandyn.derive.field import NumericFunction
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.symbolic.expectations import QUADRATURES, quadrature_symbols
-from gandyn.symbolic.functions import FUNCTIONS, relu, sigmoid, softplus
 from gandyn.games.game import GAMES, LOGGED_TERMS, get_game, make_game
 from gandyn.games.losses import LOSSES
+from gandyn.symbolic.expectations import QUADRATURES, quadrature_symbols
+from gandyn.symbolic.functions import FUNCTIONS, relu, sigmoid, softplus
 
 theta, psi, c, a, b = sp.symbols("theta psi c a b", real=True)
 psi_0, psi_1, psi_2 = sp.symbols("psi_0 psi_1 psi_2", real=True)

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gandyn.errors import GandynError, UnknownNameError
-from gandyn.symbolic.functions import NUMPY_NAMESPACE
 from gandyn.games.losses import FAKE_LOGIT, LOSSES, REAL_LOGIT, get_loss
+from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 R, L = REAL_LOGIT, FAKE_LOGIT
 

@@ -15,9 +15,9 @@ from scipy import integrate, stats
 
 from gandyn.derive.field import NumericFunction
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.symbolic.functions import sigmoid
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import REGULARIZERS, apply_values, get_regularizer
+from gandyn.symbolic.functions import sigmoid
 
 theta, psi, c = sp.symbols("theta psi c", real=True)
 psi_0, psi_1, psi_2 = sp.symbols("psi_0 psi_1 psi_2", real=True)

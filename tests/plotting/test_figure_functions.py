@@ -43,10 +43,10 @@ from scipy.special import expit, logit
 from gandyn.derive.field import VectorField, derive
 from gandyn.dynamics.trajectory import Trajectory, simulate_rule
 from gandyn.equilibria import flow_stability, map_stability
+from gandyn.equilibria.grid_nash import PayoffGrid, payoff_grid
 from gandyn.errors import GandynError, SpecError
 from gandyn.games.game import make_game
-from gandyn.equilibria.grid_nash import PayoffGrid, payoff_grid
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.games.regularizers import apply_values, get_regularizer
 from gandyn.plotting import (
     ONE_COLUMN,
     best_response_path,
@@ -65,7 +65,7 @@ from gandyn.plotting import (
     spectrum_data,
     stability_map,
 )
-from gandyn.games.regularizers import apply_values, get_regularizer
+from gandyn.rules.update_rules import FieldFunctions, make_rule
 
 UNIT_BOX = {"theta": (-1.0, 1.0), "psi": (-1.0, 1.0)}
 

@@ -37,8 +37,9 @@ from matplotlib.text import Text
 from PIL import Image
 
 from gandyn.derive.field import derive
-from gandyn.games.game import make_game
 from gandyn.equilibria.grid_nash import payoff_grid
+from gandyn.games.game import make_game
+from gandyn.games.regularizers import apply_values, get_regularizer
 from gandyn.plotting import (
     ONE_COLUMN,
     best_response_path,
@@ -49,7 +50,6 @@ from gandyn.plotting import (
     paper_style,
     save_figure,
 )
-from gandyn.games.regularizers import apply_values, get_regularizer
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: Resolution of the comparison: small files, and glyph differences stay a few pixels.

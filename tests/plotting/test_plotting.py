@@ -25,7 +25,6 @@ from gandyn.derive.field import VectorField, derive
 from gandyn.dynamics.trajectory import Trajectory, simulate_rule
 from gandyn.errors import GandynError, SpecError
 from gandyn.games.game import make_game
-from gandyn.rules.update_rules import FieldFunctions, make_rule
 from gandyn.plotting import (
     CYCLE,
     LOSS_STYLE,
@@ -45,6 +44,7 @@ from gandyn.plotting import (
     write_npz,
 )
 from gandyn.plotting.save import ZIP_DATE
+from gandyn.rules.update_rules import FieldFunctions, make_rule
 
 METADATA = {"spec": {"game": "dirac", "loss": "minimax", "optimizer": "simgd", "lr": 0.2},
             "gandyn_version": "0.1.0"}

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from gandyn.derive.field import derive
 from gandyn.errors import SpecError
+from gandyn.games.game import Game, make_game
+from gandyn.games.regularizers import apply_values, get_regularizer
 from gandyn.symbolic.expectations import GaussHermite, quadrature_symbols
 from gandyn.symbolic.expressions import MAX_DEPTH, MAX_LENGTH, parse_expression, parse_number
 from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
-from gandyn.games.game import Game, make_game
 from gandyn.symbolic.model import real_symbol
-from gandyn.games.regularizers import apply_values, get_regularizer
 
 NAMES = ("theta", "psi", "c", "x", "z", "y", "a")
 SYMS = {n: real_symbol(n) for n in NAMES}
