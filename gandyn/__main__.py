@@ -1,6 +1,6 @@
 """``python -m gandyn``: the same as the ``gandyn`` command."""
 
-from gandyn.cli.main import main
+from gandyn.cli import main
 
 if __name__ == "__main__":
     main()

@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.main import _game_options, _rule_settings_options, build_game
 from gandyn.cli.option_strings import UPDATE_RULES
+from gandyn.cli.options import build_game, game_options, rule_settings_options
 
 __all__ = ["sweep"]
 
@@ -24,7 +24,7 @@ _RULES = list(UPDATE_RULES)
 
 
 @click.command(name="sweep")
-@_game_options
+@game_options
 @click.option("--optimizer", default="simgd", show_default=True, type=click.Choice(_RULES),
               help="Update rule.")
 @click.option("--lr", type=float, default=0.1, show_default=True,
@@ -40,7 +40,7 @@ _RULES = list(UPDATE_RULES)
               help="An axis, repeatable: lr, lr_g, lr_d, a state symbol (start), a "
                    "hyper-parameter (gamma_r1, or gamma when unique) or a rule setting "
                    "(beta, d_steps, ...), e.g. --axis lr_d=0.01:1:50:log --axis gamma=0:2:41.")
-@_rule_settings_options
+@rule_settings_options
 @click.option("--equilibrium", "equilibrium_spec", default=None, metavar="SYM=VALUE,...",
               help="The reference equilibrium (default: the game's closed form nearest the "
                    "start); give fewer symbols for a line of equilibria.")
@@ -172,5 +172,5 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
         click.echo(f"wrote {path}", err=True)
 
 
-#: The command, typed for ``gandyn.cli.main`` (which imports this module while it is being built).
+#: The command, typed for the group in :mod:`gandyn.cli.app`.
 sweep: click.Command = _sweep

@@ -74,7 +74,7 @@ def gandyn_explain(log: Path, *extra: str, subprocess_: bool = False) -> dict[st
     else:
         from click.testing import CliRunner
 
-        from gandyn.cli.main import cli
+        from gandyn.cli import cli
 
         res = CliRunner().invoke(cli, args, prog_name="gandyn")
         code, out, err = res.exit_code, res.stdout, res.stderr

@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from gandyn.cli.main import cli
+from gandyn.cli import cli
 from gandyn.symbolic.functions import FUNCTIONS
 
 

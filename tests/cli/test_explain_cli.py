@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gandyn.cli.main import cli
+from gandyn.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gandyn.cli.main import cli
+from gandyn.cli import cli
 
 
 def gandyn(*args: str) -> tuple[int, str, str]:

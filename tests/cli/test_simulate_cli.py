@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gandyn.cli.main import cli
+from gandyn.cli import cli
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import gandyn.sweep.execution
-from gandyn.cli.main import cli
+from gandyn.cli import cli
 
 BASE = ("--reg", "r1", "--axis", "lr=0.05:2:5:log", "--axis", "gamma=0:1:4", "--steps", "200",
         "--chunk-size", "6")

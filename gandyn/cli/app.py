@@ -1,0 +1,94 @@
+"""The ``gandyn`` command line.
+
+The CLI only parses options, builds the game, calls the library and writes
+output. Heavy modules (sympy, numpy) are imported inside the commands so that
+``gandyn --help`` stays fast. Bad input prints one ``error:`` line on stderr
+and exits with status 2 (usage) or 1 (everything else); set ``GANDYN_DEBUG=1``
+to see the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from gandyn import __version__
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """A click group whose errors are one line, never a traceback."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                              standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except Exception as exc:
+            from gandyn.errors import GandynError
+
+            if isinstance(exc, GandynError):
+                click.echo(f"error: {_one_line(str(exc))}", err=True)
+                sys.exit(1)
+            if os.environ.get("GANDYN_DEBUG"):
+                raise
+            click.echo(
+                f"error: internal error ({type(exc).__name__}: {_one_line(str(exc))}); "
+                "rerun with GANDYN_DEBUG=1 for details and please report it",
+                err=True,
+            )
+            sys.exit(1)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
+        sys.exit(0)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gandyn")
+def cli() -> None:
+    """gandyn: analytical simulator of GAN loss dynamics.
+
+    Derive every player's cost, gradient, vector field, Jacobian and Hessian
+    for low-dimensional GAN games, losses and regularizers.
+    """
+
+
+
+
+def _register() -> None:
+    from gandyn.cli.analyze import analyze
+    from gandyn.cli.derive import derive
+    from gandyn.cli.explain import explain
+    from gandyn.cli.list import list_command
+    from gandyn.cli.plot import plot
+    from gandyn.cli.simulate import simulate
+    from gandyn.cli.sweep import sweep
+
+    for command in (derive, simulate, analyze, explain, sweep, plot, list_command):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``gandyn`` console script."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="gandyn")
