@@ -40,13 +40,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from gandyn.arrays import Array
 from gandyn.games.game import Game
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 __all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
 class NumericFunction:

@@ -84,6 +84,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from gandyn.arrays import Array
 from gandyn.derive.field import NumericFunction, VectorField
 from gandyn.errors import SpecError
 from gandyn.symbolic.model import real_symbol
@@ -103,7 +104,6 @@ __all__ = [
     "schedule",
 ]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: The learning-rate symbols of the modified fields (values given at construction).
 LR_G = real_symbol("lr_g")

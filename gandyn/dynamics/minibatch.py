@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from gandyn.arrays import Array
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
 from gandyn.games.game import Game, per_sample_logged
@@ -50,7 +51,6 @@ from gandyn.symbolic.model import GanModel, real_symbol
 
 __all__ = ["MinibatchField", "SampleTerms", "sample_terms", "simulate_minibatch"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 Variables = tuple[tuple[sp.Symbol, Distribution], ...]
 Draws = dict[sp.Symbol, Array]
 

@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.rules.update_rules import UpdateRule
 
 __all__ = ["Trajectory", "simulate_flow", "simulate_rule"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 Measure = Literal["state", "loop"]
 
 

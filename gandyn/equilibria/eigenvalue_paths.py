@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from gandyn.arrays import Array
+from gandyn.arrays import ComplexArray as Complex
+
 __all__ = ["EigenvaluePath", "PathEvent", "eigenvalue_path", "match_eigenvalues"]
 
-Complex = np.ndarray[Any, np.dtype[np.complex128]]
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
 @dataclass(frozen=True)

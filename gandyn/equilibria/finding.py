@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import sympy as sp
 from scipy.optimize import root
 
+from gandyn.arrays import Array
 from gandyn.derive.field import VectorField
 from gandyn.derive.stationary import find_stationary_points
 from gandyn.equilibria.stationary_sets import _SET_SAMPLES, StationarySet, _numeric_entries
@@ -24,7 +24,6 @@ from gandyn.errors import SpecError
 
 __all__ = ["find_equilibria"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 Box = Mapping[str, tuple[float, float]]
 
 #: Two numeric roots closer than this (relative to ``max(1, |a|, |b|)``) are one root.

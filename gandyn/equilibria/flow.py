@@ -15,14 +15,14 @@ linearization).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from gandyn.arrays import Array, ComplexArray
+
 __all__ = ["FlowStability", "flow_stability"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
-ComplexArray = np.ndarray[Any, np.dtype[np.complex128]]
 
 #: Real parts within this (relative to ``||J||``) of zero touch the imaginary axis.
 _AXIS_RTOL = 1e-10

@@ -45,11 +45,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
 
+from gandyn.arrays import Array, BoolArray
 from gandyn.derive.field import VectorField
 from gandyn.errors import SpecError
 
@@ -67,8 +67,6 @@ __all__ = [
     "zero_sum_payoff",
 ]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
-BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
 #: Probability above which a grid point counts as in a mixed strategy's support.
 SUPPORT_THRESHOLD = 1e-9

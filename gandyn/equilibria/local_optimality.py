@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.derive.field import NumericFunction, VectorField
 from gandyn.errors import SpecError
 
 __all__ = ["local_minimax", "nash_type"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: Hessian eigenvalues within this (relative to ``max(1, largest)``) of zero are zero.
 _HESSIAN_RTOL = 1e-9

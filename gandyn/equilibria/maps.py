@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from gandyn.arrays import ComplexArray
 from gandyn.derive.field import VectorField
 from gandyn.errors import SpecError
 from gandyn.rules.update_rules import FieldFunctions, UpdateRule, make_rule
 
 __all__ = ["MapStability", "map_stability", "stable_lr_range"]
 
-ComplexArray = np.ndarray[Any, np.dtype[np.complex128]]
 
 #: A map is stable when its spectral radius is below ``1 - _MAP_MARGIN``.
 _MAP_MARGIN = 1e-12

@@ -13,15 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.derive.field import VectorField
 
 __all__ = ["StationarySet"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: Samples drawn along the free coordinates of a closed-form set.
 _SET_SAMPLES = 9

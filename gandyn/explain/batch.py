@@ -19,13 +19,13 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
+from gandyn.arrays import Array
+
 __all__ = ["logit_spread_model"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: Gauss-Hermite order of the expectations over a normal spread of logits.
 _SPREAD_NODES = 40

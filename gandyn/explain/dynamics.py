@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.explain.series import _moving_average
+from gandyn.arrays import Array, moving_average
 
 __all__ = ["dynamics_prediction"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def _fft_period(t: Array, y: Array) -> float:
@@ -112,7 +111,7 @@ def dynamics_prediction(
         w = round(fft_period / float(dts[0]))
         if 3 <= w < y.size // 2:
             half = w // 2
-            resid = y[half: half + y.size - w + 1] - _moving_average(y, w)
+            resid = y[half: half + y.size - w + 1] - moving_average(y, w)
             crossings = _upward_crossings(tt[half: half + resid.size], resid)
             if crossings.size >= 3:
                 measured = float((crossings[-1] - crossings[0]) / (crossings.size - 1))

@@ -52,8 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
+from gandyn.arrays import Array
 from gandyn.errors import GandynError, SpecError
 
 __all__ = [
@@ -66,7 +66,6 @@ __all__ = [
     "read_log",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Values of ``fmt`` and of :attr:`TrainingLog.source_format`.
 FORMATS = ("csv", "tsv", "keras", "pytorch-dcgan")
@@ -123,19 +122,19 @@ class TrainingLog:
         The logged quantities (see the module docstring), None when absent.
     """
 
-    step: FloatArray
+    step: Array
     source_format: str
     columns_used: dict[str, str]
     n_rows: int
-    d_real: FloatArray | None = None
-    d_fake: FloatArray | None = None
-    g_loss: FloatArray | None = None
-    d_x: FloatArray | None = None
-    d_gz: FloatArray | None = None
-    d_total: FloatArray | None = None
-    d_gz_after: FloatArray | None = None
+    d_real: Array | None = None
+    d_fake: Array | None = None
+    g_loss: Array | None = None
+    d_x: Array | None = None
+    d_gz: Array | None = None
+    d_total: Array | None = None
+    d_gz_after: Array | None = None
 
-    def series(self) -> dict[str, FloatArray]:
+    def series(self) -> dict[str, Array]:
         """Return the quantities present (all but ``step``), in canonical order.
 
         Returns
@@ -143,7 +142,7 @@ class TrainingLog:
         dict of str to numpy.ndarray
             Canonical name -> array, for every field that is not None.
         """
-        out: dict[str, FloatArray] = {}
+        out: dict[str, Array] = {}
         for name in CANONICAL[1:]:
             value = getattr(self, name)
             if value is not None:
@@ -329,7 +328,7 @@ def _number(text: str, label: str, where: str, what: str) -> float:
                        f"for {what}") from None
 
 
-def _steps(raw: list[float], start: int) -> tuple[FloatArray, bool]:
+def _steps(raw: list[float], start: int) -> tuple[Array, bool]:
     """The raw steps if they increase strictly, else a running index from ``start``."""
     arr = np.asarray(raw, dtype=np.float64)
     if arr.size < 2 or bool(np.all(np.diff(arr) > 0)):
@@ -388,8 +387,8 @@ def _read_keras(lines: Sequence[str], label: str) -> TrainingLog:
     return _build(step, "keras", columns_used, count, arrays)
 
 
-def _build(step: FloatArray, fmt: str, columns_used: dict[str, str], n_rows: int,
-           arrays: Mapping[str, FloatArray]) -> TrainingLog:
+def _build(step: Array, fmt: str, columns_used: dict[str, str], n_rows: int,
+           arrays: Mapping[str, Array]) -> TrainingLog:
     return TrainingLog(step=step, source_format=fmt, columns_used=columns_used, n_rows=n_rows,
                        d_real=arrays.get("d_real"), d_fake=arrays.get("d_fake"),
                        g_loss=arrays.get("g_loss"), d_x=arrays.get("d_x"),
@@ -431,7 +430,7 @@ def _read_dcgan(lines: Sequence[str], label: str) -> TrainingLog:
         raise _too_few(label, count, "PyTorch DCGAN log lines")
     step, running = _steps(raw_steps, 0)
     columns_used = {"step": "running index" if running else "[e/E][i/I]"}
-    arrays: dict[str, FloatArray] = {}
+    arrays: dict[str, Array] = {}
     for field in fields:
         if present.get(field):
             arrays[field] = np.asarray(values[field], dtype=np.float64)

@@ -18,19 +18,20 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from gandyn.arrays import Array, moving_average
 from gandyn.explain.batch import _jensen_excess, _sigmoid, _spread_moments, logit_spread_model
 from gandyn.explain.relations import _canonical
+from gandyn.jsondata import plain
 
 __all__ = ["PREDICTED_ESTIMATORS", "SPREAD_ESTIMATORS", "SPREAD_NOTE", "SeriesReport",
            "analyze_series"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: Names of the spread estimators used by :func:`analyze_series`.
 SPREAD_ESTIMATORS: tuple[str, ...] = ("raw", "detrended", "diff")
@@ -71,16 +72,10 @@ def _as_series(x: Any, name: str) -> Array:
     return arr
 
 
-def _moving_average(x: Array, window: int) -> Array:
-    """Centred moving average on the valid region (length ``n - window + 1``)."""
-    kernel = np.full(window, 1.0 / window)
-    return np.convolve(x, kernel, mode="valid")
-
-
 def _detrend(x: Array, window: int) -> Array:
     """``x`` minus its centred moving average, on the ``n - window + 1`` central steps."""
     half = window // 2
-    return x[half: len(x) - half] - _moving_average(x, window)
+    return x[half: len(x) - half] - moving_average(x, window)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -93,21 +88,6 @@ def _corr(a: Array, b: Array) -> float:
     if a.size < 2 or np.std(a) == 0 or np.std(b) == 0:
         return math.nan
     return float(np.corrcoef(a, b)[0, 1])
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 @dataclass(frozen=True)
@@ -191,21 +171,21 @@ class SeriesReport:
             "loss": self.loss,
             "n": self.n,
             "window": self.window,
-            "mean_p": _jsonable(self.mean_p),
-            "mean_l": _jsonable(self.mean_l),
-            "regime_fractions": _jsonable(self.regime_fractions),
-            "thresholds": _jsonable(self.thresholds),
-            "std": _jsonable(self.std),
-            "std_ratio_measured": _jsonable(self.std_ratio_measured),
-            "std_ratio_predicted": _jsonable(self.std_ratio_predicted),
-            "relative_error": _jsonable(self.relative_error),
+            "mean_p": plain(self.mean_p),
+            "mean_l": plain(self.mean_l),
+            "regime_fractions": plain(self.regime_fractions),
+            "thresholds": plain(self.thresholds),
+            "std": plain(self.std),
+            "std_ratio_measured": plain(self.std_ratio_measured),
+            "std_ratio_predicted": plain(self.std_ratio_predicted),
+            "relative_error": plain(self.relative_error),
             "consistent": self.consistent,
-            "consistency": _jsonable(self.consistency),
+            "consistency": plain(self.consistency),
             "reason": self.reason,
             "law_holds": self.law_holds,
-            "estimators": _jsonable(self.estimators),
-            "mean_p_real": _jsonable(self.mean_p_real),
-            "mean_p_model": _jsonable(self.mean_p_model),
+            "estimators": plain(self.estimators),
+            "mean_p_real": plain(self.mean_p_real),
+            "mean_p_model": plain(self.mean_p_model),
         }
 
     def to_text(self) -> str:
@@ -429,7 +409,7 @@ def analyze_series(
         # Independent batches: every step differs by sampling noise, so only the
         # trends (population means) must agree.
         consistency["trend_window"] = float(w)
-        d_c, g_c = _moving_average(d, w), _moving_average(g, w)
+        d_c, g_c = moving_average(d, w), moving_average(g, w)
     else:
         d_c, g_c = d, g
     if name == "non-saturating":
@@ -456,7 +436,7 @@ def analyze_series(
         consistency["max_abs_diff_loss"] = float(np.max(gap))
         if not np.max(gap) < tol:
             reasons.append(f"max |d_fake + g_loss| {np.max(gap):.3g} >= tol {tol:g}")
-    pd_c, pg_c = (_moving_average(p_d, w), _moving_average(p_g, w)) if independent else (p_d, p_g)
+    pd_c, pg_c = (moving_average(p_d, w), moving_average(p_g, w)) if independent else (p_d, p_g)
     consistency["max_abs_diff_p"] = float(np.max(np.abs(pd_c - pg_c)))
     corr = _corr(pd_c, pg_c)
     consistency["correlation_p"] = corr
@@ -467,7 +447,7 @@ def analyze_series(
         if gz.shape != d.shape:
             raise ValueError("d_gz must have the same length as d_fake")
         if independent:
-            gz = _moving_average(gz, w)
+            gz = moving_average(gz, w)
         # The batch mean of D(G(z)) lies between the two effective values (Jensen):
         # exp(-g_loss) <= mean p <= 1 - exp(-d_fake), with equality for one logit.
         lo, hi = np.minimum(pg_c, pd_c), np.maximum(pg_c, pd_c)

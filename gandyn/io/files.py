@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ import numpy as np
 from gandyn import __version__
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import OutputExistsError, SpecError
+from gandyn.jsondata import plain
 
 __all__ = [
     "CSV_LOSSES",
@@ -89,23 +89,9 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.stem + ".meta.json")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def trajectory_meta(traj: Trajectory, spec: dict[str, Any]) -> dict[str, Any]:
     """The provenance stored with a run: spec, version, names, divergence."""
-    meta: dict[str, Any] = _jsonable({
+    meta: dict[str, Any] = plain({
         "gandyn_version": __version__,
         "spec": spec,
         "method": traj.method,
@@ -199,7 +185,7 @@ def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
     meta_text = json.dumps(meta, indent=2) + "\n"
     if suffix == ".json":
         check_writable([target], force)
-        document = {"meta": meta, **_jsonable(_arrays(traj))}
+        document = {"meta": meta, **plain(_arrays(traj))}
         target.write_text(json.dumps(document) + "\n")
         return [target]
     sidecar = sidecar_path(target)

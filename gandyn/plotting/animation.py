@@ -41,8 +41,9 @@ from matplotlib.text import Text
 
 from gandyn.errors import OutputExistsError, SpecError
 from gandyn.io.files import figure_paths, write_files
+from gandyn.jsondata import json_bytes, plain
 from gandyn.plotting.figures import field_grid, valid_until
-from gandyn.plotting.save import json_bytes, jsonable, write_npz
+from gandyn.plotting.save import write_npz
 from gandyn.plotting.simulation import Layout, simulation_data, simulation_figure
 from gandyn.plotting.style import CYCLE, PALETTE, output_rc, paper_style
 
@@ -339,7 +340,7 @@ def animate_trajectory(
         "n_runs": traj.n_runs,
         "n_records": len(traj.step),
     })
-    meta = jsonable(meta, "")
+    meta = plain(meta)
     with paper_style():
         anim = animation_figure(traj, field, layout=layout, frames=frames, trail=trail,
                                 equilibria=equilibria, x=x, params=params)

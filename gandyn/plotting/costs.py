@@ -37,6 +37,7 @@ import sympy as sp
 from matplotlib.axes import Axes
 from scipy.special import logit as np_logit
 
+from gandyn.arrays import Array
 from gandyn.errors import SpecError
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.plotting.style import CYCLE, PALETTE
@@ -50,7 +51,6 @@ __all__ = [
     "generator_costs_data",
 ]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: The losses of Goodfellow's Figure 16 that gandyn has (his third, the
 #: maximum-likelihood cost ``-exp(l)/2``, is not a training loss of gandyn).

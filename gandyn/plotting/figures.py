@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch
 
+from gandyn.arrays import Array
 from gandyn.errors import SpecError
 from gandyn.plotting.style import CYCLE, LOSS_STYLE, PALETTE, LossStyle
 
@@ -37,7 +38,6 @@ __all__ = [
     "zero_level_lines",
 ]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: Streamplot background: light enough that trajectories stand out.
 STREAM_COLOR = "#B8B8B8"

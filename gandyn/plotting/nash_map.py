@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 
+from gandyn.arrays import Array
 from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,
@@ -40,7 +41,6 @@ from gandyn.plotting.style import PALETTE
 
 __all__ = ["best_response_path", "is_zero_sum", "nash_map", "nash_map_data"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 D_COLOR = PALETTE["vermillion"]
 G_COLOR = PALETTE["sky_blue"]

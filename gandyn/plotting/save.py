@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,6 +37,7 @@ from matplotlib.figure import Figure
 from gandyn.errors import OutputExistsError, SpecError
 from gandyn.io.files import ZIP_DATE as ZIP_DATE  # re-exported: the date every entry carries
 from gandyn.io.files import figure_paths, npz_bytes, write_files
+from gandyn.jsondata import json_bytes, plain
 from gandyn.plotting.style import output_rc
 
 __all__ = [
@@ -74,33 +74,6 @@ def sidecar_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
     (``<stem>.data.npz``), named by :func:`gandyn.io.files.figure_paths`."""
     paths = figure_paths(path)
     return {"json": paths["json"], "data": paths["data"]}
-
-
-def jsonable(value: Any, where: str) -> Any:
-    """``value`` as plain JSON data: numpy types converted, non-finite floats as null."""
-    if value is None or isinstance(value, bool | str | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.generic):
-        return jsonable(value.item(), where)
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist(), where)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise SpecError(f"metadata key {key!r} at {where or 'top level'} is not a string")
-            out[key] = jsonable(item, f"{where}.{key}" if where else key)
-        return out
-    if isinstance(value, list | tuple):
-        return [jsonable(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    raise SpecError(
-        f"metadata value at {where or 'top level'} of type {type(value).__name__} "
-        "cannot be written as JSON"
-    )
 
 
 def _embedded(metadata: dict[str, Any], sidecar: str) -> str:
@@ -140,11 +113,6 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
 def write_npz(arrays: Mapping[str, Any]) -> bytes:
     """The reproducible bytes of an ``.npz`` of ``arrays`` (:func:`gandyn.io.files.npz_bytes`)."""
     return npz_bytes(_check_data(arrays))
-
-
-def json_bytes(obj: Any) -> bytes:
-    """The bytes of a sidecar: indented JSON, no NaN, one trailing newline (reproducible)."""
-    return (json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
 
 
 def save_figure(
@@ -215,7 +183,7 @@ def save_figure(
             f"refusing to overwrite {', '.join(str(p) for p in existing)} (use --force)"
         )
 
-    meta = jsonable(dict(metadata), "")
+    meta = plain(dict(metadata))
     description = _embedded(meta, sidecars["json"].name)
     arrays = _check_data(data) if data is not None else None
     width, height = (float(v) for v in fig.get_size_inches())

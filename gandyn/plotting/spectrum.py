@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from matplotlib.axes import Axes
 
+from gandyn.arrays import Array, ComplexArray
 from gandyn.equilibria import map_stability
 from gandyn.errors import SpecError
 from gandyn.plotting.figures import zero_level_lines
@@ -71,8 +72,6 @@ __all__ = [
     "stability_map",
 ]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
-ComplexArray = np.ndarray[Any, np.dtype[np.complex128]]
 
 #: Rules whose linearization is a function of ``z = h lambda`` alone.
 REGION_RULES: tuple[str, ...] = ("simgd", "extragradient", "ogda", "momentum")

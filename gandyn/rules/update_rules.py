@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from gandyn.arrays import Array
+
 if TYPE_CHECKING:
     from gandyn.derive.field import VectorField
 
@@ -53,7 +55,6 @@ __all__ = [
     "make_rule",
 ]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
 @dataclass(frozen=True)

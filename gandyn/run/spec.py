@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.cli.option_strings import UPDATE_RULES
 from gandyn.errors import SpecError, UnknownNameError
-
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 __all__ = [
     "SimulationResult",

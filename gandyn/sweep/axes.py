@@ -10,10 +10,11 @@ unique) or a setting of the update rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.errors import SpecError
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LR_AXES", "Array", "Axis", "AxisKind", "parse_axis"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
 
 #: Names of the learning-rate axes.
 LR_AXES = ("lr", "lr_g", "lr_d")

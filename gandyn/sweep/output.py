@@ -33,7 +33,7 @@ MEASURES: tuple[str, ...] = ("decided_at", "distance", "g_loss_amplitude",
 def sweep_meta(result: SweepResult, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON sidecar of a sweep: spec, plan, verdict rules, counts, provenance."""
     from gandyn import __version__
-    from gandyn.io.files import _jsonable
+    from gandyn.jsondata import plain
 
     plan = result.plan
     g = 1 + plan.growth
@@ -55,7 +55,7 @@ def sweep_meta(result: SweepResult, spec: Mapping[str, Any]) -> dict[str, Any]:
                   "fixed-point values): stable below 1",
         "amplitude": "half the range of the loss over the last third of the final window",
     }
-    meta: dict[str, Any] = _jsonable({
+    meta: dict[str, Any] = plain({
         "gandyn_version": __version__,
         "kind": "sweep",
         "spec": dict(spec),

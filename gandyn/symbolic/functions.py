@@ -28,6 +28,8 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
 
+from gandyn import arrays
+
 __all__ = [
     "FUNCTIONS",
     "NUMPY_NAMESPACE",
@@ -211,22 +213,6 @@ class relu(sp.Function):  # noqa: N801
         return r"\operatorname{relu}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
-def _np_softplus(x: Any) -> Any:
-    return np.logaddexp(0.0, x)
-
-
-def _np_sigmoid(x: Any) -> Any:
-    from scipy.special import expit
-
-    return expit(x)
-
-
-def _np_log_sigmoid(x: Any) -> Any:
-    from scipy.special import log_expit
-
-    return log_expit(x)
-
-
 def _np_relu(x: Any) -> Any:
     return np.maximum(x, 0.0)
 
@@ -258,9 +244,9 @@ FUNCTIONS: dict[str, type[sp.Function]] = {
 #: Namespace passed first to :func:`sympy.lambdify` so that the functions
 #: above become numerically stable numpy calls.
 NUMPY_NAMESPACE: dict[str, Any] = {
-    "softplus": _np_softplus,
-    "sigmoid": _np_sigmoid,
-    "log_sigmoid": _np_log_sigmoid,
+    "softplus": arrays.softplus,
+    "sigmoid": arrays.sigmoid,
+    "log_sigmoid": arrays.log_sigmoid,
     "relu": _np_relu,
     "step": _np_step,
     "sign": _np_sign,
