@@ -78,7 +78,7 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if path_spec is None:
             raise SpecError("--plot draws a parameter path: give --path NAME=LOW:HIGH:N")
-        from gandyn.io.files import check_writable, figure_paths
+        from gandyn.files import check_writable, figure_paths
 
         target = Path(plot)
         check_writable(list(figure_paths(target).values()), force)

@@ -90,7 +90,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if relations.loss != "non-saturating":
             raise SpecError("--plot draws the non-saturating law; use --loss non-saturating")
-        from gandyn.io.files import check_writable, figure_paths
+        from gandyn.files import check_writable, figure_paths
 
         target = Path(plot)
         check_writable(list(figure_paths(target).values()), force)
@@ -191,9 +191,9 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
                                 single_logit=single_logit)
         source = {"kind": "simulation", "spec": spec.to_dict()}
         steps_axis, d_fake_series, g_loss_series = traj.step, series["d_fake"], series["g_loss"]
-        from gandyn.report.simulation import equilibria, isolated_points
+        from gandyn.derive.stationary import closed_form_equilibria, isolated_points
 
-        points = isolated_points(equilibria(result.field), traj.state_names)
+        points = isolated_points(closed_form_equilibria(result.field), traj.state_names)
         if points:
             eigenvalues = np.linalg.eigvals(result.field.jacobian_fn(np.array(points[0])))
             if np.any(np.abs(eigenvalues.imag) > 1e-12):

@@ -52,7 +52,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
       gandyn plot run.npz --animate run.gif --frames 120 --fps 24
     """
     from gandyn.errors import SpecError
-    from gandyn.io.files import check_writable, figure_paths, sidecar_path
+    from gandyn.files import check_writable, figure_paths, sidecar_path
 
     if plot_path is None and anim_path is None:
         raise SpecError("nothing to draw: give --plot FIG (.pdf, .svg, .png) and/or "
@@ -96,9 +96,9 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         click.echo(f"warning: {exc}: drawing without the vector field", err=True)
     points: list[list[float]] = []
     if field is not None:
-        from gandyn.report.simulation import equilibria, isolated_points
+        from gandyn.derive.stationary import closed_form_equilibria, isolated_points
 
-        points = isolated_points(equilibria(field), traj.state_names)
+        points = isolated_points(closed_form_equilibria(field), traj.state_names)
     # What `simulate --plot` stores, so that the same run gives the same files.
     meta: dict[str, Any] = {"gandyn_version": __version__, "spec": saved.spec}
     if runs_spec is not None:

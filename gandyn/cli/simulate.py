@@ -157,7 +157,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     if dump_spec:
         click.echo(spec_to_toml(spec), nl=False)
         return
-    from gandyn.io.files import check_writable, figure_paths, sidecar_path
+    from gandyn.files import check_writable, figure_paths, sidecar_path
 
     targets = []
     if out is not None:
@@ -178,16 +178,17 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     else:
         result = run_simulation(spec, game=game)
     traj = result.trajectory
-    from gandyn.report.simulation import equilibria, isolated_points, summarize
+    from gandyn.derive.stationary import closed_form_equilibria, isolated_points
+    from gandyn.report.simulation import summarize
 
-    points = equilibria(result.field)
+    points = closed_form_equilibria(result.field)
     click.echo(summarize(result, points))
     if traj.diverged.any():
         n = int(traj.diverged.sum())
         click.echo(f"warning: {n} of {traj.n_runs} runs diverged (see the summary)", err=True)
     written = []
     if out is not None:
-        from gandyn.io.files import write_trajectory
+        from gandyn.io.trajectory_files import write_trajectory
 
         written += write_trajectory(traj, out, spec.to_dict(), force=force)
     if plot is not None:

@@ -93,7 +93,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
 
     from gandyn.cli.option_strings import parse_assignments
     from gandyn.errors import SpecError
-    from gandyn.io.files import check_writable, sidecar_path
+    from gandyn.files import check_writable, sidecar_path
     from gandyn.sweep import make_plan, prepare_chunk_dir, run_sweep, summary_text, write_sweep
 
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
@@ -120,7 +120,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if len(plan.axes) > 2:
             raise SpecError(f"--plot draws one or two axes, not {len(plan.axes)}")
-        from gandyn.io.files import figure_paths
+        from gandyn.files import figure_paths
 
         targets += list(figure_paths(plot).values())
     check_writable(targets, force)

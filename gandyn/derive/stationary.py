@@ -15,13 +15,15 @@ import queue
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import sympy as sp
 
 from gandyn.derive.field import VectorField
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
 
-__all__ = ["StationaryPoints", "find_stationary_points"]
+__all__ = ["StationaryPoints", "closed_form_equilibria", "distances_to_equilibria",
+           "find_stationary_points", "isolated_points"]
 
 Status = Literal["solved", "timeout", "too-large", "unsolved"]
 
@@ -146,3 +148,36 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
     if any(s.has(sp.exp, sp.log) for s in equations):
         message += " (transcendental system: there may be others)"
     return StationaryPoints(tuple(unique), "solved", message)
+
+
+def closed_form_equilibria(field: Any) -> list[dict[str, float]]:
+    """Closed-form stationary points with their fixed coordinates (free ones left out)."""
+    found = find_stationary_points(field, timeout=2.0)
+    points = []
+    for point in found.points:
+        fixed = {}
+        for symbol, value in point:
+            if value.free_symbols:
+                continue  # a free coordinate: the point stands for a line or surface
+            fixed[symbol.name] = float(sp.N(value))
+        points.append(fixed)
+    return points
+
+
+def distances_to_equilibria(final: np.ndarray[Any, Any], names: tuple[str, ...],
+                            points: list[dict[str, float]]) -> np.ndarray[Any, Any]:
+    """Euclidean distance of each final state to the nearest stationary set (NaN if none)."""
+    if not points:
+        return np.full(final.shape[0], np.nan)
+    best = np.full(final.shape[0], np.inf)
+    for point in points:
+        idx = [names.index(k) for k in point]
+        target = np.array([point[k] for k in point])
+        d = np.sqrt(((final[:, idx] - target) ** 2).sum(axis=-1)) if idx else np.zeros(len(best))
+        best = np.minimum(best, d)
+    return best
+
+
+def isolated_points(points: list[dict[str, float]], names: tuple[str, ...]) -> list[list[float]]:
+    """The stationary points that fix every coordinate, as state vectors (for figures)."""
+    return [[p[n] for n in names] for p in points if all(n in p for n in names)]

@@ -2,7 +2,7 @@
 
 :func:`read_log` turns a training log into a :class:`TrainingLog`: one float
 array per logged quantity, under gandyn's canonical names (the same names
-:mod:`gandyn.io.files` writes for simulated runs):
+:mod:`gandyn.io.trajectory_files` writes for simulated runs):
 
 ``d_real``
     discriminator loss on a real batch, ``-log D(x)`` for the BCE loss;

@@ -1,4 +1,4 @@
-"""Saved runs read back: the inverse of :func:`gandyn.io.files.write_trajectory`.
+"""Saved runs read back: the inverse of :func:`gandyn.io.trajectory_files.write_trajectory`.
 
 ``gandyn simulate --out run.csv|run.npz|run.json`` writes a
 :class:`~gandyn.dynamics.trajectory.Trajectory` with its metadata (the spec that made
@@ -12,7 +12,7 @@ where the format needs one, and checks that the two describe the same runs.
 * CSV: every number is written with :func:`repr`, the shortest text that
   reads back to the same ``float64``, so the round trip is exact as well for
   the columns the CSV has (a logged loss that is not one of
-  :data:`gandyn.io.files.CSV_LOSSES` is not written and cannot be read back). The
+  :data:`gandyn.io.trajectory_files.CSV_LOSSES` is not written and cannot be read back). The
   metadata is in the sidecar; without it the runs are read as not diverged,
   with unknown method, and only the losses that are not ``nan`` throughout.
 * JSON: the metadata and the arrays in one document; a non-finite number is
@@ -40,7 +40,8 @@ import numpy as np
 
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import GandynError, SpecError
-from gandyn.io.files import CSV_LOSSES, FORMATS, sidecar_path
+from gandyn.files import sidecar_path
+from gandyn.io.trajectory_files import CSV_LOSSES, FORMATS
 
 if TYPE_CHECKING:
     from gandyn.derive.field import VectorField
@@ -73,7 +74,7 @@ class SavedRun:
     path
         The run file.
     trajectory
-        The runs, as :func:`gandyn.io.files.write_trajectory` was given them.
+        The runs, as :func:`gandyn.io.trajectory_files.write_trajectory` was given them.
     meta
         The stored metadata (``spec``, ``gandyn_version``, ``method``, ...), in
         the order it was written, or ``None`` (a CSV without its sidecar).
@@ -115,7 +116,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_meta(meta: Any, where: str) -> None:
-    """Raise unless ``meta`` has what :func:`gandyn.io.files.trajectory_meta` writes."""
+    """Raise unless ``meta`` has what :func:`gandyn.io.trajectory_files.trajectory_meta` writes."""
     if not isinstance(meta, dict):
         raise SpecError(f"{where}: the metadata must be a JSON object")
     missing = [key for key in _META_KEYS if key not in meta]
@@ -261,7 +262,7 @@ def _read_npz(path: Path) -> tuple[Trajectory, dict[str, Any] | None]:
     if "meta" not in arrays:
         return traj, None
     meta_array = arrays["meta"]
-    # one string; gandyn.io.files.npz_bytes stores it with shape (1,) (np.ascontiguousarray)
+    # one string; gandyn.files.npz_bytes stores it with shape (1,) (np.ascontiguousarray)
     if meta_array.size != 1 or meta_array.ndim > 1 or meta_array.dtype.kind != "U":
         raise SpecError(f"{where}: 'meta' must be one JSON string")
     return traj, _parse_meta(str(meta_array.reshape(())), f"{where} (meta)")
@@ -359,7 +360,7 @@ def _read_csv(path: Path, meta: dict[str, Any] | None, meta_where: str) -> Traje
 
 
 def read_run(path: str | Path) -> SavedRun:
-    """Read a run that ``gandyn simulate --out`` (:func:`gandyn.io.files.write_trajectory`) wrote.
+    """Read a run written by ``gandyn simulate --out`` (:mod:`gandyn.io.trajectory_files`).
 
     Parameters
     ----------

@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from gandyn.errors import OutputExistsError, SpecError
-from gandyn.io.files import figure_paths, write_files
+from gandyn.files import figure_paths, write_files
 from gandyn.jsondata import json_bytes, plain
 from gandyn.plotting.figures import field_grid, valid_until
 from gandyn.plotting.save import write_npz

@@ -35,8 +35,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gandyn.errors import OutputExistsError, SpecError
-from gandyn.io.files import ZIP_DATE as ZIP_DATE  # re-exported: the date every entry carries
-from gandyn.io.files import figure_paths, npz_bytes, write_files
+from gandyn.files import ZIP_DATE as ZIP_DATE  # re-exported: the date every entry carries
+from gandyn.files import figure_paths, npz_bytes, write_files
 from gandyn.jsondata import json_bytes, plain
 from gandyn.plotting.style import output_rc
 
@@ -71,7 +71,7 @@ def _format_of(path: Path) -> str:
 
 def sidecar_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
     """The sidecar files of a figure path: ``json`` (``<stem>.json``) and ``data``
-    (``<stem>.data.npz``), named by :func:`gandyn.io.files.figure_paths`."""
+    (``<stem>.data.npz``), named by :func:`gandyn.files.figure_paths`."""
     paths = figure_paths(path)
     return {"json": paths["json"], "data": paths["data"]}
 
@@ -111,7 +111,7 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
 
 
 def write_npz(arrays: Mapping[str, Any]) -> bytes:
-    """The reproducible bytes of an ``.npz`` of ``arrays`` (:func:`gandyn.io.files.npz_bytes`)."""
+    """The reproducible bytes of an ``.npz`` of ``arrays`` (:func:`gandyn.files.npz_bytes`)."""
     return npz_bytes(_check_data(arrays))
 
 

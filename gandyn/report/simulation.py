@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import sympy as sp
 
+from gandyn.derive.stationary import closed_form_equilibria, distances_to_equilibria
 from gandyn.run.spec import SimulationResult
 
-__all__ = ["distances_to_equilibria", "equilibria", "isolated_points", "summarize"]
+__all__ = ["summarize"]
 
 #: Runs listed one per line; a larger batch is summarized.
 MAX_ROWS = 12
 
 
-def equilibria(field: Any) -> list[dict[str, float]]:
-    """Closed-form stationary points with their fixed coordinates (free ones left out)."""
-    from gandyn.derive.stationary import find_stationary_points
-
-    found = find_stationary_points(field, timeout=2.0)
-    points = []
-    for point in found.points:
-        fixed = {}
-        for symbol, value in point:
-            if value.free_symbols:
-                continue  # a free coordinate: the point stands for a line or surface
-            fixed[symbol.name] = float(sp.N(value))
-        points.append(fixed)
-    return points
-
-
-def distances_to_equilibria(final: np.ndarray[Any, Any], names: tuple[str, ...],
-                            points: list[dict[str, float]]) -> np.ndarray[Any, Any]:
-    """Euclidean distance of each final state to the nearest stationary set (NaN if none)."""
-    if not points:
-        return np.full(final.shape[0], np.nan)
-    best = np.full(final.shape[0], np.inf)
-    for point in points:
-        idx = [names.index(k) for k in point]
-        target = np.array([point[k] for k in point])
-        d = np.sqrt(((final[:, idx] - target) ** 2).sum(axis=-1)) if idx else np.zeros(len(best))
-        best = np.minimum(best, d)
-    return best
-
-
 def _fmt(v: float) -> str:
     return "nan" if not np.isfinite(v) else f"{v:.4g}"
-
-
-def isolated_points(points: list[dict[str, float]], names: tuple[str, ...]) -> list[list[float]]:
-    """The stationary points that fix every coordinate, as state vectors (for figures)."""
-    return [[p[n] for n in names] for p in points if all(n in p for n in names)]
 
 
 def summarize(result: SimulationResult,
@@ -60,7 +23,7 @@ def summarize(result: SimulationResult,
     traj = result.trajectory
     names = traj.state_names
     final = traj.x[:, -1]
-    found = equilibria(result.field) if points is None else points
+    found = closed_form_equilibria(result.field) if points is None else points
     dist = distances_to_equilibria(final, names, found)
     method = traj.method.get("optimizer", "?")
     lines = [f"{result.field.game.name} / "

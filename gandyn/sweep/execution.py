@@ -102,7 +102,7 @@ def _chunk_path(folder: Path, index: int) -> Path:
 
 def _write_chunk(folder: Path, index: int, arrays: Mapping[str, np.ndarray[Any, Any]],
                  digest: str) -> None:
-    from gandyn.io.files import npz_bytes
+    from gandyn.files import npz_bytes
 
     target = _chunk_path(folder, index)
     temporary = target.with_suffix(".tmp")

@@ -104,7 +104,7 @@ def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping
     list of Path
         The files written.
     """
-    from gandyn.io.files import check_writable, npz_bytes, sidecar_path
+    from gandyn.files import check_writable, npz_bytes, sidecar_path
 
     target = Path(path)
     suffix = target.suffix.lower()

@@ -222,9 +222,9 @@ def make_plan(
                 raise SpecError(f"--axis {axis.name}: {exc}") from None
     source = "given"
     if equilibrium is None:
-        from gandyn.report.simulation import equilibria
+        from gandyn.derive.stationary import closed_form_equilibria
 
-        found = equilibria(derive(g))
+        found = closed_form_equilibria(derive(g))
         if not found:
             raise SpecError("no closed-form equilibrium of this game was found; give it with "
                             "--equilibrium SYM=VALUE,...")

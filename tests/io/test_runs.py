@@ -17,7 +17,6 @@ import pytest
 
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
-from gandyn.io.files import write_trajectory
 from gandyn.io.runs import (
     FieldUnavailable,
     parse_runs,
@@ -26,6 +25,7 @@ from gandyn.io.runs import (
     rebuild_field,
     select_runs,
 )
+from gandyn.io.trajectory_files import write_trajectory
 from gandyn.run.spec import SimulationSpec, run_simulation
 
 
