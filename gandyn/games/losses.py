@@ -1,6 +1,6 @@
 """The catalogue of GAN losses, written in logit form.
 
-Convention (DESIGN.md, section 2): the discriminator outputs a *real-logit*
+Convention (docs/architecture.md, "Conventions"): the discriminator outputs a *real-logit*
 ``s(x)``; ``D(x) = sigmoid(s(x))`` is the probability that ``x`` is real.
 Every loss is given per sample as a function of the real logit ``r = s(x)``
 (``x`` a data sample) and the fake logit ``l = s(G(z))``:

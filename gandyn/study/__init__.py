@@ -1,1 +1,5 @@
-"""The harness every study in ``studies/`` runs on."""
+"""The harness every study in ``studies/`` runs on (:class:`Study`, :class:`Claim`)."""
+
+from gandyn.study.harness import Claim, Study
+
+__all__ = ["Claim", "Study"]

@@ -3,7 +3,7 @@
 A study regenerates one figure and its data and checks the claim the figure
 illustrates. Each ``studies/<slug>/study.py`` is a short script::
 
-    from gandyn.study.harness import Study
+    from gandyn.study import Study
 
     def run(study: Study) -> None:
         steps = 200 if study.quick else 2000

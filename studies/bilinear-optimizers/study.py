@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from gandyn.rules.update_rules import AlternatingMomentum, UpdateRule
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 SLUG = "bilinear-optimizers"
 CLAIM = ("on the bilinear game simgd spirals out by sqrt(1 + h^2) per step, altgd and the flow "

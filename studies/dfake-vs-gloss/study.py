@@ -21,7 +21,7 @@ import sympy as sp
 
 from gandyn.explain import analyze_series, logit_relations
 from gandyn.run.spec import SimulationSpec, run_simulation
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 CLAIM = ("d_fake = softplus(l) and g_loss = softplus(-l) of the same fake logit l: where the "
          "discriminator wins (l < 0) a swing of l moves g_loss (1 - p)/p times more than d_fake")

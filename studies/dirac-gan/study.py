@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 SLUG = "dirac-gan"
 CLAIM = ("on the Dirac-GAN unregularized GAN, WGAN and WGAN-GP training do not converge, "

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 SLUG = "discretization-drift"
 CLAIM = ("simultaneous and alternating gradient steps follow their modified flows (Rosca et al. "

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy_gan import Config, History, gradient_check, keras_lines, train
 
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 SLUG = "explain-numpy-gan"
 CLAIM = ("on a real GAN log, d_fake is smoother than g_loss where D(G(z)) is well below 1/2, "

@@ -17,7 +17,7 @@ from scipy.special import expit, logit
 from gandyn.derive.field import derive
 from gandyn.games.game import make_game
 from gandyn.plotting.costs import generator_cost, generator_costs, generator_costs_data
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 CLAIM = ("the minimax generator cost log(1 - D(G(z))) saturates: its gradient in the logit, "
          "-D(G(z)), vanishes when the discriminator rejects the fakes, while the "

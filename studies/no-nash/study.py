@@ -34,7 +34,7 @@ from gandyn.equilibria.grid_nash import (
 )
 from gandyn.games.game import make_game
 from gandyn.plotting.nash_map import best_response_path, nash_map, nash_map_data
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 CLAIM = ("hide-and-seek and the two-point data / bump-discriminator GAN have no pure Nash "
          "equilibrium on a box: best responses cycle, the duality gap is positive, and a mixed "

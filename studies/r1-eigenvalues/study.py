@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.study.harness import Study
+from gandyn.study import Study
 
 SLUG = "r1-eigenvalues"
 CLAIM = ("R1's gamma moves the Dirac-GAN's eigenvalues off the imaginary axis at once and makes "

@@ -115,7 +115,7 @@ def test_cross_entropy_terms_are_softplus_of_the_logit() -> None:
 
 def test_non_saturating_identity_d_fake_minus_g_loss_is_the_logit() -> None:
     # -log(1 - D) + log D = log(D / (1 - D)) = l: the identity behind the
-    # oscillating g_loss (DESIGN.md section 1).
+    # oscillating g_loss (the question in README.md).
     loss = get_loss("non-saturating")
     assert sp.simplify((loss.d_fake - loss.g_loss).rewrite(sp.exp) - L) == 0
     gap = sp.lambdify(L, loss.d_fake - loss.g_loss, modules=[NUMPY_NAMESPACE, "numpy"])
