@@ -207,3 +207,13 @@ def test_the_checker_finds_cycles(tmp_path: Path) -> None:
         "games/b.py": "def f():\n    from gandyn.games import a\n",
     })
     assert module_cycles(package) == [["gandyn.games.a", "gandyn.games.b"]]
+
+
+def test_readme_layout_names_every_folder() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Layout: one folder a layer", 1)[1].split("```", 2)[1]
+    listed = {line.split()[0].rstrip("/") for line in block.splitlines()[2:] if line.strip()
+              if line.split()[0].endswith("/")}
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert listed == folders
+    assert folders <= set(LAYERS)  # every folder is a layer the test knows
