@@ -159,6 +159,9 @@ class VectorField:
     hessian_g: sp.ImmutableMatrix
     hessian_d: sp.ImmutableMatrix
 
+    def __repr__(self) -> str:
+        return f"VectorField of {self.game!r}: F has {len(self.field)} components"
+
     @property
     def xi(self) -> tuple[sp.Expr, ...]:
         """The simultaneous gradient ``(grad_g, grad_d)``."""

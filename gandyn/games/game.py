@@ -151,6 +151,15 @@ class Game:
     regularizers: tuple[AppliedRegularizer, ...]
     definition: GameDefinition = field(compare=False)
 
+    def __repr__(self) -> str:
+        # The costs can run to pages (quadrature sums): name the game, not its expressions.
+        regs = ", ".join(r.name for r in self.regularizers)
+        params = ", ".join(f"{p.name}={p.value:g}" for p in self.params)
+        loss = self.loss.name if self.loss is not None else None
+        return (f"Game({self.name!r}, loss={loss!r}, regularizers=[{regs}], "
+                f"theta=({', '.join(s.name for s in self.theta)}), "
+                f"psi=({', '.join(s.name for s in self.psi)}), params=[{params}])")
+
     @property
     def state_symbols(self) -> tuple[sp.Symbol, ...]:
         """``theta`` then ``psi``: the order of every state vector."""

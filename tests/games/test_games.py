@@ -271,3 +271,15 @@ def test_quadrature_game_costs_round_trip_numerically() -> None:
     x = {"theta_mu": 0.3, "theta_sigma": 0.8, "psi_0": 0.2, "psi_1": -0.7, "psi_2": 0.15}
     for expr in (game.cost_g, game.cost_d):
         assert _value(_parse(expr), game, x) == pytest.approx(_value(expr, game, x), rel=1e-14)
+
+
+def test_game_and_field_reprs_are_short_and_name_the_game() -> None:
+    from gandyn.derive.field import derive
+    from gandyn.games.game import make_game
+
+    game = make_game("gaussian", "non-saturating", options={"order": "20"})
+    text = repr(game)
+    assert text.startswith("Game('gaussian', loss='non-saturating'")
+    assert "theta_mu" in text and "GaussHermite" not in text and len(text) < 200
+    field_text = repr(derive(make_game("dirac")))
+    assert field_text.endswith("F has 2 components") and len(field_text) < 200
