@@ -12,7 +12,7 @@ One definition of each, so that a fix reaches every caller:
 
 References
 ----------
-.. [1] Machler, M. (2012). Accurately Computing log(1 - exp(-|a|)). Rmpfr
+.. [1] Machler (2012). Accurately Computing log(1 - exp(-|a|)). Rmpfr
    vignette (why ``log(1 + e^x)`` must not be written literally).
 """
 

@@ -18,7 +18,7 @@ generator whose samples the discriminator rejects confidently.
 
 References
 ----------
-.. [1] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+.. [1] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
    Networks. arXiv:1701.00160, Sec. 3.2.6 and Figure 16.
 .. [2] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS, Sec. 3
    (the non-saturating heuristic: "early in learning ... log(1 - D(G(z)))

@@ -18,9 +18,9 @@ expression in the players' parameters and the hyper-parameters:
 
 References
 ----------
-.. [1] Golub, G. H. and Welsch, J. H. (1969). Calculation of Gauss quadrature
+.. [1] Golub and Welsch (1969). Calculation of Gauss quadrature
    rules. Mathematics of Computation 23(106), 221-230.
-.. [2] Abramowitz, M. and Stegun, I. A. (1964). Handbook of Mathematical
+.. [2] Abramowitz and Stegun (1964). Handbook of Mathematical
    Functions, 25.4.46 (Gauss-Hermite) and 25.4.29 (Gauss-Legendre).
 """
 
