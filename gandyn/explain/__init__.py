@@ -24,7 +24,10 @@ oscillation. For the minimax loss ``g_loss = -d_fake`` and the ratio is 1.
 This package gives the relations symbolically (:func:`logit_relations`),
 measures them on a pair of logged series (:func:`analyze_series`) and compares
 the period of a logged series with the one the flow's Jacobian predicts
-(:func:`dynamics_prediction`).
+(:func:`dynamics_prediction`). Its two entry points explain a whole training
+log (:func:`explain_log`, with the log format's conventions) or an already
+simulated run (:func:`explain_run`); both return an :class:`Explanation`
+whose ``to_dict()`` and ``to_text()`` are what ``gandyn explain`` prints.
 
 The modules, each depending only on those above it:
 
@@ -43,6 +46,21 @@ The modules, each depending only on those above it:
 :mod:`gandyn.explain.dynamics`
     :func:`dynamics_prediction`: the measured period of a series against the
     one the flow's Jacobian predicts.
+:mod:`gandyn.explain.logs`
+    :func:`~gandyn.explain.logs.read_log`: a training log (CSV/TSV, Keras or
+    PyTorch DCGAN printout) as arrays under canonical names.
+:mod:`gandyn.explain.conventions`
+    :class:`LogConventions` per log format (independent batch sizes,
+    measured before the update, where ``d_fake`` comes from) with their
+    sources, and the consistency tolerances.
+:mod:`gandyn.explain.explanation`
+    :class:`Explanation`: the record both entry points return, its JSON
+    document and its text; :class:`ExplainError`.
+:mod:`gandyn.explain.from_log`
+    :func:`explain_log`.
+:mod:`gandyn.explain.from_run`
+    :func:`explain_run`, for a trajectory, its vector field and its model
+    handed over by the caller (the run layer sits above this package).
 
 References
 ----------
@@ -59,14 +77,26 @@ References
 
 from __future__ import annotations
 
+from gandyn.explain.conventions import LOG_CONVENTIONS, LogConventions, conventions_for
 from gandyn.explain.dynamics import dynamics_prediction
+from gandyn.explain.explanation import ExplainError, Explanation
+from gandyn.explain.from_log import explain_log
+from gandyn.explain.from_run import DivergedRunError, explain_run
 from gandyn.explain.relations import LogitRelations, logit_relations
 from gandyn.explain.series import SeriesReport, analyze_series
 
 __all__ = [
+    "LOG_CONVENTIONS",
+    "DivergedRunError",
+    "ExplainError",
+    "Explanation",
+    "LogConventions",
     "LogitRelations",
     "SeriesReport",
     "analyze_series",
+    "conventions_for",
     "dynamics_prediction",
+    "explain_log",
+    "explain_run",
     "logit_relations",
 ]

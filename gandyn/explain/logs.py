@@ -54,16 +54,17 @@ from pathlib import Path
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.errors import GandynError, SpecError
+from gandyn.errors import GandynError
 
 __all__ = [
     "CANONICAL",
     "COLUMN_ALIASES",
     "FORMATS",
     "LogError",
+    "MissingSeriesError",
     "TrainingLog",
-    "parse_columns",
     "read_log",
+    "unknown_canonical",
 ]
 
 
@@ -101,6 +102,20 @@ _EXPECTED_DCGAN = ("expected PyTorch DCGAN lines like '[0/5][0/1583] Loss_D: 1.7
 
 class LogError(GandynError, ValueError):
     """A training log that cannot be read, recognised or parsed (one-line message)."""
+
+
+class MissingSeriesError(LogError):
+    """A log that lacks a quantity the analysis needs.
+
+    Attributes
+    ----------
+    name
+        The canonical name of the missing quantity (``"g_loss"``, ``"d_fake"``).
+    """
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,44 +165,6 @@ class TrainingLog:
         return out
 
 
-def parse_columns(text: str) -> dict[str, str]:
-    """Parse a ``--columns`` value such as ``d_fake=errD_fake,g_loss=errG``.
-
-    Parameters
-    ----------
-    text : str
-        Comma-separated ``canonical=column`` pairs; spaces around names are ignored.
-
-    Returns
-    -------
-    dict of str to str
-        Canonical name -> column name, in the order given.
-
-    Raises
-    ------
-    gandyn.errors.SpecError
-        On an empty value, a pair without ``=``, an empty side, an unknown
-        canonical name or a name given twice (one-line message).
-    """
-    out: dict[str, str] = {}
-    pieces = [p.strip() for p in text.split(",")]
-    if not any(pieces):
-        raise SpecError("--columns: empty value (expected e.g. d_fake=errD_fake,g_loss=errG)")
-    for piece in pieces:
-        if not piece:
-            continue
-        name, sep, column = (s.strip() for s in piece.partition("="))
-        if not sep or not name or not column:
-            raise SpecError(f"--columns: {_one_line(piece)!r} is not NAME=COLUMN "
-                            "(e.g. d_fake=errD_fake)")
-        if name not in CANONICAL:
-            raise SpecError(f"--columns: {_unknown_canonical(name)}")
-        if name in out:
-            raise SpecError(f"--columns: {name!r} given twice")
-        out[name] = column
-    return out
-
-
 def read_log(path: str | os.PathLike[str], *, columns: Mapping[str, str] | None = None,
              fmt: str | None = None) -> TrainingLog:
     """Read a GAN training log into a :class:`TrainingLog`.
@@ -198,7 +175,7 @@ def read_log(path: str | os.PathLike[str], *, columns: Mapping[str, str] | None 
         The log file (UTF-8 text).
     columns : mapping of str to str, optional
         Canonical name -> column name in a CSV/TSV header, overriding the
-        automatic recognition for those names (e.g. from :func:`parse_columns`).
+        automatic recognition for those names.
         Only valid for CSV/TSV logs.
     fmt : str, optional
         Force a format, one of :data:`FORMATS`; detected from the content when None
@@ -234,7 +211,7 @@ def read_log(path: str | os.PathLike[str], *, columns: Mapping[str, str] | None 
     if columns is not None:
         for name in columns:
             if name not in CANONICAL:
-                raise LogError(f"log {label}: {_unknown_canonical(name)}")
+                raise LogError(f"log {label}: {unknown_canonical(name)}")
     lines = _read_lines(Path(path), label)
     if fmt is None:
         fmt = _detect(lines)
@@ -259,7 +236,8 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()) if ("\n" in text or "\r" in text) else text
 
 
-def _unknown_canonical(name: str) -> str:
+def unknown_canonical(name: str) -> str:
+    """Why ``name`` is not a canonical name, with the closest ones (one line)."""
     close = difflib.get_close_matches(name, CANONICAL, n=2, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (f"unknown canonical name {_one_line(name)!r}{hint} "

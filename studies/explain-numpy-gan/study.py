@@ -60,27 +60,26 @@ P_WINNING = 0.4
 P_BALANCED = 0.45
 
 
-def gandyn_explain(log: Path, *extra: str, subprocess_: bool = False) -> dict[str, Any]:
-    """``gandyn explain --log LOG --json ...``: the command line's JSON.
+def gandyn_explain(log: Path, batch_sizes: tuple[int, int] | None = None, *,
+                   subprocess_: bool = False) -> dict[str, Any]:
+    """The explanation of ``gandyn explain --log LOG --json``, as JSON data.
 
-    With ``subprocess_`` as a user runs it (``python -m gandyn``), else the
-    same click command in this process (no second interpreter start-up).
+    With ``subprocess_`` the command line as a user runs it (``python -m
+    gandyn``), else the library call :func:`gandyn.explain.explain_log` behind
+    it (the same document, no second interpreter start-up).
     """
-    args = ["explain", "--log", str(log), "--json", *extra]
-    if subprocess_:
-        cmd = [sys.executable, "-m", "gandyn", *args]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        code, out, err = result.returncode, result.stdout, result.stderr
-    else:
-        from click.testing import CliRunner
+    if not subprocess_:
+        from gandyn.explain import explain_log
 
-        from gandyn.cli import cli
-
-        res = CliRunner().invoke(cli, args, prog_name="gandyn")
-        code, out, err = res.exit_code, res.stdout, res.stderr
-    if code != 0:
-        raise RuntimeError(f"gandyn {' '.join(args)} failed: {err.strip()}")
-    data: dict[str, Any] = json.loads(out)
+        return explain_log(log, batch_sizes=batch_sizes).to_dict()
+    args = ["explain", "--log", str(log), "--json"]
+    if batch_sizes is not None:
+        args += ["--batch-sizes", f"{batch_sizes[0]},{batch_sizes[1]}"]
+    cmd = [sys.executable, "-m", "gandyn", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"gandyn {' '.join(args)} failed: {result.stderr.strip()}")
+    data: dict[str, Any] = json.loads(result.stdout)
     return data
 
 
@@ -182,7 +181,7 @@ def run(study: Study) -> None:
         f"{whole.get('consistent')} (min Jensen excess "
         f"{whole.get('consistency', {}).get('min_jensen_excess', float('nan')):.3g})")
     csv_same = gandyn_explain(csv_path)
-    csv_indep = gandyn_explain(csv_path, "--batch-sizes", f"{M_D},{M_G}")
+    csv_indep = gandyn_explain(csv_path, (M_D, M_G))
     study.write_json("explain-csv.json", {"as-one-batch": csv_same, "independent": csv_indep})
     study.check(
         "on the CSV with D(G(z)), gandyn rejects the pair as one batch and accepts it as "

@@ -68,12 +68,62 @@ def test_example_logs_are_explained() -> None:
         assert "d_fake - g_loss = l" in out
 
 
+@pytest.mark.parametrize("name", ["keras-gan.txt", "dcgan-pytorch.txt", "losses.csv"])
+def test_the_command_prints_the_library_explanation(name: str) -> None:
+    from gandyn.explain import explain_log
+
+    path = str(ROOT / "examples" / "logs" / name)
+    explained = explain_log(path)
+    code, out, err = run("--log", path, "--json")
+    assert code == 0, err
+    assert json.loads(out) == explained.to_dict()
+    code, out, err = run("--log", path)
+    assert code == 0, err
+    assert out == explained.to_text() + "\n"
+
+
+def test_the_command_prints_the_library_explanation_of_a_run() -> None:
+    from gandyn.cli.explain import simulate
+    from gandyn.explain import explain_run
+
+    args = ("--reg", "r1:gamma=0.1", "--x0", "theta=0.3,psi=0.3", "--steps", "500")
+    simulated = simulate("dirac", None, "non-saturating", ("r1:gamma=0.1",), (), "simgd", 0.1,
+                         500, ("theta=0.3,psi=0.3",), None, 0)
+    explained = explain_run(simulated.trajectory, simulated.field, model=simulated.model,
+                            spec=simulated.spec)
+    code, out, err = run(*args, "--json")
+    assert code == 0, err
+    assert json.loads(out) == explained.to_dict()
+    assert explained.dynamics is not None
+    code, out, err = run(*args)
+    assert out == explained.to_text() + "\n"
+
+
+def test_parse_columns() -> None:
+    from gandyn.cli.explain import parse_columns
+    from gandyn.errors import SpecError
+
+    assert parse_columns("d_fake=errD_fake,g_loss=errG") == {"d_fake": "errD_fake",
+                                                             "g_loss": "errG"}
+    assert parse_columns(" d_x = D(x) ,") == {"d_x": "D(x)"}
+    for bad, part in [("", "empty value"), ("d_fake", "is not NAME=COLUMN"),
+                      ("d_fake=", "is not NAME=COLUMN"), ("d_fak=x", "did you mean 'd_fake'"),
+                      ("g_loss=a,g_loss=b", "given twice")]:
+        with pytest.raises(SpecError, match=r"^--columns: ") as info:
+            parse_columns(bad)
+        assert part in str(info.value) and "\n" not in str(info.value)
+
+
 @pytest.mark.parametrize(("args", "fragment"), [
     (["--loss", "wgan"], "cross-entropy losses"),
     (["--log", "missing.csv"], "missing.csv"),
     (["--log", str(ROOT / "examples" / "logs" / "losses.csv"), "--columns", "d_fake"],
      "--columns"),
     (["--measured-before-update"], "describe a log"),
+    (["--lr", "50", "--steps", "100"], "diverged at step"),
+    (["--batch-size", "8", "--batch-sizes", "8,8"], "--batch-sizes describes a log"),
+    (["--log", str(ROOT / "examples" / "logs" / "losses.csv"), "--columns",
+      "d_fake=d_loss_fake,g_loss=nope"], "nope"),
 ])
 def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
     code, _, err = run(*args)

@@ -1,0 +1,129 @@
+"""The result of explaining a log or a run: one record, its JSON document and its text.
+
+:class:`Explanation` holds what :func:`gandyn.explain.explain_log` and
+:func:`gandyn.explain.explain_run` found (the logit relations of the loss, the
+:class:`~gandyn.explain.series.SeriesReport` of the pair, the period
+prediction of a simulated run) together with where the pair came from and the
+paired series a figure draws. :meth:`Explanation.to_dict` is the stable JSON
+contract of ``gandyn explain --json`` and :meth:`Explanation.to_text` its
+paragraphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gandyn import __version__
+from gandyn.arrays import Array
+from gandyn.errors import GandynError
+from gandyn.explain.relations import LogitRelations, logit_relations
+from gandyn.explain.series import SeriesReport
+from gandyn.jsondata import plain
+
+__all__ = ["ExplainError", "Explanation", "dynamics_text", "relations_for"]
+
+
+class ExplainError(GandynError, ValueError):
+    """A pair of losses, a run or a setting that cannot be explained (one-line message)."""
+
+
+def relations_for(loss: str) -> LogitRelations:
+    """:func:`~gandyn.explain.relations.logit_relations` of ``loss``, in explain's terms.
+
+    Raises
+    ------
+    ExplainError
+        For a loss other than the cross-entropy ones.
+    """
+    try:
+        return logit_relations(loss)
+    except ValueError:
+        raise ExplainError(f"explain covers the cross-entropy losses non-saturating and "
+                           f"minimax, not {loss!r}") from None
+
+
+def dynamics_text(dynamics: Mapping[str, Any]) -> str:
+    """The paragraph on the period: predicted by the eigenvalues, measured in the losses.
+
+    ``dynamics`` is a result of :func:`gandyn.explain.dynamics_prediction`
+    (with an oscillation predicted and measured).
+    """
+    return (
+        f"Dynamics: at the equilibrium the flow's eigenvalues predict oscillations of "
+        f"angular frequency {dynamics['omega']:.4g} and damping {dynamics['damping']:.4g}, "
+        f"a period of {dynamics['predicted_loss_period']:.4g} in the losses; measured "
+        f"{dynamics['measured_period']:.4g} (relative error "
+        f"{dynamics['relative_error']:.2g}). {dynamics.get('note', '')}".rstrip())
+
+
+def _string_keys(value: Any) -> Any:
+    """``value`` with integer mapping keys written as strings, as JSON writes them.
+
+    :func:`gandyn.explain.dynamics_prediction` keys its relative errors by
+    harmonic (``1``, ``2``).
+    """
+    if isinstance(value, Mapping):
+        return {(str(k) if isinstance(k, int) else k): _string_keys(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Why ``g_loss`` swings while ``d_fake`` stays flat, for one log or run.
+
+    Attributes
+    ----------
+    source
+        Where the pair came from: ``kind`` (``"log"`` or ``"simulation"``)
+        and, for a log, its path, format, number of rows, the columns used,
+        how ``d_fake`` was obtained when estimated, the batch sizes taken from
+        the format's conventions and whether ``d_fake`` was measured before
+        the update; for a simulation the run's spec.
+    relations
+        The logit-space relations of the generator loss.
+    report
+        What the pair says (consistency, spreads, the ratio law).
+    dynamics
+        For a simulated run with an oscillating equilibrium: the period the
+        flow's eigenvalues predict against the measured one (see
+        :func:`gandyn.explain.dynamics_prediction`, plus ``equilibrium``);
+        ``None`` otherwise.
+    steps, d_fake, g_loss
+        The pair as analysed, for a figure: for a log measured before the
+        update ``g_loss[k]`` is paired with ``d_fake[k + 1]`` (one step fewer).
+    """
+
+    source: dict[str, Any]
+    relations: LogitRelations
+    report: SeriesReport
+    dynamics: dict[str, Any] | None
+    steps: Array
+    d_fake: Array
+    g_loss: Array
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``gandyn explain --json``, as plain JSON data.
+
+        Keys: ``gandyn_version``, ``source``, the keys of
+        :meth:`SeriesReport.to_dict <gandyn.explain.series.SeriesReport.to_dict>`,
+        ``relations`` and ``dynamics``. Non-finite numbers are ``None``
+        (complex eigenvalues ``[re, im]``), as :func:`gandyn.jsondata.plain` writes them.
+        """
+        document = {"gandyn_version": __version__, "source": self.source,
+                    **self.report.to_dict(), "relations": self.relations.to_dict(),
+                    "dynamics": _string_keys(self.dynamics)}
+        converted: dict[str, Any] = plain(document)
+        return converted
+
+    def to_text(self) -> str:
+        """The relations, the report and (for a run) the period, as paragraphs."""
+        paragraphs = [self.relations.to_text(), self.report.to_text()]
+        if self.dynamics is not None:
+            paragraphs.append(dynamics_text(self.dynamics))
+        return "\n\n".join(paragraphs)
+
+    def plot_metadata(self) -> dict[str, Any]:
+        """What a figure of this explanation records about its origin."""
+        return {"gandyn_version": __version__, "source": self.source}
