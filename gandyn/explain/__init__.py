@@ -2,7 +2,7 @@ r"""Why ``g_loss`` swings while ``d_fake`` stays flat: the logit-space explanati
 
 The two curves every GAN tutorial plots for the fake batch are two functions
 of *one* number per step, the discriminator's logit ``l`` on a fake sample
-(``p = D(G(z)) = sigmoid(l)``, conventions of ``DESIGN.md`` Sec. 2):
+(``p = D(G(z)) = sigmoid(l)``, conventions of docs/architecture.md):
 
 * ``d_fake(l) = softplus(l) = -log(1 - p)``,
 * ``g_loss(l) = softplus(-l) = -log p`` (non-saturating) or ``-softplus(l)`` (minimax).
@@ -64,14 +64,14 @@ The modules, each depending only on those above it:
 
 References
 ----------
-.. [1] Goodfellow, I. et al. (2014). Generative Adversarial Nets. NeurIPS
+.. [1] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS
    (the minimax and the non-saturating generator losses).
-.. [2] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+.. [2] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
    Networks. arXiv:1701.00160, Sec. 3.2 (costs as functions of the logit).
-.. [3] Mescheder, L., Geiger, A. and Nowozin, S. (2018). Which Training
+.. [3] Mescheder, Geiger and Nowozin (2018). Which Training
    Methods for GANs do actually Converge? ICML, Sec. 2.2 and 4.1 (Dirac-GAN,
    eigenvalues ``-gamma/2 +- sqrt(gamma^2/4 - 1/4)`` with R1).
-.. [4] Ku, H. H. (1966). Notes on the use of propagation of error formulas.
+.. [4] Ku (1966). Notes on the use of propagation of error formulas.
    J. Res. NBS 70C(4) (first-order propagation of a fluctuation).
 """
 

@@ -12,7 +12,7 @@ that model. Expectations over the normal use Gauss-Hermite quadrature.
 
 References
 ----------
-.. [1] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+.. [1] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
    Networks. arXiv:1701.00160, Sec. 3.2 (costs as functions of the logit).
 """
 

@@ -41,14 +41,15 @@ minibatch run is checked to :data:`SAMPLED_TOLERANCE`.
 
 References
 ----------
-.. [1] Brownlee, J. (2019). How to Develop a GAN for Generating MNIST
-   Handwritten Digits. Machine Learning Mastery (the ``train`` loop printing
+.. [1] Brownlee (2019). How to Develop a GAN for Generating MNIST Handwritten
+   Digits. Machine Learning Mastery (the ``train`` loop printing
    ``>%d, %d/%d, d1=%.3f, d2=%.3f g=%.3f``).
-.. [2] Keras API reference, ``Model.train_on_batch``: "Runs a single gradient
-   update on a single batch of data" and returns the scalar training loss of
-   that batch.
-.. [3] PyTorch examples, ``dcgan/main.py`` and the DCGAN tutorial (Inkawhich,
-   N.): prints ``Loss_D``, ``Loss_G``, ``D(x)`` and ``D(G(z)): D_G_z1 / D_G_z2``.
+.. [2] Chollet et al. (2015). Keras. API reference, ``Model.train_on_batch``:
+   "Runs a single gradient update on a single batch of data" and returns the
+   scalar training loss of that batch.
+.. [3] Inkawhich (2018). DCGAN Tutorial. PyTorch tutorials; PyTorch examples,
+   ``dcgan/main.py``: prints ``Loss_D``, ``Loss_G``, ``D(x)`` and
+   ``D(G(z)): D_G_z1 / D_G_z2``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ series quadratic in the deviation) with the measured one.
 
 References
 ----------
-.. [3] Mescheder, L., Geiger, A. and Nowozin, S. (2018). Which Training
+.. [3] Mescheder, Geiger and Nowozin (2018). Which Training
    Methods for GANs do actually Converge? ICML, Sec. 2.2 and 4.1 (Dirac-GAN,
    eigenvalues ``-gamma/2 +- sqrt(gamma^2/4 - 1/4)`` with R1).
 """
@@ -86,7 +86,7 @@ def dynamics_prediction(
 
     References
     ----------
-    .. [3] Mescheder, L., Geiger, A. and Nowozin, S. (2018). Which Training
+    .. [3] Mescheder, Geiger and Nowozin (2018). Which Training
        Methods for GANs do actually Converge? ICML, Sec. 2.2 and 4.1.
     """
     eig = np.asarray(jacobian_eigenvalues, dtype=np.complex128).ravel()

@@ -8,9 +8,9 @@ text. :func:`_canonical` names the generator losses the package covers.
 
 References
 ----------
-.. [1] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+.. [1] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
    Networks. arXiv:1701.00160, Sec. 3.2.
-.. [4] Ku, H. H. (1966). Notes on the use of propagation of error
+.. [4] Ku (1966). Notes on the use of propagation of error
    formulas. J. Res. NBS 70C(4).
 """
 
@@ -149,9 +149,9 @@ def logit_relations(loss: str = "non-saturating") -> LogitRelations:
 
     References
     ----------
-    .. [1] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+    .. [1] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
        Networks. arXiv:1701.00160, Sec. 3.2.
-    .. [4] Ku, H. H. (1966). Notes on the use of propagation of error
+    .. [4] Ku (1966). Notes on the use of propagation of error
        formulas. J. Res. NBS 70C(4).
     """
     name = _canonical(loss)

@@ -9,9 +9,9 @@ named in :data:`PREDICTED_ESTIMATORS`; the result is a :class:`SeriesReport`.
 
 References
 ----------
-.. [1] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+.. [1] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
    Networks. arXiv:1701.00160, Sec. 3.2.
-.. [4] Ku, H. H. (1966). Notes on the use of propagation of error
+.. [4] Ku (1966). Notes on the use of propagation of error
    formulas. J. Res. NBS 70C(4).
 """
 
@@ -368,9 +368,9 @@ def analyze_series(
 
     References
     ----------
-    .. [1] Goodfellow, I. (2016). NIPS 2016 Tutorial: Generative Adversarial
+    .. [1] Goodfellow (2016). NIPS 2016 Tutorial: Generative Adversarial
        Networks. arXiv:1701.00160, Sec. 3.2.
-    .. [4] Ku, H. H. (1966). Notes on the use of propagation of error
+    .. [4] Ku (1966). Notes on the use of propagation of error
        formulas. J. Res. NBS 70C(4).
     """
     name = _canonical(loss)
