@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from gandyn.derive.field import VectorField
-from gandyn.equilibria.eigenvalue_paths import PathError, equilibrium_path
+from gandyn.equilibria.eigenvalue_paths import PathError, check_path, equilibrium_path
 from gandyn.equilibria.finding import find_equilibria
 from gandyn.equilibria.flow import flow_stability
 from gandyn.equilibria.global_nash import NOT_ONE_PARAMETER_NOTE, global_nash, grid_game_applies
@@ -128,12 +128,7 @@ def analyze(
         check_rule(rule)
     if path is not None:
         path = PathRange(*path)
-        names = [p.name for p in field.game.params]
-        if path.parameter not in names:
-            from gandyn.errors import UnknownNameError
-
-            raise UnknownNameError(f"hyper-parameter of game {field.game.name!r}",
-                                   path.parameter, names)
+        check_path(field, *path)
     entries = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
     equilibria = tuple(classify(field, e, rule) for e in entries)
     notes: list[str] = []

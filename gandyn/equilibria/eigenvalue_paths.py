@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from gandyn.derive.field import VectorField
     from gandyn.equilibria.records import EquilibriumPath, RuleChoice
 
-__all__ = ["EigenvaluePath", "PathError", "PathEvent", "eigenvalue_path", "equilibrium_path",
-           "match_eigenvalues"]
+__all__ = ["EigenvaluePath", "PathError", "PathEvent", "check_path", "eigenvalue_path",
+           "equilibrium_path", "match_eigenvalues"]
 
 
 class PathError(SpecError):
@@ -182,6 +182,24 @@ def eigenvalue_path(
                           reference)
 
 
+def check_path(vf: VectorField, parameter: str, low: float, high: float, count: int) -> None:
+    """Refuse a path of something that is not a hyper-parameter, or with fewer than two values.
+
+    Raises
+    ------
+    gandyn.errors.UnknownNameError
+        For a parameter that is not a hyper-parameter of the game.
+    gandyn.errors.SpecError
+        For fewer than two values, ``low >= high`` or ends that are not finite.
+    """
+    names = [p.name for p in vf.game.params]
+    if parameter not in names:
+        raise UnknownNameError(f"hyper-parameter of game {vf.game.name!r}", parameter, names)
+    if not (int(count) >= 2 and math.isfinite(low) and math.isfinite(high) and low < high):
+        raise SpecError(f"parameter path {parameter}: needs at least two values and "
+                        f"low < high, both finite; got {low}, {high}, {count}")
+
+
 def equilibrium_path(vf: VectorField, point: Mapping[str, float], rule: RuleChoice | None,
                      parameter: str, low: float, high: float, count: int) -> EquilibriumPath:
     """Eigenvalues at a stationary point along ``count`` values of a hyper-parameter.
@@ -192,22 +210,15 @@ def equilibrium_path(vf: VectorField, point: Mapping[str, float], rule: RuleChoi
 
     Raises
     ------
-    gandyn.errors.UnknownNameError
-        For a parameter that is not a hyper-parameter of the game.
-    gandyn.errors.SpecError
-        For fewer than two values, ``low >= high`` or ends that are not finite.
+    gandyn.errors.GandynError
+        For a bad path (:func:`check_path`).
     PathError
         When the point is not stationary along the path.
     """
     from gandyn.equilibria.records import EquilibriumPath
     from gandyn.equilibria.rule_stability import map_jacobian
 
-    names = [p.name for p in vf.game.params]
-    if parameter not in names:
-        raise UnknownNameError(f"hyper-parameter of game {vf.game.name!r}", parameter, names)
-    if not (int(count) >= 2 and math.isfinite(low) and math.isfinite(high) and low < high):
-        raise SpecError(f"parameter path {parameter}: needs at least two values and "
-                        f"low < high, both finite; got {low}, {high}, {count}")
+    check_path(vf, parameter, low, high, count)
     x = np.array([point[s.name] for s in vf.game.state_symbols], dtype=np.float64)
     values = np.linspace(low, high, int(count))
     moved = max(float(np.max(np.abs(vf.field_fn(x, {parameter: v})))) for v in values)
