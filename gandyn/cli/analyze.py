@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gandyn import __version__
 from gandyn.cli.option_strings import UPDATE_RULES
 from gandyn.cli.options import build_game, game_options, rule_settings_options
+
+if TYPE_CHECKING:
+    from gandyn.equilibria.records import Analysis, AnalysisSpec
 
 __all__ = ["analyze"]
 
@@ -20,6 +23,35 @@ def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
 
     return {key: (low, high)
             for key, (low, high, _) in parse_ranges(texts, "--box", count=False).items()}
+
+
+def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> Analysis:
+    """Build the game ``spec`` describes, parse its texts and analyze it.
+
+    Everything an analysis needs apart from the learning rates and the sympy
+    timeout comes from ``spec``, so a spec read from a file can be run the
+    same way.
+    """
+    from gandyn.cli.option_strings import parse_range
+    from gandyn.derive.field import derive as derive_field
+    from gandyn.equilibria import PathError, RuleChoice
+    from gandyn.equilibria import analyze as analyze_field
+    from gandyn.errors import SpecError
+
+    game = build_game(spec.game, spec.game_file, spec.loss, spec.regularizers, spec.params)
+    rule = None
+    if spec.optimizer is not None:
+        rule = RuleChoice(spec.optimizer, lr_g, lr_d, spec.settings)
+    elif spec.settings:
+        raise SpecError(f"--{next(iter(spec.settings)).replace('_', '-')} needs --optimizer")
+    path = (None if spec.path is None
+            else parse_range(spec.path, "--path", count=True, min_count=2))
+    try:
+        return analyze_field(derive_field(game), box=spec.box, rule=rule, path=path,
+                             solve_timeout=solve_timeout, n_starts=spec.n_starts, seed=spec.seed,
+                             grid_points=spec.grid_points, spec=spec)
+    except PathError as error:
+        raise SpecError(f"--path {error.reason}") from None
 
 
 @click.command()
@@ -64,10 +96,9 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     import json
 
-    from gandyn.derive.field import derive as derive_field
-    from gandyn.equilibria.analysis import RuleChoice, to_dict, to_text
-    from gandyn.equilibria.analysis import analyze as run_analysis
+    from gandyn.equilibria.records import AnalysisSpec
     from gandyn.errors import SpecError
+    from gandyn.report.equilibria import analysis_text
 
     # "--param NAME=LOW:HIGH:N" is a path, as "--path" spells it.
     paths = [p for p in param_specs if ":" in p]
@@ -80,43 +111,20 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             raise SpecError("--plot draws a parameter path: give --path NAME=LOW:HIGH:N")
         from gandyn.files import check_writable, figure_paths
 
-        target = Path(plot)
-        check_writable(list(figure_paths(target).values()), force)
-    game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
-    vf = derive_field(game)
-    box = _parse_box(box_specs) if box_specs else None
-    rule = None
-    settings = {k: v for k, v in rule_options.items() if v is not None}
-    if optimizer is not None:
-        from gandyn.run.spec import RULE_SETTINGS
-
-        for key in settings:
-            if key not in RULE_SETTINGS[optimizer]:
-                raise SpecError(f"optimizer {optimizer!r} does not take {key!r}")
-        rate_g = lr if lr_g is None else lr_g
-        rate_d = lr if lr_d is None else lr_d
-        if not (rate_g > 0 and rate_d > 0):
-            raise SpecError("learning rates must be positive")
-        rule = RuleChoice(optimizer, rate_g, rate_d, tuple(sorted(settings.items())))
-    elif settings:
-        raise SpecError(f"--{next(iter(settings)).replace('_', '-')} needs --optimizer")
-    result = run_analysis(vf, box=box, rule=rule, timeout=solve_timeout, n_starts=n_starts,
-                          seed=seed, grid_points=grid_points)
-    if path_spec is not None:
-        from dataclasses import replace
-
-        from gandyn.equilibria.analysis import parameter_path
-
-        result = replace(result, path=parameter_path(result, path_spec))
-    spec = {"game": game_spec, "game_file": game_file, "loss": loss_name,
-            "regularizers": list(reg_specs), "params": list(param_specs),
-            "box": {k: list(v) for k, v in (box or {}).items()}, "optimizer": optimizer,
-            "settings": settings, "path": path_spec, "n_starts": n_starts, "seed": seed,
-            "grid_points": grid_points}
-    click.echo(json.dumps(to_dict(result, spec), indent=2) if as_json else to_text(result))
+        check_writable(list(figure_paths(Path(plot)).values()), force)
+    spec = AnalysisSpec(
+        game=game_spec, game_file=game_file, loss=loss_name, regularizers=reg_specs,
+        params=param_specs, box=_parse_box(box_specs) if box_specs else None,
+        optimizer=optimizer, settings={k: v for k, v in rule_options.items() if v is not None},
+        path=path_spec, n_starts=n_starts, seed=seed, grid_points=grid_points)
+    # (a --spec FILE option would read an AnalysisSpec here; --dump-spec would print this one.)
+    result = _run(spec, lr if lr_g is None else lr_g, lr if lr_d is None else lr_d,
+                  solve_timeout)
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else analysis_text(result))
     if plot is not None and result.path is not None:
         from gandyn.plotting.eigenvalue_paths import plot_eigenvalue_path
 
-        meta = {"gandyn_version": __version__, "spec": spec}
-        for written in plot_eigenvalue_path(result.path, plot, metadata=meta, force=force):
+        meta = {"gandyn_version": __version__, "spec": spec.to_dict()}
+        for written in plot_eigenvalue_path(result.path.to_dict(), plot, metadata=meta,
+                                            force=force):
             click.echo(f"wrote {written}", err=as_json)

@@ -32,25 +32,14 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn derive --game gaussian:order=8 --loss wasserstein --format latex
     """
     from gandyn.cli.option_strings import parse_assignments
-    from gandyn.derive.field import derive as derive_field
-    from gandyn.derive.stationary import find_stationary_points
     from gandyn.errors import SpecError
-    from gandyn.report.derivation import Derivation, to_json, to_latex, to_text
+    from gandyn.report.derivation import PointError, derivation, to_json, to_latex, to_text
 
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
     at = parse_assignments(at_specs, "--at") if at_specs else None
-    if at is not None:
-        names = [s.name for s in game.state_symbols]
-        unknown = [k for k in at if k not in names]
-        if unknown:
-            from gandyn.errors import UnknownNameError
-
-            raise UnknownNameError(f"state symbol of game {game.name!r}", unknown[0], names)
-        missing = [n for n in names if n not in at]
-        if missing:
-            raise SpecError(f"--at: missing {', '.join(missing)} (the state is {', '.join(names)})")
-    field = derive_field(game)
-    stationary = find_stationary_points(field, solve_timeout) if solve_timeout > 0 else None
-    result = Derivation(field, stationary, at, substitute)
+    try:
+        result = derivation(game, at=at, substitute=substitute, solve_timeout=solve_timeout)
+    except PointError as error:
+        raise SpecError(f"--at: {error.reason}") from None
     render = {"text": to_text, "latex": to_latex, "json": to_json}[fmt]
     click.echo(render(result))

@@ -13,6 +13,9 @@ __all__ = ["list_command"]
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogues as JSON.")
 def list_command(what: str, as_json: bool) -> None:
     """List the catalogues of losses, regularizers and games with their references."""
-    from gandyn.report.catalogue import catalogue_json, catalogue_text
+    import json
 
-    click.echo(catalogue_json(what) if as_json else catalogue_text(what))
+    from gandyn.report.catalogue import catalogue_records, catalogue_text
+
+    records = catalogue_records(what)
+    click.echo(json.dumps(records, indent=2) if as_json else catalogue_text(records))

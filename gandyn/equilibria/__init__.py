@@ -6,6 +6,10 @@ the gradient flow is ``dx/dt = F(x) = -xi(x)`` and every Jacobian here is
 ``dF/dx`` has a negative real part. A discrete rule is locally stable at a
 fixed point when the spectral radius of its map's Jacobian is below one.
 
+* :func:`analyze` -- all of the below for every stationary point found, as
+  one :class:`Equilibrium` record each, gathered in an :class:`Analysis`
+  (with the global Nash picture on a box and an eigenvalue path); their
+  ``to_dict()`` is the JSON contract of ``gandyn analyze --json``.
 * :func:`find_equilibria` -- stationary points ``F(x) = 0``: sympy's closed
   forms first (:func:`gandyn.derive.stationary.find_stationary_points`), then, in a
   box, multi-start numeric root finding; lines and surfaces of stationary
@@ -16,9 +20,13 @@ fixed point when the spectral radius of its map's Jacobian is below one.
 * :func:`map_stability`, :func:`stable_lr_range` -- discrete update rules.
 * :func:`nonsmooth_at` -- kinks of ``F``, where its Jacobian describes neither side.
 
-The modules (only :mod:`~gandyn.equilibria.finding` imports another of them,
-:mod:`~gandyn.equilibria.stationary_sets`; none imports this package):
+The inputs are structured values (a box is ``{symbol: (low, high)}``, a rule a
+:class:`RuleChoice`, a path ``(parameter, low, high, count)``); the command
+line parses text. The modules, from the bottom up:
 
+:mod:`gandyn.equilibria.records`
+    The result records (:class:`Equilibrium`, :class:`Analysis`, ...) and
+    their JSON (``to_dict``); imports no other module here at run time.
 :mod:`gandyn.equilibria.stationary_sets`
     :class:`StationarySet` (a point, or a line or surface of stationary
     points) and the grouping of numeric roots into sets.
@@ -29,12 +37,21 @@ The modules (only :mod:`~gandyn.equilibria.finding` imports another of them,
     :func:`flow_stability` and :class:`FlowStability`.
 :mod:`gandyn.equilibria.local_optimality`
     :func:`nash_type` and :func:`local_minimax` (second-order conditions on
-    each player's own cost; the grid game's Nash equilibria are in
-    :mod:`gandyn.equilibria.grid_nash`).
-:mod:`gandyn.equilibria.maps`
-    :func:`map_stability`, :class:`MapStability` and :func:`stable_lr_range`.
+    each player's own cost).
 :mod:`gandyn.equilibria.smoothness`
     :func:`nonsmooth_at`: the terms of ``F`` with a kink at a point.
+:mod:`gandyn.equilibria.maps`
+    :func:`map_stability`, :class:`MapStability` and :func:`stable_lr_range`.
+:mod:`gandyn.equilibria.rule_stability`
+    An update rule at an equilibrium; the only module here (with
+    :mod:`~gandyn.equilibria.maps`) that calls :mod:`gandyn.rules`.
+:mod:`gandyn.equilibria.grid_nash`, :mod:`gandyn.equilibria.global_nash`
+    The game on a grid: pure and mixed Nash equilibria, zero-sum values; the
+    global picture of an analysis (:class:`GlobalNash`).
+:mod:`gandyn.equilibria.eigenvalue_paths`
+    Eigenvalues along a hyper-parameter path and where they change character.
+:mod:`gandyn.equilibria.classification`
+    :func:`classify` (one :class:`Equilibrium`) and :func:`analyze`.
 
 References
 ----------
@@ -59,17 +76,42 @@ References
 
 from __future__ import annotations
 
+from gandyn.equilibria.classification import analyze, classify
+from gandyn.equilibria.eigenvalue_paths import PathError
 from gandyn.equilibria.finding import find_equilibria
 from gandyn.equilibria.flow import FlowStability, flow_stability
 from gandyn.equilibria.local_optimality import local_minimax, nash_type
 from gandyn.equilibria.maps import MapStability, map_stability, stable_lr_range
+from gandyn.equilibria.records import (
+    Analysis,
+    AnalysisSpec,
+    Equilibrium,
+    EquilibriumPath,
+    GlobalNash,
+    MixedNash,
+    PathRange,
+    RuleChoice,
+    RuleStability,
+)
 from gandyn.equilibria.smoothness import nonsmooth_at
 from gandyn.equilibria.stationary_sets import StationarySet
 
 __all__ = [
+    "Analysis",
+    "AnalysisSpec",
+    "Equilibrium",
+    "EquilibriumPath",
     "FlowStability",
+    "GlobalNash",
     "MapStability",
+    "MixedNash",
+    "PathError",
+    "PathRange",
+    "RuleChoice",
+    "RuleStability",
     "StationarySet",
+    "analyze",
+    "classify",
     "find_equilibria",
     "flow_stability",
     "local_minimax",

@@ -7,6 +7,8 @@ them continuously along the path, and reports the events that matter for
 stability: two eigenvalues meeting on the real axis (a focus turning into a
 node), an eigenvalue crossing the imaginary axis (flow stability changes) or
 leaving the unit circle (a discrete rule's stability changes).
+:func:`equilibrium_path` follows the eigenvalues at an equilibrium of a game,
+of the flow or of an update rule's map, and refuses a parameter that moves it.
 
 References
 ----------
@@ -17,17 +19,35 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from gandyn.arrays import Array
 from gandyn.arrays import ComplexArray as Complex
+from gandyn.errors import SpecError, UnknownNameError
 
-__all__ = ["EigenvaluePath", "PathEvent", "eigenvalue_path", "match_eigenvalues"]
+if TYPE_CHECKING:
+    from gandyn.derive.field import VectorField
+    from gandyn.equilibria.records import EquilibriumPath, RuleChoice
 
+__all__ = ["EigenvaluePath", "PathError", "PathEvent", "check_path", "eigenvalue_path",
+           "equilibrium_path", "match_eigenvalues"]
+
+
+class PathError(SpecError):
+    """A parameter path that cannot be followed at an equilibrium.
+
+    ``reason`` reads after the words "parameter path" (the message), so
+    that a caller can name the path its own way (the command line: ``--path``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"parameter path {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -160,3 +180,56 @@ def eigenvalue_path(
     eigenvalues = np.array(rows)
     return EigenvaluePath(parameter, grid, eigenvalues, _events(grid, eigenvalues, reference, tol),
                           reference)
+
+
+def check_path(vf: VectorField, parameter: str, low: float, high: float, count: int) -> None:
+    """Refuse a path of something that is not a hyper-parameter, or with fewer than two values.
+
+    Raises
+    ------
+    gandyn.errors.UnknownNameError
+        For a parameter that is not a hyper-parameter of the game.
+    gandyn.errors.SpecError
+        For fewer than two values, ``low >= high`` or ends that are not finite.
+    """
+    names = [p.name for p in vf.game.params]
+    if parameter not in names:
+        raise UnknownNameError(f"hyper-parameter of game {vf.game.name!r}", parameter, names)
+    if not (int(count) >= 2 and math.isfinite(low) and math.isfinite(high) and low < high):
+        raise SpecError(f"parameter path {parameter}: needs at least two values and "
+                        f"low < high, both finite; got {low}, {high}, {count}")
+
+
+def equilibrium_path(vf: VectorField, point: Mapping[str, float], rule: RuleChoice | None,
+                     parameter: str, low: float, high: float, count: int) -> EquilibriumPath:
+    """Eigenvalues at a stationary point along ``count`` values of a hyper-parameter.
+
+    The eigenvalues are those of ``dF/dx`` (the flow) or, given an update rule,
+    of the rule's map. The point must stay stationary along the path (a path
+    of ``gamma_r1`` keeps the Dirac-GAN's equilibrium; one of ``c`` moves it).
+
+    Raises
+    ------
+    gandyn.errors.GandynError
+        For a bad path (:func:`check_path`).
+    PathError
+        When the point is not stationary along the path.
+    """
+    from gandyn.equilibria.records import EquilibriumPath
+    from gandyn.equilibria.rule_stability import map_jacobian
+
+    check_path(vf, parameter, low, high, count)
+    x = np.array([point[s.name] for s in vf.game.state_symbols], dtype=np.float64)
+    values = np.linspace(low, high, int(count))
+    moved = max(float(np.max(np.abs(vf.field_fn(x, {parameter: v})))) for v in values)
+    if moved > 1e-8:
+        raise PathError(f"{parameter}: the equilibrium {dict(point)} is not stationary along the "
+                        f"path (|F| up to {moved:.3g}); choose a parameter that does not move it")
+
+    def matrix(value: float) -> Array:
+        if rule is None:
+            return vf.jacobian_fn(x, {parameter: value})
+        return map_jacobian(vf, rule, x, {parameter: value})
+
+    path = eigenvalue_path(matrix, parameter, values, reference="flow" if rule is None else "map")
+    return EquilibriumPath(dict(point), path)

@@ -1,19 +1,36 @@
-"""The catalogues of losses, regularizers and games, for ``gandyn list``."""
+"""The catalogues of losses, regularizers and games as plain data and as text.
+
+:func:`catalogue_records` gives the entries (``gandyn list --json`` prints
+them as JSON), :func:`catalogue_text` renders them for a reader.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 from gandyn.games.game import GAMES
 from gandyn.games.losses import LOSSES
 from gandyn.games.regularizers import REGULARIZERS
 
-__all__ = ["catalogue_json", "catalogue_records", "catalogue_text"]
+__all__ = ["CATALOGUES", "catalogue_records", "catalogue_text"]
+
+#: The catalogues, in the order they are listed.
+CATALOGUES = ("losses", "regularizers", "games")
 
 
-def catalogue_records() -> dict[str, list[dict[str, Any]]]:
-    """Every catalogue entry as plain data."""
+def catalogue_records(what: str = "all") -> dict[str, list[dict[str, Any]]]:
+    """The entries of catalogue ``what`` (one of :data:`CATALOGUES`, or ``all``) as plain data.
+
+    Raises
+    ------
+    gandyn.errors.UnknownNameError
+        For another ``what``.
+    """
+    if what != "all" and what not in CATALOGUES:
+        from gandyn.errors import UnknownNameError
+
+        raise UnknownNameError("catalogue", what, (*CATALOGUES, "all"))
     losses = [
         {
             "name": loss.name,
@@ -66,24 +83,19 @@ def catalogue_records() -> dict[str, list[dict[str, Any]]]:
                 "reference": entry.reference,
             }
         )
-    return {"losses": losses, "regularizers": regularizers, "games": games}
-
-
-def catalogue_json(what: str = "all") -> str:
-    """The catalogue ``what`` (``losses``, ``regularizers``, ``games`` or ``all``) as JSON."""
-    records = catalogue_records()
-    return json.dumps(records if what == "all" else {what: records[what]}, indent=2)
+    records: dict[str, list[dict[str, Any]]] = {
+        "losses": losses, "regularizers": regularizers, "games": games}
+    return records if what == "all" else {what: records[what]}
 
 
 def _aliases(record: dict[str, Any]) -> str:
     return f" (aliases: {', '.join(record['aliases'])})" if record["aliases"] else ""
 
 
-def catalogue_text(what: str = "all") -> str:
-    """The catalogue ``what`` for a reader."""
-    records = catalogue_records()
+def catalogue_text(records: Mapping[str, list[dict[str, Any]]]) -> str:
+    """Catalogue entries (from :func:`catalogue_records`) for a reader."""
     lines: list[str] = []
-    if what in ("losses", "all"):
+    if "losses" in records:
         lines.append("losses (per sample; r = s(x) on data, l = s(G(z)) on samples):")
         for r in records["losses"]:
             lines.append(f"  {r['name']}{_aliases(r)}: {r['title']}")
@@ -92,7 +104,7 @@ def catalogue_text(what: str = "all") -> str:
             if r["note"]:
                 lines.append(f"      {r['note']}")
             lines.append(f"      reference: {r['reference']}")
-    if what in ("regularizers", "all"):
+    if "regularizers" in records:
         if lines:
             lines.append("")
         lines.append("regularizers (--reg NAME:key=value,...):")
@@ -104,7 +116,7 @@ def catalogue_text(what: str = "all") -> str:
             settings += [f"{k}={v['default']} ({v['doc']})" for k, v in r["options"].items()]
             lines.append("      settings: " + "; ".join(settings))
             lines.append(f"      reference: {r['reference']}")
-    if what in ("games", "all"):
+    if "games" in records:
         if lines:
             lines.append("")
         lines.append("games (--game NAME[:key=value,...]):")

@@ -1,4 +1,4 @@
-"""Turn a derivation into text, LaTeX or the JSON contract of ``gandyn derive``.
+"""A game derived (:func:`derivation`) as text, LaTeX or the JSON contract of ``gandyn derive``.
 
 The JSON keys are a stable contract (see README, "gandyn derive --format json"):
 expressions are strings in sympy's syntax that
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -19,9 +19,25 @@ import sympy as sp
 from gandyn import __version__
 from gandyn.derive.field import VectorField
 from gandyn.derive.stationary import StationaryPoints
+from gandyn.errors import SpecError, UnknownNameError
 from gandyn.symbolic.expectations import quadrature_symbols
 
-__all__ = ["Derivation", "to_json", "to_latex", "to_text"]
+if TYPE_CHECKING:
+    from gandyn.games.game import Game
+
+__all__ = ["Derivation", "PointError", "derivation", "to_dict", "to_json", "to_latex", "to_text"]
+
+
+class PointError(SpecError):
+    """A point to evaluate at that misses state symbols.
+
+    ``reason`` reads after the point's name (the message begins ``at: ``), so
+    that a caller can name the point its own way (the command line: ``--at``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"at: {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,46 @@ class Derivation:
             return None
         eig = np.linalg.eigvals(jac)
         return eig[np.lexsort((eig.imag, eig.real))]
+
+
+def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute: bool = False,
+               solve_timeout: float = 5.0) -> Derivation:
+    """Derive ``game`` and gather what ``gandyn derive`` reports about it.
+
+    Parameters
+    ----------
+    game
+        The game to derive (:func:`gandyn.derive.field.derive`).
+    at
+        A state to evaluate the Jacobian and its eigenvalues at, by state
+        symbol name (every state symbol, no other name), or ``None``.
+    substitute
+        Print expressions with the hyper-parameter values substituted.
+    solve_timeout
+        Seconds sympy may spend on closed-form stationary points; ``0`` skips them.
+
+    Raises
+    ------
+    gandyn.errors.UnknownNameError
+        When ``at`` names something that is not a state symbol.
+    PointError
+        When ``at`` misses a state symbol.
+    """
+    from gandyn.derive.field import derive
+    from gandyn.derive.stationary import find_stationary_points
+
+    if at is not None:
+        names = [s.name for s in game.state_symbols]
+        unknown = [k for k in at if k not in names]
+        if unknown:
+            raise UnknownNameError(f"state symbol of game {game.name!r}", unknown[0], names)
+        missing = [n for n in names if n not in at]
+        if missing:
+            raise PointError(f"missing {', '.join(missing)} (the state is {', '.join(names)})")
+        at = {k: float(v) for k, v in at.items()}
+    field = derive(game)
+    stationary = find_stationary_points(field, solve_timeout) if solve_timeout > 0 else None
+    return Derivation(field, stationary, at, substitute)
 
 
 def _s(e: Any) -> str:

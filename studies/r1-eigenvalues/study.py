@@ -9,7 +9,7 @@ leave the imaginary axis as soon as ``gamma > 0``, meet on the real axis at
 two real eigenvalues, one of which creeps back towards zero.
 
 This study follows the eigenvalues along ``gamma_r1`` exactly as ``gandyn
-analyze --path gamma_r1=0:2:N`` does (:func:`gandyn.equilibria.analysis.parameter_path`,
+analyze --path gamma_r1=0:2:N`` does (:func:`gandyn.equilibria.analyze` with a ``path``,
 built on :func:`gandyn.equilibria.eigenvalue_paths.eigenvalue_path`) and checks them, the collision
 and the largest stable step of simultaneous gradient descent
 (:func:`gandyn.equilibria.stable_lr_range`) against the closed forms.
@@ -75,8 +75,7 @@ def complex_plane_axes(ax: Any, values: np.ndarray[Any, Any], eig: np.ndarray[An
 
 def run(study: Study) -> None:
     from gandyn.derive.field import derive
-    from gandyn.equilibria import flow_stability, stable_lr_range
-    from gandyn.equilibria.analysis import RuleChoice, analyze, parameter_path
+    from gandyn.equilibria import RuleChoice, analyze, flow_stability, stable_lr_range
     from gandyn.run.spec import build_game
 
     n_path = 101 if study.quick else 401
@@ -86,11 +85,12 @@ def run(study: Study) -> None:
 
     game = build_game("dirac", None, "minimax", ["r1:gamma=0.3"], {})
     vf = derive(game)
-    analysis = analyze(vf)
-    isolated = [e for e in analysis.equilibria if e["kind"] == "isolated"]
+    path_range = ("gamma_r1", 0.0, 2.0, n_path)
+    analysis = analyze(vf, path=path_range)
+    isolated = [e for e in analysis.equilibria if e.kind == "isolated"]
     study.check("sympy finds the Dirac-GAN's equilibrium (0, 0) with R1",
-                len(isolated) == 1 and isolated[0]["point"] == {"theta": 0.0, "psi": 0.0},
-                f"stationary points: {[e.get('point') for e in analysis.equilibria]}")
+                len(isolated) == 1 and isolated[0].point == {"theta": 0.0, "psi": 0.0},
+                f"stationary points: {[e.point for e in analysis.equilibria]}")
     origin = np.zeros(2)
 
     # f'(0) read off the engine's Jacobian; Mescheder et al. (2018), Sec. 2.2: f'(0) = 1/2.
@@ -114,7 +114,8 @@ def run(study: Study) -> None:
                     for g in np.linspace(0.0, 2.0, 9)), "9 values of gamma in [0, 2]")
 
     # --- the flow path, as `gandyn analyze --path gamma_r1=0:2:N` computes it --------------
-    path = parameter_path(analysis, path_text)
+    assert analysis.path is not None
+    path = analysis.path.to_dict()
     values = np.asarray(path["values"])
     eig = np.array([[complex(re, im) for re, im in row] for row in path["eigenvalues"]])
     expected = closed_form_eigenvalues(values, fprime)
@@ -156,8 +157,9 @@ def run(study: Study) -> None:
                 f"values of gamma: max relative error {rel:.2g}; at gamma = 0.3: "
                 f"{float(closed_form_simgd_bound(np.array([0.3]), fprime)[0]):g} (README: 1.2); "
                 f"largest bound {closed.max():g} at gamma = {gammas[int(np.argmax(closed))]:g}")
-    map_analysis = analyze(vf, rule=RuleChoice("simgd", MAP_LR, MAP_LR))
-    map_path = parameter_path(map_analysis, path_text)
+    map_analysis = analyze(vf, rule=RuleChoice("simgd", MAP_LR, MAP_LR), path=path_range)
+    assert map_analysis.path is not None
+    map_path = map_analysis.path.to_dict()
     crossings = sorted(e["value"] for e in map_path["events"] if e["kind"] == "unit-circle")
     # h = 4 gamma and h = 4 / (gamma + sqrt(gamma^2 - 1)) solved for gamma.
     ends = [MAP_LR / 4, (MAP_LR**2 / 16 + 1) / (MAP_LR / 2)]

@@ -172,3 +172,12 @@ def test_simgd_closed_form_agrees_with_the_numeric_scan(args: list[str]) -> None
     numeric = stable_lr_range(derive(game), "simgd", np.zeros(2))
     assert numeric is not None
     assert eq["stable_lr"][1] == pytest.approx(numeric[1], rel=1e-8)
+
+
+def test_path_errors_name_the_option() -> None:
+    # The library says "parameter path ..."; the command line names its option.
+    code, _, err = run("--param", "c=0", "--path", "c=0:1:5")
+    assert code != 0 and err.startswith("error: --path c: the equilibrium")
+    code, _, err = run("--reg", "r1", "--path", "gamma_r1=0:1:5", "--solve-timeout", "0")
+    assert code != 0
+    assert err.strip() == "error: --path needs an isolated equilibrium (none was found)"

@@ -205,3 +205,39 @@ def test_import_gandyn_is_light() -> None:
             "if m in sys.modules]; print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_derive_json_is_the_derivation_record() -> None:
+    from gandyn.report.derivation import derivation, to_dict
+    from gandyn.run.spec import build_game
+
+    game = build_game("dirac", None, None, ["r1:gamma=0.3"], {})
+    record = derivation(game, at={"theta": 0.0, "psi": 0.0})
+    assert json.loads(json.dumps(to_dict(record))) == derive_json(
+        "--reg", "r1:gamma=0.3", "--at", "theta=0,psi=0")
+
+
+def test_derivation_refuses_a_bad_point() -> None:
+    from gandyn.errors import UnknownNameError
+    from gandyn.report.derivation import PointError, derivation
+    from gandyn.run.spec import build_game
+
+    game = build_game("dirac", None, None, [], {})
+    with pytest.raises(PointError, match="missing psi") as caught:
+        derivation(game, at={"theta": 0.0}, solve_timeout=0)
+    assert str(caught.value) == "at: missing psi (the state is theta, psi)"
+    with pytest.raises(UnknownNameError, match="phi"):
+        derivation(game, at={"theta": 0.0, "psi": 0.0, "phi": 1.0}, solve_timeout=0)
+    code, _, err = run("derive", "--at", "theta=0")
+    assert code != 0 and err.strip() == "error: --at: missing psi (the state is theta, psi)"
+
+
+def test_list_json_is_the_catalogue_records() -> None:
+    from gandyn.errors import UnknownNameError
+    from gandyn.report.catalogue import catalogue_records
+
+    code, out, _ = run("list", "games", "--json")
+    assert code == 0 and json.loads(out) == catalogue_records("games")
+    assert set(catalogue_records()) == {"losses", "regularizers", "games"}
+    with pytest.raises(UnknownNameError, match="catalogue"):
+        catalogue_records("lossess")

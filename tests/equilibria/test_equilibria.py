@@ -309,8 +309,7 @@ def test_kink_of_the_field_at_a_point_is_flagged() -> None:
     # The numeric Jacobian drops the DiracDelta and looks like a stable focus: it must not
     # decide stability.
     from gandyn.derive.field import derive
-    from gandyn.equilibria import nonsmooth_at
-    from gandyn.equilibria.analysis import analyze
+    from gandyn.equilibria import analyze, nonsmooth_at
     from gandyn.run.spec import build_game
 
     vf = derive(build_game("dirac", None, "wasserstein", ["wgan-gp:gamma=0.35"], {}))
@@ -319,8 +318,7 @@ def test_kink_of_the_field_at_a_point_is_flagged() -> None:
     field = vf.field_fn
     jump = field(np.array([0.0, 1e-9]))[1] - field(np.array([0.0, -1e-9]))[1]
     assert jump == pytest.approx(4 * 0.35, rel=1e-6)
-    origin = next(e for e in analyze(vf).equilibria if e.get("point") == {"theta": 0.0,
-                                                                          "psi": 0.0})
-    assert origin["inconclusive"] and origin["nonsmooth"] == ["sign(psi)"]
+    origin = next(e for e in analyze(vf).equilibria if e.point == {"theta": 0.0, "psi": 0.0})
+    assert origin.inconclusive and origin.nonsmooth == ("sign(psi)",)
     smooth = derive(build_game("dirac", None, "non-saturating", ["r1:gamma=0.3"], {}))
     assert nonsmooth_at(smooth, {"theta": 0.0, "psi": 0.0}) == []

@@ -1,0 +1,152 @@
+"""Every equilibrium of a game classified: :func:`analyze` gives an ``Analysis`` record.
+
+Stability belongs to the game *and* the update rule; being a Nash equilibrium
+belongs to the game alone. :func:`classify` gathers both for one stationary
+point (or set) as an :class:`~gandyn.equilibria.records.Equilibrium`;
+:func:`analyze` finds the stationary points, classifies each one and, on a
+box, adds the global picture (:func:`gandyn.equilibria.global_nash.global_nash`)
+and, given a path, the eigenvalues along it
+(:func:`gandyn.equilibria.eigenvalue_paths.equilibrium_path`).
+
+The inputs are structured values; text such as ``theta=-1:1`` is parsed by
+the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from gandyn.derive.field import VectorField
+from gandyn.equilibria.eigenvalue_paths import PathError, check_path, equilibrium_path
+from gandyn.equilibria.finding import find_equilibria
+from gandyn.equilibria.flow import flow_stability
+from gandyn.equilibria.global_nash import NOT_ONE_PARAMETER_NOTE, global_nash, grid_game_applies
+from gandyn.equilibria.local_optimality import local_minimax, nash_type
+from gandyn.equilibria.records import (
+    Analysis,
+    AnalysisSpec,
+    Equilibrium,
+    GlobalNash,
+    PathRange,
+    RuleChoice,
+)
+from gandyn.equilibria.rule_stability import check_rule, rule_stability
+from gandyn.equilibria.smoothness import nonsmooth_at
+from gandyn.equilibria.stationary_sets import StationarySet
+from gandyn.errors import SpecError
+
+__all__ = ["analyze", "classify"]
+
+
+def classify(vf: VectorField, entry: StationarySet,
+             rule: RuleChoice | None = None) -> Equilibrium:
+    """The flow, Nash, minimax and (given a rule) map analysis of one stationary point or set.
+
+    A set is analyzed at its first sample. A kink of ``F`` at the point
+    (``|psi|``, ``sign``, ``relu``, ...) leaves no Jacobian there: the
+    eigenvalues are those of one smooth piece and the verdict is inconclusive.
+    """
+    names = [s.name for s in vf.game.state_symbols]
+    at = entry.point if entry.point is not None else entry.samples[0]
+    x = np.array([at[n] for n in names], dtype=np.float64)
+    flow = flow_stability(vf.jacobian_fn(x))
+    kinks = tuple(nonsmooth_at(vf, at))
+    return Equilibrium(
+        kind=entry.kind,
+        source=entry.source,
+        point=None if entry.point is None else dict(entry.point),
+        equation=entry.equation,
+        samples=tuple(dict(s) for s in entry.samples),
+        evaluated_at=dict(at),
+        eigenvalues=tuple(complex(z) for z in flow.eigenvalues),
+        stability=flow.stability,
+        flow_class=flow.kind,
+        inconclusive=flow.inconclusive or bool(kinks),
+        nonsmooth=kinks,
+        nash=nash_type(vf, at),
+        local_minimax=local_minimax(vf, at),
+        rule=None if rule is None else rule_stability(vf, rule, x, flow.eigenvalues),
+    )
+
+
+def _check_counts(n_starts: int, grid_points: int) -> None:
+    if int(n_starts) < 1:
+        raise SpecError(f"n_starts must be at least 1, got {n_starts}")
+    if int(grid_points) < 2:
+        raise SpecError(f"grid_points must be at least 2, got {grid_points}")
+
+
+def analyze(
+    field: VectorField,
+    *,
+    box: Mapping[str, tuple[float, float]] | None = None,
+    rule: RuleChoice | None = None,
+    path: PathRange | tuple[str, float, float, int] | None = None,
+    solve_timeout: float = 5.0,
+    n_starts: int = 64,
+    seed: int = 0,
+    grid_points: int = 101,
+    spec: AnalysisSpec | None = None,
+) -> Analysis:
+    """Find the stationary points of ``field`` and classify each one.
+
+    Parameters
+    ----------
+    field
+        The derived game.
+    box
+        ``{symbol: (low, high)}`` for every state symbol: enables numeric root
+        finding there and, for one-parameter players, the global Nash analysis.
+    rule
+        An update rule whose map is linearized at every point, with the range
+        of learning rates (at its ratio ``lr_d / lr_g``) for which it is
+        locally stable.
+    path
+        ``(parameter, low, high, count)``: eigenvalues at the first isolated
+        equilibrium along a hyper-parameter (of the rule's map given a rule).
+    solve_timeout, n_starts, seed
+        Passed to :func:`gandyn.equilibria.find_equilibria` (``timeout`` there).
+    grid_points
+        Grid size per axis of the global Nash analysis (at least 2).
+    spec
+        The request as its caller spelled it, kept with the result for its JSON.
+
+    Raises
+    ------
+    gandyn.errors.GandynError
+        For a rule that cannot be built or rates that are not positive
+        (:func:`gandyn.equilibria.rule_stability.check_rule`), a bad box
+        (:func:`gandyn.equilibria.find_equilibria`), an unknown path parameter
+        or one that moves the equilibrium
+        (:func:`gandyn.equilibria.eigenvalue_paths.equilibrium_path`), or
+        counts below their minimum.
+    """
+    _check_counts(n_starts, grid_points)
+    if rule is not None:
+        check_rule(rule)
+    if path is not None:
+        path = PathRange(*path)
+        check_path(field, *path)
+    entries = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
+    equilibria = tuple(classify(field, e, rule) for e in entries)
+    notes: list[str] = []
+    if not entries:
+        notes.append("no stationary point found" + (" in the box" if box else
+                                                    " in closed form; give --box to search"))
+    nash: GlobalNash | None = None
+    if box is not None:
+        if grid_game_applies(field):
+            nash = global_nash(field, box, grid_points)
+            if nash.note:
+                notes.append(nash.note)
+        else:
+            notes.append(NOT_ONE_PARAMETER_NOTE)
+    followed = None
+    if path is not None:
+        isolated = [e.point for e in equilibria if e.kind == "isolated" and e.point is not None]
+        if not isolated:
+            raise PathError("needs an isolated equilibrium (none was found)")
+        followed = equilibrium_path(field, isolated[0], rule, *path)
+    return Analysis(field, equilibria, rule, box, nash, followed, tuple(notes), spec)

@@ -1,0 +1,389 @@
+"""The results of an equilibrium analysis as records: :class:`Equilibrium`, :class:`Analysis`.
+
+Each record holds plain values (floats, tuples, mappings; no numpy arrays) and
+its ``to_dict()`` gives its part of the JSON contract of ``gandyn analyze
+--json``: :meth:`Equilibrium.to_dict` one entry of ``equilibria``,
+:meth:`GlobalNash.to_dict` the keys of the global Nash picture,
+:meth:`EquilibriumPath.to_dict` the ``path`` record and :meth:`Analysis.to_dict`
+the whole document. Text for a reader is rendered by :mod:`gandyn.report.equilibria`.
+
+Complex numbers are written as ``[re, im]`` pairs; rounding noise below
+``1e-12`` of the spectrum's scale is written as an exact zero
+(:func:`complex_pairs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gandyn.derive.field import VectorField
+    from gandyn.equilibria.eigenvalue_paths import EigenvaluePath
+
+__all__ = [
+    "Analysis",
+    "AnalysisSpec",
+    "Equilibrium",
+    "EquilibriumPath",
+    "GlobalNash",
+    "MixedNash",
+    "PathRange",
+    "RuleChoice",
+    "RuleStability",
+    "complex_pairs",
+]
+
+Box = Mapping[str, tuple[float, float]]
+
+
+def complex_pairs(values: Iterable[complex]) -> list[list[float]]:
+    """``[[re, im], ...]`` with parts below ``1e-12`` of the spectrum's scale set to zero."""
+    array = np.asarray(list(values), dtype=np.complex128)
+    scale = max(1.0, float(np.max(np.abs(array)))) if len(array) else 1.0
+
+    def clean(v: float) -> float:
+        # "+ 0.0" turns a negative zero into zero.
+        return 0.0 if abs(v) < 1e-12 * scale else float(v) + 0.0
+
+    return [[clean(z.real), clean(z.imag)] for z in array]
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    """An update rule to analyze: its name, both learning rates and its settings.
+
+    ``settings`` (``beta``, ``first``, ...) are kept sorted by name, the order
+    in which the JSON and the text report list them.
+    """
+
+    name: str
+    lr_g: float
+    lr_d: float
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", _frozen(dict(sorted(self.settings.items()))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``optimizer`` record of the JSON."""
+        return {"name": self.name, "lr_g": self.lr_g, "lr_d": self.lr_d,
+                "settings": dict(self.settings)}
+
+
+class PathRange(NamedTuple):
+    """A hyper-parameter path: ``n_values`` values from ``low`` to ``high``; a 4-tuple works too."""
+
+    parameter: str
+    low: float
+    high: float
+    n_values: int
+
+
+@dataclass(frozen=True)
+class RuleStability:
+    """An update rule's map linearized at an equilibrium.
+
+    Attributes
+    ----------
+    eigenvalues
+        Eigenvalues of the map's Jacobian on the extended state.
+    spectral_radius
+        Their largest modulus.
+    stable
+        Whether the spectral radius is below one.
+    stable_lr
+        ``(low, high)``: the learning rates ``lr_g`` (at the analysis's ratio
+        ``lr_d / lr_g``) for which the point is locally stable, or ``None``.
+    stable_lr_method
+        How ``stable_lr`` was obtained: a closed form or a numeric scan.
+    """
+
+    eigenvalues: tuple[complex, ...]
+    spectral_radius: float
+    stable: bool
+    stable_lr: tuple[float, float] | None
+    stable_lr_method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule's keys of an equilibrium's JSON entry."""
+        return {
+            "map_eigenvalues": complex_pairs(self.eigenvalues),
+            "spectral_radius": self.spectral_radius,
+            "map_stability": "stable" if self.stable else "unstable",
+            "stable_lr": None if self.stable_lr is None else list(self.stable_lr),
+            "stable_lr_method": self.stable_lr_method,
+        }
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """A stationary point (or set of them) of the flow and everything known about it.
+
+    Attributes
+    ----------
+    kind
+        ``"isolated"`` (one point) or ``"set"`` (a line or surface of points).
+    source
+        ``"sympy"`` (closed form) or ``"numeric"`` (root finding in a box).
+    point
+        The point of an isolated equilibrium, else ``None``.
+    equation
+        A set's equations (``"psi = 0"``), or ``None`` (isolated, or a curved set).
+    samples
+        Points of a set; ``(point,)`` for an isolated one.
+    evaluated_at
+        Where the local analysis was made: the point, or a set's first sample.
+    eigenvalues
+        Eigenvalues of the flow's Jacobian ``dF/dx`` there.
+    stability, flow_class
+        The flow's verdict (``stable``/``unstable``/``marginal``) and class
+        (``stable focus``, ``saddle``, ``centre``, ...), see
+        :func:`gandyn.equilibria.flow_stability`.
+    inconclusive
+        Linearization cannot decide: a marginal spectrum or a kink of ``F``.
+    nonsmooth
+        Terms of ``F`` with a kink at the point (:func:`gandyn.equilibria.nonsmooth_at`).
+    nash
+        ``differential-nash``, ``degenerate`` or ``not-nash`` (:func:`gandyn.equilibria.nash_type`).
+    local_minimax
+        Strict local minimax (zero-sum games), ``None`` otherwise.
+    rule
+        Stability under the analyzed update rule, or ``None`` without one.
+    """
+
+    kind: Literal["isolated", "set"]
+    source: Literal["sympy", "numeric"]
+    point: Mapping[str, float] | None
+    equation: str | None
+    samples: tuple[Mapping[str, float], ...]
+    evaluated_at: Mapping[str, float]
+    eigenvalues: tuple[complex, ...]
+    stability: str
+    flow_class: str
+    inconclusive: bool
+    nonsmooth: tuple[str, ...]
+    nash: str
+    local_minimax: bool | None
+    rule: RuleStability | None = None
+
+    @property
+    def flags(self) -> list[str]:
+        """What a reader should not miss about this point.
+
+        The flow can attract non-Nash points and repel Nash ones (Mazumdar,
+        Ratliff and Sastry 2020); a degenerate point is undecided and gets no
+        flag. A kink of ``F`` leaves no Jacobian there.
+        """
+        stable = self.stability == "stable"
+        flags = []
+        if stable and self.nash == "not-nash":
+            flags.append("stable but not Nash")
+        if self.nash == "differential-nash" and not stable:
+            flags.append("Nash but not stable")
+        if self.nonsmooth:
+            flags.append(
+                f"F is not differentiable here ({', '.join(self.nonsmooth)} switches at this "
+                "point): the eigenvalues are those of one smooth piece and do not decide "
+                "stability")
+        return flags
+
+    def to_dict(self) -> dict[str, Any]:
+        """The equilibrium's entry in the JSON contract (``equilibria[i]``)."""
+        data: dict[str, Any] = {"kind": self.kind, "source": self.source}
+        if self.kind == "isolated":
+            data["point"] = dict(self.point or {})
+        else:
+            data["equation"] = self.equation
+            data["samples"] = [dict(s) for s in self.samples]
+            data["evaluated_at"] = dict(self.evaluated_at)
+        data.update({
+            "eigenvalues": complex_pairs(self.eigenvalues),
+            "stability": self.stability,
+            "flow_class": self.flow_class,
+            "nonsmooth": list(self.nonsmooth),
+            "inconclusive": self.inconclusive,
+            "nash": self.nash,
+            "local_minimax": self.local_minimax,
+            "flags": self.flags,
+        })
+        if self.rule is not None:
+            data.update(self.rule.to_dict())
+        return data
+
+
+@dataclass(frozen=True)
+class MixedNash:
+    """A mixed equilibrium of the zero-sum grid game: its value and both supports.
+
+    ``theta`` and ``psi`` are ``(grid value, probability)`` pairs on each
+    player's support.
+    """
+
+    value: float
+    theta: tuple[tuple[float, float], ...]
+    psi: tuple[tuple[float, float], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``mixed`` record of the JSON."""
+        return {"value": self.value, "theta": [list(p) for p in self.theta],
+                "psi": [list(p) for p in self.psi]}
+
+
+@dataclass(frozen=True)
+class GlobalNash:
+    """The game on a grid of a box: pure Nash equilibria, zero-sum values, a mixed equilibrium.
+
+    See :mod:`gandyn.equilibria.grid_nash`; ``duality_gap``, ``min_max``,
+    ``max_min`` and ``mixed`` are ``None`` for a game that is not zero-sum,
+    ``mixed`` also when a pure equilibrium exists.
+    """
+
+    grid_points: int
+    pure_nash: tuple[Mapping[str, float], ...]
+    d_response_on_boundary: bool
+    g_response_on_boundary: bool
+    duality_gap: float | None = None
+    min_max: float | None = None
+    max_min: float | None = None
+    mixed: MixedNash | None = None
+
+    @property
+    def note(self) -> str | None:
+        """A warning when some best response lies on the box's boundary."""
+        if self.d_response_on_boundary or self.g_response_on_boundary:
+            return ("some best responses lie on the box's boundary: the box may be too small, "
+                    "or best responses may not exist")
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The global keys of the JSON contract."""
+        return {
+            "grid_points": self.grid_points,
+            "pure_nash": [dict(p) for p in self.pure_nash],
+            "best_response_on_boundary": {"discriminator": self.d_response_on_boundary,
+                                          "generator": self.g_response_on_boundary},
+            "duality_gap": self.duality_gap,
+            "min_max": self.min_max,
+            "max_min": self.max_min,
+            "mixed": None if self.mixed is None else self.mixed.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class EquilibriumPath:
+    """Eigenvalues at an equilibrium along a hyper-parameter path."""
+
+    point: Mapping[str, float]
+    path: EigenvaluePath
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``path`` record of the JSON."""
+        return {
+            "parameter": self.path.parameter,
+            "point": dict(self.point),
+            "reference": self.path.reference,
+            "values": [float(v) for v in self.path.values],
+            "eigenvalues": [complex_pairs(row) for row in self.path.eigenvalues],
+            "events": [{"kind": e.kind, "value": e.value} for e in self.path.events],
+        }
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What an analysis was asked for, as its caller spelled it; echoed as ``spec`` in the JSON.
+
+    The game is described as :func:`gandyn.run.spec.build_game` reads it
+    (``game`` and ``regularizers`` in ``NAME[:key=value,...]`` form, ``params``
+    as ``NAME=VALUE`` texts), ``path`` as ``NAME=LOW:HIGH:N``; the other
+    fields are the structured values :func:`gandyn.equilibria.analyze` takes.
+    """
+
+    game: str = "dirac"
+    game_file: str | None = None
+    loss: str | None = None
+    regularizers: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    box: Box | None = None
+    optimizer: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    n_starts: int = 64
+    seed: int = 0
+    grid_points: int = 101
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``spec`` record of the JSON."""
+        return {"game": self.game, "game_file": self.game_file, "loss": self.loss,
+                "regularizers": list(self.regularizers), "params": list(self.params),
+                "box": {k: list(v) for k, v in (self.box or {}).items()},
+                "optimizer": self.optimizer, "settings": dict(self.settings), "path": self.path,
+                "n_starts": self.n_starts, "seed": self.seed, "grid_points": self.grid_points}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The equilibria of a game, the global Nash picture on a box and an eigenvalue path.
+
+    Attributes
+    ----------
+    field
+        The derived game.
+    equilibria
+        Every stationary point or set found, classified.
+    rule
+        The update rule analyzed, or ``None``.
+    box
+        The search box, or ``None``.
+    global_nash
+        The grid game on the box (one parameter per player), or ``None``.
+    path
+        Eigenvalues along a hyper-parameter path, or ``None``.
+    notes
+        What the analysis could not do or a reader should know.
+    spec
+        The request as its caller spelled it (``spec`` in the JSON; ``{}`` when ``None``).
+    """
+
+    field: VectorField
+    equilibria: tuple[Equilibrium, ...]
+    rule: RuleChoice | None = None
+    box: Box | None = None
+    global_nash: GlobalNash | None = None
+    path: EquilibriumPath | None = None
+    notes: tuple[str, ...] = ()
+    spec: AnalysisSpec | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``gandyn analyze --json``."""
+        from gandyn import __version__
+
+        game = self.field.game
+        data: dict[str, Any] = {
+            "gandyn_version": __version__,
+            "spec": {} if self.spec is None else self.spec.to_dict(),
+            "game": game.name,
+            "loss": game.loss.name if game.loss else None,
+            "regularizers": [r.describe() for r in game.regularizers],
+            "symbols": {"theta": [s.name for s in game.theta],
+                        "psi": [s.name for s in game.psi]},
+            "params": {p.name: p.value for p in game.params},
+            "zero_sum": game.zero_sum,
+            "equilibria": [e.to_dict() for e in self.equilibria],
+            "notes": list(self.notes),
+        }
+        if self.rule is not None:
+            data["optimizer"] = self.rule.to_dict()
+        if self.global_nash is not None:
+            data.update(self.global_nash.to_dict())
+        if self.path is not None:
+            data["path"] = self.path.to_dict()
+        return data

@@ -1,0 +1,121 @@
+"""An equilibrium analysis as text for a reader: :func:`analysis_text`.
+
+The JSON of the same analysis is :meth:`gandyn.equilibria.Analysis.to_dict`;
+numbers printed here are those of the JSON (complex values cleaned by
+:func:`gandyn.equilibria.records.complex_pairs`), at six significant digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from gandyn.equilibria.records import (
+    Analysis,
+    Equilibrium,
+    EquilibriumPath,
+    GlobalNash,
+    RuleChoice,
+    complex_pairs,
+)
+
+__all__ = ["analysis_text"]
+
+
+def _fmt_complex(pair: Sequence[float]) -> str:
+    re, im = pair
+    if abs(im) < 1e-12:
+        return f"{re:.6g}"
+    return f"{re:.6g} {'+' if im >= 0 else '-'} {abs(im):.6g}i"
+
+
+def _fmt_point(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {v:.6g}" for k, v in point.items())
+
+
+def _equilibrium_lines(i: int, eq: Equilibrium, rule: RuleChoice | None) -> list[str]:
+    lines = [""]
+    if eq.kind == "isolated":
+        lines.append(f"equilibrium {i}: {_fmt_point(eq.point or {})} ({eq.source})")
+    else:
+        lines.append(f"stationary set {i}: {eq.equation or '(curve)'} "
+                     f"({eq.source}; {len(eq.samples)} samples; "
+                     f"evaluated at {_fmt_point(eq.evaluated_at)})")
+    eigen_text = ", ".join(_fmt_complex(p) for p in complex_pairs(eq.eigenvalues))
+    if eq.nonsmooth:
+        lines.append("  flow: undecided, F is not differentiable here; eigenvalues of one "
+                     f"smooth piece: {eigen_text}")
+    else:
+        verdict = eq.flow_class + (" (linear analysis inconclusive)" if eq.inconclusive else "")
+        lines.append(f"  flow: {eq.stability}, {verdict}; eigenvalues of dF/dx: " + eigen_text)
+    minimax = eq.local_minimax
+    minimax_text = "" if minimax is None else f"; local minimax: {'yes' if minimax else 'no'}"
+    lines.append(f"  Nash: {eq.nash}{minimax_text}")
+    for flag in eq.flags:
+        lines.append(f"  note: {flag}")
+    if eq.rule is not None:
+        stable_lr = eq.rule.stable_lr
+        lr_text = (
+            "never locally stable for lr in the scan" if stable_lr is None
+            else f"locally stable for lr_g in ({stable_lr[0]:.6g}, {stable_lr[1]:.6g})"
+        )
+        verdict = "stable" if eq.rule.stable else "unstable"
+        lines.append(f"  {rule.name if rule else 'map'}: spectral radius "
+                     f"{eq.rule.spectral_radius:.6g} ({verdict}); {lr_text}")
+    return lines
+
+
+def _global_nash_lines(g: GlobalNash) -> list[str]:
+    lines = [""]
+    pure = g.pure_nash
+    if not pure:
+        shown = "none (no pure Nash equilibrium in this box)"
+    elif len(pure) <= 6:
+        shown = "; ".join(_fmt_point(p) for p in pure)
+    else:
+        shown = (f"{len(pure)} grid points, from {_fmt_point(pure[0])} to "
+                 f"{_fmt_point(pure[-1])} (--json lists them)")
+    lines.append(f"pure Nash equilibria on the grid: {shown}")
+    if g.duality_gap is not None:
+        lines.append(f"zero-sum values: min-max {g.min_max:.6g}, "
+                     f"max-min {g.max_min:.6g}, duality gap {g.duality_gap:.6g}")
+    if g.mixed is not None:
+        lines.append(f"mixed equilibrium of the discretized game: value {g.mixed.value:.6g}")
+        for player, support in (("theta", g.mixed.theta), ("psi", g.mixed.psi)):
+            listed = ", ".join(f"{v:.4g} ({p:.3g})" for v, p in support)
+            lines.append(f"  {player} support (value (probability)): {listed}")
+    return lines
+
+
+def _path_lines(followed: EquilibriumPath) -> list[str]:
+    p = followed.path
+    kind = "dF/dx" if p.reference == "flow" else "the map's Jacobian"
+    lines = ["", f"eigenvalues of {kind} at {_fmt_point(followed.point)} along "
+                 f"{p.parameter} = {float(p.values[0]):g}..{float(p.values[-1]):g} "
+                 f"({len(p.values)} values):"]
+    if not p.events:
+        lines.append("  no collision or stability change along the path")
+    for e in p.events:
+        lines.append(f"  {e.kind} at {p.parameter} = {e.value:.6g}")
+    return lines
+
+
+def analysis_text(analysis: Analysis) -> str:
+    """The analysis as ``gandyn analyze`` prints it."""
+    game = analysis.field.game
+    lines = [f"game: {game.name}, loss: {game.loss.name if game.loss else 'direct costs'}"
+             + (f", regularizers: {', '.join(r.describe() for r in game.regularizers)}"
+                if game.regularizers else "")
+             + (", zero-sum" if game.zero_sum else ", not zero-sum")]
+    rule = analysis.rule
+    if rule is not None:
+        lines.append(f"update rule: {rule.name}, lr_g = {rule.lr_g:g}, lr_d = {rule.lr_d:g}"
+                     + "".join(f", {k} = {v}" for k, v in rule.settings.items()))
+    for i, eq in enumerate(analysis.equilibria, 1):
+        lines += _equilibrium_lines(i, eq, rule)
+    if analysis.global_nash is not None:
+        lines += _global_nash_lines(analysis.global_nash)
+    if analysis.path is not None:
+        lines += _path_lines(analysis.path)
+    for note in analysis.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
