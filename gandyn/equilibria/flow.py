@@ -5,11 +5,11 @@ the eigenvalues of ``dF/dx`` there (:class:`FlowStability`).
 
 References
 ----------
-Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS, Sec. 3
-(flow stability from the Jacobian's eigenvalues). Hirsch, Smale and Devaney
-(2013). Differential Equations, Dynamical Systems, and an Introduction to
-Chaos, 3rd ed., Ch. 4 and 8 (classification of linear planar systems;
-linearization).
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Sec. 3 (flow stability from the Jacobian's eigenvalues).
+.. [6] Hirsch, Smale and Devaney (2013). Differential Equations, Dynamical
+   Systems, and an Introduction to Chaos, 3rd ed., Ch. 4 and 8
+   (classification of linear planar systems; linearization).
 """
 
 from __future__ import annotations

@@ -371,7 +371,8 @@ def minimax_values(grid: PayoffGrid, tol: float | None = None) -> MinimaxValues:
 
     References
     ----------
-    von Neumann (1928); Owen (2013), Game Theory, Ch. II.1 (upper and lower values).
+    .. [1] von Neumann (1928). Zur Theorie der Gesellschaftsspiele. Math. Ann. 100.
+    .. [2] Owen (2013). Game Theory, 4th ed., Ch. II.1 (upper and lower values).
     """
     V = zero_sum_payoff(grid, tol)
     row_max = V.max(axis=1)
@@ -437,8 +438,10 @@ def mixed_equilibrium(grid: PayoffGrid, tol: float | None = None) -> MixedEquili
 
     References
     ----------
-    von Neumann (1928); Owen (2013), Game Theory, Ch. II.4 (matrix games as
-    linear programs); Glicksberg (1952) for the continuous game's mixed equilibrium.
+    .. [1] von Neumann (1928). Zur Theorie der Gesellschaftsspiele. Math. Ann. 100.
+    .. [2] Owen (2013). Game Theory, 4th ed., Ch. II.4 (matrix games as linear programs).
+    .. [3] Glicksberg (1952). A further generalization of the Kakutani fixed point
+       theorem. Proc. AMS 3(1) (the continuous game's mixed equilibrium).
     """
     V = zero_sum_payoff(grid, tol)
     p, v = _row_player_lp(V)

@@ -7,14 +7,17 @@ zero-sum game. (Nash equilibria of the whole game on a grid are in
 
 References
 ----------
-Ratliff, Burden and Sastry (2013, 2016). On the characterization of local
-Nash equilibria in continuous games. IEEE TAC 61(8) (differential Nash
-equilibria: each player's own Hessian positive definite). Jin, Netrapalli
-and Jordan (2020). What is local optimality in nonconvex-nonconcave minimax
-optimization? ICML, Prop. 18 and 19 (second-order conditions for strict
-local minimax points). Mazumdar, Ratliff and Sastry (2020). On
-gradient-based learning in continuous games. SIAM J. Math. Data Sci. 2(1)
-(stable non-Nash points of the gradient flow).
+.. [1] Ratliff, Burden and Sastry (2013). Characterization and computation of
+   local Nash equilibria in continuous games. Allerton.
+.. [2] Ratliff, Burden and Sastry (2016). On the characterization of local
+   Nash equilibria in continuous games. IEEE TAC 61(8) (differential Nash
+   equilibria: each player's own Hessian positive definite).
+.. [3] Jin, Netrapalli and Jordan (2020). What is local optimality in
+   nonconvex-nonconcave minimax optimization? ICML, Prop. 18 and 19
+   (second-order conditions for strict local minimax points).
+.. [4] Mazumdar, Ratliff and Sastry (2020). On gradient-based learning in
+   continuous games. SIAM J. Math. Data Sci. 2(1) (stable non-Nash points of
+   the gradient flow).
 """
 
 from __future__ import annotations
@@ -88,9 +91,10 @@ def nash_type(
 
     References
     ----------
-    Ratliff, Burden and Sastry (2013). Characterization and computation of
-    local Nash equilibria in continuous games. Allerton; (2016) On the
-    characterization of local Nash equilibria in continuous games. IEEE TAC.
+    .. [1] Ratliff, Burden and Sastry (2013). Characterization and computation
+       of local Nash equilibria in continuous games. Allerton.
+    .. [2] Ratliff, Burden and Sastry (2016). On the characterization of local
+       Nash equilibria in continuous games. IEEE TAC 61(8).
     """
     x = _state_vector(vf, point)
     if not np.max(np.abs(vf.field_fn(x))) <= stationary_tol:
@@ -144,8 +148,8 @@ def local_minimax(
 
     References
     ----------
-    Jin, Netrapalli and Jordan (2020). What is local optimality in
-    nonconvex-nonconcave minimax optimization? ICML, Prop. 18 and 19.
+    .. [3] Jin, Netrapalli and Jordan (2020). What is local optimality in
+       nonconvex-nonconcave minimax optimization? ICML, Prop. 18 and 19.
     """
     if not vf.game.zero_sum:
         return None
