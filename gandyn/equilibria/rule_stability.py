@@ -8,8 +8,9 @@ gives the map's Jacobian with a hyper-parameter changed, for eigenvalue paths.
 
 References
 ----------
-Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS, Sec. 3
-and Lemma 4 (discrete maps; stable step sizes of simultaneous gradient descent).
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Sec. 3 and Lemma 4 (discrete maps; stable step sizes of simultaneous
+   gradient descent).
 """
 
 from __future__ import annotations
