@@ -9,14 +9,14 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.option_strings import UPDATE_RULES
+from gandyn.run.methods import UPDATE_RULES
 from gandyn.cli.options import build_game, game_options, rule_settings_options
 
 __all__ = ["analyze"]
 
 
 def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
-    from gandyn.cli.option_strings import parse_ranges
+    from gandyn.symbolic.option_text import parse_ranges
 
     return {key: (low, high)
             for key, (low, high, _) in parse_ranges(texts, "--box", count=False).items()}

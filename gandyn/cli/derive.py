@@ -31,7 +31,7 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn derive --game dirac --reg r1:gamma=0.3 --format json
       gandyn derive --game gaussian:order=8 --loss wasserstein --format latex
     """
-    from gandyn.cli.option_strings import parse_assignments
+    from gandyn.symbolic.option_text import parse_assignments
     from gandyn.derive.field import derive as derive_field
     from gandyn.derive.stationary import find_stationary_points
     from gandyn.errors import SpecError

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.option_strings import UPDATE_RULES
+from gandyn.run.methods import UPDATE_RULES
 from gandyn.cli.options import build_game, game_options
 
 __all__ = ["explain"]
@@ -156,7 +156,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
                           param_specs)
         if lr <= 0:
             raise SpecError("--lr must be positive")
-        from gandyn.cli.option_strings import parse_assignments
+        from gandyn.symbolic.option_text import parse_assignments
 
         starts = starting_points(game.default_start,
                                  [parse_assignments([t], "--x0") for t in x0_specs], {})[:1]

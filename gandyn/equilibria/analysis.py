@@ -298,7 +298,7 @@ def parameter_path(analysis: Analysis, text: str) -> dict[str, Any]:
     along the path (a path of ``gamma_r1`` keeps the Dirac-GAN's equilibrium;
     one of ``c`` moves it), else the path is refused.
     """
-    from gandyn.cli.option_strings import parse_range
+    from gandyn.symbolic.option_text import parse_range
     from gandyn.equilibria.eigenvalue_paths import eigenvalue_path
     from gandyn.errors import SpecError, UnknownNameError
     from gandyn.rules.update_rules import FieldFunctions, make_rule
