@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.run.methods import UPDATE_RULES
 from gandyn.cli.options import build_game, game_options
+from gandyn.run.methods import UPDATE_RULES
 
 __all__ = ["explain"]
 

@@ -52,14 +52,16 @@ def given_on_command_line() -> Callable[[str], bool]:
 def game_values(given: Callable[[str], bool], game_spec: str, game_file: str | None,
                 loss_name: str | None, reg_specs: Sequence[str],
                 param_specs: Sequence[str]) -> dict[str, Any]:
-    """The shared game options the user gave, parsed, as :func:`gandyn.run.spec.merge` takes them."""
+    """The game options the user gave, parsed, as :func:`gandyn.run.spec.merge` takes them."""
     from gandyn.run.spec import RegularizerSpec
     from gandyn.symbolic.option_text import parse_assignments, parse_named_values
 
     values: dict[str, Any] = {}
     if given("reg_specs"):
-        values["regularizers"] = [RegularizerSpec(*parse_named_values(text, "--reg"))
-                                  for text in reg_specs]
+        values["regularizers"] = []
+        for text in reg_specs:
+            name, settings = parse_named_values(text, "--reg")
+            values["regularizers"].append(RegularizerSpec(name, tuple(settings.items())))
     if given("game_spec"):
         values["game"], values["game_options"] = parse_named_values(game_spec, "--game",
                                                                     floats=False)

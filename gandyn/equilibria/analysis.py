@@ -298,10 +298,10 @@ def parameter_path(analysis: Analysis, text: str) -> dict[str, Any]:
     along the path (a path of ``gamma_r1`` keeps the Dirac-GAN's equilibrium;
     one of ``c`` moves it), else the path is refused.
     """
-    from gandyn.symbolic.option_text import parse_range
     from gandyn.equilibria.eigenvalue_paths import eigenvalue_path
     from gandyn.errors import SpecError, UnknownNameError
     from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.symbolic.option_text import parse_range
 
     vf = analysis.field
     name, low, high, count = parse_range(text, "--path", count=True, min_count=2)

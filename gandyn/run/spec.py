@@ -330,7 +330,7 @@ def merge_rule(base: RuleSpec, **given: Any) -> RuleSpec:
     if "lr_d" in given:
         rule = replace(rule, lr_d=float(given["lr_d"]))
     if "settings" in given:
-        rule = replace(rule, settings={**dict(rule.settings), **dict(given["settings"])})
+        rule = replace(rule, settings=_pairs({**dict(rule.settings), **dict(given["settings"])}))
     return rule
 
 

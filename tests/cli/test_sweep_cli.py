@@ -183,10 +183,11 @@ def test_altmomentum_sweep_over_beta_matches_its_bilinear_boundary() -> None:
     # (tests/test_optimizers.py); the sweep's linear column must say so cell by cell.
     import numpy as np
 
-    from gandyn.sweep import make_plan, run_sweep
+    from gandyn.sweep import AxisSpec, SweepSpec, make_plan, merge_sweep, run_sweep
 
-    plan = make_plan(game="bilinear", optimizer="altmomentum", lr_g=0.2, lr_d=0.2, steps=50,
-                     axes=["beta=-0.99:0.5:31"], start={"theta": 1.0, "psi": 1.0})
+    plan = make_plan(merge_sweep(SweepSpec(), game="bilinear", optimizer="altmomentum", lr=0.2,
+                                 steps=50, axes=[AxisSpec("beta", -0.99, 0.5, 31)],
+                                 starts=[{"theta": 1.0, "psi": 1.0}]))
     result = run_sweep(plan)
     beta = result.axis_values["beta"]
     rho = result.measures["spectral_radius"]
