@@ -340,7 +340,7 @@ class SweepPlan:
 
     def spec(self, given: SweepSpec) -> SweepSpec:
         """``given`` with what the plan resolved written in: the start and the window."""
-        run = replace(given.run.with_defaults(), starts=(self.start,))
+        run = replace(given.run, starts=(self.start,))
         return replace(given, run=run, window=self.window)
 
 
