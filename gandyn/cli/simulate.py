@@ -68,8 +68,9 @@ _DEFAULT = RunSpec()
               show_default=True, help="Figure size for --plot.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
-              help="Read the simulation from a TOML/JSON spec (as --dump-spec writes it); "
-                   "options given on the command line override it.")
+              help="Read the simulation from a TOML/JSON spec (as --dump-spec writes it, or a "
+                   "run's .meta.json or a figure's .json); options given on the command line "
+                   "override it.")
 @click.option("--dump-spec", is_flag=True,
               help="Print the resolved spec as TOML and exit without simulating.")
 def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
