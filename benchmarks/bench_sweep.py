@@ -33,15 +33,16 @@ import tracemalloc
 import numpy as np
 from scipy.special import expit
 
-from gandyn.sweep import SweepPlan, SweepResult, make_plan, run_sweep
+from gandyn.run.spec import RunSpec
+from gandyn.sweep import AxisSpec, SweepPlan, SweepResult, SweepSpec, make_plan, run_sweep
 
 C = 0.0  # the data's location
 
 
 def plan_for(cells: int, steps: int, chunk: int) -> SweepPlan:
     side = max(2, round(math.sqrt(cells)))
-    return make_plan(axes=[f"lr=0.01:1:{side}:log", f"theta=-2:2:{cells // side}"], steps=steps,
-                     chunk_size=chunk)
+    axes = (AxisSpec("lr", 0.01, 1.0, side, log=True), AxisSpec("theta", -2.0, 2.0, cells // side))
+    return make_plan(SweepSpec(RunSpec(steps=steps), axes=axes, chunk_size=chunk))
 
 
 def hand_written(lr: np.ndarray, theta0: np.ndarray, plan: SweepPlan) -> dict[str, np.ndarray]:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.option_strings import UPDATE_RULES
 from gandyn.cli.options import build_game, game_options, rule_settings_options
+from gandyn.run.methods import UPDATE_RULES
 
 if TYPE_CHECKING:
     from gandyn.equilibria.records import Analysis, AnalysisSpec
@@ -19,7 +19,7 @@ __all__ = ["analyze"]
 
 
 def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
-    from gandyn.cli.option_strings import parse_ranges
+    from gandyn.symbolic.option_text import parse_ranges
 
     return {key: (low, high)
             for key, (low, high, _) in parse_ranges(texts, "--box", count=False).items()}
@@ -32,11 +32,11 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> 
     timeout comes from ``spec``, so a spec read from a file can be run the
     same way.
     """
-    from gandyn.cli.option_strings import parse_range
     from gandyn.derive.field import derive as derive_field
     from gandyn.equilibria import PathError, RuleChoice
     from gandyn.equilibria import analyze as analyze_field
     from gandyn.errors import SpecError
+    from gandyn.symbolic.option_text import parse_range
 
     game = build_game(spec.game, spec.game_file, spec.loss, spec.regularizers, spec.params)
     rule = None

@@ -31,9 +31,9 @@ def derive(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn derive --game dirac --reg r1:gamma=0.3 --format json
       gandyn derive --game gaussian:order=8 --loss wasserstein --format latex
     """
-    from gandyn.cli.option_strings import parse_assignments
     from gandyn.errors import SpecError
     from gandyn.report.derivation import PointError, derivation, to_json, to_latex, to_text
+    from gandyn.symbolic.option_text import parse_assignments
 
     game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
     at = parse_assignments(at_specs, "--at") if at_specs else None

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from gandyn.cli.option_strings import UPDATE_RULES
 from gandyn.cli.options import build_game, game_options
+from gandyn.run.methods import UPDATE_RULES
 
 if TYPE_CHECKING:
     from gandyn.explain import Explanation
@@ -216,9 +216,9 @@ def simulate(game_spec: str, game_file: str | None, loss: str, reg_specs: tuple[
              param_specs: tuple[str, ...], optimizer: str, lr: float, steps: int,
              x0_specs: tuple[str, ...], batch_size: int | None, seed: int) -> SimulatedRun:
     """Simulate the run to explain: one start, measured as a training loop logs it."""
-    from gandyn.cli.option_strings import parse_assignments
     from gandyn.errors import SpecError
     from gandyn.run.spec import SimulationSpec, run_simulation, starting_points
+    from gandyn.symbolic.option_text import parse_assignments
 
     game = build_game(game_spec, game_file, loss, reg_specs, param_specs)
     if lr <= 0:

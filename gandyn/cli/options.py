@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from gandyn.games.game import Game
+    from gandyn.run.spec import GameSpec
 
-__all__ = ["build_game", "game_options", "rule_settings_options"]
+__all__ = ["build_game", "game_options", "game_part", "game_values", "given_on_command_line",
+           "rule_settings_options"]
 
 
 def game_options(func: Any) -> Any:
@@ -35,15 +37,59 @@ def game_options(func: Any) -> Any:
     return func
 
 
+def given_on_command_line() -> Callable[[str], bool]:
+    """Whether the current command's parameter (by its Python name) was typed by the user."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+    return given
+
+
+def game_values(given: Callable[[str], bool], game_spec: str, game_file: str | None,
+                loss_name: str | None, reg_specs: Sequence[str],
+                param_specs: Sequence[str]) -> dict[str, Any]:
+    """The game options the user gave, parsed, as :func:`gandyn.run.spec.merge` takes them."""
+    from gandyn.run.spec import RegularizerSpec
+    from gandyn.symbolic.option_text import parse_assignments, parse_named_values
+
+    values: dict[str, Any] = {}
+    if given("reg_specs"):
+        values["regularizers"] = []
+        for text in reg_specs:
+            name, settings = parse_named_values(text, "--reg")
+            values["regularizers"].append(RegularizerSpec(name, tuple(settings.items())))
+    if given("game_spec"):
+        values["game"], values["game_options"] = parse_named_values(game_spec, "--game",
+                                                                    floats=False)
+    if given("game_file"):
+        values["game_file"] = game_file
+    if given("loss_name"):
+        values["loss"] = loss_name
+    if given("param_specs"):
+        values["params"] = parse_assignments(param_specs, "--param")
+    return values
+
+
+def game_part(game_spec: str, game_file: str | None, loss_name: str | None,
+              reg_specs: Sequence[str], param_specs: Sequence[str]) -> GameSpec:
+    """The game part of a spec that the shared options describe."""
+    from gandyn.run.spec import GameSpec, merge_game
+
+    values = game_values(lambda name: True, game_spec, game_file, loss_name, reg_specs,
+                         param_specs)
+    return merge_game(GameSpec(), **values)
+
+
 def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
                reg_specs: Sequence[str], param_specs: Sequence[str]) -> Game:
     """Build the game the shared options describe."""
-    from gandyn.cli.option_strings import parse_assignments
-    from gandyn.run.spec import build_game as build
+    from gandyn.run.build import build_game_part
 
-    game: Game = build(game_spec, game_file, loss_name, reg_specs,
-                       parse_assignments(param_specs, "--param"))
-    return game
+    return build_game_part(game_part(game_spec, game_file, loss_name, reg_specs, param_specs))
 
 
 def rule_settings_options(func: Any) -> Any:

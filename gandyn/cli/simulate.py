@@ -9,26 +9,30 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.option_strings import UPDATE_RULES
-from gandyn.cli.options import build_game, game_options, rule_settings_options
+from gandyn.cli.options import game_options, rule_settings_options
+from gandyn.run.methods import METHODS
+from gandyn.run.spec import RunSpec
 
 __all__ = ["simulate"]
+
+#: The library's defaults, shown in the help (the command passes on only what was given).
+_DEFAULT = RunSpec()
 
 
 @click.command()
 @game_options
-@click.option("--optimizer", default="simgd", show_default=True,
-              type=click.Choice(["flow", *UPDATE_RULES]),
+@click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
+              type=click.Choice(METHODS),
               help="Update rule, or the continuous gradient flow.")
-@click.option("--lr", type=float, default=0.1, show_default=True,
+@click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
               help="Learning rate of both players.")
 @click.option("--lr-g", type=float, default=None,
               help="Generator's learning rate (overrides --lr).")
 @click.option("--lr-d", type=float, default=None,
               help="Discriminator's learning rate (overrides --lr).")
-@click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True,
+@click.option("--steps", type=click.IntRange(min=0), default=_DEFAULT.steps, show_default=True,
               help="Iterations of a discrete rule.")
-@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--every", type=click.IntRange(min=1), default=_DEFAULT.every, show_default=True,
               help="Record every k-th step.")
 @click.option("--x0", "x0_specs", multiple=True, metavar="SYM=VALUE,...",
               help="A starting state, repeatable; symbols left out take the game's default.")
@@ -44,9 +48,9 @@ __all__ = ["simulate"]
               help="Stochastic mode: latent samples per generator step (default --batch-size).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the minibatches; the same seed gives identical output.")
-@click.option("--max-norm", type=float, default=1e6, show_default=True,
+@click.option("--max-norm", type=float, default=_DEFAULT.max_norm, show_default=True,
               help="A run whose largest |parameter| exceeds this has diverged.")
-@click.option("--clip", type=float, default=None,
+@click.option("--clip", type=float, default=_DEFAULT.clip,
               help="Clip the discriminator's parameters to [-c, c] after each step (WGAN).")
 @rule_settings_options
 @click.option("--t-end", type=float, default=None,
@@ -64,8 +68,9 @@ __all__ = ["simulate"]
               show_default=True, help="Figure size for --plot.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
-              help="Read the simulation from a TOML/JSON spec (as --dump-spec writes it); "
-                   "options given on the command line override it.")
+              help="Read the simulation from a TOML/JSON spec (as --dump-spec writes it, or a "
+                   "run's .meta.json or a figure's .json); options given on the command line "
+                   "override it.")
 @click.option("--dump-spec", is_flag=True,
               help="Print the resolved spec as TOML and exit without simulating.")
 def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
@@ -84,78 +89,31 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
       gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
     """
-    from click.core import ParameterSource
-
-    from gandyn.cli.option_strings import parse_assignments
+    from gandyn.cli.options import game_values, given_on_command_line
     from gandyn.errors import SpecError
-    from gandyn.run.spec import (
-        SimulationSpec,
-        load_spec,
-        parse_grid,
-        run_simulation,
-        spec_to_toml,
-        starting_points,
-    )
+    from gandyn.run.build import build, grid_starts, run
+    from gandyn.run.spec import merge
+    from gandyn.run.spec_files import load_spec, spec_toml
+    from gandyn.symbolic.option_text import parse_assignments, parse_ranges
 
-    ctx = click.get_current_context()
-
-    def given(name: str) -> bool:
-        return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
-
-    base = load_spec(spec_file) if spec_file is not None else SimulationSpec()
-    from_file = spec_file is not None
-    # Each value: the command line if given there, else the spec file, else the default.
-    if from_file and not given("game_spec"):
-        game_spec = base.game
-    if from_file and not given("game_file"):
-        game_file = base.game_file
-    if from_file and not given("loss_name"):
-        loss_name = base.loss
-    if from_file and not given("reg_specs"):
-        reg_specs = base.regularizers
-    params = (dict(base.params) if from_file and not given("param_specs")
-              else parse_assignments(param_specs, "--param"))
-    if from_file and not given("optimizer"):
-        optimizer = base.optimizer
-    rate_g = lr if lr_g is None else lr_g
-    rate_d = lr if lr_d is None else lr_d
-    if from_file:
-        rate_g = rate_g if given("lr") or given("lr_g") else base.lr_g
-        rate_d = rate_d if given("lr") or given("lr_d") else base.lr_d
-    for name, value in (("--lr-g", rate_g), ("--lr-d", rate_d)):
-        if not (value > 0 and value < float("inf")):
-            raise SpecError(f"{name} must be a positive number, not {value:g}")
-    if from_file:
-        steps = steps if given("steps") else base.steps
-        every = every if given("every") else base.every
-        max_norm = max_norm if given("max_norm") else base.max_norm
-        clip = clip if given("clip") else base.clip
-        batch_size = batch_size if given("batch_size") else base.batch_size
-        batch_size_g = batch_size_g if given("batch_size_g") else base.batch_size_g
-        seed = seed if given("seed") else base.seed
-        measure = measure if given("measure") else base.measure
-    settings = dict(base.settings) if from_file else {}
-    settings.update({k: v for k, v in rule_options.items() if v is not None})
-    if optimizer == "flow" and "t_end" not in settings:
-        settings["t_end"] = steps * rate_g
-    # Starting points need the game's symbols and defaults: build once here.
-    param_texts = [f"{k}={v!r}" for k, v in params.items()]
-    game = build_game(game_spec, game_file, loss_name, reg_specs, param_texts)
-    if from_file and base.starts and not (x0_specs or grid_specs):
-        starts = starting_points(game.default_start, [dict(s) for s in base.starts], {})
-    else:
-        x0 = [parse_assignments([text], "--x0") for text in x0_specs]
-        starts = starting_points(game.default_start, x0, parse_grid(grid_specs))
-    spec = SimulationSpec(
-        game=game_spec, game_file=game_file, loss=loss_name, regularizers=tuple(reg_specs),
-        params=tuple(params.items()), optimizer=optimizer, lr_g=rate_g, lr_d=rate_d,
-        settings=tuple(sorted(settings.items())), steps=steps, every=every,
-        measure=measure or ("loop" if batch_size is not None else "state"),
-        max_norm=max_norm, clip=clip, batch_size=batch_size, batch_size_g=batch_size_g,
-        seed=seed, starts=tuple(tuple(s.items()) for s in starts),
-    )
+    given = given_on_command_line()
+    # Each value: the command line if given there, else the spec file, else the library default.
+    values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
+    plain = {"optimizer": optimizer, "lr": lr, "lr_g": lr_g, "lr_d": lr_d, "steps": steps,
+             "every": every, "measure": measure, "batch_size": batch_size,
+             "batch_size_g": batch_size_g, "seed": seed, "max_norm": max_norm, "clip": clip}
+    values.update({key: value for key, value in plain.items() if given(key)})
+    settings = {key: value for key, value in rule_options.items() if value is not None}
+    if settings:
+        values["settings"] = settings
+    if x0_specs or grid_specs:
+        values["starts"] = [*(parse_assignments([text], "--x0") for text in x0_specs),
+                            *grid_starts(parse_ranges(grid_specs, "--grid", count=True))]
+    base = load_spec(spec_file) if spec_file is not None else RunSpec()
+    built = build(merge(base, **values))
+    spec = built.spec
     if dump_spec:
-        click.echo(spec_to_toml(spec), nl=False)
+        click.echo(spec_toml(spec), nl=False)
         return
     from gandyn.files import check_writable, figure_paths, sidecar_path
 
@@ -171,12 +129,13 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     if clashes:
         raise SpecError(f"--out and --plot would both write {clashes[0]}; choose other names")
     check_writable(targets, force)  # before any work, so nothing is half-written
+    flow = spec.rule.name == "flow"
     # A progress bar only for a person watching a terminal, never in logs or pipes.
-    if sys.stderr.isatty() and optimizer != "flow" and steps * len(starts) >= 200_000:
-        with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
-            result = run_simulation(spec, progress=bar.update, game=game)
+    if sys.stderr.isatty() and not flow and spec.steps * len(spec.starts) >= 200_000:
+        with click.progressbar(length=spec.steps, label="simulating", file=sys.stderr) as bar:
+            result = run(built, progress=bar.update)
     else:
-        result = run_simulation(spec, game=game)
+        result = run(built)
     traj = result.trajectory
     from gandyn.derive.stationary import closed_form_equilibria, isolated_points
     from gandyn.report.simulation import summarize
@@ -199,6 +158,6 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
                                    layout=layout,  # type: ignore[arg-type]  # click.Choice
                                    force=force,
                                    equilibria=isolated_points(points, traj.state_names),
-                                   x="time" if optimizer == "flow" else "step")
+                                   x="time" if flow else "step")
     for path in written:
         click.echo(f"wrote {path}")

@@ -15,27 +15,30 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.option_strings import UPDATE_RULES
-from gandyn.cli.options import build_game, game_options, rule_settings_options
+from gandyn.cli.options import game_options, rule_settings_options
+from gandyn.run.methods import UPDATE_RULES
+from gandyn.run.spec import RunSpec
 
 __all__ = ["sweep"]
 
 _RULES = list(UPDATE_RULES)
+#: The library's defaults, shown in the help (the command passes on only what was given).
+_DEFAULT = RunSpec()
 
 
 @click.command(name="sweep")
 @game_options
-@click.option("--optimizer", default="simgd", show_default=True, type=click.Choice(_RULES),
-              help="Update rule.")
-@click.option("--lr", type=float, default=0.1, show_default=True,
+@click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
+              type=click.Choice(_RULES), help="Update rule.")
+@click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
               help="Learning rate of both players (where no axis sets it).")
 @click.option("--lr-g", type=float, default=None, help="Generator's learning rate.")
 @click.option("--lr-d", type=float, default=None, help="Discriminator's learning rate.")
-@click.option("--steps", type=click.IntRange(min=3), default=1000, show_default=True,
+@click.option("--steps", type=click.IntRange(min=3), default=_DEFAULT.steps, show_default=True,
               help="Iterations per cell.")
 @click.option("--x0", "x0_spec", default=None, metavar="SYM=VALUE,...",
               help="The start (symbols left out take the game's default; axes override it).")
-@click.option("--axis", "axis_specs", multiple=True, required=True,
+@click.option("--axis", "axis_specs", multiple=True,
               metavar="NAME=LOW:HIGH:COUNT[:log]",
               help="An axis, repeatable: lr, lr_g, lr_d, a state symbol (start), a "
                    "hyper-parameter (gamma_r1, or gamma when unique) or a rule setting "
@@ -53,7 +56,7 @@ _RULES = list(UPDATE_RULES)
 @click.option("--growth", type=float, default=0.05, show_default=True,
               help="Largest distance over each third of the window / over the third before, "
                    "both above 1 + growth: diverging; both below 1/(1 + growth): converging.")
-@click.option("--max-norm", type=float, default=1e6, show_default=True,
+@click.option("--max-norm", type=float, default=_DEFAULT.max_norm, show_default=True,
               help="A run whose largest |parameter| exceeds this has diverged.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=16384, show_default=True,
               help="Cells simulated together (memory is proportional to it).")
@@ -70,13 +73,18 @@ _RULES = list(UPDATE_RULES)
               help="Draw the map (one or two axes) with the linear stability boundary "
                    "(.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+              help="Read the sweep from a TOML/JSON spec (as --dump-spec writes it, or a sweep's "
+                   ".meta.json); options given on the command line override it.")
+@click.option("--dump-spec", is_flag=True,
+              help="Print the resolved spec as TOML and exit without sweeping.")
 def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str, lr: float,
            lr_g: float | None, lr_d: float | None, steps: int, x0_spec: str | None,
            axis_specs: tuple[str, ...], equilibrium_spec: str | None, tol: float,
            window: int | None, growth: float, max_norm: float, chunk_size: int, workers: int,
            scheduler: str | None, out: str | None, resume: bool, plot: str | None, force: bool,
-           **rule_options: Any) -> None:
+           spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
     """Map where training converges: simulate a grid of cells and classify each one.
 
     Every cell is a run of the update rule; its verdict is converged, cycling or
@@ -91,23 +99,46 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     import shutil
 
-    from gandyn.cli.option_strings import parse_assignments
+    from gandyn.cli.options import game_values, given_on_command_line
     from gandyn.errors import SpecError
     from gandyn.files import check_writable, sidecar_path
-    from gandyn.sweep import make_plan, prepare_chunk_dir, run_sweep, summary_text, write_sweep
+    from gandyn.sweep import (
+        AxisSpec,
+        SweepSpec,
+        load_sweep_spec,
+        make_plan,
+        merge_sweep,
+        prepare_chunk_dir,
+        run_sweep,
+        summary_text,
+        sweep_spec_toml,
+        write_sweep,
+    )
+    from gandyn.symbolic.option_text import parse_assignments, parse_axis
 
-    game = build_game(game_spec, game_file, loss_name, reg_specs, param_specs)
-    settings = {k: v for k, v in rule_options.items() if v is not None}
-    start = parse_assignments([x0_spec], "--x0") if x0_spec else {}
-    equilibrium = (parse_assignments([equilibrium_spec], "--equilibrium")
-                   if equilibrium_spec else None)
-    params = parse_assignments(param_specs, "--param")
-    plan = make_plan(
-        game=game_spec, game_file=game_file, loss=loss_name, regularizers=reg_specs,
-        params=params, optimizer=optimizer, lr_g=lr if lr_g is None else lr_g,
-        lr_d=lr if lr_d is None else lr_d, settings=settings, start=start, steps=steps,
-        axes=axis_specs, equilibrium=equilibrium, tol=tol, window=window, growth=growth,
-        max_norm=max_norm, chunk_size=chunk_size, built=game)
+    given = given_on_command_line()
+    # Each value: the command line if given there, else the spec file, else the library default.
+    values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
+    plain = {"optimizer": optimizer, "lr": lr, "lr_g": lr_g, "lr_d": lr_d, "steps": steps,
+             "tol": tol, "window": window, "growth": growth, "max_norm": max_norm,
+             "chunk_size": chunk_size}
+    values.update({key: value for key, value in plain.items() if given(key)})
+    settings = {key: value for key, value in rule_options.items() if value is not None}
+    if settings:
+        values["settings"] = settings
+    if x0_spec:
+        values["starts"] = [parse_assignments([x0_spec], "--x0")]
+    if axis_specs:
+        values["axes"] = [AxisSpec(*parse_axis(text)) for text in axis_specs]
+    if equilibrium_spec:
+        values["equilibrium"] = parse_assignments([equilibrium_spec], "--equilibrium")
+    base = load_sweep_spec(spec_file) if spec_file is not None else SweepSpec()
+    given_spec = merge_sweep(base, **values)
+    plan = make_plan(given_spec)
+    spec = plan.spec(given_spec)
+    if dump_spec:
+        click.echo(sweep_spec_toml(spec), nl=False)
+        return
     if resume and out is None:
         raise SpecError("--resume completes the sweep written to --out: give --out")
     targets: list[Path] = []
@@ -129,12 +160,6 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
         chunk_dir = Path(out).with_name(Path(out).name + ".chunks")
         prepare_chunk_dir(chunk_dir, plan, resume=resume, force=force)
 
-    spec = {"game": game_spec, "game_file": game_file, "loss": loss_name,
-            "regularizers": list(reg_specs), "params": params, "optimizer": optimizer,
-            "lr_g": plan.lr_g, "lr_d": plan.lr_d, "settings": settings, "x0": start,
-            "steps": steps, "axes": list(axis_specs), "equilibrium": equilibrium,
-            "tol": tol, "window": plan.window, "growth": growth, "max_norm": max_norm,
-            "chunk_size": chunk_size}
     done = 0
     # A bar on an interactive stderr only: logs and pipes get no carriage-return noise.
     bar_context: Any = (
@@ -159,13 +184,13 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
             raise click.exceptions.Abort() from None
     written: list[Path] = []
     if out is not None:
-        written += write_sweep(result, out, spec, force=force)
+        written += write_sweep(result, out, spec.to_dict(), force=force)
         if chunk_dir is not None:
             shutil.rmtree(chunk_dir, ignore_errors=True)
     if plot is not None:
         from gandyn.plotting.sweep import plot_sweep
 
-        meta = {"gandyn_version": __version__, "spec": spec, **result.summary()}
+        meta = {"gandyn_version": __version__, "spec": spec.to_dict(), **result.summary()}
         written += plot_sweep(result, plot, metadata=meta, force=force)
     click.echo(summary_text(result))
     for path in written:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -90,7 +89,8 @@ class SavedRun:
 
     @property
     def spec(self) -> dict[str, Any] | None:
-        """The stored simulation spec (:meth:`gandyn.run.spec.SimulationSpec.to_dict`)."""
+        """The stored run spec as plain data (:meth:`gandyn.run.spec.RunSpec.to_dict`, or the
+        flat form of earlier versions: :meth:`~gandyn.run.spec.RunSpec.from_dict` reads both)."""
         return None if self.meta is None else self.meta["spec"]
 
 
@@ -146,19 +146,9 @@ def _check_meta(meta: Any, where: str) -> None:
     spec = meta["spec"]
     if not isinstance(spec, dict):
         raise SpecError(f"{where}: 'spec' must be an object")
-    for key in ("game", "optimizer"):
-        if not isinstance(spec.get(key), str):
-            raise SpecError(f"{where}: spec {key!r} must be a string")
-    for key in ("game_file", "loss"):
-        if spec.get(key) is not None and not isinstance(spec[key], str):
-            raise SpecError(f"{where}: spec {key!r} must be a string or null")
-    regs = spec.get("regularizers", [])
-    if not (isinstance(regs, list) and all(isinstance(r, str) for r in regs)):
-        raise SpecError(f"{where}: spec 'regularizers' must be a list of strings")
-    params = spec.get("params", {})
-    if not (isinstance(params, dict) and all(
-            _is_number(v) and v is not None and math.isfinite(v) for v in params.values())):
-        raise SpecError(f"{where}: spec 'params' must map names to finite numbers")
+    from gandyn.run.spec import RunSpec
+
+    RunSpec.from_dict(spec, f"{where}: spec")  # the current form or an earlier one
 
 
 def _read_sidecar(path: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -468,17 +458,17 @@ def rebuild_field(run: SavedRun) -> VectorField:
         differs from the run's.
     """
     from gandyn.derive.field import derive
-    from gandyn.run.spec import build_game
+    from gandyn.run.build import build_game_part
+    from gandyn.run.spec import RunSpec
 
     if run.meta is None:
         raise FieldUnavailable(f"no {sidecar_path(run.path).name} beside {run.path.name}")
-    spec = run.meta["spec"]
-    game_file = spec.get("game_file")
-    path = str(_game_file(run, game_file)) if game_file is not None else None
     where = str(run.meta_path)
+    part = RunSpec.from_dict(run.meta["spec"], f"{where}: the stored spec").game
+    if part.file is not None:
+        part = replace(part, file=str(_game_file(run, part.file)))
     try:
-        game = build_game(spec["game"], path, spec.get("loss"), spec.get("regularizers", []),
-                          {k: float(v) for k, v in spec.get("params", {}).items()})
+        game = build_game_part(part)
     except GandynError as exc:
         raise SpecError(f"{where}: the stored spec: {exc}") from None
     names = tuple(s.name for s in game.state_symbols)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gandyn.derive.stationary import closed_form_equilibria, distances_to_equilibria
-from gandyn.run.spec import SimulationResult
+from gandyn.run.build import RunResult
 
 __all__ = ["summarize"]
 
@@ -17,7 +17,7 @@ def _fmt(v: float) -> str:
     return "nan" if not np.isfinite(v) else f"{v:.4g}"
 
 
-def summarize(result: SimulationResult,
+def summarize(result: RunResult,
               points: list[dict[str, float]] | None = None) -> str:
     """A table: start, final state, distance to equilibrium, loss ranges, divergence."""
     traj = result.trajectory

@@ -1,375 +1,395 @@
-"""A simulation as plain data: :class:`SimulationSpec`, and :func:`run_simulation`.
+"""A run as structured data: :class:`RunSpec`, its parts, every default, and merging.
 
-The command line fills a spec from its options; the spec is stored with every
-output (JSON sidecars), so a result always carries what made it.
+A run is a game (:class:`GameSpec`), a method with its learning rates and
+settings (:class:`RuleSpec`), the number of steps and what to record, an
+optional minibatch part (:class:`MinibatchSpec`) and the starting states.
+Every field holds a value, never option text; the defaults of the library and
+of every command are the ones written here (see :meth:`RunSpec.with_defaults`
+for those derived from other fields). :meth:`RunSpec.to_dict` and
+:meth:`RunSpec.from_dict` give the plain data stored in spec files and
+sidecars; :func:`merge` lays given values over a base spec, which is how a
+command line overrides a spec file.
+
+Spec files and sidecars written before specs were structured hold option text
+(``regularizers = ["r1:gamma=0.3"]``, ``game = "gaussian:order=8"``) in a
+flat table; :meth:`RunSpec.from_dict` reads them too.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-
-from gandyn.arrays import Array
-from gandyn.cli.option_strings import UPDATE_RULES
 from gandyn.errors import SpecError, UnknownNameError
+from gandyn.run.methods import METHODS, RULE_SETTINGS
 
 __all__ = [
-    "SimulationResult",
-    "SimulationSpec",
-    "load_spec",
-    "parse_grid",
-    "run_simulation",
-    "spec_to_toml",
-    "starting_points",
+    "FLOW_DEFAULTS",
+    "GIVEN_KEYS",
+    "RULE_SETTINGS",
+    "GameSpec",
+    "MinibatchSpec",
+    "RegularizerSpec",
+    "RuleSpec",
+    "RunSpec",
+    "Setting",
+    "merge",
+    "merge_game",
+    "merge_rule",
 ]
 
-OPTIMIZERS = ("flow", *UPDATE_RULES)
-#: The settings each update rule accepts (command-line spelling -> keyword).
-RULE_SETTINGS: dict[str, tuple[str, ...]] = {
-    "simgd": (),
-    "altgd": ("first", "d_steps", "g_steps"),
-    "momentum": ("beta",),
-    "altmomentum": ("beta", "first"),
-    "adam": ("beta1", "beta2", "eps"),
-    "ogda": (),
-    "extragradient": (),
-    "sga": ("lam",),
-    "flow": ("method", "rtol", "atol", "t_end", "n_eval"),
-}
+#: A setting's value: a number, or a word such as ``first = "g"`` or ``method = "RK45"``.
+Setting = int | float | str
+
+#: The flow's settings when not given; its horizon ``t_end`` defaults to ``steps * lr_g``,
+#: the discrete rule's horizon on the generator's clock (:meth:`RunSpec.with_defaults`).
+FLOW_DEFAULTS: dict[str, Setting] = {"method": "RK45", "rtol": 1e-8, "atol": 1e-10,
+                                     "n_eval": 201}
+
+
+def _pairs(value: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple((str(k), v) for k, v in items)
 
 
 @dataclass(frozen=True)
-class SimulationSpec:
-    """Everything that defines a simulation.
+class RegularizerSpec:
+    """A regularizer by catalogue name with its settings (``gamma``, ...)."""
+
+    name: str
+    settings: tuple[tuple[str, Setting], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", _pairs(self.settings))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON and TOML."""
+        return {"name": self.name, "settings": dict(self.settings)}
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """The game of a run, as for ``gandyn derive``.
 
     Attributes
     ----------
-    game, game_file, loss, regularizers, params
-        As for ``gandyn derive`` (``game`` in ``NAME[:key=value]`` form,
-        regularizers in ``NAME[:key=value]`` form, params by symbol name).
-    optimizer
-        ``flow`` or a discrete rule of :mod:`gandyn.rules.update_rules`.
-    lr_g, lr_d
-        Per-player learning rates. The flow is ``dx/dt = F`` on the generator's
-        coordinates and ``(lr_d / lr_g) F`` on the discriminator's, with time
-        on the generator's clock: discrete step ``k`` sits at ``t = k * lr_g``.
-    settings
-        Rule settings (``beta``, ``first``, ...; flow: ``method``, ``t_end``, ...).
+    name, options
+        A catalogue game and its structural options (``order``, ``logit``).
+    file
+        A custom game in TOML or JSON instead of a catalogue game (``name``
+        then stays ``dirac`` and ``options`` empty).
+    loss
+        The GAN loss, ``None`` for the game's default.
+    regularizers
+        Applied in order.
+    params
+        Hyper-parameter values by symbol name (``c``, ``gamma_r1``).
+    """
+
+    name: str = "dirac"
+    options: tuple[tuple[str, int | str], ...] = ()
+    file: str | None = None
+    loss: str | None = None
+    regularizers: tuple[RegularizerSpec, ...] = ()
+    params: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", _pairs(self.options))
+        object.__setattr__(self, "params", _pairs(self.params))
+        object.__setattr__(self, "regularizers", tuple(
+            r if isinstance(r, RegularizerSpec) else RegularizerSpec(*r)
+            for r in self.regularizers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON and TOML."""
+        return {"name": self.name, "options": dict(self.options), "file": self.file,
+                "loss": self.loss, "regularizers": [r.to_dict() for r in self.regularizers],
+                "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """The method: ``flow`` or a discrete update rule, its learning rates and settings.
+
+    The flow is ``dx/dt = F`` on the generator's coordinates and
+    ``(lr_d / lr_g) F`` on the discriminator's, with time on the generator's
+    clock: discrete step ``k`` sits at ``t = k * lr_g``. Settings are kept
+    sorted by name.
+    """
+
+    name: str = "simgd"
+    lr_g: float = 0.1
+    lr_d: float = 0.1
+    settings: tuple[tuple[str, Setting], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", tuple(sorted(_pairs(self.settings))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON and TOML."""
+        return {"name": self.name, "lr_g": self.lr_g, "lr_d": self.lr_d,
+                "settings": dict(self.settings)}
+
+
+@dataclass(frozen=True)
+class MinibatchSpec:
+    """Stochastic mode (:mod:`gandyn.dynamics.minibatch`).
+
+    Fresh seeded minibatches of ``batch_size`` data/sample pairs for the
+    discriminator and ``batch_size_g`` latent samples (default ``batch_size``)
+    for the generator at every step, instead of exact expectations.
+    """
+
+    batch_size: int
+    batch_size_g: int | None = None
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON and TOML."""
+        return {"batch_size": self.batch_size, "batch_size_g": self.batch_size_g,
+                "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines a run.
+
+    Attributes
+    ----------
+    game
+        The game (:class:`GameSpec`).
+    rule
+        The method and its learning rates and settings (:class:`RuleSpec`).
     steps, every
-        Iterations and recording interval of a discrete rule.
+        Iterations of a discrete rule and the recording interval.
     measure
-        ``state`` or ``loop`` (see :func:`gandyn.dynamics.trajectory.simulate_rule`).
+        ``state`` or ``loop`` (see :func:`gandyn.dynamics.trajectory.simulate_rule`);
+        ``None``: ``loop`` with minibatches, else ``state``.
     max_norm
         Divergence bound on ``max |x_i|``.
     clip
         WGAN weight clipping of the discriminator's parameters to ``[-clip, clip]``.
-    batch_size, batch_size_g, seed
-        Stochastic mode (:mod:`gandyn.dynamics.minibatch`): fresh seeded minibatches of
-        ``batch_size`` data/sample pairs for the discriminator and
-        ``batch_size_g`` latent samples for the generator at every step, instead
-        of exact expectations; ``None`` keeps the exact expectations.
+    minibatch
+        Stochastic mode, or ``None`` for exact expectations.
     starts
-        Initial states, each a full ``{symbol: value}`` mapping.
+        Initial states, each ``(symbol, value)`` pairs; symbols left out take
+        the game's default start, and no start at all is that default start.
     """
 
-    game: str = "dirac"
-    game_file: str | None = None
-    loss: str | None = None
-    regularizers: tuple[str, ...] = ()
-    params: tuple[tuple[str, float], ...] = ()
-    optimizer: str = "simgd"
-    lr_g: float = 0.1
-    lr_d: float = 0.1
-    settings: tuple[tuple[str, Any], ...] = ()
+    game: GameSpec = field(default_factory=GameSpec)
+    rule: RuleSpec = field(default_factory=RuleSpec)
     steps: int = 1000
     every: int = 1
-    measure: str = "state"
+    measure: str | None = None
     max_norm: float = 1e6
     clip: float | None = None
-    batch_size: int | None = None
-    batch_size_g: int | None = None
-    seed: int = 0
-    starts: tuple[tuple[tuple[str, float], ...], ...] = field(default=())
+    minibatch: MinibatchSpec | None = None
+    starts: tuple[tuple[tuple[str, float], ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", tuple(_pairs(s) for s in self.starts))
+
+    def with_defaults(self) -> RunSpec:
+        """The spec with the defaults that depend on other fields written in.
+
+        ``measure``: ``loop`` with minibatches, else ``state``. The flow's
+        ``t_end``: ``steps * lr_g``, the horizon of the discrete rule with the
+        same steps. (Starting states need the game: :func:`gandyn.run.build.build`.)
+        """
+        spec = self
+        if spec.measure is None:
+            spec = replace(spec, measure="loop" if spec.minibatch is not None else "state")
+        if spec.rule.name == "flow" and "t_end" not in dict(spec.rule.settings):
+            settings = (*spec.rule.settings, ("t_end", spec.steps * spec.rule.lr_g))
+            spec = replace(spec, rule=replace(spec.rule, settings=settings))
+        return spec
+
+    def flow_settings(self) -> dict[str, Setting]:
+        """The flow's settings: those given over :data:`FLOW_DEFAULTS` and the horizon."""
+        return {**FLOW_DEFAULTS, **dict(self.with_defaults().rule.settings)}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        data = asdict(self)
-        data["params"] = dict(self.params)
-        data["settings"] = dict(self.settings)
-        data["starts"] = [dict(s) for s in self.starts]
-        return data
+        """Plain data for JSON and TOML (:meth:`from_dict` reads it back)."""
+        return {"game": self.game.to_dict(), "rule": self.rule.to_dict(), "steps": self.steps,
+                "every": self.every, "measure": self.measure, "max_norm": self.max_norm,
+                "clip": self.clip,
+                "minibatch": None if self.minibatch is None else self.minibatch.to_dict(),
+                "starts": [dict(s) for s in self.starts]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "spec") -> RunSpec:
+        """The spec that :meth:`to_dict` wrote, or the flat option-text form of earlier versions.
+
+        Parameters
+        ----------
+        data
+            Plain data, as read from TOML or JSON.
+        where
+            Names the source in error messages (``spec file run.toml``).
+
+        Raises
+        ------
+        SpecError
+            One line naming ``where`` and the field.
+        """
+        from gandyn.run.spec_data import run_spec_from_data
+
+        return run_spec_from_data(data, where)
+
+    def check(self) -> None:
+        """Raise :class:`~gandyn.errors.SpecError` for values no run can take.
+
+        The messages name the command-line options that set the fields.
+        """
+        rule = self.rule
+        if rule.name not in METHODS:
+            raise UnknownNameError("optimizer", rule.name, METHODS)
+        for name, value in (("--lr-g", rule.lr_g), ("--lr-d", rule.lr_d)):
+            if not (value > 0 and value < float("inf")):
+                raise SpecError(f"{name} must be a positive number, not {value:g}")
+        allowed = RULE_SETTINGS[rule.name]
+        for key, _ in rule.settings:
+            if key not in allowed:
+                takes = ", ".join(allowed) if allowed else "no settings"
+                raise SpecError(f"optimizer {rule.name!r} does not take {key!r} (it takes {takes})")
+        if self.measure not in (None, "state", "loop"):
+            raise SpecError(f"--measure must be state or loop, not {self.measure!r}")
+        if not (self.max_norm > 0):
+            raise SpecError("--max-norm must be positive")
+        if rule.name == "flow":
+            if self.minibatch is not None:
+                raise SpecError("--batch-size needs a discrete update rule, not the flow")
+            return
+        if self.steps < 0 or self.every < 1:
+            raise SpecError("--steps must be >= 0 and --every >= 1")
+        if self.clip is not None and not self.clip > 0:
+            raise SpecError("--clip must be positive")
+        if self.minibatch is not None and self.with_defaults().measure != "loop":
+            raise SpecError("minibatch runs log what a training loop logs: use --measure loop "
+                            "(the default with --batch-size)")
 
 
-def parse_grid(texts: Sequence[str]) -> dict[str, np.ndarray[Any, np.dtype[np.float64]]]:
-    """``theta=-2:2:41,psi=-2:2:41`` -> {name: linspace}."""
-    from gandyn.cli.option_strings import parse_ranges
+# --- merging given values over a base spec ------------------------------------------------------
 
-    return {key: np.linspace(low, high, n)
-            for key, (low, high, n) in parse_ranges(texts, "--grid", count=True).items()}
-
-
-def starting_points(default: Mapping[str, float], x0: Sequence[Mapping[str, float]],
-                    grid: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]]
-                    ) -> list[dict[str, float]]:
-    """Full starting states: each ``x0`` (missing symbols from ``default``), then the grid."""
-    names = list(default)
-    for source in [*x0, grid]:
-        for key in source:
-            if key not in default:
-                raise UnknownNameError("state symbol", key, names)
-    starts = [{**default, **point} for point in x0]
-    if grid:
-        keys = list(grid)
-        for combo in itertools.product(*(grid[k] for k in keys)):
-            starts.append({**default, **dict(zip(keys, map(float, combo), strict=True))})
-    return starts or [dict(default)]
+#: The values :func:`merge` takes, by the names of the command-line options that give them.
+GAME_KEYS = ("game", "game_options", "game_file", "loss", "regularizers", "params")
+RULE_KEYS = ("optimizer", "lr", "lr_g", "lr_d", "settings")
+GIVEN_KEYS: tuple[str, ...] = (*GAME_KEYS, *RULE_KEYS, "steps", "every", "measure", "max_norm",
+                               "clip", "batch_size", "batch_size_g", "seed", "starts")
 
 
-@dataclass(frozen=True)
-class SimulationResult:
-    """A simulation's derived game, trajectory and spec."""
-
-    spec: SimulationSpec
-    field: Any  # gandyn.derive.field.VectorField
-    trajectory: Any  # gandyn.dynamics.trajectory.Trajectory
+def _unknown(given: Mapping[str, Any], known: Sequence[str]) -> None:
+    extra = [k for k in given if k not in known]
+    if extra:
+        raise TypeError(f"merge() got unknown values {', '.join(extra)} (known: "
+                        f"{', '.join(known)})")
 
 
-def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
-               reg_specs: Sequence[str], params: Mapping[str, float]) -> Any:
-    """The :class:`~gandyn.games.game.Game` named by command-line style strings.
+def merge_game(base: GameSpec, **given: Any) -> GameSpec:
+    """``base`` with the given values over it.
+
+    ``game`` (a name) replaces the name and its options (``game_options``,
+    default none); ``regularizers`` (:class:`RegularizerSpec` or ``(name,
+    settings)``) and ``params`` (a mapping) replace the base's; ``game_file``
+    and ``loss`` replace theirs.
+    """
+    _unknown(given, GAME_KEYS)
+    game = base
+    if "game" in given:
+        game = replace(game, name=given["game"], options=_pairs(given.get("game_options", {})))
+    elif "game_options" in given:
+        game = replace(game, options=_pairs(given["game_options"]))
+    if "game_file" in given:
+        game = replace(game, file=given["game_file"])
+    if "loss" in given:
+        game = replace(game, loss=given["loss"])
+    if "regularizers" in given:
+        game = replace(game, regularizers=tuple(given["regularizers"]))
+    if "params" in given:
+        game = replace(game, params=_pairs({k: float(v) for k, v in
+                                            dict(given["params"]).items()}))
+    return game
+
+
+def merge_rule(base: RuleSpec, **given: Any) -> RuleSpec:
+    """``base`` with the given values over it.
+
+    ``optimizer`` replaces the method; ``lr`` sets both learning rates and
+    ``lr_g``, ``lr_d`` each one over it; ``settings`` are laid over the
+    base's settings, key by key.
+    """
+    _unknown(given, RULE_KEYS)
+    rule = base
+    if "optimizer" in given:
+        rule = replace(rule, name=given["optimizer"])
+    if "lr" in given:
+        rule = replace(rule, lr_g=float(given["lr"]), lr_d=float(given["lr"]))
+    if "lr_g" in given:
+        rule = replace(rule, lr_g=float(given["lr_g"]))
+    if "lr_d" in given:
+        rule = replace(rule, lr_d=float(given["lr_d"]))
+    if "settings" in given:
+        rule = replace(rule, settings=_pairs({**dict(rule.settings), **dict(given["settings"])}))
+    return rule
+
+
+def merge(base: RunSpec, **given: Any) -> RunSpec:
+    """``base`` with the given values over it: what a command line does to a spec file.
 
     Parameters
     ----------
-    game_spec
-        ``NAME[:key=value,...]`` of a catalogue game (ignored when ``game_file`` is given
-        and equal to the default ``dirac``).
-    game_file
-        Path of a custom TOML/JSON game, or ``None``.
-    loss_name
-        Loss name or ``None`` for the default.
-    reg_specs
-        ``NAME[:key=value,...]`` regularizers.
-    params
-        Hyper-parameter values by symbol name.
+    base
+        The spec file's spec, or ``RunSpec()`` for the defaults.
+    **given
+        Values by the names of :data:`GIVEN_KEYS`, structured (names, numbers,
+        mappings), only those the user gave: see :func:`merge_game` and
+        :func:`merge_rule` for the game and the method. ``batch_size`` makes a
+        run stochastic; ``batch_size_g`` and ``seed`` change a stochastic run
+        and are ignored for an exact one. ``starts`` (mappings) replace the
+        base's starts.
+
+    Returns
+    -------
+    RunSpec
     """
-    from gandyn.cli.option_strings import parse_named
-    from gandyn.games.game import make_game
-    from gandyn.games.regularizers import apply_values, get_regularizer
-
-    regularizers = []
-    for text in reg_specs:
-        name, settings = parse_named(text, "--reg")
-        regularizers.append(apply_values(get_regularizer(name), settings))
-    if game_file is not None:
-        from gandyn.games.files import load_game_file
-
-        if game_spec != "dirac":
-            raise SpecError("give either --game or --game-file, not both")
-        game = make_game(load_game_file(game_file), loss_name, regularizers)
-    else:
-        name, settings = parse_named(game_spec, "--game")
-        game = make_game(name, loss_name, regularizers, options=settings)
-    return game.with_params(params) if params else game
-
-
-def build_game_from_spec(spec: SimulationSpec) -> Any:
-    """The :class:`~gandyn.games.game.Game` a spec names."""
-    return build_game(spec.game, spec.game_file, spec.loss, spec.regularizers, dict(spec.params))
-
-
-def run_simulation(spec: SimulationSpec, progress: Callable[[int], None] | None = None,
-                   game: Any = None) -> SimulationResult:
-    """Build the game, derive it and simulate every start of ``spec`` in one batch.
-
-    ``game``, when given, must be the game ``spec`` names (the command line
-    builds it first for the default starting point); it is not built again.
-    """
-    from gandyn.derive.field import derive
-    from gandyn.dynamics.trajectory import simulate_flow, simulate_rule
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
-
-    if spec.optimizer not in OPTIMIZERS:
-        raise UnknownNameError("optimizer", spec.optimizer, OPTIMIZERS)
-    allowed = RULE_SETTINGS[spec.optimizer]
-    for key, _ in spec.settings:
-        if key not in allowed:
-            takes = ", ".join(allowed) if allowed else "no settings"
-            raise SpecError(
-                f"optimizer {spec.optimizer!r} does not take {key!r} (it takes {takes})"
-            )
-    if spec.measure not in ("state", "loop"):
-        raise SpecError(f"--measure must be state or loop, not {spec.measure!r}")
-    if not (spec.max_norm > 0):
-        raise SpecError("--max-norm must be positive")
-    if game is None:  # a caller that already built the spec's game passes it in
-        game = build_game_from_spec(spec)
-    vf = derive(game)
-    names = tuple(s.name for s in game.state_symbols)
-    x0 = np.array([[start[n] for n in names] for start in map(dict, spec.starts)]
-                  if spec.starts else [[game.default_start[n] for n in names]], dtype=np.float64)
-    settings = dict(spec.settings)
-    n_theta = len(game.theta)
-    if spec.optimizer == "flow":
-        if spec.batch_size is not None:
-            raise SpecError("--batch-size needs a discrete update rule, not the flow")
-        rates = np.array([spec.lr_g] * n_theta + [spec.lr_d] * (len(names) - n_theta))
-        try:
-            traj = simulate_flow(
-                vf.field_fn, vf.jacobian_fn, vf.logged_fn, x0,
-                t_end=float(settings.get("t_end", 10.0)), n_eval=int(settings.get("n_eval", 201)),
-                rates=rates / spec.lr_g,
-                method=str(settings.get("method", "RK45")),
-                rtol=float(settings.get("rtol", 1e-8)), atol=float(settings.get("atol", 1e-10)),
-                max_norm=spec.max_norm, state_names=names, logged_names=vf.logged_names,
-            )
-        except ValueError as exc:
-            raise SpecError(f"flow: {exc}") from None
-        return SimulationResult(spec, vf, traj)
-    if spec.steps < 0 or spec.every < 1:
-        raise SpecError("--steps must be >= 0 and --every >= 1")
-    rule = make_rule(spec.optimizer, FieldFunctions.of(vf), spec.lr_g, spec.lr_d, **settings)
-    project = None
-    if spec.clip is not None:
-        if not spec.clip > 0:
-            raise SpecError("--clip must be positive")
-        bound = float(spec.clip)
-
-        def project(x: Array) -> Array:
-            clipped = x.copy()
-            clipped[:, n_theta:] = np.clip(clipped[:, n_theta:], -bound, bound)
-            return clipped
-
-    if spec.batch_size is not None:
-        from gandyn.dynamics.minibatch import simulate_minibatch
-
-        if spec.measure != "loop":
-            raise SpecError("minibatch runs log what a training loop logs: use --measure loop "
-                            "(the default with --batch-size)")
-        traj = simulate_minibatch(
-            game, spec.optimizer, spec.lr_g, spec.lr_d, x0, spec.steps,
-            batch_size=spec.batch_size, batch_size_g=spec.batch_size_g, seed=spec.seed,
-            every=spec.every, max_norm=spec.max_norm, settings=settings, project=project,
-            progress=progress,
-        )
-        return SimulationResult(spec, vf, traj)
-    traj = simulate_rule(
-        rule, vf.logged_fn, x0, spec.steps, every=spec.every, max_norm=spec.max_norm,
-        measure=spec.measure,  # type: ignore[arg-type]
-        state_names=names, logged_names=vf.logged_names, project=project, progress=progress,
-    )
-    return SimulationResult(spec, vf, traj)
-
-
-# --- spec files ---------------------------------------------------------------------------------
-
-_SCALARS: dict[str, tuple[type, ...]] = {
-    "game": (str,), "game_file": (str,), "loss": (str,), "optimizer": (str,),
-    "lr_g": (int, float), "lr_d": (int, float), "steps": (int,), "every": (int,),
-    "measure": (str,), "max_norm": (int, float), "clip": (int, float), "batch_size": (int,),
-    "batch_size_g": (int,), "seed": (int,),
-}
-_TABLES = ("params", "settings")
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, int) or np.isfinite(value) else (
-            "inf" if value > 0 else "-inf" if value < 0 else "nan")
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def spec_to_toml(spec: SimulationSpec) -> str:
-    """The spec as a TOML document that :func:`load_spec` reads back to the same spec."""
-    from gandyn import __version__
-
-    lines = [f"# gandyn {__version__} simulation spec (gandyn simulate --spec FILE)"]
-    data = spec.to_dict()
-    for key in SimulationSpec.__dataclass_fields__:
-        value = data[key]
-        if key in _TABLES or key == "starts" or value is None:
-            continue
-        lines.append(f"{key} = {_toml_value(value)}")
-    for table in _TABLES:
-        if data[table]:
-            lines.append("")
-            lines.append(f"[{table}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in data[table].items()]
-    for start in data["starts"]:
-        lines.append("")
-        lines.append("[[starts]]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in start.items()]
-    return "\n".join(lines) + "\n"
-
-
-def load_spec(path: str) -> SimulationSpec:
-    """Read a spec written by ``--dump-spec`` (TOML) or ``spec.to_dict()`` (JSON).
-
-    Raises
-    ------
-    SpecError
-        One line naming the file and the problem.
-    """
-    import json
-    import tomllib
-    from pathlib import Path
-
-    source = Path(path)
-    where = f"spec file {source.name}"
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{where}: cannot read {source} ({exc.strerror or exc})") from None
-    try:
-        if source.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        elif source.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            raise SpecError(f"{where}: use a .toml or .json file")
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise SpecError(f"{where}: syntax error: {exc}") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{where}: the top level must be a table of settings")
-    known = list(SimulationSpec.__dataclass_fields__)
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in known:
-            raise UnknownNameError(f"setting in {where}", key, known)
-        if key in _SCALARS:
-            if value is not None and (isinstance(value, bool)
-                                      or not isinstance(value, _SCALARS[key])):
-                raise SpecError(f"{where}: {key} must be of type "
-                                f"{' or '.join(t.__name__ for t in _SCALARS[key])}")
-            if float in _SCALARS[key] and isinstance(value, int | float):
+    _unknown(given, GIVEN_KEYS)
+    game = merge_game(base.game, **{k: v for k, v in given.items() if k in GAME_KEYS})
+    rule = merge_rule(base.rule, **{k: v for k, v in given.items() if k in RULE_KEYS})
+    spec = replace(base, game=game, rule=rule)
+    for key in ("steps", "every", "measure", "max_norm", "clip"):
+        if key in given:
+            value = given[key]
+            if key in ("max_norm", "clip") and value is not None:
                 value = float(value)
-            values[key] = value
-        elif key == "regularizers":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise SpecError(f"{where}: regularizers must be a list of strings")
-            values[key] = tuple(value)
-        elif key in _TABLES:
-            if not isinstance(value, dict):
-                raise SpecError(f"{where}: [{key}] must be a table")
-            if key == "params" and not all(isinstance(v, int | float) and not isinstance(v, bool)
-                                           for v in value.values()):
-                raise SpecError(f"{where}: [params] values must be numbers")
-            values[key] = tuple(value.items())
-        else:  # starts
-            if not isinstance(value, list) or not all(
-                isinstance(s, dict) and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                            for v in s.values()) for s in value
-            ):
-                raise SpecError(f"{where}: starts must be tables of numbers ([[starts]])")
-            values[key] = tuple(tuple((k, float(v)) for k, v in s.items()) for s in value)
-    return SimulationSpec(**values)
+            spec = replace(spec, **{key: value})
+    minibatch = spec.minibatch
+    if "batch_size" in given:
+        minibatch = (None if given["batch_size"] is None else
+                     MinibatchSpec(int(given["batch_size"]),
+                                   None if minibatch is None else minibatch.batch_size_g,
+                                   0 if minibatch is None else minibatch.seed))
+    if minibatch is not None:
+        if "batch_size_g" in given:
+            minibatch = replace(minibatch, batch_size_g=given["batch_size_g"])
+        if "seed" in given:
+            minibatch = replace(minibatch, seed=int(given["seed"]))
+    spec = replace(spec, minibatch=minibatch)
+    if "starts" in given:
+        spec = replace(spec, starts=tuple(_pairs({k: float(v) for k, v in dict(s).items()})
+                                          for s in given["starts"]))
+    return spec
+
+
+#: Names of the earlier run API, served by :mod:`gandyn.run.legacy` until their callers move.
+_LEGACY_NAMES = ("SimulationResult", "SimulationSpec", "build_game", "run_simulation",
+                 "starting_points")
+
+
+def __getattr__(name: str) -> Any:
+    """The earlier API (:mod:`gandyn.run.legacy`) under its old module, imported on first use."""
+    if name in _LEGACY_NAMES:
+        from gandyn.run import legacy
+
+        return getattr(legacy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

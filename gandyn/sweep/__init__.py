@@ -15,10 +15,12 @@ cluster; a cell's result does not depend on where its chunk ran.
 The modules, each depending only on those above it:
 
 :mod:`gandyn.sweep.axes`
-    The axes of the grid, ``name=low:high:count[:log]``, resolved against the game.
+    The axes of the grid (:class:`AxisSpec`), resolved against the game (:class:`Axis`).
 :mod:`gandyn.sweep.plan`
-    :class:`SweepPlan` (everything that defines a sweep, as plain data) and
-    :func:`make_plan` (checks the options, picks the reference equilibrium).
+    :class:`SweepSpec` (a run spec, the axes and the verdict settings; read, written
+    and merged like a run spec), :class:`SweepPlan` (the spec resolved against the
+    game, as plain data) and :func:`make_plan` (checks the spec, picks the reference
+    equilibrium).
 :mod:`gandyn.sweep.chunk`
     :func:`simulate_chunk`: the cells of one chunk together, the verdict rules
     (``converged``, ``cycling``, ``diverged``), the measures and the linear prediction.
@@ -41,24 +43,35 @@ References
 
 from __future__ import annotations
 
-from gandyn.sweep.axes import Axis, parse_axis
+from gandyn.sweep.axes import Axis, AxisSpec
 from gandyn.sweep.chunk import VERDICTS, simulate_chunk
 from gandyn.sweep.execution import SweepResult, prepare_chunk_dir, run_sweep
 from gandyn.sweep.output import MEASURES, summary_text, sweep_meta, write_sweep
-from gandyn.sweep.plan import SweepPlan, make_plan
+from gandyn.sweep.plan import (
+    SweepPlan,
+    SweepSpec,
+    load_sweep_spec,
+    make_plan,
+    merge_sweep,
+    sweep_spec_toml,
+)
 
 __all__ = [
     "MEASURES",
     "VERDICTS",
     "Axis",
+    "AxisSpec",
     "SweepPlan",
     "SweepResult",
+    "SweepSpec",
+    "load_sweep_spec",
     "make_plan",
-    "parse_axis",
+    "merge_sweep",
     "prepare_chunk_dir",
     "run_sweep",
     "simulate_chunk",
     "summary_text",
     "sweep_meta",
+    "sweep_spec_toml",
     "write_sweep",
 ]

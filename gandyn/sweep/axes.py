@@ -4,7 +4,10 @@ A sweep is a grid of *cells*, the product of one or more axes (``lr_d`` on
 ``0.01:1:50:log``, ``gamma`` on ``0:2:41``, ``theta`` on ``-2:2:21``, ...).
 An axis sets a learning rate (``lr``, ``lr_g``, ``lr_d``), an initial
 coordinate, a hyper-parameter of the game (``gamma`` for ``gamma_r1`` when
-unique) or a setting of the update rule.
+unique) or a setting of the update rule. The command line parses the text
+``name=low:high:count[:log]`` (:func:`gandyn.symbolic.option_text.parse_axis`);
+here an axis is an :class:`AxisSpec`, resolved against the game into an
+:class:`Axis`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from gandyn.errors import SpecError
 if TYPE_CHECKING:
     from gandyn.games.game import Game
 
-__all__ = ["LR_AXES", "Array", "Axis", "AxisKind", "parse_axis"]
+__all__ = ["LR_AXES", "Array", "Axis", "AxisKind", "AxisSpec", "resolve_axis"]
 
 
 #: Names of the learning-rate axes.
@@ -74,47 +77,45 @@ class Axis:
         return spec + (":log" if self.log else "")
 
 
-def parse_axis(text: str) -> tuple[str, float, float, int, bool]:
-    """``name=low:high:count[:log|:lin]`` -> ``(name, low, high, count, log)``.
+@dataclass(frozen=True)
+class AxisSpec:
+    """An axis as given: ``count`` values of ``name`` from ``low`` to ``high``.
 
-    Numbers may be simple arithmetic (``1/2``, ``pi/4``), parsed against an
-    allow-list (:func:`gandyn.cli.option_strings.parse_range`). An empty range (``count <
-    1``, or ``low >= high`` with more than one value) and a log axis that
-    reaches or crosses zero are errors.
+    ``name`` is a learning rate, a state symbol, a hyper-parameter (``gamma``
+    for ``gamma_r1`` when unique) or a rule setting; :func:`resolve_axis` finds
+    which against the game.
     """
-    from gandyn.cli.option_strings import parse_range
 
-    where = "--axis"
-    key, sep, rest = text.partition("=")
-    parts = rest.split(":")
-    log = False
-    if sep and len(parts) == 4:
-        spacing = parts[3].strip().lower()
-        if spacing not in ("log", "lin"):
-            raise SpecError(f"{where} {key.strip()}: spacing must be log or lin, not "
-                            f"{parts[3].strip()!r}")
-        log = spacing == "log"
-        rest = ":".join(parts[:3])
-    if not sep or len(parts) not in (3, 4):
-        raise SpecError(f"{where}: {text.strip()!r} is not of the form name=low:high:count[:log]")
-    try:
-        name, low, high, count = parse_range(f"{key}={rest}", where, count=True, min_count=1)
-    except SpecError as exc:
-        if "need low < high" in str(exc):
-            raise SpecError(f"{where} {key.strip()}: empty range {rest!r} (need low < high and "
-                            "count >= 1)") from None
-        raise
-    if log and not (low * high > 0):
-        raise SpecError(f"{where} {name}: a log axis cannot reach or cross zero "
-                        f"({low:g} to {high:g}); use a positive range or linear spacing")
-    return name, low, high, count, log
+    name: str
+    low: float
+    high: float
+    count: int
+    log: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for JSON and TOML."""
+        return {"name": self.name, "low": self.low, "high": self.high, "count": self.count,
+                "log": self.log}
+
+    def check(self) -> None:
+        """Raise :class:`SpecError` for an empty range or a log axis reaching zero."""
+        where = f"--axis {self.name}"
+        if self.count < 1 or (self.count > 1 and not self.low < self.high):
+            raise SpecError(f"{where}: empty range {self.low!r}:{self.high!r}:{self.count} "
+                            "(need low < high and count >= 1)")
+        if self.log and not (self.low * self.high > 0):
+            raise SpecError(f"{where}: a log axis cannot reach or cross zero "
+                            f"({self.low:g} to {self.high:g}); use a positive range or linear "
+                            "spacing")
 
 
-def _resolve_axis(text: str, game: Game, optimizer: str) -> Axis:
+def resolve_axis(given: AxisSpec, game: Game, optimizer: str) -> Axis:
+    """What ``given`` sets in ``game`` under ``optimizer``, checked."""
     from gandyn.errors import UnknownNameError
-    from gandyn.run.spec import RULE_SETTINGS
+    from gandyn.run.methods import RULE_SETTINGS
 
-    name, low, high, count, log = parse_axis(text)
+    given.check()
+    name, low, high, count, log = given.name, given.low, given.high, given.count, given.log
     states = [s.name for s in game.state_symbols]
     params = [p.name for p in game.params]
     settings = [s for s in RULE_SETTINGS.get(optimizer, ()) if s != "first"]

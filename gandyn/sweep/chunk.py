@@ -119,9 +119,9 @@ def _engine(plan: SweepPlan) -> _Engine:
     if cached is not None:
         return cached
     from gandyn.derive.field import NumericFunction, derive
-    from gandyn.run.spec import build_game
+    from gandyn.run.build import build_game_part
 
-    game = build_game(plan.game, plan.game_file, plan.loss, plan.regularizers, dict(plan.params))
+    game = build_game_part(plan.game)
     vf = derive(game)
     logged = dict(game.logged)
     wanted = [name for name in ("g_loss", "d_fake") if name in logged]

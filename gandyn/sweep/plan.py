@@ -1,4 +1,12 @@
-"""The plan of a sweep: everything that defines it, as plain data.
+"""The spec and the plan of a sweep.
+
+A :class:`SweepSpec` is what the user asks for: a run spec
+(:class:`~gandyn.run.spec.RunSpec`: the game, the update rule, the steps, the
+divergence bound and at most one start), the axes and the verdict settings. It
+is read and written like a run spec (:meth:`SweepSpec.to_dict`,
+:meth:`SweepSpec.from_dict`, :func:`load_sweep_spec`, :func:`sweep_spec_toml`)
+and merged with given values by :func:`merge_sweep`. :func:`make_plan` checks
+it against the game.
 
 A :class:`SweepPlan` holds the game, the update rule with its base rates and
 settings, the base start, the axes (:mod:`gandyn.sweep.axes`; the first varies
@@ -17,29 +25,233 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gandyn.errors import SpecError
-from gandyn.sweep.axes import Axis, _resolve_axis
+from gandyn.errors import SpecError, UnknownNameError
+from gandyn.run.spec import GIVEN_KEYS, GameSpec, RunSpec, merge
+from gandyn.sweep.axes import Axis, AxisSpec, resolve_axis
 
 if TYPE_CHECKING:
     from gandyn.games.game import Game
 
-__all__ = ["SweepPlan", "make_plan"]
+__all__ = ["SweepPlan", "SweepSpec", "load_sweep_spec", "make_plan", "merge_sweep",
+           "sweep_spec_toml"]
+
+#: The run spec's fields a sweep uses (it records no trajectory: no every, measure, clip or
+#: minibatch), then the sweep's own.
+_RUN_PART = ("game", "rule", "steps", "max_norm", "starts")
+_SWEEP_PART = ("axes", "equilibrium", "tol", "window", "growth", "chunk_size")
+_LEGACY_SWEEP_KEYS = ("game", "game_file", "loss", "regularizers", "params", "optimizer",
+                      "lr_g", "lr_d", "settings", "x0", "steps", "axes", "equilibrium", "tol",
+                      "window", "growth", "max_norm", "chunk_size")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Everything a sweep is asked for: a run spec, the axes and the verdict settings.
+
+    Attributes
+    ----------
+    run
+        The game, the update rule with its base rates and settings, the steps
+        per cell, the divergence bound and the base start (at most one; symbols
+        left out take the game's default).
+    axes
+        The axes; the first varies slowest.
+    equilibrium
+        The reference equilibrium (the coordinates it fixes), or ``None`` for
+        the game's closed form nearest the start.
+    tol, window, growth
+        Verdict thresholds (:mod:`gandyn.sweep.chunk`); ``window`` ``None``:
+        ``max(3, steps // 2)``.
+    chunk_size
+        Cells simulated together.
+    """
+
+    run: RunSpec = field(default_factory=RunSpec)
+    axes: tuple[AxisSpec, ...] = ()
+    equilibrium: tuple[tuple[str, float], ...] | None = None
+    tol: float = 1e-3
+    window: int | None = None
+    growth: float = 0.05
+    chunk_size: int = 16384
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON and TOML (:meth:`from_dict` reads it back)."""
+        run = self.run.to_dict()
+        return {**{key: run[key] for key in _RUN_PART},
+                "axes": [a.to_dict() for a in self.axes],
+                "equilibrium": None if self.equilibrium is None else dict(self.equilibrium),
+                "tol": self.tol, "window": self.window, "growth": self.growth,
+                "chunk_size": self.chunk_size}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "sweep spec") -> SweepSpec:
+        """The spec :meth:`to_dict` wrote, or the flat option-text form of earlier versions.
+
+        Raises
+        ------
+        SpecError
+            One line naming ``where`` and the field.
+        """
+        if not isinstance(data, Mapping):
+            raise SpecError(f"{where}: the top level must be a table of settings")
+        if _is_legacy_sweep(data):
+            data = _legacy_sweep_data(data, where)
+        for key in data:
+            if key not in (*_RUN_PART, *_SWEEP_PART):
+                raise UnknownNameError(f"setting in {where}", str(key), (*_RUN_PART, *_SWEEP_PART))
+        run = RunSpec.from_dict({k: data[k] for k in _RUN_PART if k in data}, where)
+        default = cls()
+        axes = data.get("axes") or []
+        if not isinstance(axes, list):
+            raise SpecError(f"{where}: axes must be a list of tables ([[axes]])")
+        parsed = []
+        for i, item in enumerate(axes):
+            parsed.append(_axis_from_data(item, f"{where}: axes[{i}]"))
+        equilibrium = data.get("equilibrium")
+        if equilibrium is not None and not (isinstance(equilibrium, Mapping) and all(
+                _is_number(v) for v in equilibrium.values())):
+            raise SpecError(f"{where}: equilibrium must be a table of numbers")
+        return cls(
+            run=run, axes=tuple(parsed),
+            equilibrium=None if equilibrium is None else tuple(
+                (str(k), float(v)) for k, v in equilibrium.items()),
+            tol=_number(data, "tol", default.tol, where),
+            window=None if data.get("window") is None else _integer(data, "window", 0, where),
+            growth=_number(data, "growth", default.growth, where),
+            chunk_size=_integer(data, "chunk_size", default.chunk_size, where))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(data: Mapping[str, Any], key: str, default: float, where: str) -> float:
+    value = data.get(key)
+    if value is None:
+        return default
+    if not _is_number(value):
+        raise SpecError(f"{where}: {key} must be a number")
+    return float(value)
+
+
+def _integer(data: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{where}: {key} must be an integer")
+    return value
+
+
+def _axis_from_data(item: Any, where: str) -> AxisSpec:
+    if not isinstance(item, Mapping):
+        raise SpecError(f"{where} must be a table (name, low, high, count, log)")
+    known = ("name", "low", "high", "count", "log")
+    for key in item:
+        if key not in known:
+            raise UnknownNameError(f"setting in {where}", str(key), known)
+    name = item.get("name")
+    if not isinstance(name, str):
+        raise SpecError(f"{where}: name must be a string")
+    for key in ("low", "high"):
+        if not _is_number(item.get(key)):
+            raise SpecError(f"{where}: {key} must be a number")
+    count = item.get("count")
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise SpecError(f"{where}: count must be an integer")
+    log = item.get("log", False)
+    if not isinstance(log, bool):
+        raise SpecError(f"{where}: log must be true or false")
+    return AxisSpec(name, float(item["low"]), float(item["high"]), count, log)
+
+
+def _is_legacy_sweep(data: Mapping[str, Any]) -> bool:
+    from gandyn.run.spec_data import is_legacy
+
+    axes = data.get("axes")
+    return (is_legacy(data) or "x0" in data
+            or (isinstance(axes, list) and any(isinstance(a, str) for a in axes)))
+
+
+def _legacy_sweep_data(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The flat sweep spec of earlier versions in the structured form (option text parsed)."""
+    from gandyn.run.spec_data import legacy_run_data
+    from gandyn.symbolic.option_text import parse_axis
+
+    for key in data:
+        if key not in _LEGACY_SWEEP_KEYS:
+            raise UnknownNameError(f"setting in {where}", str(key), _LEGACY_SWEEP_KEYS)
+    run_keys = [k for k in _LEGACY_SWEEP_KEYS if k not in (*_SWEEP_PART, "x0")]
+    result = legacy_run_data({k: data[k] for k in run_keys if k in data}, where)
+    x0 = data.get("x0")
+    if x0:
+        result["starts"] = [x0]
+    axes = data.get("axes") or []
+    if not isinstance(axes, list) or not all(isinstance(a, str) for a in axes):
+        raise SpecError(f"{where}: axes must be a list of strings")
+    result["axes"] = []
+    for text in axes:
+        name, low, high, count, log = parse_axis(text, f"{where}: axes")
+        result["axes"].append({"name": name, "low": low, "high": high, "count": count,
+                               "log": log})
+    result.update({k: data[k] for k in _SWEEP_PART if k != "axes" and k in data})
+    return result
+
+
+def merge_sweep(base: SweepSpec, **given: Any) -> SweepSpec:
+    """``base`` with the given values over it (see :func:`gandyn.run.spec.merge`).
+
+    Run values by the names of :data:`gandyn.run.spec.GIVEN_KEYS`; ``axes``
+    (:class:`AxisSpec`), ``equilibrium`` (a mapping or ``None``), ``tol``,
+    ``window``, ``growth`` and ``chunk_size`` replace the base's.
+    """
+    run_given = {k: v for k, v in given.items() if k in GIVEN_KEYS}
+    spec = replace(base, run=merge(base.run, **run_given))
+    for key, value in given.items():
+        if key in GIVEN_KEYS:
+            continue
+        if key not in _SWEEP_PART:
+            raise TypeError(f"merge_sweep() got an unknown value {key}")
+        if key == "axes":
+            value = tuple(value)
+        elif key == "equilibrium" and value is not None:
+            value = tuple((str(k), float(v)) for k, v in dict(value).items())
+        spec = replace(spec, **{key: value})
+    return spec
+
+
+def sweep_spec_toml(spec: SweepSpec) -> str:
+    """The sweep spec as a TOML document that :func:`load_sweep_spec` reads back."""
+    from gandyn import __version__
+    from gandyn.run.spec_files import toml_document
+
+    return toml_document(spec.to_dict(),
+                         f"gandyn {__version__} sweep spec (gandyn sweep --spec FILE)")
+
+
+def load_sweep_spec(path: str | Path) -> SweepSpec:
+    """Read a sweep spec: ``--dump-spec`` TOML, JSON, a sweep sidecar or an earlier form."""
+    from gandyn.run.spec_files import read_spec_data
+
+    data, where = read_spec_data(path)
+    return SweepSpec.from_dict(data, where)
 
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """Everything that defines a sweep, as plain data (picklable, JSON-able).
+    """Everything that defines a sweep, resolved against the game (picklable, JSON-able).
 
     Attributes
     ----------
-    game, game_file, loss, regularizers, params
-        The game, as for ``gandyn simulate`` (params by symbol name).
+    game
+        The game part of the spec (hyper-parameters sorted by name).
     optimizer, lr_g, lr_d, settings
         The update rule and its base learning rates and settings.
     start
@@ -47,7 +259,7 @@ class SweepPlan:
     steps
         Iterations per cell.
     axes
-        The axes, in command-line order; the first varies slowest.
+        The axes, in the spec's order; the first varies slowest.
     equilibrium
         The reference equilibrium (the coordinates it fixes).
     equilibrium_source
@@ -58,11 +270,7 @@ class SweepPlan:
         Cells per chunk.
     """
 
-    game: str = "dirac"
-    game_file: str | None = None
-    loss: str | None = None
-    regularizers: tuple[str, ...] = ()
-    params: tuple[tuple[str, float], ...] = ()
+    game: GameSpec = field(default_factory=GameSpec)
     optimizer: str = "simgd"
     lr_g: float = 0.1
     lr_d: float = 0.1
@@ -99,14 +307,29 @@ class SweepPlan:
         return first, min(first + self.chunk_size, self.n_cells)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON sidecars."""
-        data = asdict(self)
-        data["params"] = dict(self.params)
-        data["settings"] = dict(self.settings)
-        data["start"] = dict(self.start)
-        data["equilibrium"] = dict(self.equilibrium)
-        data["axes"] = [{**asdict(a), "text": a.text} for a in self.axes]
-        return data
+        """Plain data for JSON sidecars and the digest.
+
+        The game is written as the option text of earlier versions
+        (``regularizers: ["r1:gamma=0.3"]``), so that the digest, which keys
+        the chunk files of an interrupted sweep, is the one they were written under.
+        """
+        from gandyn.symbolic.option_text import format_named
+
+        game = self.game
+        return {
+            "game": format_named(game.name, dict(game.options)), "game_file": game.file,
+            "loss": game.loss,
+            "regularizers": [format_named(r.name, dict(r.settings)) for r in game.regularizers],
+            "params": dict(game.params), "optimizer": self.optimizer, "lr_g": self.lr_g,
+            "lr_d": self.lr_d, "settings": dict(self.settings), "start": dict(self.start),
+            "steps": self.steps,
+            "axes": [{"name": a.name, "kind": a.kind, "target": a.target, "low": a.low,
+                      "high": a.high, "count": a.count, "log": a.log, "text": a.text}
+                     for a in self.axes],
+            "equilibrium": dict(self.equilibrium), "equilibrium_source": self.equilibrium_source,
+            "tol": self.tol, "window": self.window, "growth": self.growth,
+            "max_norm": self.max_norm, "chunk_size": self.chunk_size,
+        }
 
     def digest(self) -> str:
         """A hash of the plan: chunk files of another plan are never reused."""
@@ -115,63 +338,39 @@ class SweepPlan:
         text = json.dumps([__version__, self.to_dict()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def spec(self, given: SweepSpec) -> SweepSpec:
+        """``given`` with what the plan resolved written in: the start and the window."""
+        run = replace(given.run, starts=(self.start,))
+        return replace(given, run=run, window=self.window)
 
-def make_plan(
-    *,
-    game: str = "dirac",
-    game_file: str | None = None,
-    loss: str | None = None,
-    regularizers: Sequence[str] = (),
-    params: Mapping[str, float] | None = None,
-    optimizer: str = "simgd",
-    lr_g: float = 0.1,
-    lr_d: float = 0.1,
-    settings: Mapping[str, Any] | None = None,
-    start: Mapping[str, float] | None = None,
-    steps: int = 1000,
-    axes: Sequence[str] = (),
-    equilibrium: Mapping[str, float] | None = None,
-    tol: float = 1e-3,
-    window: int | None = None,
-    growth: float = 0.05,
-    max_norm: float = 1e6,
-    chunk_size: int = 16384,
-    built: Game | None = None,
-) -> SweepPlan:
-    """Check a sweep's options against the game and resolve axes and equilibrium.
+
+def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
+    """Check a sweep spec against the game and resolve its axes and equilibrium.
 
     Parameters
     ----------
-    game, game_file, loss, regularizers, params
-        The game (:func:`gandyn.run.spec.build_game`).
-    optimizer, lr_g, lr_d, settings
-        The update rule (not the flow) with its base rates and settings.
-    start
-        Initial coordinates; the others take the game's default start.
-    steps
-        Iterations per cell (at least 3).
-    axes
-        ``name=low:high:count[:log]`` texts (:func:`parse_axis`).
-    equilibrium
-        The reference equilibrium (default: the game's closed form).
-    tol, window, growth, max_norm
-        Verdict thresholds; ``window`` defaults to ``max(3, steps // 2)``.
-    chunk_size
-        Cells simulated together.
+    spec
+        The sweep: its run part names the game and the update rule (not the
+        flow); its start (at most one) gives some coordinates and the others
+        take the game's default; ``window`` defaults to ``max(3, steps // 2)``;
+        ``equilibrium`` to the game's closed form nearest the start.
     built
-        The game these options name, when the caller already built it.
+        The game ``spec`` names, when the caller already built it.
 
     Returns
     -------
     SweepPlan
     """
     from gandyn.derive.field import derive
-    from gandyn.errors import UnknownNameError
     from gandyn.rules.update_rules import RULES
-    from gandyn.run.spec import RULE_SETTINGS, build_game
+    from gandyn.run.build import build_game_part
+    from gandyn.run.methods import RULE_SETTINGS
 
-    params = dict(params or {})
-    settings = dict(settings or {})
+    run = spec.run
+    optimizer, lr_g, lr_d = run.rule.name, run.rule.lr_g, run.rule.lr_d
+    settings = dict(run.rule.settings)
+    steps, max_norm, tol, growth = run.steps, run.max_norm, spec.tol, spec.growth
+    chunk_size = spec.chunk_size
     if optimizer not in RULES:
         raise UnknownNameError("update rule for a sweep", optimizer, RULES)
     for key in settings:
@@ -182,7 +381,7 @@ def make_plan(
             raise SpecError(f"{name} must be a positive number, not {value:g}")
     if steps < 3:
         raise SpecError("--steps must be at least 3")
-    window = max(3, steps // 2) if window is None else int(window)
+    window = max(3, steps // 2) if spec.window is None else int(spec.window)
     if not 3 <= window <= steps:  # three thirds of at least one step each
         raise SpecError(f"--window must lie between 3 and --steps ({steps}), not {window}")
     for name, value in (("--tol", tol), ("--max-norm", max_norm)):
@@ -192,16 +391,19 @@ def make_plan(
         raise SpecError(f"--growth must be a non-negative number, not {growth:g}")
     if chunk_size < 1:
         raise SpecError("--chunk-size must be at least 1")
-    if not axes:
+    if not spec.axes:
         raise SpecError("give at least one --axis NAME=LOW:HIGH:COUNT[:log]")
-    g = built if built is not None else build_game(game, game_file, loss, regularizers, params)
+    if len(run.starts) > 1:
+        raise SpecError("a sweep has one start (give the others as axes)")
+    start = dict(run.starts[0]) if run.starts else {}
+    g = built if built is not None else build_game_part(run.game)
     names = [s.name for s in g.state_symbols]
     base = g.default_start
-    for key in start or {}:
+    for key in start:
         if key not in base:
             raise UnknownNameError("state symbol", key, names)
-    full_start = {**base, **(start or {})}
-    resolved = [_resolve_axis(text, g, optimizer) for text in axes]
+    full_start = {**base, **start}
+    resolved = [resolve_axis(axis, g, optimizer) for axis in spec.axes]
     seen: dict[str, str] = {}
     for axis in resolved:
         touched = ("lr_g", "lr_d") if axis.target == "lr" else (axis.target,)
@@ -221,6 +423,8 @@ def make_plan(
             except SpecError as exc:
                 raise SpecError(f"--axis {axis.name}: {exc}") from None
     source = "given"
+    equilibrium: Mapping[str, float] | None = (
+        None if spec.equilibrium is None else dict(spec.equilibrium))
     if equilibrium is None:
         from gandyn.derive.stationary import closed_form_equilibria
 
@@ -249,9 +453,9 @@ def make_plan(
                 raise SpecError(f"--equilibrium: the field does not vanish there "
                                 f"(max |F| = {residual:.3g}); give a stationary point")
     ordered_eq = tuple((n, float(equilibrium[n])) for n in names if n in equilibrium)
+    game = replace(run.game, params=tuple(sorted((k, float(v)) for k, v in run.game.params)))
     return SweepPlan(
-        game=game, game_file=game_file, loss=loss, regularizers=tuple(regularizers),
-        params=tuple(sorted((k, float(v)) for k, v in params.items())), optimizer=optimizer,
+        game=game, optimizer=optimizer,
         lr_g=float(lr_g), lr_d=float(lr_d), settings=tuple(sorted(settings.items())),
         start=tuple((n, float(full_start[n])) for n in names), steps=int(steps),
         axes=tuple(resolved), equilibrium=ordered_eq, equilibrium_source=source,

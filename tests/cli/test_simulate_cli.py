@@ -48,7 +48,7 @@ def test_csv_columns_rows_and_sidecar(tmp_path: Path) -> None:
     # The logged losses are those of the recorded state: d_fake = softplus(psi*theta).
     np.testing.assert_allclose(data[:, 6], np.logaddexp(0, data[:, 3] * data[:, 4]))
     meta = json.loads((tmp_path / "run.meta.json").read_text())
-    assert meta["spec"]["optimizer"] == "simgd" and meta["spec"]["steps"] == 20
+    assert meta["spec"]["rule"]["name"] == "simgd" and meta["spec"]["steps"] == 20
     assert meta["state_names"] == ["theta", "psi"]
     assert meta["diverged"] == [False, False]
     assert "gandyn_version" in meta
@@ -199,7 +199,7 @@ def test_spec_round_trip_and_overrides(tmp_path: Path) -> None:
     code, changed, _ = run("--spec", str(spec), "--lr-d", "0.05", "--beta", "0.5",
                            "--dump-spec")
     assert "lr_d = 0.05" in changed and "beta = 0.5" in changed
-    assert "lr_g = 0.1" in changed and 'regularizers = ["r1:gamma=0.3"]' in changed
+    assert "lr_g = 0.1" in changed and "gamma = 0.3" in changed
     # The same run from flags and from the file gives the same output.
     for name, args in (("flags.csv", ["--reg", "r1:gamma=0.3", "--optimizer", "momentum",
                                       "--beta", "-0.2", "--x0", "theta=2", "--x0", "psi=0.5",
@@ -212,7 +212,12 @@ def test_spec_round_trip_and_overrides(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "fragment"), [
     ("stepz = 3\n", "did you mean 'steps'"),
-    ("steps = 'many'\n", "steps must be of type int"),
+    ("steps = 'many'\n", "spec file bad.toml: steps must be an integer"),
+    ("[rule]\nlr_g = 'fast'\n", "spec file bad.toml: rule.lr_g must be a number"),
+    ("[game]\nlos = 'ns'\n", "did you mean 'loss'"),
+    ("game = 'dirac:'\n", "nothing after ':'"),
+    ("[[game.regularizers]]\nsettings = {gamma = 1}\n", "game.regularizers[0].name must be"),
+    ("[minibatch]\nseed = 1\n", "minibatch.batch_size must be an integer"),
     ("steps = \n", "syntax error"),
     ("[[starts]]\ntheta = 'a'\n", "starts must be tables of numbers"),
 ])

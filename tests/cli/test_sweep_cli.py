@@ -183,13 +183,58 @@ def test_altmomentum_sweep_over_beta_matches_its_bilinear_boundary() -> None:
     # (tests/test_optimizers.py); the sweep's linear column must say so cell by cell.
     import numpy as np
 
-    from gandyn.sweep import make_plan, run_sweep
+    from gandyn.sweep import AxisSpec, SweepSpec, make_plan, merge_sweep, run_sweep
 
-    plan = make_plan(game="bilinear", optimizer="altmomentum", lr_g=0.2, lr_d=0.2, steps=50,
-                     axes=["beta=-0.99:0.5:31"], start={"theta": 1.0, "psi": 1.0})
+    plan = make_plan(merge_sweep(SweepSpec(), game="bilinear", optimizer="altmomentum", lr=0.2,
+                                 steps=50, axes=[AxisSpec("beta", -0.99, 0.5, 31)],
+                                 starts=[{"theta": 1.0, "psi": 1.0}]))
     result = run_sweep(plan)
     beta = result.axis_values["beta"]
     rho = result.measures["spectral_radius"]
     inside = (beta > -0.9 + 1e-9) & (beta < -1e-9)
     assert inside.any() and (~inside).any()
     assert np.all(rho[inside] < 1) and np.all(rho[~inside] >= 1 - 1e-12)
+
+
+def test_sweep_spec_dump_round_trip_and_overrides(tmp_path: Path) -> None:
+    code, dumped, err = run("--reg", "r1:gamma=0.5", "--x0", "theta=0.1",
+                              "--axis", "lr=0.05:2:3:log", "--steps", "60", "--dump-spec")
+    assert code == 0, err
+    assert "[[axes]]" in dumped and "window = 30" in dumped and "gamma = 0.5" in dumped
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(dumped)
+    code, again, err = run("--spec", str(spec), "--dump-spec")
+    assert code == 0 and again == dumped, err
+    code, changed, err = run("--spec", str(spec), "--steps", "90", "--axis", "gamma=0:1:2",
+                               "--dump-spec")
+    assert code == 0, err
+    assert "steps = 90" in changed and 'name = "gamma"' in changed and '"lr"' not in changed
+    # window was resolved (30) into the file: the file keeps it.
+    assert "window = 30" in changed
+    # The same sweep from flags and from the file writes the same cells.
+    for name, args in (("flags.csv", ["--reg", "r1:gamma=0.5", "--x0", "theta=0.1",
+                                      "--axis", "lr=0.05:2:3:log", "--steps", "60"]),
+                       ("file.csv", ["--spec", str(spec)])):
+        code, _, err = run(*args, "--out", str(tmp_path / name))
+        assert code == 0, err
+    assert (tmp_path / "flags.csv").read_bytes() == (tmp_path / "file.csv").read_bytes()
+    # A sweep's sidecar is a spec file too.
+    code, from_sidecar, err = run("--spec", str(tmp_path / "file.meta.json"), "--dump-spec")
+    assert code == 0 and from_sidecar == dumped, err
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("axes = 3\n", "spec file bad.toml: axes must be a list of tables"),
+    ("[[axes]]\nname = 'lr'\nlow = 0.1\nhigh = 1.0\n", "axes[0]: count must be an integer"),
+    ("tol = 'small'\n", "spec file bad.toml: tol must be a number"),
+    ("every = 2\n", "unknown setting in spec file bad.toml 'every'"),
+    ("[[axes]]\nname = 'lr'\nlow = 0.0\nhigh = 1.0\ncount = 3\nlog = true\n",
+     "a log axis cannot reach or cross zero"),
+])
+def test_bad_sweep_spec_file(tmp_path: Path, text: str, fragment: str) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text(text)
+    code, _, err = run("--spec", str(spec))
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], err

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,15 +30,33 @@ from gandyn.dynamics.trajectory import simulate_rule
 from gandyn.equilibria import map_stability
 from gandyn.errors import GandynError, SpecError
 from gandyn.rules.update_rules import FieldFunctions, make_rule
-from gandyn.run.spec import build_game
+from gandyn.run.spec import RegularizerSpec, build_game
 from gandyn.sweep import (
     VERDICTS,
+    AxisSpec,
+    SweepPlan,
     SweepResult,
-    make_plan,
-    parse_axis,
+    SweepSpec,
+    merge_sweep,
     prepare_chunk_dir,
     run_sweep,
 )
+from gandyn.sweep import make_plan as plan_of
+from gandyn.symbolic.option_text import parse_axis, parse_named_values
+
+
+def make_plan(**given: Any) -> SweepPlan:
+    """The plan of the command line's values: option text parsed as ``gandyn sweep`` does."""
+    values = dict(given)
+    if "regularizers" in values:
+        parsed = [parse_named_values(text, "--reg") for text in values["regularizers"]]
+        values["regularizers"] = [RegularizerSpec(name, tuple(settings.items()))
+                                  for name, settings in parsed]
+    if "axes" in values:
+        values["axes"] = [AxisSpec(*parse_axis(text)) for text in values["axes"]]
+    if "start" in values:
+        values["starts"] = [values.pop("start")]
+    return plan_of(merge_sweep(SweepSpec(), **values))
 
 
 def rho_2x2(trace: np.ndarray, det: np.ndarray) -> np.ndarray:

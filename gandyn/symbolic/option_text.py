@@ -1,28 +1,29 @@
-"""Parse the compact option syntax of the command line.
+"""The compact option text of the command line, the one grammar for it.
 
 * ``NAME`` or ``NAME:key=value,key=value`` names a catalogue entry with
   settings (``--reg r1:gamma=0.3``, ``--game gaussian:order=8``);
 * ``key=value,key=value`` assigns numbers (``--at theta=0,psi=1/2``);
-* ``key=value`` assigns one number (``--param c=1``).
+* ``key=value`` assigns one number (``--param c=1``);
+* ``name=low:high[:count]`` is a range and ``name=low:high:count[:log|:lin]``
+  an axis (``--axis lr=0.01:1:50:log``).
 
 Numbers may be arithmetic such as ``1/2`` or ``-pi/4``; they are parsed
-against an allow-list, never evaluated.
+against an allow-list, never evaluated. The command line parses its options
+here; the library reads this text only in spec files and sidecars written
+before specs were structured (``regularizers = ["r1:gamma=0.3"]``), which is
+why the grammar sits this low.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from gandyn.errors import SpecError
 
-#: The discrete update rules of :mod:`gandyn.rules.update_rules`, in the order help texts list them
-#: (kept here, free of numpy, so that the command line can offer them without importing it).
-UPDATE_RULES: tuple[str, ...] = ("simgd", "altgd", "momentum", "altmomentum", "adam", "ogda",
-                                 "extragradient", "sga")
-
-__all__ = ["parse_assignments", "parse_named", "parse_number_value", "parse_range",
-           "parse_ranges"]
+__all__ = ["format_named", "parse_assignments", "parse_axis", "parse_named",
+           "parse_named_values", "parse_number_value", "parse_range", "parse_ranges",
+           "setting_value"]
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -117,3 +118,76 @@ def parse_ranges(texts: Iterable[str], where: str, *, count: bool,
                 raise SpecError(f"{where}: {key!r} given twice")
             ranges[key] = (low, high, n)
     return ranges
+
+
+def setting_value(raw: str, *, floats: bool = True) -> int | float | str:
+    """The value of a ``NAME:key=value`` setting: an integer, a number, else the text.
+
+    ``"8"`` -> ``8``, ``"0.3"`` -> ``0.3`` (with ``floats``; else the text),
+    ``"exact"`` -> ``"exact"``. Catalogue entries convert again as they need
+    (``float("0.3") == float(0.3)``), so a structured setting builds the same
+    game as its text.
+    """
+    text = raw.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    if floats:
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_named_values(text: str, where: str, *,
+                       floats: bool = True) -> tuple[str, dict[str, int | float | str]]:
+    """``name:key=value,...`` -> the name and its settings as values (:func:`setting_value`).
+
+    Catalogue games take whole numbers or words (``floats=False`` keeps
+    ``order=2.5`` as the text the game's error message quotes); regularizers
+    take numbers.
+    """
+    name, raw = parse_named(text, where)
+    return name, {key: setting_value(value, floats=floats) for key, value in raw.items()}
+
+
+def format_named(name: str, settings: Mapping[str, object]) -> str:
+    """The ``name:key=value,...`` text of a name and its settings (inverse of the parsers)."""
+    if not settings:
+        return name
+    items = ",".join(f"{key}={value!r}" if isinstance(value, float) else f"{key}={value}"
+                     for key, value in settings.items())
+    return f"{name}:{items}"
+
+
+def parse_axis(text: str, where: str = "--axis") -> tuple[str, float, float, int, bool]:
+    """``name=low:high:count[:log|:lin]`` -> ``(name, low, high, count, log)``.
+
+    An empty range (``count < 1``, or ``low >= high`` with more than one value)
+    and a log axis that reaches or crosses zero are errors.
+    """
+    key, sep, rest = text.partition("=")
+    parts = rest.split(":")
+    log = False
+    if sep and len(parts) == 4:
+        spacing = parts[3].strip().lower()
+        if spacing not in ("log", "lin"):
+            raise SpecError(f"{where} {key.strip()}: spacing must be log or lin, not "
+                            f"{parts[3].strip()!r}")
+        log = spacing == "log"
+        rest = ":".join(parts[:3])
+    if not sep or len(parts) not in (3, 4):
+        raise SpecError(f"{where}: {text.strip()!r} is not of the form name=low:high:count[:log]")
+    try:
+        name, low, high, count = parse_range(f"{key}={rest}", where, count=True, min_count=1)
+    except SpecError as exc:
+        if "need low < high" in str(exc):
+            raise SpecError(f"{where} {key.strip()}: empty range {rest!r} (need low < high and "
+                            "count >= 1)") from None
+        raise
+    if log and not (low * high > 0):
+        raise SpecError(f"{where} {name}: a log axis cannot reach or cross zero "
+                        f"({low:g} to {high:g}); use a positive range or linear spacing")
+    return name, low, high, count, log
