@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from gandyn.cli.options import build_game, game_options
+from gandyn.cli.options import game_options, game_part
 from gandyn.run.methods import UPDATE_RULES
 
 if TYPE_CHECKING:
@@ -217,19 +217,19 @@ def simulate(game_spec: str, game_file: str | None, loss: str, reg_specs: tuple[
              x0_specs: tuple[str, ...], batch_size: int | None, seed: int) -> SimulatedRun:
     """Simulate the run to explain: one start, measured as a training loop logs it."""
     from gandyn.errors import SpecError
-    from gandyn.run.spec import SimulationSpec, run_simulation, starting_points
+    from gandyn.run.build import build, run
+    from gandyn.run.spec import MinibatchSpec, RuleSpec, RunSpec
     from gandyn.symbolic.option_text import parse_assignments
 
-    game = build_game(game_spec, game_file, loss, reg_specs, param_specs)
     if lr <= 0:
         raise SpecError("--lr must be positive")
-    starts = starting_points(game.default_start,
-                             [parse_assignments([t], "--x0") for t in x0_specs], {})[:1]
-    params = parse_assignments(param_specs, "--param")
-    spec = SimulationSpec(
-        game=game_spec, game_file=game_file, loss=loss, regularizers=tuple(reg_specs),
-        params=tuple(params.items()), optimizer=optimizer, lr_g=lr, lr_d=lr, steps=steps,
-        measure="loop", batch_size=batch_size, seed=seed,
-        starts=tuple(tuple(s.items()) for s in starts))
-    result = run_simulation(spec, game=game)
-    return SimulatedRun(result.trajectory, result.field, game.definition.model, spec.to_dict())
+    starts = [tuple(parse_assignments([t], "--x0").items()) for t in x0_specs][:1]
+    spec = RunSpec(
+        game=game_part(game_spec, game_file, loss, reg_specs, param_specs),
+        rule=RuleSpec(name=optimizer, lr_g=lr, lr_d=lr), steps=steps, measure="loop",
+        minibatch=None if batch_size is None else MinibatchSpec(batch_size=batch_size, seed=seed),
+        starts=tuple(starts))
+    built = build(spec)
+    result = run(built)
+    return SimulatedRun(result.trajectory, result.field, built.game.definition.model,
+                        result.spec.to_dict())
