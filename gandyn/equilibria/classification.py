@@ -6,7 +6,7 @@ point (or set) as an :class:`~gandyn.equilibria.records.Equilibrium`;
 :func:`analyze` finds the stationary points, classifies each one and, on a
 box, adds the global picture (:func:`gandyn.equilibria.global_nash.global_nash`)
 and, given a path, the eigenvalues along it
-(:func:`gandyn.equilibria.eigenvalue_paths.equilibrium_path`).
+(:func:`equilibrium_path`).
 
 The inputs are structured values; text such as ``theta=-1:1`` is parsed by
 the command line.
@@ -18,8 +18,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.derive.field import VectorField
-from gandyn.equilibria.eigenvalue_paths import PathError, check_path, equilibrium_path
+from gandyn.equilibria.eigenvalue_paths import PathError, check_path, eigenvalue_path
 from gandyn.equilibria.finding import find_equilibria
 from gandyn.equilibria.flow import flow_stability
 from gandyn.equilibria.global_nash import NOT_ONE_PARAMETER_NOTE, global_nash, grid_game_applies
@@ -28,16 +29,17 @@ from gandyn.equilibria.records import (
     Analysis,
     AnalysisSpec,
     Equilibrium,
+    EquilibriumPath,
     GlobalNash,
     PathRange,
     RuleChoice,
 )
-from gandyn.equilibria.rule_stability import check_rule, rule_stability
+from gandyn.equilibria.rule_stability import check_rule, map_jacobian, rule_stability
 from gandyn.equilibria.smoothness import nonsmooth_at
 from gandyn.equilibria.stationary_sets import StationarySet
 from gandyn.errors import SpecError
 
-__all__ = ["analyze", "classify"]
+__all__ = ["analyze", "classify", "equilibrium_path"]
 
 
 def classify(vf: VectorField, entry: StationarySet,
@@ -120,7 +122,7 @@ def analyze(
         (:func:`gandyn.equilibria.rule_stability.check_rule`), a bad box
         (:func:`gandyn.equilibria.find_equilibria`), an unknown path parameter
         or one that moves the equilibrium
-        (:func:`gandyn.equilibria.eigenvalue_paths.equilibrium_path`), or
+        (:func:`equilibrium_path`), or
         counts below their minimum.
     """
     _check_counts(n_starts, grid_points)
@@ -150,3 +152,35 @@ def analyze(
             raise PathError("needs an isolated equilibrium (none was found)")
         followed = equilibrium_path(field, isolated[0], rule, *path)
     return Analysis(field, equilibria, rule, box, nash, followed, tuple(notes), spec)
+
+
+def equilibrium_path(vf: VectorField, point: Mapping[str, float], rule: RuleChoice | None,
+                     parameter: str, low: float, high: float, count: int) -> EquilibriumPath:
+    """Eigenvalues at a stationary point along ``count`` values of a hyper-parameter.
+
+    The eigenvalues are those of ``dF/dx`` (the flow) or, given an update rule,
+    of the rule's map. The point must stay stationary along the path (a path
+    of ``gamma_r1`` keeps the Dirac-GAN's equilibrium; one of ``c`` moves it).
+
+    Raises
+    ------
+    gandyn.errors.GandynError
+        For a bad path (:func:`check_path`).
+    PathError
+        When the point is not stationary along the path.
+    """
+    check_path(vf, parameter, low, high, count)
+    x = np.array([point[s.name] for s in vf.game.state_symbols], dtype=np.float64)
+    values = np.linspace(low, high, int(count))
+    moved = max(float(np.max(np.abs(vf.field_fn(x, {parameter: v})))) for v in values)
+    if moved > 1e-8:
+        raise PathError(f"{parameter}: the equilibrium {dict(point)} is not stationary along the "
+                        f"path (|F| up to {moved:.3g}); choose a parameter that does not move it")
+
+    def matrix(value: float) -> Array:
+        if rule is None:
+            return vf.jacobian_fn(x, {parameter: value})
+        return map_jacobian(vf, rule, x, {parameter: value})
+
+    path = eigenvalue_path(matrix, parameter, values, reference="flow" if rule is None else "map")
+    return EquilibriumPath(dict(point), path)

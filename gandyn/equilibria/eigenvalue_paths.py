@@ -20,7 +20,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -32,10 +32,9 @@ from gandyn.errors import SpecError, UnknownNameError
 
 if TYPE_CHECKING:
     from gandyn.derive.field import VectorField
-    from gandyn.equilibria.records import EquilibriumPath, RuleChoice
 
 __all__ = ["EigenvaluePath", "PathError", "PathEvent", "check_path", "eigenvalue_path",
-           "equilibrium_path", "match_eigenvalues"]
+           "match_eigenvalues"]
 
 
 class PathError(SpecError):
@@ -198,38 +197,3 @@ def check_path(vf: VectorField, parameter: str, low: float, high: float, count: 
     if not (int(count) >= 2 and math.isfinite(low) and math.isfinite(high) and low < high):
         raise SpecError(f"parameter path {parameter}: needs at least two values and "
                         f"low < high, both finite; got {low}, {high}, {count}")
-
-
-def equilibrium_path(vf: VectorField, point: Mapping[str, float], rule: RuleChoice | None,
-                     parameter: str, low: float, high: float, count: int) -> EquilibriumPath:
-    """Eigenvalues at a stationary point along ``count`` values of a hyper-parameter.
-
-    The eigenvalues are those of ``dF/dx`` (the flow) or, given an update rule,
-    of the rule's map. The point must stay stationary along the path (a path
-    of ``gamma_r1`` keeps the Dirac-GAN's equilibrium; one of ``c`` moves it).
-
-    Raises
-    ------
-    gandyn.errors.GandynError
-        For a bad path (:func:`check_path`).
-    PathError
-        When the point is not stationary along the path.
-    """
-    from gandyn.equilibria.records import EquilibriumPath
-    from gandyn.equilibria.rule_stability import map_jacobian
-
-    check_path(vf, parameter, low, high, count)
-    x = np.array([point[s.name] for s in vf.game.state_symbols], dtype=np.float64)
-    values = np.linspace(low, high, int(count))
-    moved = max(float(np.max(np.abs(vf.field_fn(x, {parameter: v})))) for v in values)
-    if moved > 1e-8:
-        raise PathError(f"{parameter}: the equilibrium {dict(point)} is not stationary along the "
-                        f"path (|F| up to {moved:.3g}); choose a parameter that does not move it")
-
-    def matrix(value: float) -> Array:
-        if rule is None:
-            return vf.jacobian_fn(x, {parameter: value})
-        return map_jacobian(vf, rule, x, {parameter: value})
-
-    path = eigenvalue_path(matrix, parameter, values, reference="flow" if rule is None else "map")
-    return EquilibriumPath(dict(point), path)

@@ -23,6 +23,15 @@ from typing import Any
 
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.run.methods import METHODS, RULE_SETTINGS
+from gandyn.run.parts import (
+    GameSpec,
+    MinibatchSpec,
+    RegularizerSpec,
+    RuleSpec,
+    Setting,
+    pairs,
+)
+from gandyn.run.spec_data import run_spec_fields
 
 __all__ = [
     "FLOW_DEFAULTS",
@@ -39,116 +48,10 @@ __all__ = [
     "merge_rule",
 ]
 
-#: A setting's value: a number, or a word such as ``first = "g"`` or ``method = "RK45"``.
-Setting = int | float | str
-
 #: The flow's settings when not given; its horizon ``t_end`` defaults to ``steps * lr_g``,
 #: the discrete rule's horizon on the generator's clock (:meth:`RunSpec.with_defaults`).
 FLOW_DEFAULTS: dict[str, Setting] = {"method": "RK45", "rtol": 1e-8, "atol": 1e-10,
                                      "n_eval": 201}
-
-
-def _pairs(value: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
-    items = value.items() if isinstance(value, Mapping) else value
-    return tuple((str(k), v) for k, v in items)
-
-
-@dataclass(frozen=True)
-class RegularizerSpec:
-    """A regularizer by catalogue name with its settings (``gamma``, ...)."""
-
-    name: str
-    settings: tuple[tuple[str, Setting], ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", _pairs(self.settings))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON and TOML."""
-        return {"name": self.name, "settings": dict(self.settings)}
-
-
-@dataclass(frozen=True)
-class GameSpec:
-    """The game of a run, as for ``gandyn derive``.
-
-    Attributes
-    ----------
-    name, options
-        A catalogue game and its structural options (``order``, ``logit``).
-    file
-        A custom game in TOML or JSON instead of a catalogue game (``name``
-        then stays ``dirac`` and ``options`` empty).
-    loss
-        The GAN loss, ``None`` for the game's default.
-    regularizers
-        Applied in order.
-    params
-        Hyper-parameter values by symbol name (``c``, ``gamma_r1``).
-    """
-
-    name: str = "dirac"
-    options: tuple[tuple[str, int | str], ...] = ()
-    file: str | None = None
-    loss: str | None = None
-    regularizers: tuple[RegularizerSpec, ...] = ()
-    params: tuple[tuple[str, float], ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "options", _pairs(self.options))
-        object.__setattr__(self, "params", _pairs(self.params))
-        object.__setattr__(self, "regularizers", tuple(
-            r if isinstance(r, RegularizerSpec) else RegularizerSpec(*r)
-            for r in self.regularizers))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON and TOML."""
-        return {"name": self.name, "options": dict(self.options), "file": self.file,
-                "loss": self.loss, "regularizers": [r.to_dict() for r in self.regularizers],
-                "params": dict(self.params)}
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """The method: ``flow`` or a discrete update rule, its learning rates and settings.
-
-    The flow is ``dx/dt = F`` on the generator's coordinates and
-    ``(lr_d / lr_g) F`` on the discriminator's, with time on the generator's
-    clock: discrete step ``k`` sits at ``t = k * lr_g``. Settings are kept
-    sorted by name.
-    """
-
-    name: str = "simgd"
-    lr_g: float = 0.1
-    lr_d: float = 0.1
-    settings: tuple[tuple[str, Setting], ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", tuple(sorted(_pairs(self.settings))))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON and TOML."""
-        return {"name": self.name, "lr_g": self.lr_g, "lr_d": self.lr_d,
-                "settings": dict(self.settings)}
-
-
-@dataclass(frozen=True)
-class MinibatchSpec:
-    """Stochastic mode (:mod:`gandyn.dynamics.minibatch`).
-
-    Fresh seeded minibatches of ``batch_size`` data/sample pairs for the
-    discriminator and ``batch_size_g`` latent samples (default ``batch_size``)
-    for the generator at every step, instead of exact expectations.
-    """
-
-    batch_size: int
-    batch_size_g: int | None = None
-    seed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON and TOML."""
-        return {"batch_size": self.batch_size, "batch_size_g": self.batch_size_g,
-                "seed": self.seed}
 
 
 @dataclass(frozen=True)
@@ -188,7 +91,7 @@ class RunSpec:
     starts: tuple[tuple[tuple[str, float], ...], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "starts", tuple(_pairs(s) for s in self.starts))
+        object.__setattr__(self, "starts", tuple(pairs(s) for s in self.starts))
 
     def with_defaults(self) -> RunSpec:
         """The spec with the defaults that depend on other fields written in.
@@ -233,9 +136,7 @@ class RunSpec:
         SpecError
             One line naming ``where`` and the field.
         """
-        from gandyn.run.spec_data import run_spec_from_data
-
-        return run_spec_from_data(data, where)
+        return cls(**run_spec_fields(data, where))
 
     def check(self) -> None:
         """Raise :class:`~gandyn.errors.SpecError` for values no run can take.
@@ -297,9 +198,9 @@ def merge_game(base: GameSpec, **given: Any) -> GameSpec:
     _unknown(given, GAME_KEYS)
     game = base
     if "game" in given:
-        game = replace(game, name=given["game"], options=_pairs(given.get("game_options", {})))
+        game = replace(game, name=given["game"], options=pairs(given.get("game_options", {})))
     elif "game_options" in given:
-        game = replace(game, options=_pairs(given["game_options"]))
+        game = replace(game, options=pairs(given["game_options"]))
     if "game_file" in given:
         game = replace(game, file=given["game_file"])
     if "loss" in given:
@@ -307,7 +208,7 @@ def merge_game(base: GameSpec, **given: Any) -> GameSpec:
     if "regularizers" in given:
         game = replace(game, regularizers=tuple(given["regularizers"]))
     if "params" in given:
-        game = replace(game, params=_pairs({k: float(v) for k, v in
+        game = replace(game, params=pairs({k: float(v) for k, v in
                                             dict(given["params"]).items()}))
     return game
 
@@ -330,7 +231,7 @@ def merge_rule(base: RuleSpec, **given: Any) -> RuleSpec:
     if "lr_d" in given:
         rule = replace(rule, lr_d=float(given["lr_d"]))
     if "settings" in given:
-        rule = replace(rule, settings=_pairs({**dict(rule.settings), **dict(given["settings"])}))
+        rule = replace(rule, settings=pairs({**dict(rule.settings), **dict(given["settings"])}))
     return rule
 
 
@@ -376,7 +277,7 @@ def merge(base: RunSpec, **given: Any) -> RunSpec:
             minibatch = replace(minibatch, seed=int(given["seed"]))
     spec = replace(spec, minibatch=minibatch)
     if "starts" in given:
-        spec = replace(spec, starts=tuple(_pairs({k: float(v) for k, v in dict(s).items()})
+        spec = replace(spec, starts=tuple(pairs({k: float(v) for k, v in dict(s).items()})
                                           for s in given["starts"]))
     return spec
 

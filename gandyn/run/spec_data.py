@@ -19,16 +19,9 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.run.spec import (
-    GameSpec,
-    MinibatchSpec,
-    RegularizerSpec,
-    RuleSpec,
-    RunSpec,
-    Setting,
-)
+from gandyn.run.parts import GameSpec, MinibatchSpec, RegularizerSpec, RuleSpec, Setting
 
-__all__ = ["LEGACY_RUN_KEYS", "RUN_KEYS", "is_legacy", "legacy_run_data", "run_spec_from_data"]
+__all__ = ["LEGACY_RUN_KEYS", "RUN_KEYS", "is_legacy", "legacy_run_data", "run_spec_fields"]
 
 #: The keys of the structured form, in :meth:`RunSpec.to_dict` order.
 RUN_KEYS = ("game", "rule", "steps", "every", "measure", "max_norm", "clip", "minibatch", "starts")
@@ -200,21 +193,23 @@ def legacy_run_data(data: Mapping[str, Any], where: str) -> dict[str, Any]:
     return result
 
 
-def run_spec_from_data(data: Any, where: str) -> RunSpec:
-    """The :class:`RunSpec` in ``data``, structured or of earlier versions."""
+def run_spec_fields(data: Any, where: str) -> dict[str, Any]:
+    """The fields of the run spec in ``data``, structured or of earlier versions.
+
+    Fields the data leave out are left out here too, so that the spec's own
+    defaults apply (``RunSpec(**fields)``).
+    """
     if isinstance(data, Mapping) and is_legacy(data):
         data = legacy_run_data(data, where)
     fields = _Fields(data, where, "", RUN_KEYS)
-    default = RunSpec()
-    measure = fields.text("measure")
-    return RunSpec(
-        game=_game(data.get("game") or {}, where),
-        rule=_rule(data.get("rule") or {}, where),
-        steps=_or(fields.integer("steps"), default.steps),
-        every=_or(fields.integer("every"), default.every),
-        measure=measure,
-        max_norm=_or(fields.number("max_norm"), default.max_norm),
-        clip=fields.number("clip"),
-        minibatch=_minibatch(data.get("minibatch"), where),
-        starts=_starts(fields),
-    )
+    values: dict[str, Any] = {
+        "game": _game(data.get("game") or {}, where),
+        "rule": _rule(data.get("rule") or {}, where),
+        "steps": fields.integer("steps"),
+        "every": fields.integer("every"),
+        "max_norm": fields.number("max_norm"),
+    }
+    found = {key: value for key, value in values.items() if value is not None}
+    found.update(measure=fields.text("measure"), clip=fields.number("clip"),
+                 minibatch=_minibatch(data.get("minibatch"), where), starts=_starts(fields))
+    return found
