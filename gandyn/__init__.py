@@ -1,7 +1,26 @@
 """gandyn: an analytical simulator of GAN loss dynamics.
 
-``import gandyn`` is light: the symbolic engine (sympy) loads on first use of
-one of the names below.
+The documented Python API. Each name loads its layer on first use, so
+``import gandyn`` itself loads no sympy, numpy or matplotlib.
+
+Games and their derivatives
+    :func:`make_game`, :class:`Game`, :func:`derive`, :class:`VectorField`,
+    and the catalogues :data:`GAMES`, :data:`LOSSES`, :data:`REGULARIZERS`.
+Runs
+    :class:`RunSpec` (with its parts :class:`GameSpec`, :class:`RuleSpec`,
+    :class:`RegularizerSpec`, :class:`MinibatchSpec`), :func:`run`,
+    :func:`simulate` (keywords over the defaults), :func:`load_spec`, and the
+    :class:`Trajectory` a run returns; :func:`read_run` reads a saved run back.
+Equilibria
+    :func:`analyze` with :class:`RuleChoice`.
+Loss curves
+    :func:`explain_log` (a training log) and :func:`explain_run` (a simulated run).
+Convergence maps
+    :class:`SweepSpec`, :class:`AxisSpec` and :func:`sweep`.
+Errors
+    :class:`GandynError`, the base of every error a user can cause.
+
+The README's "Python API" section shows them at work.
 """
 
 from __future__ import annotations
@@ -12,6 +31,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    # games and derivatives
     "make_game": "gandyn.games.game",
     "get_game": "gandyn.games.game",
     "GAMES": "gandyn.games.game",
@@ -24,6 +44,29 @@ _LAZY = {
     "apply_values": "gandyn.games.regularizers",
     "derive": "gandyn.derive.field",
     "VectorField": "gandyn.derive.field",
+    # runs
+    "RunSpec": "gandyn.run.spec",
+    "GameSpec": "gandyn.run.spec",
+    "RuleSpec": "gandyn.run.spec",
+    "RegularizerSpec": "gandyn.run.spec",
+    "MinibatchSpec": "gandyn.run.spec",
+    "build": "gandyn.run.build",
+    "run": "gandyn.run.build",
+    "simulate": "gandyn.run.build",
+    "load_spec": "gandyn.run.spec_files",
+    "Trajectory": "gandyn.dynamics.trajectory",
+    "read_run": "gandyn.io.runs",
+    # equilibria
+    "analyze": "gandyn.equilibria.classification",
+    "RuleChoice": "gandyn.equilibria.records",
+    # loss curves
+    "explain_log": "gandyn.explain.from_log",
+    "explain_run": "gandyn.explain.from_run",
+    # convergence maps
+    "SweepSpec": "gandyn.sweep.plan",
+    "AxisSpec": "gandyn.sweep.axes",
+    "sweep": "gandyn.sweep.execution",
+    # errors
     "GandynError": "gandyn.errors",
 }
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from gandyn.dynamics.trajectory import Trajectory
     from gandyn.games.game import Game
 
-__all__ = ["Built", "RunResult", "build", "build_game_part", "grid_starts", "resolve_starts", "run"]
+__all__ = ["Built", "RunResult", "build", "build_game_part", "grid_starts", "resolve_starts", "run",
+           "simulate"]
 
 
 def build_game_part(part: GameSpec, base_dir: str | Path | None = None) -> Game:
@@ -140,6 +141,26 @@ def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None) ->
     """
     built = spec if isinstance(spec, Built) else build(spec)
     return RunResult(built.spec, built.field, _simulate(built, progress))
+
+
+def simulate(spec: RunSpec | None = None, /, **given: Any) -> RunResult:
+    """Run ``spec`` (default: every default) with the given values over it.
+
+    The Python spelling of ``gandyn simulate``: the keywords are those of
+    :func:`gandyn.run.spec.merge` (``game``, ``loss``, ``regularizers``,
+    ``params``, ``optimizer``, ``lr``, ``lr_g``, ``lr_d``, ``settings``,
+    ``steps``, ``batch_size``, ``seed``, ``starts``, ...), as structured values.
+
+    Examples
+    --------
+    >>> from gandyn.run.build import simulate
+    >>> result = simulate(loss="non-saturating", optimizer="altgd", lr=0.2, steps=100)
+    >>> result.trajectory.x.shape
+    (1, 101, 2)
+    """
+    from gandyn.run.spec import merge
+
+    return run(merge(spec if spec is not None else RunSpec(), **given))
 
 
 def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajectory:

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from gandyn.sweep.axes import Axis, AxisSpec
 from gandyn.sweep.chunk import VERDICTS, simulate_chunk
-from gandyn.sweep.execution import SweepResult, prepare_chunk_dir, run_sweep
+from gandyn.sweep.execution import SweepResult, prepare_chunk_dir, run_sweep, sweep
 from gandyn.sweep.output import MEASURES, summary_text, sweep_meta, write_sweep
 from gandyn.sweep.plan import (
     SweepPlan,
@@ -71,6 +71,7 @@ __all__ = [
     "run_sweep",
     "simulate_chunk",
     "summary_text",
+    "sweep",
     "sweep_meta",
     "sweep_spec_toml",
     "write_sweep",

@@ -24,12 +24,12 @@ from typing import Any, cast
 
 import numpy as np
 
+from gandyn.arrays import Array
 from gandyn.errors import SpecError
-from gandyn.sweep.axes import Array
 from gandyn.sweep.chunk import VERDICTS, simulate_chunk
-from gandyn.sweep.plan import SweepPlan
+from gandyn.sweep.plan import SweepPlan, SweepSpec, make_plan
 
-__all__ = ["SweepResult", "prepare_chunk_dir", "run_sweep"]
+__all__ = ["SweepResult", "prepare_chunk_dir", "run_sweep", "sweep"]
 
 #: A map is predicted stable when its spectral radius is below ``1 - _MAP_MARGIN``
 #: (the margin of :func:`gandyn.equilibria.map_stability`).
@@ -291,3 +291,13 @@ def run_sweep(
     execution = {"workers": workers, "scheduler": scheduler, "chunks": plan.n_chunks,
                  "chunks_reused": reused}
     return SweepResult(plan, axis_values, verdict, columns, execution)
+
+
+def sweep(spec: SweepSpec, *, chunk_dir: str | os.PathLike[str] | None = None, workers: int = 1,
+          scheduler: str | None = None) -> SweepResult:
+    """Plan the sweep ``spec`` against its game and simulate every cell.
+
+    The Python spelling of ``gandyn sweep``: :func:`~gandyn.sweep.plan.make_plan`
+    then :func:`run_sweep` with the same chunk folder, workers and scheduler.
+    """
+    return run_sweep(make_plan(spec), chunk_dir=chunk_dir, workers=workers, scheduler=scheduler)
