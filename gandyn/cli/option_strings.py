@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from gandyn.errors import SpecError
 
-#: The discrete update rules of :mod:`gandyn.rules.update_rules`, in the order help texts list them
+#: The discrete update rules of :mod:`gandyn.rules`, in the order help texts list them
 #: (kept here, free of numpy, so that the command line can offer them without importing it).
 UPDATE_RULES: tuple[str, ...] = ("simgd", "altgd", "momentum", "altmomentum", "adam", "ogda",
                                  "extragradient", "sga")

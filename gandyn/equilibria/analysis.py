@@ -78,7 +78,8 @@ def _simgd_closed_form(eigenvalues: np.ndarray[Any, Any]) -> list[float] | None:
 
 def _describe_point(vf: VectorField, entry: StationarySet, rule: RuleChoice | None,
                     lr_ratio: float) -> dict[str, Any]:
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.rules.base import FieldFunctions
+    from gandyn.rules.registry import make_rule
 
     names = [s.name for s in vf.game.state_symbols]
     at = entry.point if entry.point is not None else entry.samples[0]
@@ -112,9 +113,8 @@ def _describe_point(vf: VectorField, entry: StationarySet, rule: RuleChoice | No
             f"F is not differentiable here ({', '.join(kinks)} switches at this point): the "
             "eigenvalues are those of one smooth piece and do not decide stability")
     if rule is not None:
-        built = make_rule(rule.name, FieldFunctions.of(vf), rule.lr_g, rule.lr_d,
-                          **dict(rule.settings))
-        mapped = map_stability(built, x)
+        built = make_rule(rule.name, rule.lr_g, rule.lr_d, **dict(rule.settings))
+        mapped = map_stability(built, FieldFunctions.of(vf), x)
         record["map_eigenvalues"] = _complex_pairs(mapped.eigenvalues)
         record["spectral_radius"] = float(mapped.spectral_radius)
         record["map_stability"] = "stable" if mapped.stable else "unstable"
@@ -301,7 +301,8 @@ def parameter_path(analysis: Analysis, text: str) -> dict[str, Any]:
     from gandyn.cli.option_strings import parse_range
     from gandyn.equilibria.eigenvalue_paths import eigenvalue_path
     from gandyn.errors import SpecError, UnknownNameError
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.rules.base import FieldFunctions
+    from gandyn.rules.registry import make_rule
 
     vf = analysis.field
     name, low, high, count = parse_range(text, "--path", count=True, min_count=2)
@@ -327,9 +328,10 @@ def parameter_path(analysis: Analysis, text: str) -> dict[str, Any]:
                                    lambda y: vf.jacobian_fn(y, {name: value}),
                                    len(vf.game.theta),
                                    lambda y: vf.jacobian_derivative_fn(y, {name: value}))
-        built = make_rule(rule.name, functions, rule.lr_g, rule.lr_d, **dict(rule.settings))
+        built = make_rule(rule.name, rule.lr_g, rule.lr_d, **dict(rule.settings))
         z = x[None, :]
-        jac: np.ndarray[Any, Any] = built.map_jacobian(z, built.init_buffers(z), 10**6)[0]
+        jac: np.ndarray[Any, Any] = built.map_jacobian(functions, z, built.init_buffers(z),
+                                                       10**6)[0]
         return jac
 
     path = eigenvalue_path(matrix, name, values, reference="flow" if rule is None else "map")

@@ -189,8 +189,10 @@ def run_simulation(spec: SimulationSpec, progress: Callable[[int], None] | None 
     builds it first for the default starting point); it is not built again.
     """
     from gandyn.derive.field import derive
-    from gandyn.dynamics.trajectory import simulate_flow, simulate_rule
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.dynamics.discrete import simulate_rule
+    from gandyn.dynamics.flow import simulate_flow
+    from gandyn.rules.base import FieldFunctions
+    from gandyn.rules.registry import make_rule
 
     if spec.optimizer not in OPTIMIZERS:
         raise UnknownNameError("optimizer", spec.optimizer, OPTIMIZERS)
@@ -231,7 +233,7 @@ def run_simulation(spec: SimulationSpec, progress: Callable[[int], None] | None 
         return SimulationResult(spec, vf, traj)
     if spec.steps < 0 or spec.every < 1:
         raise SpecError("--steps must be >= 0 and --every >= 1")
-    rule = make_rule(spec.optimizer, FieldFunctions.of(vf), spec.lr_g, spec.lr_d, **settings)
+    rule = make_rule(spec.optimizer, spec.lr_g, spec.lr_d, **settings)
     project = None
     if spec.clip is not None:
         if not spec.clip > 0:
@@ -257,8 +259,8 @@ def run_simulation(spec: SimulationSpec, progress: Callable[[int], None] | None 
         )
         return SimulationResult(spec, vf, traj)
     traj = simulate_rule(
-        rule, vf.logged_fn, x0, spec.steps, every=spec.every, max_norm=spec.max_norm,
-        measure=spec.measure,  # type: ignore[arg-type]
+        rule, FieldFunctions.of(vf), vf.logged_fn, x0, spec.steps, every=spec.every,
+        max_norm=spec.max_norm, measure=spec.measure,  # type: ignore[arg-type]
         state_names=names, logged_names=vf.logged_names, project=project, progress=progress,
     )
     return SimulationResult(spec, vf, traj)

@@ -167,7 +167,7 @@ def make_plan(
     """
     from gandyn.derive.field import derive
     from gandyn.errors import UnknownNameError
-    from gandyn.rules.update_rules import RULES
+    from gandyn.rules.registry import RULES
     from gandyn.run.spec import RULE_SETTINGS, build_game
 
     params = dict(params or {})
@@ -213,11 +213,10 @@ def make_plan(
     for axis in resolved:
         if axis.kind == "setting":
             try:  # the rule checks its own settings (beta in (-1, 1), ...)
-                from gandyn.rules.update_rules import FieldFunctions, make_rule
+                from gandyn.rules.registry import make_rule
 
-                dummy = FieldFunctions(lambda x: x, lambda x: x, 1)
                 for value in (axis.low, axis.high):
-                    make_rule(optimizer, dummy, 1.0, 1.0, **{**settings, axis.target: value})
+                    make_rule(optimizer, 1.0, 1.0, **{**settings, axis.target: value})
             except SpecError as exc:
                 raise SpecError(f"--axis {axis.name}: {exc}") from None
     source = "given"
