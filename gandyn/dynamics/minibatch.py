@@ -293,7 +293,8 @@ def simulate_minibatch(
     try:
         traj = simulate_rule(
             rule, FieldFunctions(field, jacobian, field.n_theta), field.logged_at, start, steps,
-            every=every, max_norm=max_norm, measure="loop", state_names=tuple(s.name for s in game.state_symbols),
+            every=every, max_norm=max_norm, measure="loop",
+            state_names=tuple(s.name for s in game.state_symbols),
             logged_names=field.logged_names, project=project, progress=progress,
         )
     except ValueError as exc:
