@@ -2,7 +2,7 @@
 
 Prints, in one run, run-steps per second of
 
-* gandyn (``gandyn.dynamics.trajectory.simulate_rule`` with the derived field, divergence
+* gandyn (``gandyn.dynamics.discrete.simulate_rule`` with the derived field, divergence
   checks and recording included),
 * (a) the same map hand-written in vectorized numpy (the data term at ``c``
   included, so both compute the same thing),
@@ -25,9 +25,9 @@ import numpy as np
 from scipy.special import expit
 
 from gandyn.derive.field import derive
-from gandyn.dynamics.trajectory import simulate_rule
+from gandyn.dynamics.discrete import simulate_rule
 from gandyn.games.game import make_game
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 
 LR = 0.1
 C = 0.0  # the data's location; the derived field keeps its term, so the baseline does too
@@ -52,13 +52,14 @@ def main() -> None:
     vf = derive(make_game("dirac", "minimax", params={"c": C}))
     names = tuple(s.name for s in vf.game.state_symbols)
     x0 = np.random.default_rng(0).normal(size=(args.runs, 2))
-    rule = make_rule("simgd", FieldFunctions(vf.field_fn, vf.jacobian_fn, 1), LR, LR)
+    rule = make_rule("simgd", LR, LR)
+    game = FieldFunctions(vf.field_fn, vf.jacobian_fn, 1)
     vf.field_fn(x0[:2])  # compile outside the timing
     vf.logged_fn(x0[:2])
 
     tracemalloc.start()
     start = time.perf_counter()
-    traj = simulate_rule(rule, vf.logged_fn, x0, args.steps, every=args.steps,
+    traj = simulate_rule(rule, game, vf.logged_fn, x0, args.steps, every=args.steps,
                          state_names=names, logged_names=vf.logged_names)
     t_gandyn = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()

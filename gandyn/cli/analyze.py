@@ -10,7 +10,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import build_game, game_options, rule_settings_options
-from gandyn.run.methods import UPDATE_RULES
+from gandyn.rules.names import RULE_NAMES
 
 if TYPE_CHECKING:
     from gandyn.equilibria.records import Analysis, AnalysisSpec
@@ -60,7 +60,7 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> 
               help="Search box for numeric root finding and the global Nash analysis, "
                    "e.g. --box theta=-3:3,psi=-3:3 (every state symbol).")
 @click.option("--optimizer", default=None,
-              type=click.Choice(UPDATE_RULES),
+              type=click.Choice(RULE_NAMES),
               help="Also linearize this update rule's map at each equilibrium.")
 @click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate of both.")
 @click.option("--lr-g", type=float, default=None, help="Generator's learning rate.")

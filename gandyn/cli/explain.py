@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import click
 
 from gandyn.cli.options import game_options, game_part
-from gandyn.run.methods import UPDATE_RULES
+from gandyn.rules.names import RULE_NAMES
 
 if TYPE_CHECKING:
     from gandyn.explain import Explanation
@@ -26,7 +26,7 @@ __all__ = ["explain", "parse_columns", "simulate"]
 @click.option("--log-format", type=click.Choice(["csv", "tsv", "keras", "pytorch-dcgan"]),
               default=None, help="Force the log's format (default: detected).")
 @click.option("--optimizer", default="simgd", show_default=True,
-              type=click.Choice([r for r in UPDATE_RULES if r != "sga"]),
+              type=click.Choice([r for r in RULE_NAMES if r != "sga"]),
               help="Simulation: the update rule.")
 @click.option("--lr", type=float, default=0.1, show_default=True, help="Simulation: learning rate.")
 @click.option("--steps", type=click.IntRange(min=10), default=2000, show_default=True,

@@ -10,7 +10,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import game_options, rule_settings_options
-from gandyn.run.methods import METHODS
+from gandyn.rules.names import METHOD_NAMES
 from gandyn.run.spec import RunSpec
 
 __all__ = ["simulate"]
@@ -22,7 +22,7 @@ _DEFAULT = RunSpec()
 @click.command()
 @game_options
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
-              type=click.Choice(METHODS),
+              type=click.Choice(METHOD_NAMES),
               help="Update rule, or the continuous gradient flow.")
 @click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
               help="Learning rate of both players.")

@@ -16,12 +16,12 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import game_options, rule_settings_options
-from gandyn.run.methods import UPDATE_RULES
+from gandyn.rules.names import RULE_NAMES
 from gandyn.run.spec import RunSpec
 
 __all__ = ["sweep"]
 
-_RULES = list(UPDATE_RULES)
+_RULES = list(RULE_NAMES)
 #: The library's defaults, shown in the help (the command passes on only what was given).
 _DEFAULT = RunSpec()
 

@@ -91,7 +91,7 @@ from gandyn.symbolic.model import real_symbol
 
 if TYPE_CHECKING:
     from gandyn.dynamics.trajectory import Trajectory
-    from gandyn.rules.update_rules import UpdateRule
+    from gandyn.rules.base import UpdateRule
 
 __all__ = [
     "LR_D",
@@ -123,7 +123,7 @@ def schedule(scheme: str, *, first: str = "d", d_steps: int = 1,
     scheme
         ``simgd`` (one sub-step moving both players) or ``altgd``.
     first, d_steps, g_steps
-        Alternating updates only, as :class:`gandyn.rules.update_rules.AlternatingGD`
+        Alternating updates only, as :class:`gandyn.rules.gradient.AlternatingGD`
         takes them: who moves first, and each player's consecutive steps.
 
     Returns
@@ -269,7 +269,7 @@ class ModifiedFlow:
     ) -> Trajectory:
         """Integrate the modified (``order=1``) or the leading (``order=0``) flow.
 
-        Uses :func:`gandyn.dynamics.trajectory.simulate_flow` (scipy ``solve_ivp``) on a
+        Uses :func:`gandyn.dynamics.flow.simulate_flow` (scipy ``solve_ivp``) on a
         batch of starts; time is on the generator's clock, so a rule's step
         ``k`` compares with ``t = k * lr_g``.
 
@@ -283,9 +283,9 @@ class ModifiedFlow:
             1: the modified flow; 0: the leading flow, the gradient flow the
             rule discretizes.
         method, rtol, atol, max_norm
-            As for :func:`~gandyn.dynamics.trajectory.simulate_flow`.
+            As for :func:`~gandyn.dynamics.flow.simulate_flow`.
         """
-        from gandyn.dynamics.trajectory import simulate_flow
+        from gandyn.dynamics.flow import simulate_flow
 
         if order not in (0, 1):
             raise SpecError(f"order must be 0 (the flow) or 1 (the modified flow), not {order}")
@@ -348,7 +348,7 @@ def modified_flow(
         Learning rates (``lr_d`` defaults to ``lr_g``); the expressions keep
         them as the symbols :data:`LR_G`, :data:`LR_D`.
     first, d_steps, g_steps
-        Alternating updates, as :class:`gandyn.rules.update_rules.AlternatingGD`.
+        Alternating updates, as :class:`gandyn.rules.gradient.AlternatingGD`.
 
     Returns
     -------
@@ -394,7 +394,7 @@ def modified_flow(
 
 
 def modified_flow_of_rule(vf: VectorField, rule: UpdateRule) -> ModifiedFlow:
-    """The modified flow of a :mod:`gandyn.rules.update_rules` rule (``simgd`` or ``altgd``).
+    """The modified flow of a :mod:`gandyn.rules` rule (``simgd`` or ``altgd``).
 
     Reads the rule's learning rates and, for alternating steps, its ``first``,
     ``d_steps`` and ``g_steps``.
@@ -405,6 +405,9 @@ def modified_flow_of_rule(vf: VectorField, rule: UpdateRule) -> ModifiedFlow:
     elif rule.name not in SCHEMES:
         raise SpecError(f"discretization drift is derived for {', '.join(SCHEMES)}, "
                         f"not {rule.name!r}")
+    if not (isinstance(rule.lr_g, float) and isinstance(rule.lr_d, float)):
+        raise SpecError("discretization drift is derived for one pair of learning rates, "
+                        "not per-run rates")
     return modified_flow(vf, rule.name, lr_g=rule.lr_g, lr_d=rule.lr_d, **settings)
 
 

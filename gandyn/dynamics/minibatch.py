@@ -1,9 +1,9 @@
 """Stochastic mode: minibatch means instead of exact expectations.
 
 A training loop never sees the expectations that :mod:`gandyn.games.game` keeps
-exact; it sees means over a fresh minibatch at every step. This module
-rebuilds a game's costs *per sample* (no expectation) and replaces the exact
-field ``F = -(grad_theta cost_g, grad_psi cost_d)`` by
+exact; it sees means over a fresh minibatch at every step. This module samples
+the game's per-sample terms (:func:`gandyn.derive.per_sample.sample_terms`) and
+replaces the exact field ``F = -(grad_theta cost_g, grad_psi cost_d)`` by
 
 * ``grad_psi``: the mean over ``batch_size_d`` columns of the discriminator's
   per-sample cost gradient, each column one real sample paired with one fake
@@ -16,7 +16,7 @@ field ``F = -(grad_theta cost_g, grad_psi cost_d)`` by
 Both are unbiased estimates of the exact field, with a variance that scales
 like ``1 / batch_size``. Every run of a batch of states gets its own draws.
 
-The rules of :mod:`gandyn.rules.update_rules` also take ``dF/dx``; the stochastic
+The rules of :mod:`gandyn.rules` also take ``dF/dx``; the stochastic
 mode passes the *exact Jacobian of the expected field* (it is used only by
 linearizations and by symplectic gradient adjustment's adjustment term).
 
@@ -34,139 +34,23 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
+from gandyn.derive.per_sample import sample_terms
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
-from gandyn.games.game import Game, per_sample_logged
-from gandyn.games.regularizers import AppliedRegularizer
-from gandyn.symbolic.expectations import Distribution, Normal, PointMasses, Uniform
+from gandyn.games.game import Game
+from gandyn.symbolic.expectations import Distribution, Normal, PointMasses
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
-from gandyn.symbolic.model import GanModel, real_symbol
 
-__all__ = ["MinibatchField", "SampleTerms", "sample_terms", "simulate_minibatch"]
+__all__ = ["MinibatchField", "simulate_minibatch"]
 
-Variables = tuple[tuple[sp.Symbol, Distribution], ...]
 Draws = dict[sp.Symbol, Array]
-
-#: The interpolation weight of WGAN-GP, one per (real, fake) pair.
-GP_MIX = real_symbol("epsilon_gp")
-
-
-@dataclass(frozen=True)
-class SampleTerms:
-    """A game's per-sample terms: expressions in the state, the random variables and params.
-
-    Attributes
-    ----------
-    theta, psi
-        The players' parameters.
-    params
-        Hyper-parameter symbols (values: ``Game.param_values``).
-    real_variables, fake_variables
-        The random variables of the data sample (data, real noise) and of the
-        generated sample (latent, fake noise), with their distributions.
-    extra_variables
-        Variables of the penalties only (WGAN-GP's mixing weight).
-    logged
-        ``(name, expression)`` for ``d_real, d_fake, g_loss, d_x, d_gz``, per sample.
-    cost_d
-        The discriminator's per-sample cost: ``d_real + d_fake`` plus the
-        penalty integrands.
-    cost_g
-        The generator's per-sample cost (``g_loss``).
-    """
-
-    theta: tuple[sp.Symbol, ...]
-    psi: tuple[sp.Symbol, ...]
-    params: tuple[sp.Symbol, ...]
-    real_variables: Variables
-    fake_variables: Variables
-    extra_variables: Variables
-    logged: tuple[tuple[str, sp.Expr], ...]
-    cost_d: sp.Expr
-    cost_g: sp.Expr
-
-    @property
-    def variables(self) -> Variables:
-        """All random variables, each once, in a fixed order (the order of the draws)."""
-        seen: dict[sp.Symbol, Distribution] = {}
-        for var, dist in self.real_variables + self.fake_variables + self.extra_variables:
-            seen.setdefault(var, dist)
-        return tuple(seen.items())
-
-
-def _penalty_integrand(reg: AppliedRegularizer, model: GanModel) -> tuple[sp.Expr, Variables]:
-    """The per-sample integrand of a ``penalty``-stage regularizer and its own variables."""
-    gamma = reg.symbol("gamma")
-    if reg.name == "r1":
-        return gamma / 2 * model.input_gradient_at(model.real_sample) ** 2, ()
-    if reg.name == "r2":
-        return gamma / 2 * model.input_gradient_at(model.fake_sample) ** 2, ()
-    if reg.name == "wgan-gp":
-        point = GP_MIX * model.real_sample + (1 - GP_MIX) * model.fake_sample
-        grad = model.input_gradient_at(point)
-        integrand = gamma * (sp.Abs(grad) - reg.symbol("target")) ** 2
-        return integrand, ((GP_MIX, Uniform(sp.S.Zero, sp.S.One, reg.option("order"))),)
-    raise SpecError(f"regularizer {reg.name!r} is not supported with minibatches")
-
-
-def sample_terms(game: Game) -> SampleTerms:
-    """Per-sample costs and logged terms of ``game`` (no expectation taken).
-
-    The model-stage regularizers (instance noise) are applied to the model
-    as :func:`gandyn.games.game.make_game` applies them; penalties contribute
-    their integrands to the discriminator's per-sample cost.
-
-    Raises
-    ------
-    gandyn.errors.SpecError
-        For a game without a discriminator model (``bilinear``), a loss-less
-        game, or a ``field``-stage regularizer (consensus), which is a function
-        of the *expected* gradient and not the mean of a per-sample term.
-    """
-    model = game.definition.model
-    if model is None or game.loss is None:
-        raise SpecError(
-            f"game {game.name!r} has no data or generator to sample; minibatches need a GAN model"
-        )
-    for reg in game.regularizers:
-        if reg.regularizer.stage == "field":
-            raise SpecError(
-                f"{reg.name} is not supported with minibatches: it penalizes the expected "
-                "gradient, not the mean of a per-sample term"
-            )
-    for reg in game.regularizers:
-        if reg.regularizer.stage == "model":
-            model = reg.transform_model(model)
-    logged = per_sample_logged(model, game.loss)
-    by_name = dict(logged)
-    cost_d = by_name["d_real"] + by_name["d_fake"]
-    extra: Variables = ()
-    for reg in game.regularizers:
-        if reg.regularizer.stage == "penalty":
-            integrand, own = _penalty_integrand(reg, model)
-            cost_d += integrand
-            extra += own
-    randoms = model.random
-    real_syms = model.real_sample.free_symbols
-    fake_syms = model.fake_sample.free_symbols
-    return SampleTerms(
-        theta=game.theta,
-        psi=game.psi,
-        params=tuple(game.param_values),
-        real_variables=tuple((v, d) for v, d in randoms if v in real_syms),
-        fake_variables=tuple((v, d) for v, d in randoms if v in fake_syms),
-        extra_variables=extra,
-        logged=logged,
-        cost_d=cost_d,
-        cost_g=by_name["g_loss"],
-    )
 
 
 def _number(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> float:
@@ -241,7 +125,8 @@ class MinibatchField:
     Parameters
     ----------
     game
-        A game with a GAN model (see :func:`sample_terms` for what is supported).
+        A game with a GAN model (see :func:`gandyn.derive.per_sample.sample_terms` for what
+        is supported).
     batch_size_d
         Pairs (one real, one fake sample) in the discriminator's minibatch.
     batch_size_g
@@ -366,18 +251,18 @@ def simulate_minibatch(
     game
         A game with a GAN model.
     rule_name, lr_g, lr_d, settings
-        As for :func:`gandyn.rules.update_rules.make_rule`.
+        As for :func:`gandyn.rules.registry.make_rule`.
     x0
         Initial states ``(B, n)`` (or one state ``(n,)``); every run draws its own batches.
     steps, every, max_norm
-        As for :func:`gandyn.dynamics.trajectory.simulate_rule`.
+        As for :func:`gandyn.dynamics.discrete.simulate_rule`.
     batch_size, batch_size_g
         Discriminator pairs and generator samples per step (``batch_size_g``
         defaults to ``batch_size``).
     seed
         The same seed gives the same trajectory.
     project, progress
-        As for :func:`gandyn.dynamics.trajectory.simulate_rule` (weight clipping, a progress bar).
+        As for :func:`gandyn.dynamics.discrete.simulate_rule` (weight clipping, a progress bar).
 
     Returns
     -------
@@ -388,8 +273,9 @@ def simulate_minibatch(
         sizes, the seed and that the Jacobian is the expected field's.
     """
     from gandyn.derive.field import derive
-    from gandyn.dynamics.trajectory import simulate_rule
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.dynamics.discrete import simulate_rule
+    from gandyn.rules.base import FieldFunctions
+    from gandyn.rules.registry import make_rule
 
     field = MinibatchField(game, batch_size, batch_size_g, seed)
     start = np.array(x0, dtype=np.float64)
@@ -403,14 +289,12 @@ def simulate_minibatch(
             compiled.append(derive(game).jacobian_fn)
         return compiled[0](x)
 
-    rule = make_rule(
-        rule_name, FieldFunctions(field, jacobian, field.n_theta),
-        lr_g, lr_d, **dict(settings or {}),
-    )
+    rule = make_rule(rule_name, lr_g, lr_d, **dict(settings or {}))
     try:
         traj = simulate_rule(
-            rule, field.logged_at, start, steps, every=every, max_norm=max_norm,
-            measure="loop", state_names=tuple(s.name for s in game.state_symbols),
+            rule, FieldFunctions(field, jacobian, field.n_theta), field.logged_at, start, steps,
+            every=every, max_norm=max_norm, measure="loop",
+            state_names=tuple(s.name for s in game.state_symbols),
             logged_names=field.logged_names, project=project, progress=progress,
         )
     except ValueError as exc:

@@ -24,7 +24,8 @@ import numpy as np
 from gandyn.arrays import ComplexArray
 from gandyn.derive.field import VectorField
 from gandyn.errors import SpecError
-from gandyn.rules.update_rules import FieldFunctions, UpdateRule, make_rule
+from gandyn.rules.base import FieldFunctions, UpdateRule
+from gandyn.rules.registry import make_rule
 
 __all__ = ["MapStability", "map_stability", "stable_lr_range"]
 
@@ -52,11 +53,12 @@ class MapStability:
     stable: bool
 
 
-def map_stability(rule: UpdateRule, point_vector: Any, *, k: int = 10**6) -> MapStability:
+def map_stability(rule: UpdateRule, field: FieldFunctions, point_vector: Any, *,
+                  k: int = 10**6) -> MapStability:
     """Local stability of ``rule`` at a fixed point ``x*`` of the flow (``F(x*) = 0``).
 
     The extended state's buffers take their fixed-point values, which are
-    those of :meth:`~gandyn.rules.update_rules.UpdateRule.init_buffers` at ``x*``:
+    those of :meth:`~gandyn.rules.base.UpdateRule.init_buffers` at ``x*``:
     zero velocity (momentum), zero moments (Adam), ``previous = x*`` (OGDA).
     The map's Jacobian is ``rule.map_jacobian`` there (Mescheder, Nowozin and
     Geiger 2017, Sec. 3; Gidel et al. 2019).
@@ -71,7 +73,9 @@ def map_stability(rule: UpdateRule, point_vector: Any, *, k: int = 10**6) -> Map
     Parameters
     ----------
     rule
-        An update rule from :func:`gandyn.rules.update_rules.make_rule`.
+        An update rule from :func:`gandyn.rules.registry.make_rule`.
+    field
+        The numeric game (:meth:`gandyn.rules.base.FieldFunctions.of` a derived game).
     point_vector
         The fixed point, shape ``(n,)``, in ``game.state_symbols`` order.
     k
@@ -84,7 +88,7 @@ def map_stability(rule: UpdateRule, point_vector: Any, *, k: int = 10**6) -> Map
     """
     x = np.asarray(point_vector, dtype=np.float64).reshape(1, -1)
     buffers = rule.init_buffers(x)
-    jac = rule.map_jacobian(x, buffers, k)[0]
+    jac = rule.map_jacobian(field, x, buffers, k)[0]
     eig = np.sort_complex(np.linalg.eigvals(jac).astype(np.complex128))
     radius = float(np.max(np.abs(eig)))
     return MapStability(eig, radius, radius < 1.0 - _MAP_MARGIN)
@@ -114,7 +118,7 @@ def stable_lr_range(
     vf
         The derived game.
     rule_name
-        An update rule name (:data:`gandyn.rules.update_rules.RULES`).
+        An update rule name (:data:`gandyn.rules.registry.RULES`).
     point_vector
         A fixed point ``x*`` (``F(x*) = 0``), in state order.
     settings
@@ -144,8 +148,8 @@ def stable_lr_range(
     x = np.asarray(point_vector, dtype=np.float64)
 
     def stable(lr: float) -> bool:
-        rule = make_rule(rule_name, game, lr, lr * lr_ratio, **extra)
-        return map_stability(rule, x, k=k).stable
+        rule = make_rule(rule_name, lr, lr * lr_ratio, **extra)
+        return map_stability(rule, game, x, k=k).stable
 
     def boundary(inside: float, outside: float) -> float:
         # invariant: stable(inside), not stable(outside)

@@ -16,7 +16,6 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -25,21 +24,10 @@ from gandyn.derive.field import VectorField
 from gandyn.equilibria.maps import map_stability, stable_lr_range
 from gandyn.equilibria.records import RuleChoice, RuleStability
 from gandyn.errors import SpecError, UnknownNameError
+from gandyn.rules.base import FieldFunctions, UpdateRule
+from gandyn.rules.registry import RULES, SETTING_NAMES, make_rule
 
-__all__ = ["RULE_SETTINGS", "check_rule", "map_jacobian", "rule_stability"]
-
-#: The settings a user may give each update rule (the keywords of its constructor that are
-#: numbers or choices; SGA's ``adjusted_jacobian`` is internal).
-RULE_SETTINGS: dict[str, tuple[str, ...]] = {
-    "simgd": (),
-    "altgd": ("first", "d_steps", "g_steps"),
-    "momentum": ("beta",),
-    "altmomentum": ("beta", "first"),
-    "adam": ("beta1", "beta2", "eps"),
-    "ogda": (),
-    "extragradient": (),
-    "sga": ("lam",),
-}
+__all__ = ["check_rule", "map_jacobian", "rule_stability"]
 
 #: Method of ``stable_lr`` when Lemma 4 of Mescheder, Nowozin and Geiger (2017) gives it.
 CLOSED_FORM_METHOD = "closed form: h < min -2 Re(lambda)/|lambda|^2"
@@ -58,28 +46,27 @@ def check_rule(rule: RuleChoice) -> None:
         For a setting the rule does not take, or a learning rate that is not
         positive and finite.
     """
-    if rule.name not in RULE_SETTINGS:
-        raise UnknownNameError("update rule", rule.name, RULE_SETTINGS)
+    if rule.name not in RULES:
+        raise UnknownNameError("update rule", rule.name, RULES)
     for key in rule.settings:
-        if key not in RULE_SETTINGS[rule.name]:
+        if key not in SETTING_NAMES[rule.name]:
             raise SpecError(f"optimizer {rule.name!r} does not take {key!r}")
     if not (rule.lr_g > 0 and rule.lr_d > 0 and math.isfinite(rule.lr_g)
             and math.isfinite(rule.lr_d)):
         raise SpecError("learning rates must be positive")
 
 
-def _build(rule: RuleChoice, vf: VectorField, params: dict[str, float] | None = None) -> Any:
-    """The rule's map on the game, hyper-parameters overridden by ``params``."""
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
-
+def _field(vf: VectorField, params: dict[str, float] | None = None) -> FieldFunctions:
+    """The numeric game a rule receives, hyper-parameters overridden by ``params``."""
     if params is None:
-        functions = FieldFunctions.of(vf)
-    else:
-        functions = FieldFunctions(lambda y: vf.field_fn(y, params),
-                                   lambda y: vf.jacobian_fn(y, params),
-                                   len(vf.game.theta),
-                                   lambda y: vf.jacobian_derivative_fn(y, params))
-    return make_rule(rule.name, functions, rule.lr_g, rule.lr_d, **dict(rule.settings))
+        return FieldFunctions.of(vf)
+    return FieldFunctions(lambda y: vf.field_fn(y, params), lambda y: vf.jacobian_fn(y, params),
+                          len(vf.game.theta), lambda y: vf.jacobian_derivative_fn(y, params))
+
+
+def _rule(rule: RuleChoice) -> UpdateRule:
+    """The update rule a choice names, with its rates and settings."""
+    return make_rule(rule.name, rule.lr_g, rule.lr_d, **dict(rule.settings))
 
 
 def _simgd_closed_form(eigenvalues: ComplexArray) -> tuple[float, float] | None:
@@ -112,7 +99,7 @@ def rule_stability(vf: VectorField, rule: RuleChoice, x: Array,
         has its stable rates in closed form; other rules are scanned at the
         ratio ``lr_d / lr_g`` of ``rule``.
     """
-    mapped = map_stability(_build(rule, vf), x)
+    mapped = map_stability(_rule(rule), _field(vf), x)
     closed = (_simgd_closed_form(flow_eigenvalues)
               if rule.name == "simgd" and rule.lr_g == rule.lr_d else None)
     stable_lr: tuple[float, float] | None
@@ -133,7 +120,7 @@ def map_jacobian(vf: VectorField, rule: RuleChoice, x: Array, params: dict[str, 
     Buffers take their fixed-point values and step-dependent maps (Adam) are
     taken late in training, as :func:`gandyn.equilibria.maps.map_stability` does.
     """
-    built = _build(rule, vf, params)
+    made, field = _rule(rule), _field(vf, params)
     z = x[None, :]
-    jac: Array = built.map_jacobian(z, built.init_buffers(z), 10**6)[0]
+    jac: Array = made.map_jacobian(field, z, made.init_buffers(z), 10**6)[0]
     return jac

@@ -1,7 +1,7 @@
 r"""Eigenvalues in the complex plane with the stability region of an update rule.
 
 At a stationary point ``x*`` with flow Jacobian ``J = dF/dx``, the
-linearized rules of :mod:`gandyn.rules.update_rules` with one step size ``h`` are
+linearized rules of :mod:`gandyn.rules` with one step size ``h`` are
 polynomials in ``hJ``, so each eigenvalue ``lambda`` of ``J`` is mapped on its
 own and the rule is locally stable exactly when every ``z = h lambda`` lies in
 the rule's *stability region* (Mescheder, Nowozin and Geiger 2017, Sec. 3;
@@ -18,7 +18,7 @@ Gidel et al. 2019):
 The regions are not typed in here: :func:`region_radius` builds the linear
 game ``F(x) = A x`` whose ``A`` (a 2 x 2 rotation-scaling) has eigenvalues
 ``z`` and ``conj(z)`` and asks the rule's own
-:meth:`~gandyn.rules.update_rules.UpdateRule.map_jacobian` for the spectral radius,
+:meth:`~gandyn.rules.base.UpdateRule.map_jacobian` for the spectral radius,
 so the figure shows what the engine simulates; the tests compare it with the
 closed forms above. With two time scales (``lr_d = r lr_g``) the map is
 ``I + h R J`` with ``R = diag(1, ..., r, ...)``, and the eigenvalues drawn
@@ -55,8 +55,9 @@ from gandyn.equilibria import map_stability
 from gandyn.errors import SpecError
 from gandyn.plotting.figures import zero_level_lines
 from gandyn.plotting.style import PALETTE
-from gandyn.rules.update_rules import RULES, FieldFunctions, make_rule
-from gandyn.run.spec import RULE_SETTINGS
+from gandyn.rules.base import FieldFunctions
+from gandyn.rules.registry import RULES, make_rule
+from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
 
 if TYPE_CHECKING:
     from gandyn.derive.field import VectorField
@@ -132,9 +133,9 @@ def region_radius(rule: str, z: Any, *, settings: Mapping[str, Any] | None = Non
     flat = zs.reshape(-1)
     a, b = flat.real, flat.imag
     matrices = np.stack([np.stack([a, -b], axis=-1), np.stack([b, a], axis=-1)], axis=-2)
-    built = make_rule(rule, _linear_game(matrices, 1), 1.0, 1.0, **dict(settings or {}))
+    built = make_rule(rule, 1.0, 1.0, **dict(settings or {}))
     x0 = np.zeros((len(flat), 2))
-    jac = built.map_jacobian(x0, built.init_buffers(x0), 10**6)
+    jac = built.map_jacobian(_linear_game(matrices, 1), x0, built.init_buffers(x0), 10**6)
     with np.errstate(all="ignore"):
         radius = np.max(np.abs(np.linalg.eigvals(jac)), axis=-1)
     result: Array = radius.reshape(zs.shape)
@@ -192,9 +193,9 @@ def map_eigenvalues(jacobian: Any, rule: str, *, lr_g: float, lr_d: float | None
         n_theta = n // 2
     if not 0 < n_theta < n:
         raise SpecError(f"n_theta must lie in 1..{n - 1}, got {n_theta}")
-    built = make_rule(rule, _linear_game(jac[None], n_theta), float(lr_g),
-                      float(lr_g if lr_d is None else lr_d), **dict(settings or {}))
-    return map_stability(built, np.zeros(n)).eigenvalues
+    built = make_rule(rule, float(lr_g), float(lr_g if lr_d is None else lr_d),
+                      **dict(settings or {}))
+    return map_stability(built, _linear_game(jac[None], n_theta), np.zeros(n)).eigenvalues
 
 
 def _window(values: ComplexArray, extra: Sequence[tuple[float, float, float, float]],
@@ -268,7 +269,7 @@ def eigenvalue_plane(
         ``dF/dx`` at the stationary point, ``(n, n)`` (e.g.
         ``vf.jacobian_fn(x_star)``).
     rule
-        An update rule of :data:`gandyn.rules.update_rules.RULES`.
+        An update rule of :data:`gandyn.rules.registry.RULES`.
     lr_g, lr_d
         Learning rates (``lr_d`` defaults to ``lr_g``).
     n_theta

@@ -1,3 +1,2 @@
 """Runs: the run spec (:mod:`gandyn.run.spec`), its files (:mod:`gandyn.run.spec_files`),
-building and running it (:mod:`gandyn.run.build`), and the method names
-(:mod:`gandyn.run.methods`)."""
+building and running it (:mod:`gandyn.run.build`)."""

@@ -165,8 +165,10 @@ def simulate(spec: RunSpec | None = None, /, **given: Any) -> RunResult:
 
 def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajectory:
     """The one place that makes the update rule and calls the simulators."""
-    from gandyn.dynamics.trajectory import simulate_flow, simulate_rule
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.dynamics.discrete import simulate_rule
+    from gandyn.dynamics.flow import simulate_flow
+    from gandyn.rules.base import FieldFunctions
+    from gandyn.rules.registry import make_rule
 
     spec, vf = built.spec, built.field
     rule, x0 = spec.rule, built.x0
@@ -186,7 +188,7 @@ def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajector
             )
         except ValueError as exc:
             raise SpecError(f"flow: {exc}") from None
-    made = make_rule(rule.name, FieldFunctions.of(vf), rule.lr_g, rule.lr_d, **settings)
+    made = make_rule(rule.name, rule.lr_g, rule.lr_d, **settings)  # checks the settings
     project = None
     if spec.clip is not None:
         bound = float(spec.clip)
@@ -207,7 +209,8 @@ def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajector
             progress=progress,
         )
     return simulate_rule(
-        made, vf.logged_fn, x0, spec.steps, every=spec.every, max_norm=spec.max_norm,
+        made, FieldFunctions.of(vf), vf.logged_fn, x0, spec.steps, every=spec.every,
+        max_norm=spec.max_norm,
         measure=spec.measure,  # type: ignore[arg-type]  # checked: state or loop
         state_names=names, logged_names=vf.logged_names, project=project, progress=progress,
     )

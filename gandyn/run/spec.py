@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.run.methods import METHODS, RULE_SETTINGS
+from gandyn.rules.names import METHOD_NAMES
 from gandyn.run.parts import (
     GameSpec,
     MinibatchSpec,
@@ -34,9 +34,7 @@ from gandyn.run.parts import (
 from gandyn.run.spec_data import run_spec_fields
 
 __all__ = [
-    "FLOW_DEFAULTS",
     "GIVEN_KEYS",
-    "RULE_SETTINGS",
     "GameSpec",
     "MinibatchSpec",
     "RegularizerSpec",
@@ -47,11 +45,6 @@ __all__ = [
     "merge_game",
     "merge_rule",
 ]
-
-#: The flow's settings when not given; its horizon ``t_end`` defaults to ``steps * lr_g``,
-#: the discrete rule's horizon on the generator's clock (:meth:`RunSpec.with_defaults`).
-FLOW_DEFAULTS: dict[str, Setting] = {"method": "RK45", "rtol": 1e-8, "atol": 1e-10,
-                                     "n_eval": 201}
 
 
 @dataclass(frozen=True)
@@ -109,8 +102,14 @@ class RunSpec:
         return spec
 
     def flow_settings(self) -> dict[str, Setting]:
-        """The flow's settings: those given over :data:`FLOW_DEFAULTS` and the horizon."""
-        return {**FLOW_DEFAULTS, **dict(self.with_defaults().rule.settings)}
+        """The flow's settings: those given over the flow's declared defaults, and the horizon.
+
+        The defaults are those :class:`gandyn.rules.flow.GradientFlow` declares.
+        """
+        from gandyn.rules.flow import GradientFlow
+
+        return dict(GradientFlow.resolve(dict(self.rule.settings), steps=self.steps,
+                                         lr_g=self.rule.lr_g))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON and TOML (:meth:`from_dict` reads it back)."""
@@ -144,12 +143,14 @@ class RunSpec:
         The messages name the command-line options that set the fields.
         """
         rule = self.rule
-        if rule.name not in METHODS:
-            raise UnknownNameError("optimizer", rule.name, METHODS)
+        if rule.name not in METHOD_NAMES:
+            raise UnknownNameError("optimizer", rule.name, METHOD_NAMES)
         for name, value in (("--lr-g", rule.lr_g), ("--lr-d", rule.lr_d)):
             if not (value > 0 and value < float("inf")):
                 raise SpecError(f"{name} must be a positive number, not {value:g}")
-        allowed = RULE_SETTINGS[rule.name]
+        from gandyn.rules.registry import SETTING_NAMES
+
+        allowed = SETTING_NAMES[rule.name]
         for key, _ in rule.settings:
             if key not in allowed:
                 takes = ", ".join(allowed) if allowed else "no settings"

@@ -3,7 +3,7 @@
 A sweep is a grid of *cells*, the product of one or more axes (``lr_d`` on
 ``0.01:1:50:log``, ``gamma`` on ``0:2:41``, ``theta`` on ``-2:2:21``, ...).
 Every cell is one simulation of a discrete update rule from
-:mod:`gandyn.rules.update_rules` on the derived game of :mod:`gandyn.derive.field`; cells
+:mod:`gandyn.rules` on the derived game of :mod:`gandyn.derive.field`; cells
 are processed in chunks, and all cells of a chunk advance together in one
 vectorized numpy computation, with per-cell learning rates (arrays broadcast
 against the batch) and per-cell hyper-parameter values (bound to the

@@ -112,7 +112,7 @@ class AxisSpec:
 def resolve_axis(given: AxisSpec, game: Game, optimizer: str) -> Axis:
     """What ``given`` sets in ``game`` under ``optimizer``, checked."""
     from gandyn.errors import UnknownNameError
-    from gandyn.run.methods import RULE_SETTINGS
+    from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
 
     given.check()
     name, low, high, count, log = given.name, given.low, given.high, given.count, given.log

@@ -1,11 +1,12 @@
 """Simulating one chunk of a sweep: its cells together, and their verdicts.
 
 Every cell is one simulation of a discrete update rule from
-:mod:`gandyn.rules.update_rules` on the derived game of :mod:`gandyn.derive.field`. All
-cells of a chunk advance together in one vectorized numpy computation, with
-per-cell learning rates (arrays broadcast against the batch) and per-cell
-hyper-parameter values (bound to the lambdified field as arrays). Memory is
-bounded by the chunk size, not by the number of cells.
+:mod:`gandyn.rules` on the derived game of :mod:`gandyn.derive.field`. All
+cells of a chunk advance together in one vectorized numpy computation, through
+the step loop of :mod:`gandyn.dynamics.stepping`, with per-cell learning rates
+(the rule's rates given as arrays, one per cell) and per-cell hyper-parameter
+values (bound to the lambdified field as arrays). Memory is bounded by the
+chunk size, not by the number of cells.
 
 Verdicts
 --------
@@ -72,30 +73,19 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from gandyn.sweep.axes import Array
+from gandyn.arrays import Array, fast_softplus
 from gandyn.sweep.plan import SweepPlan
 
 if TYPE_CHECKING:
     from gandyn.derive.field import NumericFunction, VectorField
-    from gandyn.rules.update_rules import UpdateRule
+    from gandyn.rules.base import FieldFunctions, UpdateRule
 
-__all__ = ["VERDICTS", "fast_softplus", "simulate_chunk"]
+__all__ = ["VERDICTS", "simulate_chunk"]
 
 #: Verdict names; a cell's verdict code indexes this tuple.
 VERDICTS: tuple[str, ...] = ("converged", "cycling", "diverged")
 #: The step at which a step-dependent map (Adam's bias correction) is linearized.
 _LINEARIZE_AT_STEP = 10**6
-
-
-def fast_softplus(x: Any) -> Any:
-    """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``.
-
-    Finite for every finite ``x`` (logits of +-1000 included) and equal to
-    ``np.logaddexp(0, x)`` to within a few ulp, but several times faster: a
-    sweep evaluates the logged losses at every step of its windows.
-    """
-    with np.errstate(over="ignore"):
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
 @dataclass
@@ -135,24 +125,10 @@ def _engine(plan: SweepPlan) -> _Engine:
     return engine
 
 
-def _rule_with_rates(name: str, game: Any, rates: Array, settings: Mapping[str, Any]
-                     ) -> UpdateRule:
-    """``name``'s rule whose step sizes are the per-cell ``rates`` of shape ``(B, n)``.
-
-    Every rule of :mod:`gandyn.rules.update_rules` takes its steps through
-    :meth:`~gandyn.rules.update_rules.UpdateRule.rates`, so overriding it with a
-    ``(B, n)`` array gives each run of the batch its own learning rates; the
-    maps' Jacobians broadcast over that batch axis too.
-    """
-    from gandyn.rules.update_rules import RULES
-
-    base = RULES[name]
-    batched = type(f"PerCell{base.__name__}", (base,), {"rates": lambda self, n: rates})
-    return cast("UpdateRule", batched(game, 1.0, 1.0, **settings))
-
-
-def _field_functions(vf: VectorField, n_theta: int, params: Mapping[str, Any]) -> Any:
-    from gandyn.rules.update_rules import FieldFunctions
+def _field_functions(vf: VectorField, n_theta: int, params: Mapping[str, Any]
+                     ) -> FieldFunctions:
+    """The numeric game at per-cell hyper-parameter values ``params`` (arrays ``(B,)``)."""
+    from gandyn.rules.base import FieldFunctions
 
     return FieldFunctions(
         lambda x: vf.field_fn(x, params), lambda x: vf.jacobian_fn(x, params), n_theta,
@@ -200,19 +176,22 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
         ``decided_at`` (int64), ``distance``, ``g_loss_amplitude``,
         ``d_fake_amplitude``, ``spectral_radius`` (float64).
     """
+    from gandyn.rules.registry import make_rule
+
     engine = _engine(plan)
     first, stop = plan.chunk_cells(index)
     batch = stop - first
     values = _cell_values(plan, first, stop)
     names, n = engine.names, len(engine.names)
     start = dict(plan.start)
-    # State and rates coordinate-first, used through transposed (B, n) views: the field's
-    # rows are then contiguous, and elementwise updates keep that layout (gandyn.derive.field).
+    # The state coordinate-first, used through a transposed (B, n) view: the field's rows
+    # are then contiguous, and elementwise updates keep that layout (gandyn.derive.field);
+    # a rule with per-cell rates holds its step sizes the same way (gandyn.rules.base).
     x0 = np.empty((n, batch))
-    rates = np.empty((n, batch))
     for i, name in enumerate(names):
         x0[i] = start[name]
-        rates[i] = plan.lr_g if i < engine.n_theta else plan.lr_d
+    lr_g = np.full(batch, plan.lr_g)
+    lr_d = np.full(batch, plan.lr_d)
     params: dict[str, Any] = {}
     settings_columns: dict[str, Array] = {}
     for axis, v in zip(plan.axes, values, strict=True):
@@ -220,9 +199,9 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
             x0[names.index(axis.target)] = v
         elif axis.kind == "lr":
             if axis.target in ("lr", "lr_g"):
-                rates[: engine.n_theta] = v
+                lr_g[:] = v
             if axis.target in ("lr", "lr_d"):
-                rates[engine.n_theta :] = v
+                lr_d[:] = v
         elif axis.kind == "param":
             params[axis.target] = v
         else:
@@ -257,22 +236,21 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
         whole = len(cells) == batch
         group_params = params if whole else {k: v[cells] for k, v in params.items()}
         x0_g = x0.T if whole else np.ascontiguousarray(x0[:, cells]).T
-        rates_g = rates.T if whole else np.ascontiguousarray(rates[:, cells]).T
-        result = _simulate_group(engine, x0_g, rates_g, group_params, settings,
-                                 x_eq[cells], fixed)
+        rule = make_rule(plan.optimizer, lr_g[cells], lr_d[cells], **settings)
+        result = _simulate_group(engine, x0_g, rule, group_params, x_eq[cells], fixed)
         for key, value in result.items():
             out[key][cells] = value
     return out
 
 
-def _simulate_group(engine: _Engine, x0: Array, rates: Array, params: Mapping[str, Any],
-                    settings: Mapping[str, Any], x_eq: Array,
-                    fixed: np.ndarray[Any, np.dtype[np.bool_]]) -> dict[str, Any]:
+def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mapping[str, Any],
+                    x_eq: Array, fixed: np.ndarray[Any, np.dtype[np.bool_]]) -> dict[str, Any]:
+    from gandyn.dynamics.stepping import StepLoop
+
     plan = engine.plan
     batch = x0.shape[0]
     steps, window = plan.steps, plan.window
     game = _field_functions(engine.vf, engine.n_theta, params)
-    rule = _rule_with_rates(plan.optimizer, game, rates, settings)
     target = x_eq[:, fixed]
     all_fixed = bool(fixed.all())
 
@@ -281,12 +259,9 @@ def _simulate_group(engine: _Engine, x0: Array, rates: Array, params: Mapping[st
         return cast(Array, np.einsum("bi,bi->b", diff, diff))
 
     tol2 = plan.tol**2
-    x = x0
-    buffers = rule.init_buffers(x)
-    left = np.zeros(batch, dtype=bool)  # left the max-norm ball (or non-finite)
-    left_at = np.zeros(batch, dtype=np.int64)
+    loop = StepLoop(rule, game, x0, max_norm=plan.max_norm)
     with np.errstate(invalid="ignore"):
-        start2 = distance2(x)
+        start2 = distance2(x0)
         inside = start2 < tol2
     changed_at = np.zeros(batch, dtype=np.int64)
     first_window = steps - window + 1  # the final window holds steps first_window..steps
@@ -297,20 +272,8 @@ def _simulate_group(engine: _Engine, x0: Array, rates: Array, params: Mapping[st
     high = np.full((2, batch), -np.inf)
     g_col, d_col = engine.monitored_columns
     with np.errstate(all="ignore"):
-        for k in range(1, steps + 1):
-            new = rule.step(x, buffers, k)
-            largest = np.max(np.abs(new.x)) if new.x.size else 0.0
-            if not (largest <= plan.max_norm):  # NaN fails the comparison too
-                bad = ~(np.max(np.abs(new.x), axis=-1) <= plan.max_norm) & ~left
-                left_at[bad] = k
-                left |= bad
-                keep = ~left[:, None]
-                # a run that left the ball stays at its last good state
-                x = np.where(keep, new.x, x)
-                buffers = {name: np.where(keep, value, buffers[name])
-                           for name, value in new.buffers.items()}
-            else:
-                x, buffers = new.x, new.buffers
+        for k in loop.run(steps):
+            x = loop.x
             d2 = distance2(x)
             now = d2 < tol2
             np.copyto(changed_at, k, where=now != inside)
@@ -325,8 +288,9 @@ def _simulate_group(engine: _Engine, x0: Array, rates: Array, params: Mapping[st
                     for j in range(min(2, losses.shape[1])):
                         np.fmin(low[j], losses[:, j], out=low[j])
                         np.fmax(high[j], losses[:, j], out=high[j])
-            if left.all():
-                break
+        x = loop.x
+        left = loop.diverged  # left the max-norm ball (or non-finite)
+        left_at = np.where(left, loop.diverged_at, 0).astype(np.int64)
         distance = np.sqrt(distance2(x))
         # the largest distance of each third over that of the previous one (1 when both are 0)
         ratios = [np.where(peak[j + 1] == peak[j], 1.0, np.sqrt(peak[j + 1] / peak[j]))
@@ -347,11 +311,11 @@ def _simulate_group(engine: _Engine, x0: Array, rates: Array, params: Mapping[st
         "distance": distance,
         "g_loss_amplitude": g_amp,
         "d_fake_amplitude": d_amp,
-        "spectral_radius": _spectral_radius(engine, rule, x_eq, fixed),
+        "spectral_radius": _spectral_radius(rule, game, x_eq, fixed),
     }
 
 
-def _spectral_radius(engine: _Engine, rule: UpdateRule, x_eq: Array,
+def _spectral_radius(rule: UpdateRule, game: FieldFunctions, x_eq: Array,
                      fixed: np.ndarray[Any, np.dtype[np.bool_]]) -> Array:
     """The spectral radius of the rule's map at each cell's equilibrium (NaN if unknown)."""
     batch = x_eq.shape[0]
@@ -363,7 +327,7 @@ def _spectral_radius(engine: _Engine, rule: UpdateRule, x_eq: Array,
         return radius
     with np.errstate(all="ignore"):
         buffers = rule.init_buffers(x_eq)
-        jac = rule.map_jacobian(x_eq, buffers, _LINEARIZE_AT_STEP)
+        jac = rule.map_jacobian(game, x_eq, buffers, _LINEARIZE_AT_STEP)
     finite = ok & np.all(np.isfinite(jac), axis=(-2, -1))
     if finite.any():
         radius[finite] = np.max(np.abs(np.linalg.eigvals(jac[finite])), axis=-1)

@@ -362,9 +362,9 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
     SweepPlan
     """
     from gandyn.derive.field import derive
-    from gandyn.rules.update_rules import RULES
+    from gandyn.rules.registry import RULES
+    from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
     from gandyn.run.build import build_game_part
-    from gandyn.run.methods import RULE_SETTINGS
 
     run = spec.run
     optimizer, lr_g, lr_d = run.rule.name, run.rule.lr_g, run.rule.lr_d
@@ -415,11 +415,10 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
     for axis in resolved:
         if axis.kind == "setting":
             try:  # the rule checks its own settings (beta in (-1, 1), ...)
-                from gandyn.rules.update_rules import FieldFunctions, make_rule
+                from gandyn.rules.registry import make_rule
 
-                dummy = FieldFunctions(lambda x: x, lambda x: x, 1)
                 for value in (axis.low, axis.high):
-                    make_rule(optimizer, dummy, 1.0, 1.0, **{**settings, axis.target: value})
+                    make_rule(optimizer, 1.0, 1.0, **{**settings, axis.target: value})
             except SpecError as exc:
                 raise SpecError(f"--axis {axis.name}: {exc}") from None
     source = "given"

@@ -25,7 +25,7 @@ z-transforms satisfy ``(l - 1)(l - beta) Theta = -h l Psi`` and
 ``beta = 0`` it reduces to ``l^2 ((l - 1)^2 + h^2 l)``, alternating GD's pair.
 
 The alternating heavy ball is gandyn's ``altmomentum`` rule
-(:class:`gandyn.rules.update_rules.AlternatingMomentum`), here with the generator first;
+(:class:`gandyn.rules.momentum.AlternatingMomentum`), here with the generator first;
 its map Jacobian is checked again against finite differences.
 
 Run ``python studies/bilinear-optimizers/study.py [--quick]``.
@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.rules.update_rules import AlternatingMomentum, UpdateRule
+from gandyn.rules import AlternatingMomentum, UpdateRule
 from gandyn.study import Study
 
 SLUG = "bilinear-optimizers"
@@ -124,9 +124,9 @@ def fitted_rate(distance: Array, valid: int) -> float:
 
 def run(study: Study) -> None:
     from gandyn.derive.field import derive
-    from gandyn.dynamics.trajectory import simulate_rule
+    from gandyn.dynamics.discrete import simulate_rule
     from gandyn.equilibria import map_stability
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.rules import FieldFunctions, make_rule
     from gandyn.run.spec import SimulationSpec, build_game, run_simulation
 
     steps = 300 if study.quick else 1000
@@ -145,9 +145,10 @@ def run(study: Study) -> None:
     for rule in rules(h):
         built: UpdateRule | None
         if rule.optimizer == "altmomentum":
-            built = AlternatingMomentum(functions, h, h, beta=BETA, first="g")
-            traj = simulate_rule(built, vf.logged_fn, np.array([START]), steps, max_norm=1e12,
-                                 state_names=("theta", "psi"), logged_names=vf.logged_names)
+            built = AlternatingMomentum(h, h, beta=BETA, first="g")
+            traj = simulate_rule(built, functions, vf.logged_fn, np.array([START]), steps,
+                                 max_norm=1e12, state_names=("theta", "psi"),
+                                 logged_names=vf.logged_names)
         else:
             settings = rule.settings
             if rule.optimizer == "flow":
@@ -157,12 +158,13 @@ def run(study: Study) -> None:
                                   settings=settings, steps=steps, max_norm=1e12, starts=(start,))
             traj = run_simulation(spec, game=game).trajectory
             built = (None if rule.optimizer == "flow"
-                     else make_rule(rule.optimizer, functions, h, h, **dict(rule.settings)))
+                     else make_rule(rule.optimizer, h, h, **dict(rule.settings)))
         x = traj.x[0]
         distance = np.linalg.norm(x, axis=1)
         valid = (int(np.searchsorted(traj.step, traj.diverged_at[0])) if traj.diverged[0]
                  else len(distance))
-        radius = map_stability(built, origin).spectral_radius if built is not None else 1.0
+        radius = (map_stability(built, functions, origin).spectral_radius if built is not None
+                  else 1.0)
         results[rule.key] = {"rule": rule, "traj": traj, "x": x, "distance": distance,
                              "valid": valid, "radius": radius,
                              "measured": fitted_rate(distance, valid)}
@@ -187,7 +189,7 @@ def run(study: Study) -> None:
     theta, psi = alt["x"][:, 0], alt["x"][:, 1]
     energy = theta**2 / h + psi**2 / h + theta * psi  # D first; see gandyn's tests
     energy_err = float(np.max(np.abs(energy / energy[0] - 1)))
-    jac = make_rule("altgd", functions, h, h, first="d").map_jacobian(alt["x"][-1:], {}, 1)[0]
+    jac = make_rule("altgd", h, h, first="d").map_jacobian(functions, alt["x"][-1:], {}, 1)[0]
     study.check("altgd is area-preserving and stays on the ellipse theta^2/h + psi^2/h + "
                 "theta psi = const",
                 energy_err < 1e-10 and abs(np.linalg.det(jac) - 1) < 1e-12
@@ -221,22 +223,22 @@ def run(study: Study) -> None:
                     f"{r['distance'][r['valid'] - 1]:.3g}")
 
     # The study's alternating heavy ball: its map Jacobian against central differences.
-    probe = AlternatingMomentum(functions, 0.3, 0.7, beta=-0.4, first="g")
+    probe = AlternatingMomentum(0.3, 0.7, beta=-0.4, first="g")
     z0 = np.array([[0.4, -1.1, 0.25, 0.6]])
-    analytic = probe.map_jacobian(z0[:, :2], {"velocity": z0[:, 2:]}, 1)[0]
+    analytic = probe.map_jacobian(functions, z0[:, :2], {"velocity": z0[:, 2:]}, 1)[0]
 
     def step_z(z: Array) -> Array:
-        res = probe.step(z[:, :2], {"velocity": z[:, 2:]}, 1)
+        res = probe.step(functions, z[:, :2], {"velocity": z[:, 2:]}, 1)
         return np.concatenate([res.x, res.buffers["velocity"]], axis=-1)
 
     eps = 1e-6
     numeric = np.stack([(step_z(z0 + eps * e) - step_z(z0 - eps * e))[0] / (2 * eps)
                         for e in np.eye(4)], axis=1)
     fd_err = float(np.max(np.abs(analytic - numeric)))
-    zero_beta = AlternatingMomentum(functions, h, h, beta=0.0, first="d")
-    same = np.allclose(zero_beta.step(np.array([START]), zero_beta.init_buffers(
-        np.array([START])), 1).x, make_rule("altgd", functions, h, h, first="d").step(
-        np.array([START]), {}, 1).x, rtol=1e-15)
+    zero_beta = AlternatingMomentum(h, h, beta=0.0, first="d")
+    same = np.allclose(zero_beta.step(functions, np.array([START]), zero_beta.init_buffers(
+        np.array([START])), 1).x, make_rule("altgd", h, h, first="d").step(
+        functions, np.array([START]), {}, 1).x, rtol=1e-15)
     study.check("the alternating heavy ball's map Jacobian matches finite differences "
                 "(beta = 0 is altgd)", fd_err < 1e-8 and same,
                 f"max |analytic - central difference| = {fd_err:.1g}")
@@ -254,10 +256,10 @@ def run(study: Study) -> None:
     # alternating momentum converges exactly for -1 + h/2 < beta < 0. At beta = 0 it is altgd
     # (radius 1); l = -1 is a root of the quartic iff 4 (1 + beta)^2 = h^2, the lower end.
     betas = np.round(np.linspace(-0.98, 0.9, 95 if study.quick else 377), 10)
-    sim_radius = np.array([map_stability(make_rule("momentum", functions, h, h, beta=float(b)),
+    sim_radius = np.array([map_stability(make_rule("momentum", h, h, beta=float(b)), functions,
                                          origin).spectral_radius for b in betas])
     alt_radius = np.array([
-        map_stability(AlternatingMomentum(functions, h, h, beta=float(b), first="g"),
+        map_stability(AlternatingMomentum(h, h, beta=float(b), first="g"), functions,
                       origin).spectral_radius for b in betas])
     sim_closed = np.array([simultaneous_momentum_rate(float(b), h) for b in betas])
     alt_closed = np.array([alternating_momentum_rate(float(b), h) for b in betas])

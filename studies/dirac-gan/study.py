@@ -122,9 +122,9 @@ def classify(distance: np.ndarray[Any, Any], diverged: bool) -> dict[str, Any]:
 
 def run(study: Study) -> None:
     from gandyn.derive.field import derive
-    from gandyn.dynamics.trajectory import simulate_rule
+    from gandyn.dynamics.discrete import simulate_rule
     from gandyn.equilibria import flow_stability, map_stability
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.rules import FieldFunctions, make_rule
     from gandyn.run.spec import SimulationSpec, build_game, run_simulation
 
     steps = 500 if study.quick else 2000
@@ -137,7 +137,7 @@ def run(study: Study) -> None:
     def simulate(method: Method, vf: Any, optimizer: str,
                  settings: tuple[tuple[str, Any], ...]) -> tuple[Any, Any]:
         # As gandyn.run.spec.run_simulation does, reusing one derived game for every rule.
-        rule = make_rule(optimizer, FieldFunctions.of(vf), H, H, **dict(settings))
+        rule = make_rule(optimizer, H, H, **dict(settings))
         project = None
         if method.clip is not None:
             bound = method.clip
@@ -147,8 +147,9 @@ def run(study: Study) -> None:
                 clipped[:, 1] = np.clip(clipped[:, 1], -bound, bound)
                 return clipped
 
-        traj = simulate_rule(rule, vf.logged_fn, x0, steps, state_names=("theta", "psi"),
-                             logged_names=vf.logged_names, project=project)
+        traj = simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, x0, steps,
+                             state_names=("theta", "psi"), logged_names=vf.logged_names,
+                             project=project)
         return rule, traj
 
     for method in METHODS:
@@ -159,8 +160,8 @@ def run(study: Study) -> None:
             rule, traj = simulate(method, vf, optimizer, settings)
             distance = np.linalg.norm(traj.x[0], axis=1)
             # WGAN-GP's field jumps at psi = 0: its Jacobian there describes nothing.
-            radius = (map_stability(rule, origin).spectral_radius if method.eigenvalues
-                      else float("nan"))
+            radius = (map_stability(rule, FieldFunctions.of(vf), origin).spectral_radius
+                      if method.eigenvalues else float("nan"))
             runs[method.key, optimizer] = {
                 "traj": traj, "distance": distance, "radius": radius,
                 **classify(distance, bool(traj.diverged[0])),

@@ -58,15 +58,15 @@ def runs(vf: Any, scheme: str, lr: float, horizon: float,
     Returns ``(t, iterates, modified, flow, bounded)``; ``bounded`` is False when
     a run left gandyn's divergence bound (a reported result, not an error).
     """
+    from gandyn.dynamics.discrete import simulate_rule
     from gandyn.dynamics.drift import modified_flow_of_rule
-    from gandyn.dynamics.trajectory import simulate_rule
-    from gandyn.rules.update_rules import FieldFunctions, make_rule
+    from gandyn.rules import FieldFunctions, make_rule
 
     steps = round(horizon / lr)
-    rule = make_rule(scheme, FieldFunctions.of(vf), lr, lr)
+    rule = make_rule(scheme, lr, lr)
     names = tuple(s.name for s in vf.game.state_symbols)
-    iterates = simulate_rule(rule, vf.logged_fn, x0, steps, state_names=names,
-                             logged_names=vf.logged_names)
+    iterates = simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, x0, steps,
+                             state_names=names, logged_names=vf.logged_names)
     flow = modified_flow_of_rule(vf, rule)
     modified = flow.simulate(x0, steps * lr, n_eval=steps + 1)
     original = flow.simulate(x0, steps * lr, order=0, n_eval=steps + 1)

@@ -34,7 +34,7 @@ from gandyn.dynamics.drift import (
 )
 from gandyn.errors import SpecError
 from gandyn.games.game import make_game
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 THETA, PSI = sp.Symbol("theta", real=True), sp.Symbol("psi", real=True)
@@ -88,11 +88,11 @@ def test_bilinear_simgd_growth_rate_matches_euler_map(bilinear, h: float) -> Non
 
 def test_bilinear_simgd_iterates_grow_like_the_modified_flow(bilinear) -> None:
     h, steps = 0.1, 200
-    rule = make_rule("simgd", FieldFunctions.of(bilinear), h, h)
+    rule, ff = make_rule("simgd", h, h), FieldFunctions.of(bilinear)
     x = np.array([[1.0, 0.5]])
     r0 = np.linalg.norm(x)
     for _ in range(steps):
-        x = rule.step(x, {}, 1).x
+        x = rule.step(ff, x, {}, 1).x
     assert np.linalg.norm(x) / r0 == pytest.approx((1 + h**2) ** (steps / 2), rel=1e-12)
     traj = modified_flow(bilinear, "simgd", lr_g=h).simulate([1.0, 0.5], steps * h, n_eval=2)
     grown = np.linalg.norm(traj.x[0, -1]) / r0
@@ -113,12 +113,12 @@ def test_bilinear_altgd_divergence_free_and_invariant(bilinear) -> None:
     field = [_equal_rates(e.subs(zero)) for e in flow.field]
     assert sp.simplify(sp.diff(q, THETA) * field[0] + sp.diff(q, PSI) * field[1]) == 0
     h = 0.3
-    rule = make_rule("altgd", FieldFunctions.of(bilinear), h, h)
+    rule, ff = make_rule("altgd", h, h), FieldFunctions.of(bilinear)
     x = np.array([[1.0, -0.4], [0.2, 2.0]])
-    assert np.linalg.det(rule.map_jacobian(x, {}, 1)) == pytest.approx([1.0, 1.0], abs=1e-14)
+    assert np.linalg.det(rule.map_jacobian(ff, x, {}, 1)) == pytest.approx([1.0, 1.0], abs=1e-14)
     qv = x[:, 0] ** 2 + x[:, 1] ** 2 + h * x[:, 0] * x[:, 1]
     for _ in range(500):
-        x = rule.step(x, {}, 1).x
+        x = rule.step(ff, x, {}, 1).x
     assert x[:, 0] ** 2 + x[:, 1] ** 2 + h * x[:, 0] * x[:, 1] == pytest.approx(qv, rel=1e-11)
 
 
@@ -131,8 +131,8 @@ def test_linear_game_matches_matrix_logarithm(bilinear_ab, scheme: str, settings
     errors, errors_own = [], []
     for h in (0.08, 0.04, 0.02):
         lr_g, lr_d = h, 2.5 * h
-        rule = make_rule(scheme, FieldFunctions.of(bilinear_ab), lr_g, lr_d, **settings)
-        m = rule.map_jacobian(np.zeros((1, 2)), {}, 1)[0]
+        rule = make_rule(scheme, lr_g, lr_d, **settings)
+        m = rule.map_jacobian(FieldFunctions.of(bilinear_ab), np.zeros((1, 2)), {}, 1)[0]
         exact = logm(m).real / lr_g
         flow = modified_flow(bilinear_ab, scheme, lr_g=lr_g, lr_d=lr_d, **settings)
         errors.append(np.abs(flow.jacobian_fn(np.zeros(2)) - exact).max())
@@ -185,9 +185,9 @@ def test_local_error_orders(game: str, loss: str | None, params: dict, scheme: s
         starts[:, 1] = np.abs(starts[:, 1]) + 0.5  # theta_sigma
     err_mod, err_flow = [], []
     for h in (0.02, 0.01, 0.005):
-        rule = make_rule(scheme, FieldFunctions.of(vf), h, ratio * h, **settings)
+        rule = make_rule(scheme, h, ratio * h, **settings)
         flow = modified_flow(vf, scheme, lr_g=h, lr_d=ratio * h, **settings)
-        stepped = rule.step(starts, {}, 1).x
+        stepped = rule.step(FieldFunctions.of(vf), starts, {}, 1).x
         err_mod.append(max(np.linalg.norm(stepped[b] - _flow_for(flow, starts[b], h, 1))
                            for b in range(len(starts))))
         err_flow.append(max(np.linalg.norm(stepped[b] - _flow_for(flow, starts[b], h, 0))
@@ -303,12 +303,12 @@ def test_simulate_with_implicit_method(dirac) -> None:
 
 
 def test_from_rule(dirac) -> None:
-    rule = make_rule("altgd", FieldFunctions.of(dirac), 0.1, 0.2, first="g", d_steps=2)
+    rule = make_rule("altgd", 0.1, 0.2, first="g", d_steps=2)
     flow = modified_flow_of_rule(dirac, rule)
     assert flow.steps == (frozenset("g"), frozenset("d"), frozenset("d"))
     assert (flow.lr_g, flow.lr_d) == (0.1, 0.2)
     with pytest.raises(SpecError, match="simgd, altgd"):
-        modified_flow_of_rule(dirac, make_rule("adam", FieldFunctions.of(dirac), 0.1, 0.1))
+        modified_flow_of_rule(dirac, make_rule("adam", 0.1, 0.1))
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -27,9 +27,11 @@ import pytest
 from scipy.special import expit
 
 from gandyn.derive.field import VectorField, derive
-from gandyn.dynamics.trajectory import Trajectory, simulate_flow, simulate_rule
+from gandyn.dynamics.discrete import simulate_rule
+from gandyn.dynamics.flow import simulate_flow
+from gandyn.dynamics.trajectory import Trajectory
 from gandyn.games.game import make_game
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 
 
 @functools.cache
@@ -202,8 +204,8 @@ def test_flow_rejects_bad_times() -> None:
 
 def run_rule(vf: VectorField, name: str, x0: np.ndarray, steps: int, lr_g: float, lr_d: float,
              settings: dict[str, Any] | None = None, **kwargs: Any) -> Trajectory:
-    rule = make_rule(name, functions_of(vf), lr_g, lr_d, **(settings or {}))
-    return simulate_rule(rule, vf.logged_fn, x0, steps, **names(vf), **kwargs)
+    rule = make_rule(name, lr_g, lr_d, **(settings or {}))
+    return simulate_rule(rule, functions_of(vf), vf.logged_fn, x0, steps, **names(vf), **kwargs)
 
 
 def test_simulate_rule_shapes_every_and_closed_form() -> None:
@@ -294,11 +296,11 @@ def test_simulate_rule_all_diverged_keeps_logged_consistent(every: int) -> None:
 def test_simulate_rule_non_finite_state_diverges() -> None:
     # x' = x + 10 x^2 from x = 1 overflows to inf after a few steps (python floats by hand).
     game = FieldFunctions(lambda x: 10.0 * x * x, lambda x: (20.0 * x)[..., None], 1)
-    rule = make_rule("simgd", game, 1.0, 1.0)
+    rule = make_rule("simgd", 1.0, 1.0)
     value, k = 1.0, 0
     while math.isfinite(value):
         value, k = value + 10.0 * value * value, k + 1
-    traj = simulate_rule(rule, lambda x: x.copy(), np.array([[1.0]]), 30, max_norm=np.inf,
+    traj = simulate_rule(rule, game, lambda x: x.copy(), np.array([[1.0]]), 30, max_norm=np.inf,
                          state_names=("theta",), logged_names=("g_loss",))
     assert traj.diverged[0] and traj.diverged_at[0] == k
     assert np.all(np.isfinite(traj.x))
@@ -398,3 +400,52 @@ def test_simulate_rule_rejects_bad_arguments() -> None:
                              (np.zeros(2), 3, 1)]:
         with pytest.raises(ValueError):
             run_rule(vf, "simgd", x0, steps, 0.1, 0.1, every=every)
+
+
+# --- per-run rates, the record's repr ----------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "settings"), [("simgd", {}), ("altgd", {"first": "g"}),
+                                                ("momentum", {"beta": -0.3}), ("adam", {}),
+                                                ("ogda", {}), ("extragradient", {})])
+def test_per_run_rates_give_the_trajectories_of_separate_scalar_runs(
+        name: str, settings: dict[str, Any]) -> None:
+    # One batch whose runs each have their own rates against one simulation per run; the
+    # large rates make some runs diverge at different steps, so the freezing is compared too.
+    vf = vector_field("dirac", (("c", 0.3),), loss="non-saturating")
+    x0 = np.array([[0.5, -0.2], [1.0, 1.0], [-0.3, 0.8], [2.0, -1.0]])
+    lr_g = np.array([0.1, 0.7, 3.0, 40.0])
+    lr_d = np.array([0.3, 0.05, 3.0, 60.0])
+    batched = simulate_rule(make_rule(name, lr_g, lr_d, **settings), functions_of(vf),
+                            vf.logged_fn, x0, 60, every=7, max_norm=20.0, measure="loop",
+                            **names(vf))
+    assert batched.t.shape == (4, len(batched.step))
+    assert batched.method["lr_g"] == lr_g.tolist()
+    for b in range(4):
+        single = run_rule(vf, name, x0[b:b + 1], 60, float(lr_g[b]), float(lr_d[b]), settings,
+                          every=7, max_norm=20.0, measure="loop")
+        np.testing.assert_array_equal(batched.x[b], single.x[0])
+        np.testing.assert_array_equal(batched.logged[b], single.logged[0])
+        np.testing.assert_array_equal(batched.t[b], single.t)
+        assert batched.diverged[b] == single.diverged[0]
+        np.testing.assert_array_equal(batched.diverged_at[b], single.diverged_at[0])
+
+
+def test_a_start_outside_the_ball_diverges_at_step_zero() -> None:
+    vf = vector_field("bilinear", (("a", 0.0), ("b", 0.0)))
+    traj = run_rule(vf, "simgd", np.array([[100.0, 0.0], [0.1, 0.0]]), 5, 0.1, 0.1,
+                    max_norm=50.0)
+    assert traj.diverged.tolist() == [True, False]
+    assert traj.diverged_at[0] == 0
+    np.testing.assert_array_equal(traj.x[0], np.broadcast_to([100.0, 0.0], (6, 2)))
+
+
+def test_trajectory_repr_is_short() -> None:
+    vf = vector_field("bilinear", (("a", 0.0), ("b", 0.0)))
+    x0 = np.random.default_rng(0).normal(size=(500, 2))
+    traj = run_rule(vf, "simgd", x0, 2000, 1.0, 1.0, max_norm=1e3)
+    text = repr(traj)
+    assert len(text) < 200 and "\n" not in text
+    assert text == ("Trajectory(500 runs x 2001 records, method='simgd', measure='state', "
+                    f"state=(theta, psi), logged=(d_real, d_fake, g_loss), "
+                    f"diverged={int(traj.diverged.sum())} of 500)")
+    assert str(traj) == text

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from gandyn.derive.field import derive
-from gandyn.dynamics.minibatch import MinibatchField, sample_terms, simulate_minibatch
-from gandyn.dynamics.trajectory import simulate_rule
+from gandyn.derive.per_sample import sample_terms
+from gandyn.dynamics.discrete import simulate_rule
+from gandyn.dynamics.minibatch import MinibatchField, simulate_minibatch
 from gandyn.errors import SpecError
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 N_SIGMA = 5.0
@@ -203,7 +204,7 @@ def test_large_batches_follow_the_exact_rule() -> None:
     vf = derive(game)
     for rule in ("simgd", "altgd", "extragradient"):
         exact = simulate_rule(
-            make_rule(rule, FieldFunctions(vf.field_fn, vf.jacobian_fn, 1), 0.1, 0.1),
+            make_rule(rule, 0.1, 0.1), FieldFunctions(vf.field_fn, vf.jacobian_fn, 1),
             vf.logged_fn, x0, 10, measure="loop", state_names=("theta", "psi"),
             logged_names=vf.logged_names,
         )

@@ -97,14 +97,6 @@ def test_rule_settings_are_sorted_and_read_only() -> None:
         rule.settings["eps"] = 1.0  # type: ignore[index]
 
 
-def test_rule_table_matches_the_simulation_spec() -> None:
-    from gandyn.equilibria.rule_stability import RULE_SETTINGS
-    from gandyn.run.spec import RULE_SETTINGS as SIMULATION_SETTINGS
-
-    simulation = {k: v for k, v in SIMULATION_SETTINGS.items() if k != "flow"}
-    assert simulation == RULE_SETTINGS
-
-
 @pytest.mark.parametrize(("kwargs", "error", "fragment"), [
     ({"rule": RuleChoice("simgd", 0.0, 0.1)}, SpecError, "learning rates must be positive"),
     ({"rule": RuleChoice("simgd", 0.1, float("nan"))}, SpecError, "must be positive"),

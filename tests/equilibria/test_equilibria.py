@@ -43,7 +43,7 @@ from gandyn.equilibria import (
 from gandyn.errors import SpecError
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import apply_values, get_regularizer
-from gandyn.rules.update_rules import FieldFunctions, UpdateRule, make_rule
+from gandyn.rules import FieldFunctions, UpdateRule, make_rule
 
 ORIGIN = {"theta": 0.0, "psi": 0.0}
 BOX = {"theta": (-2.0, 2.0), "psi": (-2.0, 2.0)}
@@ -58,9 +58,12 @@ def _bilinear(a: float = 0.0, b: float = 0.0) -> VectorField:
     return derive(make_game("bilinear", params={"a": a, "b": b}))
 
 
-def _rule(vf: VectorField, name: str, h: float, **settings: float) -> UpdateRule:
-    game = FieldFunctions(vf.field_fn, vf.jacobian_fn, len(vf.game.theta))
-    return make_rule(name, game, h, h, **settings)
+def _rule(name: str, h: float, **settings: float) -> UpdateRule:
+    return make_rule(name, h, h, **settings)
+
+
+def _field(vf: VectorField) -> FieldFunctions:
+    return FieldFunctions(vf.field_fn, vf.jacobian_fn, len(vf.game.theta))
 
 
 # --- find_equilibria ---------------------------------------------------------------------------
@@ -234,7 +237,7 @@ def test_stable_but_not_nash() -> None:
 @pytest.mark.parametrize("h", [1e-3, 0.1, 1.0, 5.0])
 def test_simgd_bilinear_radius(h: float) -> None:
     vf = _bilinear()
-    result = map_stability(_rule(vf, "simgd", h), np.zeros(2))
+    result = map_stability(_rule("simgd", h), _field(vf), np.zeros(2))
     assert result.spectral_radius == pytest.approx(math.sqrt(1 + h * h), rel=1e-12)
     assert not result.stable
     np.testing.assert_allclose(result.eigenvalues, [1 - 1j * h, 1 + 1j * h])
@@ -246,7 +249,7 @@ def test_simgd_bilinear_never_stable() -> None:
 
 @pytest.mark.parametrize("h", [0.2, 0.9, 1.5])
 def test_extragradient_bilinear_radius(h: float) -> None:
-    result = map_stability(_rule(_bilinear(), "extragradient", h), np.zeros(2))
+    result = map_stability(_rule("extragradient", h), _field(_bilinear()), np.zeros(2))
     assert result.spectral_radius == pytest.approx(math.sqrt((1 - h * h) ** 2 + h * h), rel=1e-12)
     assert result.stable == (h < 1)
 
@@ -286,7 +289,7 @@ def test_ogda_bilinear_matches_characteristic_polynomial() -> None:
     # Daskalakis et al. (2018): z' = z + 2 i h z - i h z_prev; the real 4x4 map has the roots
     # of l^2 - (1 + 2 i h) l + i h and their conjugates.
     h = 0.1
-    result = map_stability(_rule(_bilinear(), "ogda", h), np.zeros(2))
+    result = map_stability(_rule("ogda", h), _field(_bilinear()), np.zeros(2))
     roots = np.roots([1.0, -(1 + 2j * h), 1j * h])
     expected = np.sort_complex(np.concatenate([roots, roots.conj()]))
     np.testing.assert_allclose(result.eigenvalues, expected, atol=1e-12)
@@ -296,10 +299,10 @@ def test_ogda_bilinear_matches_characteristic_polynomial() -> None:
 def test_momentum_and_adam_buffers() -> None:
     # Heavy ball at a fixed point: v = 0, extended Jacobian [[I + h(J), b h I], [J, b I]].
     vf = _dirac("minimax", 0.3)
-    rule = _rule(vf, "momentum", 0.01, beta=0.5)
-    result = map_stability(rule, np.zeros(2))
+    rule = _rule("momentum", 0.01, beta=0.5)
+    result = map_stability(rule, _field(vf), np.zeros(2))
     assert result.eigenvalues.shape == (4,) and result.stable
-    adam = map_stability(_rule(vf, "adam", 1e-3), np.zeros(2))
+    adam = map_stability(_rule("adam", 1e-3), _field(vf), np.zeros(2))
     assert adam.eigenvalues.shape == (6,) and np.isfinite(adam.spectral_radius)
 
 

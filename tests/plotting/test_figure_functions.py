@@ -41,7 +41,8 @@ from matplotlib.quiver import Quiver
 from scipy.special import expit, logit
 
 from gandyn.derive.field import VectorField, derive
-from gandyn.dynamics.trajectory import Trajectory, simulate_rule
+from gandyn.dynamics.discrete import simulate_rule
+from gandyn.dynamics.trajectory import Trajectory
 from gandyn.equilibria import flow_stability, map_stability
 from gandyn.equilibria.grid_nash import PayoffGrid, payoff_grid
 from gandyn.errors import GandynError, SpecError
@@ -65,7 +66,7 @@ from gandyn.plotting import (
     spectrum_data,
     stability_map,
 )
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 
 UNIT_BOX = {"theta": (-1.0, 1.0), "psi": (-1.0, 1.0)}
 
@@ -223,8 +224,8 @@ def test_simgd_disc_boundary_and_markers() -> None:
         np.testing.assert_allclose(np.sort_complex(offsets[:, 0] + 1j * offsets[:, 1]), lam,
                                    atol=1e-12)
         # the engine agrees
-        rule = make_rule("simgd", FieldFunctions.of(vf), h, h)
-        assert map_stability(rule, np.zeros(2)).stable is inside
+        rule = make_rule("simgd", h, h)
+        assert map_stability(rule, FieldFunctions.of(vf), np.zeros(2)).stable is inside
         assert ax.get_xlabel() == r"$\mathrm{Re}\,\lambda$"
 
 
@@ -254,8 +255,8 @@ def test_region_classification_agrees_with_the_engine_for_two_time_scales(
             ax = eigenvalue_plane(_axes(), jac, rule=rule, lr_g=h, lr_d=lr_d, n_theta=1,
                                   settings=settings, legend=False)
         labels = {c.get_label() for c in ax.collections if isinstance(c, PathCollection)}
-        built = make_rule(rule, FieldFunctions.of(vf), h, lr_d, **settings)
-        stable = map_stability(built, np.zeros(2)).stable
+        built = make_rule(rule, h, lr_d, **settings)
+        stable = map_stability(built, FieldFunctions.of(vf), np.zeros(2)).stable
         verdicts.add(stable)
         if stable:
             assert labels == {"inside (stable)"}
@@ -273,7 +274,7 @@ def test_altgd_shows_the_maps_eigenvalues_on_the_unit_circle() -> None:
     np.testing.assert_allclose(np.hypot(circle[:, 0], circle[:, 1]), 1.0, atol=1e-12)
     offsets = np.concatenate([c.get_offsets() for c in ax.collections
                               if isinstance(c, PathCollection)])
-    mu = map_stability(make_rule("altgd", FieldFunctions.of(vf), 0.5, 0.5), np.zeros(2))
+    mu = map_stability(make_rule("altgd", 0.5, 0.5), FieldFunctions.of(vf), np.zeros(2))
     np.testing.assert_allclose(np.sort_complex(offsets[:, 0] + 1j * offsets[:, 1]),
                                mu.eigenvalues, atol=1e-12)
     assert any("no region" in t.get_text() for t in ax.texts)
@@ -400,8 +401,8 @@ def test_best_response_path_cycles_in_hide_and_seek() -> None:
 @pytest.fixture(scope="module")
 def dirac_run() -> Trajectory:
     vf = _field("dirac", "non-saturating", 0.3)
-    rule = make_rule("simgd", FieldFunctions.of(vf), 0.2, 0.2)
-    return simulate_rule(rule, vf.logged_fn, np.array([[1.0, 1.0]]), 150,
+    rule = make_rule("simgd", 0.2, 0.2)
+    return simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, np.array([[1.0, 1.0]]), 150,
                          state_names=("theta", "psi"), logged_names=vf.logged_names)
 
 

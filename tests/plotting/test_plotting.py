@@ -22,7 +22,8 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
 from gandyn.derive.field import VectorField, derive
-from gandyn.dynamics.trajectory import Trajectory, simulate_rule
+from gandyn.dynamics.discrete import simulate_rule
+from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import GandynError, SpecError
 from gandyn.games.game import make_game
 from gandyn.plotting import (
@@ -44,7 +45,7 @@ from gandyn.plotting import (
     write_npz,
 )
 from gandyn.plotting.save import ZIP_DATE
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 
 METADATA = {"spec": {"game": "dirac", "loss": "minimax", "optimizer": "simgd", "lr": 0.2},
             "gandyn_version": "0.1.0"}
@@ -53,9 +54,9 @@ METADATA = {"spec": {"game": "dirac", "loss": "minimax", "optimizer": "simgd", "
 def _simulate(vf: VectorField, x0: list[list[float]], *, max_norm: float = 1e6) -> Trajectory:
     game = vf.game
     functions = FieldFunctions(vf.field_fn, vf.jacobian_fn, len(game.theta))
-    rule = make_rule("simgd", functions, 0.2, 0.2)
+    rule = make_rule("simgd", 0.2, 0.2)
     return simulate_rule(
-        rule, vf.logged_fn, np.array(x0), 200, max_norm=max_norm,
+        rule, functions, vf.logged_fn, np.array(x0), 200, max_norm=max_norm,
         state_names=tuple(s.name for s in game.state_symbols), logged_names=vf.logged_names,
     )
 
@@ -417,7 +418,7 @@ def test_save_without_data(tmp_path: Path) -> None:
 
 def test_import_gandyn_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, gandyn, gandyn.dynamics.trajectory, gandyn.rules.update_rules\n"
+        "import sys, gandyn, gandyn.dynamics.discrete, gandyn.rules.registry\n"
         "gandyn.__version__\n"
         "assert 'matplotlib' not in sys.modules, 'gandyn imported matplotlib'\n"
         "import gandyn.plotting\n"

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from gandyn.cli import cli
 from gandyn.errors import GandynError, SpecError
+from gandyn.rules.names import METHOD_NAMES as METHODS
+from gandyn.rules.names import RULE_NAMES as UPDATE_RULES
 from gandyn.run.build import build, run
-from gandyn.run.methods import METHODS, UPDATE_RULES
 from gandyn.run.spec import (
     GameSpec,
     MinibatchSpec,
@@ -264,6 +265,6 @@ def test_sweep_defaults_are_the_librarys(tmp_path: Path, rule: str,
 
 
 def test_methods_table_lists_every_rule() -> None:
-    from gandyn.rules.update_rules import RULES
+    from gandyn.rules.registry import RULES
 
     assert set(UPDATE_RULES) == set(RULES)

@@ -26,10 +26,10 @@ import numpy as np
 import pytest
 
 from gandyn.derive.field import derive
-from gandyn.dynamics.trajectory import simulate_rule
+from gandyn.dynamics.discrete import simulate_rule
 from gandyn.equilibria import map_stability
 from gandyn.errors import GandynError, SpecError
-from gandyn.rules.update_rules import FieldFunctions, make_rule
+from gandyn.rules import FieldFunctions, make_rule
 from gandyn.run.spec import RegularizerSpec, build_game
 from gandyn.sweep import (
     VERDICTS,
@@ -154,8 +154,8 @@ def test_settings_axes_match_map_stability() -> None:
         for value, lr, rho in zip(result.axis_values[key], result.axis_values["lr"],
                                   result.measures["spectral_radius"], strict=True):
             setting = int(value) if key == "d_steps" else float(value)
-            rule = make_rule(result.plan.optimizer, game, lr, lr, **{key: setting})
-            assert rho == pytest.approx(map_stability(rule, np.zeros(2)).spectral_radius,
+            rule = make_rule(result.plan.optimizer, lr, lr, **{key: setting})
+            assert rho == pytest.approx(map_stability(rule, game, np.zeros(2)).spectral_radius,
                                         rel=1e-12)
 
 
@@ -195,7 +195,7 @@ def test_verdicts_agree_with_linear_prediction_away_from_the_boundary() -> None:
 
 
 def test_cells_match_independent_simulations() -> None:
-    # Each cell equals gandyn.dynamics.trajectory.simulate_rule on the game with that cell's values.
+    # Each cell equals gandyn.dynamics.discrete.simulate_rule on the game with that cell's values.
     steps = 300
     plan = make_plan(regularizers=["r1"], loss="non-saturating",
                      axes=["lr_d=0.05:0.8:3:log", "gamma=0.1:1:3", "theta=-1:1:2"],
@@ -205,10 +205,10 @@ def test_cells_match_independent_simulations() -> None:
         v = {k: float(a[cell]) for k, a in result.axis_values.items()}
         vf = derive(build_game("dirac", None, "non-saturating", ["r1"],
                                {"gamma_r1": v["gamma"]}))
-        rule = make_rule("simgd", FieldFunctions.of(vf), 0.1, v["lr_d"])
+        rule = make_rule("simgd", 0.1, v["lr_d"])
         x0 = np.array([[v["theta"], 1.0]])
-        traj = simulate_rule(rule, vf.logged_fn, x0, steps, state_names=("theta", "psi"),
-                             logged_names=vf.logged_names)
+        traj = simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, x0, steps,
+                             state_names=("theta", "psi"), logged_names=vf.logged_names)
         final = traj.x[0, -1]
         assert result.measures["distance"][cell] == pytest.approx(np.hypot(*final), rel=1e-12)
         last_third = steps - 100 + 1 + (2 * 100) // 3  # of the final window of 100 steps
@@ -218,7 +218,7 @@ def test_cells_match_independent_simulations() -> None:
         d_fake = traj.loss("d_fake")[0, last_third:]
         assert result.measures["d_fake_amplitude"][cell] == pytest.approx(
             0.5 * (d_fake.max() - d_fake.min()), rel=1e-9, abs=1e-15)
-        radius = map_stability(rule, np.zeros(2)).spectral_radius
+        radius = map_stability(rule, FieldFunctions.of(vf), np.zeros(2)).spectral_radius
         assert result.measures["spectral_radius"][cell] == pytest.approx(radius, rel=1e-12)
 
 
@@ -241,7 +241,7 @@ def test_decided_at_and_divergence_step() -> None:
     assert conv.verdict_names[0] == "converged"
     k = int(conv.measures["decided_at"][0])
     vf = derive(build_game("dirac", None, None, ["r1:gamma=1"], {}))
-    traj = simulate_rule(make_rule("simgd", FieldFunctions.of(vf), 0.5, 0.5),
+    traj = simulate_rule(make_rule("simgd", 0.5, 0.5), FieldFunctions.of(vf),
                          vf.logged_fn, np.ones((1, 2)), 400, state_names=("theta", "psi"),
                          logged_names=vf.logged_names)
     dist = np.hypot(traj.x[0, :, 0], traj.x[0, :, 1])
@@ -256,7 +256,7 @@ def test_line_of_equilibria_has_no_linear_prediction() -> None:
     assert result.agreement() == (0, 0)
     vf = derive(build_game("dirac", None, "least-squares", [], {}))
     for lr, distance in zip(result.axis_values["lr"], result.measures["distance"], strict=True):
-        traj = simulate_rule(make_rule("simgd", FieldFunctions.of(vf), lr, lr), vf.logged_fn,
+        traj = simulate_rule(make_rule("simgd", lr, lr), FieldFunctions.of(vf), vf.logged_fn,
                              np.ones((1, 2)), 200, state_names=("theta", "psi"),
                              logged_names=vf.logged_names)
         assert distance == pytest.approx(abs(traj.x[0, -1, 1]), rel=1e-12)
@@ -319,7 +319,7 @@ def test_interrupted_sweep_resumes(tmp_path: Path) -> None:
 
 
 def test_fast_softplus_matches_logaddexp() -> None:
-    from gandyn.sweep.chunk import fast_softplus
+    from gandyn.arrays import fast_softplus
 
     x = np.concatenate([np.linspace(-1000, 1000, 20001), [0.0, -0.0, 1e-300, -745.2, 709.8]])
     np.testing.assert_allclose(fast_softplus(x), np.logaddexp(0.0, x), rtol=4e-16, atol=0)
@@ -328,8 +328,8 @@ def test_fast_softplus_matches_logaddexp() -> None:
 
 def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
     # NumericFunction binds an array of values (one per run); every rule steps and linearizes
-    # with (B, n) rates exactly as a rule built with that run's scalar rates.
-    from gandyn.sweep.chunk import _field_functions, _rule_with_rates
+    # with per-run rates exactly as a rule built with that run's scalar rates.
+    from gandyn.sweep.chunk import _field_functions
 
     vf = derive(build_game("dirac", None, "non-saturating", ["r1"], {}))
     rng = np.random.default_rng(3)
@@ -340,8 +340,8 @@ def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
     batched_jac = vf.jacobian_fn(x, {"gamma_r1": gamma})
     settings = {"altgd": {"d_steps": 2}, "momentum": {"beta": -0.3}, "adam": {},
                 "ogda": {}, "extragradient": {}, "sga": {"lam": 0.5}, "simgd": {}}
-    rules = {name: _rule_with_rates(name, _field_functions(vf, 1, {"gamma_r1": gamma}), lr, s)
-             for name, s in settings.items()}
+    batched_game = _field_functions(vf, 1, {"gamma_r1": gamma})
+    rules = {name: make_rule(name, lr[:, 0], lr[:, 1], **s) for name, s in settings.items()}
     for b in range(5):
         one = {"gamma_r1": float(gamma[b])}
         np.testing.assert_array_equal(batched[b], vf.field_fn(x[b:b + 1], one)[0])
@@ -349,14 +349,14 @@ def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
         single = FieldFunctions.of(derive(build_game("dirac", None, "non-saturating", ["r1"],
                                                      one)))
         for name, rule in rules.items():
-            scalar = make_rule(name, single, lr[b, 0], lr[b, 1], **settings[name])
+            scalar = make_rule(name, lr[b, 0], lr[b, 1], **settings[name])
             buffers = rule.init_buffers(x)
             buffers = {k: v + 0.1 for k, v in buffers.items()}  # away from the start values
-            step = rule.step(x, buffers, 3)
-            ref = scalar.step(x[b:b + 1], {k: v[b:b + 1] for k, v in buffers.items()}, 3)
+            step = rule.step(batched_game, x, buffers, 3)
+            ref = scalar.step(single, x[b:b + 1], {k: v[b:b + 1] for k, v in buffers.items()}, 3)
             np.testing.assert_allclose(step.x[b], ref.x[0], rtol=1e-14, err_msg=name)
-            jac = rule.map_jacobian(x, buffers, 3)[b]
-            ref_jac = scalar.map_jacobian(x[b:b + 1], {k: v[b:b + 1] for k, v in
+            jac = rule.map_jacobian(batched_game, x, buffers, 3)[b]
+            ref_jac = scalar.map_jacobian(single, x[b:b + 1], {k: v[b:b + 1] for k, v in
                                                        buffers.items()}, 3)[0]
             np.testing.assert_allclose(jac, ref_jac, rtol=1e-12, atol=1e-15, err_msg=name)
 

@@ -1,0 +1,148 @@
+"""A game's costs per sample: the terms whose minibatch means a training loop sees.
+
+A training loop never sees the expectations that :mod:`gandyn.games.game` keeps
+exact; it sees means over minibatches of per-sample terms. :func:`sample_terms`
+rebuilds a game's costs and logged terms *per sample* (no expectation taken):
+the discriminator's per-sample cost pairs one real sample with one fake
+sample (and one interpolation weight for WGAN-GP), exactly the pairs of the
+relativistic loss. :mod:`gandyn.dynamics.minibatch` samples them.
+
+References
+----------
+.. [1] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS,
+   Algorithm 1 (minibatch stochastic gradient steps for both players).
+.. [2] Mescheder, Geiger and Nowozin (2018). Which Training Methods for GANs
+   do actually Converge? ICML, eq. (9)-(10) (R1 and R2 on a minibatch).
+.. [3] Gulrajani et al. (2017). Improved Training of Wasserstein GANs.
+   NeurIPS, Algorithm 1 (one interpolation weight per pair).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from gandyn.errors import SpecError
+from gandyn.games.game import Game, per_sample_logged
+from gandyn.games.regularizers import AppliedRegularizer
+from gandyn.symbolic.expectations import Distribution, Uniform
+from gandyn.symbolic.model import GanModel, real_symbol
+
+__all__ = ["GP_MIX", "SampleTerms", "Variables", "sample_terms"]
+
+Variables = tuple[tuple[sp.Symbol, Distribution], ...]
+
+#: The interpolation weight of WGAN-GP, one per (real, fake) pair.
+GP_MIX = real_symbol("epsilon_gp")
+
+
+@dataclass(frozen=True)
+class SampleTerms:
+    """A game's per-sample terms: expressions in the state, the random variables and params.
+
+    Attributes
+    ----------
+    theta, psi
+        The players' parameters.
+    params
+        Hyper-parameter symbols (values: ``Game.param_values``).
+    real_variables, fake_variables
+        The random variables of the data sample (data, real noise) and of the
+        generated sample (latent, fake noise), with their distributions.
+    extra_variables
+        Variables of the penalties only (WGAN-GP's mixing weight).
+    logged
+        ``(name, expression)`` for ``d_real, d_fake, g_loss, d_x, d_gz``, per sample.
+    cost_d
+        The discriminator's per-sample cost: ``d_real + d_fake`` plus the
+        penalty integrands.
+    cost_g
+        The generator's per-sample cost (``g_loss``).
+    """
+
+    theta: tuple[sp.Symbol, ...]
+    psi: tuple[sp.Symbol, ...]
+    params: tuple[sp.Symbol, ...]
+    real_variables: Variables
+    fake_variables: Variables
+    extra_variables: Variables
+    logged: tuple[tuple[str, sp.Expr], ...]
+    cost_d: sp.Expr
+    cost_g: sp.Expr
+
+    @property
+    def variables(self) -> Variables:
+        """All random variables, each once, in a fixed order (the order of the draws)."""
+        seen: dict[sp.Symbol, Distribution] = {}
+        for var, dist in self.real_variables + self.fake_variables + self.extra_variables:
+            seen.setdefault(var, dist)
+        return tuple(seen.items())
+
+
+def _penalty_integrand(reg: AppliedRegularizer, model: GanModel) -> tuple[sp.Expr, Variables]:
+    """The per-sample integrand of a ``penalty``-stage regularizer and its own variables."""
+    gamma = reg.symbol("gamma")
+    if reg.name == "r1":
+        return gamma / 2 * model.input_gradient_at(model.real_sample) ** 2, ()
+    if reg.name == "r2":
+        return gamma / 2 * model.input_gradient_at(model.fake_sample) ** 2, ()
+    if reg.name == "wgan-gp":
+        point = GP_MIX * model.real_sample + (1 - GP_MIX) * model.fake_sample
+        grad = model.input_gradient_at(point)
+        integrand = gamma * (sp.Abs(grad) - reg.symbol("target")) ** 2
+        return integrand, ((GP_MIX, Uniform(sp.S.Zero, sp.S.One, reg.option("order"))),)
+    raise SpecError(f"regularizer {reg.name!r} is not supported with minibatches")
+
+
+def sample_terms(game: Game) -> SampleTerms:
+    """Per-sample costs and logged terms of ``game`` (no expectation taken).
+
+    The model-stage regularizers (instance noise) are applied to the model
+    as :func:`gandyn.games.game.make_game` applies them; penalties contribute
+    their integrands to the discriminator's per-sample cost.
+
+    Raises
+    ------
+    gandyn.errors.SpecError
+        For a game without a discriminator model (``bilinear``), a loss-less
+        game, or a ``field``-stage regularizer (consensus), which is a function
+        of the *expected* gradient and not the mean of a per-sample term.
+    """
+    model = game.definition.model
+    if model is None or game.loss is None:
+        raise SpecError(
+            f"game {game.name!r} has no data or generator to sample; minibatches need a GAN model"
+        )
+    for reg in game.regularizers:
+        if reg.regularizer.stage == "field":
+            raise SpecError(
+                f"{reg.name} is not supported with minibatches: it penalizes the expected "
+                "gradient, not the mean of a per-sample term"
+            )
+    for reg in game.regularizers:
+        if reg.regularizer.stage == "model":
+            model = reg.transform_model(model)
+    logged = per_sample_logged(model, game.loss)
+    by_name = dict(logged)
+    cost_d = by_name["d_real"] + by_name["d_fake"]
+    extra: Variables = ()
+    for reg in game.regularizers:
+        if reg.regularizer.stage == "penalty":
+            integrand, own = _penalty_integrand(reg, model)
+            cost_d += integrand
+            extra += own
+    randoms = model.random
+    real_syms = model.real_sample.free_symbols
+    fake_syms = model.fake_sample.free_symbols
+    return SampleTerms(
+        theta=game.theta,
+        psi=game.psi,
+        params=tuple(game.param_values),
+        real_variables=tuple((v, d) for v, d in randoms if v in real_syms),
+        fake_variables=tuple((v, d) for v, d in randoms if v in fake_syms),
+        extra_variables=extra,
+        logged=logged,
+        cost_d=cost_d,
+        cost_g=by_name["g_loss"],
+    )

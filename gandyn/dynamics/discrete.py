@@ -1,0 +1,136 @@
+"""Simulate a discrete update rule on a batch of starts: :func:`simulate_rule`.
+
+The rule (from :mod:`gandyn.rules`) is iterated by the one step loop of
+:mod:`gandyn.dynamics.stepping`; this module records the states and the logged
+losses on the recording grid. Divergence is a result, not a crash: a run that
+leaves the ball ``|x|_inf <= max_norm`` is frozen at its last good state,
+marked diverged with the step at which that happened, and its data up to then
+are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gandyn.arrays import Array
+from gandyn.dynamics.stepping import StepLoop
+from gandyn.dynamics.trajectory import Measure, Trajectory
+from gandyn.rules.base import FieldFunctions, Rate, UpdateRule
+
+__all__ = ["simulate_rule"]
+
+
+def _plain_rate(rate: Rate) -> Any:
+    return rate if isinstance(rate, float) else [float(r) for r in rate]
+
+
+def simulate_rule(
+    rule: UpdateRule,
+    field: FieldFunctions,
+    logged: Callable[[Array], Array],
+    x0: Array,
+    steps: int,
+    *,
+    every: int = 1,
+    max_norm: float = 1e6,
+    measure: Measure = "state",
+    state_names: tuple[str, ...],
+    logged_names: tuple[str, ...],
+    project: Callable[[Array], Array] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Trajectory:
+    """Iterate a discrete update rule on a batch of initial states.
+
+    Parameters
+    ----------
+    rule
+        The update rule (its learning rates, numbers or per run ``(B,)``, and settings).
+    field
+        The numeric game the rule steps on.
+    logged
+        ``(B, n) -> (B, k)``: the logged losses at a state.
+    x0
+        Initial states ``(B, n)``.
+    steps
+        Number of iterations.
+    every
+        Record every ``every``-th step (step 0 and the last step always).
+    max_norm
+        A run whose ``max |x_i|`` exceeds this (or that becomes non-finite) diverges.
+    measure
+        ``state``: losses at the recorded state. ``loop``: at step ``k``, the
+        discriminator's losses at the state the discriminator's gradient saw
+        and ``g_loss`` at the state the generator's gradient saw (before the
+        update, as a training loop logs them).
+    state_names, logged_names
+        Labels of the columns.
+    project
+        Applied to the state after every step (WGAN weight clipping).
+    progress
+        Called with the number of steps done since its last call (a progress bar).
+
+    Returns
+    -------
+    Trajectory
+        With per-run rates, ``t`` is ``(B, n_t)`` (each run on its own clock)
+        and ``method`` lists the rates.
+    """
+    if steps < 0 or every < 1:
+        raise ValueError("steps must be >= 0 and every >= 1")
+    x = np.array(x0, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError("x0 must have shape (B, n)")
+    batch = x.shape[0]
+    d_columns = [i for i, name in enumerate(logged_names) if name != "g_loss"]
+    g_columns = [i for i, name in enumerate(logged_names) if name == "g_loss"]
+
+    record_steps = [k for k in range(steps + 1) if k % every == 0 or k == steps]
+    xs = np.empty((batch, len(record_steps), x.shape[1]))
+    ls = np.empty((batch, len(record_steps), len(logged_names)))
+    loop = StepLoop(rule, field, x, max_norm=max_norm, project=project)
+    with np.errstate(all="ignore"):
+        xs[:, 0] = x
+        ls[:, 0] = logged(x)
+        slot = 1
+        for k in loop.run(steps):
+            if measure == "loop":
+                assert loop.last is not None
+                row = np.empty((batch, len(logged_names)))
+                row[:, d_columns] = logged(loop.last.seen_by_d)[:, d_columns]
+                row[:, g_columns] = logged(loop.last.seen_by_g)[:, g_columns]
+            if slot < len(record_steps) and k == record_steps[slot]:
+                xs[:, slot] = loop.x
+                current = logged(loop.x)
+                if measure == "loop":
+                    current = np.where(~loop.diverged[:, None], row, current)
+                ls[:, slot] = current
+                slot += 1
+            if progress is not None and (k % 100 == 0 or k == steps):
+                progress(100 if k % 100 == 0 else k % 100)
+        if loop.all_diverged:
+            # as for a frozen run in a batch that goes on: its state and the losses there
+            xs[:, slot:] = loop.x[:, None]
+            ls[:, slot:] = logged(loop.x)[:, None]
+    n_div = int(loop.diverged.sum())
+    message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div
+               else f"{steps} steps; no run diverged")
+    step_arr = np.array(record_steps, dtype=np.float64)
+    clock = step_arr * rule.lr_g if isinstance(rule.lr_g, float) else (
+        rule.lr_g[:, None] * step_arr)
+    return Trajectory(
+        state_names=state_names,
+        logged_names=logged_names,
+        step=step_arr,
+        t=clock,
+        x=xs,
+        logged=ls,
+        diverged=loop.diverged,
+        diverged_at=loop.diverged_at,
+        method={"optimizer": rule.name, "lr_g": _plain_rate(rule.lr_g),
+                "lr_d": _plain_rate(rule.lr_d)},
+        measure=measure,
+        message=message,
+    )

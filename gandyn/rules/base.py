@@ -1,0 +1,256 @@
+"""What every update rule shares: the numeric game it is given, its step's result, its settings.
+
+Every rule advances a batch of states ``x`` of shape ``(B, n)`` (``n =
+n_theta + n_psi``) with per-player learning rates (two time scales): the
+generator's parameters move with ``lr_g`` and the discriminator's with
+``lr_d``. A rule holds its rates and settings only; the game comes with every
+call as a :class:`FieldFunctions` (as the solvers of diffrax are independent of
+the problem they solve). The rates are numbers, or arrays of shape ``(B,)`` that
+give every run of the batch its own rates (the cells of a sweep).
+
+A rule may carry auxiliary buffers (momentum, Adam's moments, the previous
+gradient); the rule's *extended state* is ``z = (x, buffers...)`` and
+:meth:`UpdateRule.map_jacobian` returns ``dz'/dz`` of one step, the matrix whose
+spectral radius decides local stability (Mescheder, Nowozin and Geiger 2017,
+Sec. 3).
+
+All rules use the game's flow field ``F = -xi`` and its Jacobian ``dF/dx``
+(:mod:`gandyn.derive.field`); a gradient-descent step is ``x + h F(x)``.
+
+References
+----------
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from gandyn.arrays import Array
+
+if TYPE_CHECKING:
+    from gandyn.derive.field import VectorField
+
+__all__ = ["FieldFunctions", "Rate", "Setting", "StepResult", "UpdateRule", "identity_batch"]
+
+#: A learning rate: one number for the whole batch, or one per run (shape ``(B,)``).
+Rate = float | Array
+
+
+@dataclass(frozen=True)
+class FieldFunctions:
+    """The numeric game a rule needs: ``F(x)``, ``dF/dx`` and the split of the state.
+
+    Attributes
+    ----------
+    field
+        ``F``: ``(B, n) -> (B, n)``.
+    jacobian
+        ``dF/dx``: ``(B, n) -> (B, n, n)``.
+    n_theta
+        The first ``n_theta`` coordinates are the generator's.
+    jacobian_derivative
+        ``d(dF/dx)/dx``: ``(B, n) -> (B, n, n, n)``, entry ``[b, i, j, k]`` the
+        derivative of ``dF_i/dx_j`` in ``x_k``. Only SGA's map Jacobian needs it.
+    """
+
+    field: Callable[[Array], Array]
+    jacobian: Callable[[Array], Array]
+    n_theta: int
+    jacobian_derivative: Callable[[Array], Array] | None = None
+
+    @classmethod
+    def of(cls, vf: VectorField) -> FieldFunctions:
+        """The numeric functions of a derived game, at its hyper-parameter values.
+
+        The third derivatives are compiled only if a rule asks for them (SGA's
+        linearization), since they are costly for the larger games.
+        """
+        return cls(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
+                   lambda x: vf.jacobian_derivative_fn(x))
+
+    def mask(self, n: int, player: str) -> Array:
+        """1 on the coordinates of ``player`` (``"g"`` or ``"d"``), 0 elsewhere."""
+        m = np.zeros(n)
+        if player == "g":
+            m[: self.n_theta] = 1.0
+        else:
+            m[self.n_theta :] = 1.0
+        return m
+
+
+@dataclass
+class StepResult:
+    """One step of a batch: the new state and buffers, and what each player saw.
+
+    ``seen_by_d`` and ``seen_by_g`` are the states at which the
+    discriminator's and the generator's gradients were taken in this step
+    (they differ for alternating updates); a training loop logs its losses
+    there.
+    """
+
+    x: Array
+    buffers: dict[str, Array]
+    seen_by_d: Array
+    seen_by_g: Array
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting a rule declares: its keyword, its default and what it means.
+
+    Attributes
+    ----------
+    name
+        The keyword (and the command line's spelling, ``--beta`` or ``beta=``).
+    default
+        The value when the setting is not given.
+    meaning
+        One line for help texts.
+    convert
+        Applied to the given value once the rule has checked it (``float``, ``int``, ``str``).
+    """
+
+    name: str
+    default: Any
+    meaning: str
+    convert: Callable[[Any], Any] = float
+
+
+def _checked_rate(value: Any) -> Rate:
+    """A positive finite rate as a float, or per run as a read-only float array ``(B,)``."""
+    if np.ndim(value) == 0:
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError("learning rates must be positive and finite")
+        return float(value)
+    rates = np.array(value, dtype=np.float64)
+    if rates.ndim != 1 or not (np.all(np.isfinite(rates)) and np.all(rates > 0)):
+        raise ValueError("learning rates must be positive and finite (numbers or arrays (B,))")
+    rates.flags.writeable = False
+    return rates
+
+
+def identity_batch(batch: int, n: int) -> Array:
+    """``B`` copies of the ``n x n`` identity, writable: ``(B, n, n)``."""
+    return np.broadcast_to(np.eye(n), (batch, n, n)).copy()
+
+
+class UpdateRule(ABC):
+    """A discrete update rule with per-player learning rates and declared settings.
+
+    Parameters
+    ----------
+    lr_g, lr_d
+        Learning rates of the generator and the discriminator: positive
+        numbers, or arrays of shape ``(B,)`` with one rate per run of the
+        batches the rule will step (a batch of any other size is refused by numpy).
+    **settings
+        The rule's settings, among those of :attr:`settings` (the others keep
+        their defaults).
+
+    Raises
+    ------
+    ValueError
+        A rate that is not positive and finite, a setting the rule does not
+        declare, or a setting value the rule refuses.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    reference: ClassVar[str]
+    #: The settings the rule takes, with their defaults and meanings.
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    buffer_names: ClassVar[tuple[str, ...]] = ()
+    #: The players move in turn, so the map depends on which coordinates are whose.
+    alternating: ClassVar[bool] = False
+
+    def __init__(self, lr_g: Any, lr_d: Any, **settings: Any) -> None:
+        self.lr_g: Rate = _checked_rate(lr_g)
+        self.lr_d: Rate = _checked_rate(lr_d)
+        known = [s.name for s in self.settings]
+        for key in settings:
+            if key not in known:
+                takes = ", ".join(known) if known else "no settings"
+                raise ValueError(f"does not take {key!r} (it takes {takes})")
+        given = {s.name: settings.get(s.name, s.default) for s in self.settings}
+        self.check_settings(**given)
+        for setting in self.settings:
+            setattr(self, setting.name, setting.convert(given[setting.name]))
+        self._rates: dict[tuple[int, int], Array] = {}
+
+    @property
+    def per_run(self) -> bool:
+        """Whether the rates are given per run (arrays) rather than as numbers."""
+        return isinstance(self.lr_g, np.ndarray) or isinstance(self.lr_d, np.ndarray)
+
+    def setting_values(self) -> dict[str, Any]:
+        """The value of every declared setting, by name."""
+        return {s.name: getattr(self, s.name) for s in self.settings}
+
+    def check_settings(self, **settings: Any) -> None:
+        """Refuse values out of range (``ValueError``); every declared setting is given.
+
+        The default accepts any value: a rule without constraints has nothing to check.
+        """
+        return None
+
+    def rates(self, field: FieldFunctions, x: Array) -> Array:
+        """The per-coordinate step sizes ``h``: ``lr_g`` on theta, ``lr_d`` on psi.
+
+        ``(n,)`` for numeric rates; ``(B, n)`` for per-run rates, stored
+        coordinate-first (a transposed ``(n, B)`` array) so that elementwise
+        updates of a batch held the same way keep its layout (see
+        :class:`gandyn.derive.field.NumericFunction`).
+        """
+        n = x.shape[-1]
+        key = (field.n_theta, n)
+        cached = self._rates.get(key)
+        if cached is None:
+            if self.per_run:
+                batch = np.broadcast_shapes(np.shape(self.lr_g), np.shape(self.lr_d))[0]
+                columns = np.empty((n, batch))
+                columns[: field.n_theta] = self.lr_g
+                columns[field.n_theta :] = self.lr_d
+                cached = columns.T
+            else:
+                cached = np.full(n, self.lr_d)
+                cached[: field.n_theta] = self.lr_g
+            cached.flags.writeable = False
+            self._rates[key] = cached
+        return cached
+
+    def init_buffers(self, x0: Array) -> dict[str, Array]:
+        """Buffers at step 0 (none for memoryless rules)."""
+        return {}
+
+    @abstractmethod
+    def step(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
+             k: int) -> StepResult:
+        """Advance the batch ``x`` by one step on the game ``field``; ``k`` counts from 1."""
+
+    @abstractmethod
+    def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
+                     k: int) -> Array:
+        """``dz'/dz`` of step ``k`` at extended state ``z = (x, buffers)``: ``(B, m, m)``."""
+
+    # Helpers for the extended state, ordered as (x, *buffer_names).
+    def pack(self, x: Array, buffers: dict[str, Array]) -> Array:
+        """The extended state ``z`` of shape ``(B, m)``."""
+        return np.concatenate([x, *(buffers[b] for b in self.buffer_names)], axis=-1)
+
+    def unpack(self, z: Array, n: int) -> tuple[Array, dict[str, Array]]:
+        """Inverse of :meth:`pack`."""
+        parts = np.split(z, [n * (i + 1) for i in range(len(self.buffer_names))], axis=-1)
+        return parts[0], dict(zip(self.buffer_names, parts[1:], strict=True))
+
+    def __repr__(self) -> str:
+        def rate(value: Rate) -> str:
+            return f"{value:g}" if isinstance(value, float) else f"<{value.shape[0]} per run>"
+
+        settings = "".join(f", {k}={v!r}" for k, v in self.setting_values().items())
+        return f"{type(self).__name__}(lr_g={rate(self.lr_g)}, lr_d={rate(self.lr_d)}{settings})"
