@@ -24,7 +24,7 @@ import tracemalloc
 import numpy as np
 from scipy.special import expit
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.games.game import make_game
 from gandyn.rules import FieldFunctions, make_rule

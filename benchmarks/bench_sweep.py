@@ -4,7 +4,7 @@ The sweep: learning rate (log-spaced, 0.01 to 1) x the generator's start ``theta
 ``psi`` starting at 1, minimax loss, data at ``c = 0``; by default 10^6 cells x 10^3 steps.
 Prints, in one run, cells per second of
 
-* gandyn (:func:`gandyn.sweep.run_sweep`, one process): the derived field, per-cell learning
+* gandyn (:func:`gandyn.sweeps.run_sweep`, one process): the derived field, per-cell learning
   rates, divergence, the tolerance ball, the trend over the final window, the loss amplitudes
   and the spectral radius at the equilibrium;
 * (a) the same map hand-written in vectorized numpy: the same update (the data term at ``c``
@@ -33,8 +33,8 @@ import tracemalloc
 import numpy as np
 from scipy.special import expit
 
-from gandyn.run.spec import RunSpec
-from gandyn.sweep import AxisSpec, SweepPlan, SweepResult, SweepSpec, make_plan, run_sweep
+from gandyn.runs.spec import RunSpec
+from gandyn.sweeps import AxisSpec, SweepPlan, SweepResult, SweepSpec, make_plan, run_sweep
 
 C = 0.0  # the data's location
 

@@ -15,7 +15,7 @@ import pytest
 
 @pytest.fixture(autouse=True, scope="session")
 def _fresh_derivation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # gandyn.derive.field keeps derivations on disk keyed by the costs and the
+    # gandyn.derivation.field keeps derivations on disk keyed by the costs and the
     # package version, not by the derivative rules' source: a cache written by
     # an earlier checkout could hand the tests stale derivatives. Each session
     # starts from an empty folder (and leaves the user's ~/.cache alone).

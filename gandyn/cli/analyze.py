@@ -32,7 +32,7 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> 
     timeout comes from ``spec``, so a spec read from a file can be run the
     same way.
     """
-    from gandyn.derive.field import derive as derive_field
+    from gandyn.derivation.field import derive as derive_field
     from gandyn.equilibria import PathError, RuleChoice
     from gandyn.equilibria import analyze as analyze_field
     from gandyn.errors import SpecError

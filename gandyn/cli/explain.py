@@ -217,8 +217,8 @@ def simulate(game_spec: str, game_file: str | None, loss: str, reg_specs: tuple[
              x0_specs: tuple[str, ...], batch_size: int | None, seed: int) -> SimulatedRun:
     """Simulate the run to explain: one start, measured as a training loop logs it."""
     from gandyn.errors import SpecError
-    from gandyn.run.build import build, run
-    from gandyn.run.spec import MinibatchSpec, RuleSpec, RunSpec
+    from gandyn.runs.build import build, run
+    from gandyn.runs.spec import MinibatchSpec, RuleSpec, RunSpec
     from gandyn.symbolic.option_text import parse_assignments
 
     if lr <= 0:

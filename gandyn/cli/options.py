@@ -9,7 +9,7 @@ import click
 
 if TYPE_CHECKING:
     from gandyn.games.game import Game
-    from gandyn.run.spec import GameSpec
+    from gandyn.runs.spec import GameSpec
 
 __all__ = ["build_game", "game_options", "game_part", "game_values", "given_on_command_line",
            "rule_settings_options"]
@@ -52,8 +52,8 @@ def given_on_command_line() -> Callable[[str], bool]:
 def game_values(given: Callable[[str], bool], game_spec: str, game_file: str | None,
                 loss_name: str | None, reg_specs: Sequence[str],
                 param_specs: Sequence[str]) -> dict[str, Any]:
-    """The game options the user gave, parsed, as :func:`gandyn.run.spec.merge` takes them."""
-    from gandyn.run.spec import RegularizerSpec
+    """The game options the user gave, parsed, as :func:`gandyn.runs.spec.merge` takes them."""
+    from gandyn.runs.spec import RegularizerSpec
     from gandyn.symbolic.option_text import parse_assignments, parse_named_values
 
     values: dict[str, Any] = {}
@@ -77,7 +77,7 @@ def game_values(given: Callable[[str], bool], game_spec: str, game_file: str | N
 def game_part(game_spec: str, game_file: str | None, loss_name: str | None,
               reg_specs: Sequence[str], param_specs: Sequence[str]) -> GameSpec:
     """The game part of a spec that the shared options describe."""
-    from gandyn.run.spec import GameSpec, merge_game
+    from gandyn.runs.spec import GameSpec, merge_game
 
     values = game_values(lambda name: True, game_spec, game_file, loss_name, reg_specs,
                          param_specs)
@@ -87,7 +87,7 @@ def game_part(game_spec: str, game_file: str | None, loss_name: str | None,
 def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
                reg_specs: Sequence[str], param_specs: Sequence[str]) -> Game:
     """Build the game the shared options describe."""
-    from gandyn.run.build import build_game_part
+    from gandyn.runs.build import build_game_part
 
     return build_game_part(game_part(game_spec, game_file, loss_name, reg_specs, param_specs))
 

@@ -83,7 +83,13 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         raise SpecError(f"--plot and --animate would both write {clashes[0]}; choose other names")
     check_writable(targets, force)  # before any work, so nothing is half-written
 
-    from gandyn.io.runs import FieldUnavailable, parse_runs, read_run, rebuild_field, select_runs
+    from gandyn.io.saved_runs import (
+        FieldUnavailable,
+        parse_runs,
+        read_run,
+        rebuild_field,
+        select_runs,
+    )
 
     saved = read_run(source)
     traj = saved.trajectory
@@ -96,7 +102,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         click.echo(f"warning: {exc}: drawing without the vector field", err=True)
     points: list[list[float]] = []
     if field is not None:
-        from gandyn.derive.stationary import closed_form_equilibria, isolated_points
+        from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
 
         points = isolated_points(closed_form_equilibria(field), traj.state_names)
     # What `simulate --plot` stores, so that the same run gives the same files.

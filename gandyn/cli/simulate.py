@@ -11,7 +11,7 @@ import click
 from gandyn import __version__
 from gandyn.cli.options import game_options, rule_settings_options
 from gandyn.rules.names import METHOD_NAMES
-from gandyn.run.spec import RunSpec
+from gandyn.runs.spec import RunSpec
 
 __all__ = ["simulate"]
 
@@ -91,9 +91,9 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     from gandyn.cli.options import game_values, given_on_command_line
     from gandyn.errors import SpecError
-    from gandyn.run.build import build, grid_starts, run
-    from gandyn.run.spec import merge
-    from gandyn.run.spec_files import load_spec, spec_toml
+    from gandyn.runs.build import build, grid_starts, run
+    from gandyn.runs.spec import merge
+    from gandyn.runs.spec_files import load_spec, spec_toml
     from gandyn.symbolic.option_text import parse_assignments, parse_ranges
 
     given = given_on_command_line()
@@ -137,7 +137,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     else:
         result = run(built)
     traj = result.trajectory
-    from gandyn.derive.stationary import closed_form_equilibria, isolated_points
+    from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
     from gandyn.report.simulation import summarize
 
     points = closed_form_equilibria(result.field)

@@ -1,8 +1,8 @@
 """``gandyn sweep``: convergence maps over learning rates, hyper-parameters and starts.
 
-The command parses options, builds a :class:`gandyn.sweep.SweepPlan`, runs it
-(:func:`gandyn.sweep.run_sweep`) and writes the cells; the engine and the
-verdict rules are documented in :mod:`gandyn.sweep.chunk`.
+The command parses options, builds a :class:`gandyn.sweeps.SweepPlan`, runs it
+(:func:`gandyn.sweeps.run_sweep`) and writes the cells; the engine and the
+verdict rules are documented in :mod:`gandyn.sweeps.chunk`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import click
 from gandyn import __version__
 from gandyn.cli.options import game_options, rule_settings_options
 from gandyn.rules.names import RULE_NAMES
-from gandyn.run.spec import RunSpec
+from gandyn.runs.spec import RunSpec
 
 __all__ = ["sweep"]
 
@@ -88,7 +88,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     """Map where training converges: simulate a grid of cells and classify each one.
 
     Every cell is a run of the update rule; its verdict is converged, cycling or
-    diverged (rules in the .meta.json sidecar and in gandyn.sweep.chunk), beside the
+    diverged (rules in the .meta.json sidecar and in gandyn.sweeps.chunk), beside the
     linear prediction: the spectral radius of the rule's map at the equilibrium.
 
     \b
@@ -102,7 +102,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     from gandyn.cli.options import game_values, given_on_command_line
     from gandyn.errors import SpecError
     from gandyn.files import check_writable, sidecar_path
-    from gandyn.sweep import (
+    from gandyn.sweeps import (
         AxisSpec,
         SweepSpec,
         load_sweep_spec,

@@ -9,10 +9,10 @@ the original flow agrees only up to ``O(h^2)`` (Rosca et al. 2021, Thms 3.1
 and 3.2; Hairer, Lubich and Wanner 2006, Sec. IX.1).
 
 Conventions are those of the rest of gandyn: the state is ``x = (theta, psi)``,
-the game's field is ``F = -xi`` with Jacobian ``J = dF/dx`` (:mod:`gandyn.derive.field`),
+the game's field is ``F = -xi`` with Jacobian ``J = dF/dx`` (:mod:`gandyn.derivation.field`),
 the generator's coordinates move with ``lr_g`` and the discriminator's with
 ``lr_d``, and time runs on the generator's clock, so step ``k`` sits at
-``t = k * lr_g`` (:class:`gandyn.run.spec.SimulationSpec`).
+``t = k * lr_g`` (:class:`gandyn.runs.spec.SimulationSpec`).
 
 The derivation
 --------------
@@ -85,7 +85,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
-from gandyn.derive.field import NumericFunction, VectorField
+from gandyn.derivation.field import NumericFunction, VectorField
 from gandyn.errors import SpecError
 from gandyn.symbolic.model import real_symbol
 
@@ -341,7 +341,7 @@ def modified_flow(
     Parameters
     ----------
     vf
-        The derived game (:func:`gandyn.derive.field.derive`).
+        The derived game (:func:`gandyn.derivation.field.derive`).
     scheme
         ``simgd`` or ``altgd``.
     lr_g, lr_d

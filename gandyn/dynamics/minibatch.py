@@ -2,7 +2,7 @@
 
 A training loop never sees the expectations that :mod:`gandyn.games.game` keeps
 exact; it sees means over a fresh minibatch at every step. This module samples
-the game's per-sample terms (:func:`gandyn.derive.per_sample.sample_terms`) and
+the game's per-sample terms (:func:`gandyn.derivation.per_sample.sample_terms`) and
 replaces the exact field ``F = -(grad_theta cost_g, grad_psi cost_d)`` by
 
 * ``grad_psi``: the mean over ``batch_size_d`` columns of the discriminator's
@@ -41,7 +41,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
-from gandyn.derive.per_sample import sample_terms
+from gandyn.derivation.per_sample import sample_terms
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
 from gandyn.games.game import Game
@@ -125,7 +125,7 @@ class MinibatchField:
     Parameters
     ----------
     game
-        A game with a GAN model (see :func:`gandyn.derive.per_sample.sample_terms` for what
+        A game with a GAN model (see :func:`gandyn.derivation.per_sample.sample_terms` for what
         is supported).
     batch_size_d
         Pairs (one real, one fake sample) in the discriminator's minibatch.
@@ -272,7 +272,7 @@ def simulate_minibatch(
         (step 0: a fresh minibatch at the start). ``method`` records the batch
         sizes, the seed and that the Jacobian is the expected field's.
     """
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
     from gandyn.rules.base import FieldFunctions
     from gandyn.rules.registry import make_rule

@@ -1,7 +1,7 @@
 """The one step loop: iterate an update rule on a batch, freezing the runs that diverge.
 
 :func:`gandyn.dynamics.discrete.simulate_rule` (and through it the minibatch
-mode) and the sweep's chunks (:mod:`gandyn.sweep.chunk`) all advance their
+mode) and the sweep's chunks (:mod:`gandyn.sweeps.chunk`) all advance their
 batches with :class:`StepLoop`; each reads what it records from the loop's
 state after every step.
 

@@ -1,6 +1,6 @@
 """Equilibria of a game and their local stability: flow, Nash, minimax, discrete maps.
 
-Conventions follow :mod:`gandyn.derive.field`: the state is ``x = (theta, psi)``,
+Conventions follow :mod:`gandyn.derivation.field`: the state is ``x = (theta, psi)``,
 the gradient flow is ``dx/dt = F(x) = -xi(x)`` and every Jacobian here is
 ``dF/dx``, so a stationary point is *flow-stable* when every eigenvalue of
 ``dF/dx`` has a negative real part. A discrete rule is locally stable at a
@@ -11,7 +11,7 @@ fixed point when the spectral radius of its map's Jacobian is below one.
   (with the global Nash picture on a box and an eigenvalue path); their
   ``to_dict()`` is the JSON contract of ``gandyn analyze --json``.
 * :func:`find_equilibria` -- stationary points ``F(x) = 0``: sympy's closed
-  forms first (:func:`gandyn.derive.stationary.find_stationary_points`), then, in a
+  forms first (:func:`gandyn.derivation.stationary.find_stationary_points`), then, in a
   box, multi-start numeric root finding; lines and surfaces of stationary
   points are reported once, as a ``set``.
 * :func:`flow_stability` -- the linearized flow: node, focus, saddle, centre.

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 from gandyn.equilibria.eigenvalue_paths import PathError, check_path, eigenvalue_path
 from gandyn.equilibria.finding import find_equilibria
 from gandyn.equilibria.flow import flow_stability

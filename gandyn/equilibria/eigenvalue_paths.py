@@ -31,7 +31,7 @@ from gandyn.arrays import ComplexArray as Complex
 from gandyn.errors import SpecError, UnknownNameError
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
 
 __all__ = ["EigenvaluePath", "PathError", "PathEvent", "check_path", "eigenvalue_path",
            "match_eigenvalues"]

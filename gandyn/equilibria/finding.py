@@ -1,7 +1,7 @@
 """Stationary points of the gradient flow ``F(x) = 0``: closed form, then numeric.
 
 :func:`find_equilibria` asks sympy for closed forms first
-(:func:`gandyn.derive.stationary.find_stationary_points`), then, in a box, runs
+(:func:`gandyn.derivation.stationary.find_stationary_points`), then, in a box, runs
 multi-start numeric root finding; roots on a line or surface of stationary
 points are reported once, as a ``set`` (:mod:`gandyn.equilibria.stationary_sets`).
 """
@@ -17,8 +17,8 @@ import sympy as sp
 from scipy.optimize import root
 
 from gandyn.arrays import Array
-from gandyn.derive.field import VectorField
-from gandyn.derive.stationary import find_stationary_points
+from gandyn.derivation.field import VectorField
+from gandyn.derivation.stationary import find_stationary_points
 from gandyn.equilibria.stationary_sets import _SET_SAMPLES, StationarySet, _numeric_entries
 from gandyn.errors import SpecError
 
@@ -175,7 +175,7 @@ def find_equilibria(
 ) -> list[StationarySet]:
     """Stationary points of the gradient flow ``F(x) = 0``, closed form and numeric.
 
-    sympy is tried first (:func:`gandyn.derive.stationary.find_stationary_points`,
+    sympy is tried first (:func:`gandyn.derivation.stationary.find_stationary_points`,
     stopped after ``timeout`` seconds): a fully numeric solution is an
     ``isolated`` point, a solution with free state symbols a ``set`` whose
     ``equation`` lists the fixed coordinates (``"psi = 0"``) and whose

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 from gandyn.equilibria.grid_nash import (
     best_responses,
     minimax_values,

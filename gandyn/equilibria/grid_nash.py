@@ -50,7 +50,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from gandyn.arrays import Array, BoolArray
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 from gandyn.errors import SpecError
 
 __all__ = [

@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.derive.field import NumericFunction, VectorField
+from gandyn.derivation.field import NumericFunction, VectorField
 from gandyn.errors import SpecError
 
 __all__ = ["local_minimax", "nash_type"]

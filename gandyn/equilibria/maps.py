@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gandyn.arrays import ComplexArray
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 from gandyn.errors import SpecError
 from gandyn.rules.base import FieldFunctions, UpdateRule
 from gandyn.rules.registry import make_rule

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
     from gandyn.equilibria.eigenvalue_paths import EigenvaluePath
 
 __all__ = [
@@ -301,7 +301,7 @@ class EquilibriumPath:
 class AnalysisSpec:
     """What an analysis was asked for, as its caller spelled it; echoed as ``spec`` in the JSON.
 
-    The game is described as :func:`gandyn.run.spec.build_game` reads it
+    The game is described as :func:`gandyn.runs.spec.build_game` reads it
     (``game`` and ``regularizers`` in ``NAME[:key=value,...]`` form, ``params``
     as ``NAME=VALUE`` texts), ``path`` as ``NAME=LOW:HIGH:N``; the other
     fields are the structured values :func:`gandyn.equilibria.analyze` takes.

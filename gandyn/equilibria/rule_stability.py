@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from gandyn.arrays import Array, ComplexArray
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 from gandyn.equilibria.maps import map_stability, stable_lr_range
 from gandyn.equilibria.records import RuleChoice, RuleStability
 from gandyn.errors import SpecError, UnknownNameError

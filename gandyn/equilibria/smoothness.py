@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 
 __all__ = ["nonsmooth_at"]
 

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 
 __all__ = ["StationarySet"]
 

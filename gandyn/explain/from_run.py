@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from gandyn.arrays import Array, BoolArray
-from gandyn.derive.field import VectorField
-from gandyn.derive.stationary import closed_form_equilibria, isolated_points
+from gandyn.derivation.field import VectorField
+from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
 from gandyn.explain.conventions import EXACT_TOLERANCE, SAMPLED_TOLERANCE
 from gandyn.explain.dynamics import dynamics_prediction
 from gandyn.explain.explanation import ExplainError, Explanation, relations_for

@@ -6,7 +6,7 @@ players' parameters, the hyper-parameters with their values, and either a
 a loss) or the two costs directly (the bilinear game). :func:`make_game`
 combines a definition with a loss and regularizers into a :class:`Game`,
 whose costs and logged losses are sympy expressions in the parameters and
-the hyper-parameters. Differentiation happens in :mod:`gandyn.derive.field`.
+the hyper-parameters. Differentiation happens in :mod:`gandyn.derivation.field`.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from gandyn.plotting.simulation import Layout, simulation_data, simulation_figur
 from gandyn.plotting.style import CYCLE, PALETTE, output_rc, paper_style
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
     from gandyn.dynamics.trajectory import Trajectory
 
 __all__ = [

@@ -1,7 +1,7 @@
 r"""Figure panels: functions that draw data on a given Axes and return it.
 
 Each function takes the data (a :class:`~gandyn.dynamics.trajectory.Trajectory`, a
-:class:`~gandyn.derive.field.VectorField`) and an :class:`~matplotlib.axes.Axes`,
+:class:`~gandyn.derivation.field.VectorField`) and an :class:`~matplotlib.axes.Axes`,
 draws, and returns the Axes; none creates a figure, shows one or changes
 global state. Use them inside :func:`gandyn.plotting.paper_style`.
 
@@ -25,7 +25,7 @@ from gandyn.errors import SpecError
 from gandyn.plotting.style import CYCLE, LOSS_STYLE, PALETTE, LossStyle
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
     from gandyn.dynamics.trajectory import Trajectory
 
 __all__ = [

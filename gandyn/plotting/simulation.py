@@ -16,7 +16,7 @@ from gandyn.plotting.save import DEFAULT_DPI, save_figure
 from gandyn.plotting.style import ONE_COLUMN_TALL, TWO_COLUMN, paper_figure, paper_style
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
     from gandyn.dynamics.trajectory import Trajectory
 
 __all__ = ["LAYOUTS", "plot_simulation", "simulation_data", "simulation_figure"]

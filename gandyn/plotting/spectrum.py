@@ -60,7 +60,7 @@ from gandyn.rules.registry import RULES, make_rule
 from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
 
 __all__ = [
     "REGION_RULES",

@@ -27,11 +27,11 @@ from gandyn.plotting.save import save_figure
 from gandyn.plotting.style import ONE_COLUMN, PALETTE, paper_figure, paper_style
 
 if TYPE_CHECKING:
-    from gandyn.sweep import SweepResult
+    from gandyn.sweeps import SweepResult
 
 __all__ = ["VERDICT_COLORS", "plot_sweep", "sweep_axes"]
 
-#: Colour of each verdict (Okabe-Ito), in the order of :data:`gandyn.sweep.VERDICTS`.
+#: Colour of each verdict (Okabe-Ito), in the order of :data:`gandyn.sweeps.VERDICTS`.
 VERDICT_COLORS: tuple[str, ...] = (PALETTE["bluish_green"], PALETTE["orange"],
                                    PALETTE["vermillion"])
 
@@ -58,7 +58,7 @@ def _edges(values: np.ndarray[Any, Any], log: bool) -> np.ndarray[Any, Any]:
 
 
 def _legend(ax: Axes, present: np.ndarray[Any, Any], boundary: bool) -> None:
-    from gandyn.sweep import VERDICTS
+    from gandyn.sweeps import VERDICTS
 
     handles: list[Any] = [Patch(facecolor=VERDICT_COLORS[i], label=VERDICTS[i])
                           for i in range(len(VERDICTS)) if present[i]]
@@ -77,7 +77,7 @@ def sweep_axes(ax: Axes, result: SweepResult) -> Axes:
     ax
         The Axes.
     result
-        A finished sweep (:func:`gandyn.sweep.run_sweep`) with one or two axes.
+        A finished sweep (:func:`gandyn.sweeps.run_sweep`) with one or two axes.
     """
     from gandyn.errors import SpecError
 

@@ -17,8 +17,8 @@ import numpy as np
 import sympy as sp
 
 from gandyn import __version__
-from gandyn.derive.field import VectorField
-from gandyn.derive.stationary import StationaryPoints
+from gandyn.derivation.field import VectorField
+from gandyn.derivation.stationary import StationaryPoints
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.symbolic.expectations import quadrature_symbols
 
@@ -93,7 +93,7 @@ def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute:
     Parameters
     ----------
     game
-        The game to derive (:func:`gandyn.derive.field.derive`).
+        The game to derive (:func:`gandyn.derivation.field.derive`).
     at
         A state to evaluate the Jacobian and its eigenvalues at, by state
         symbol name (every state symbol, no other name), or ``None``.
@@ -109,8 +109,8 @@ def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute:
     PointError
         When ``at`` misses a state symbol.
     """
-    from gandyn.derive.field import derive
-    from gandyn.derive.stationary import find_stationary_points
+    from gandyn.derivation.field import derive
+    from gandyn.derivation.stationary import find_stationary_points
 
     if at is not None:
         names = [s.name for s in game.state_symbols]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gandyn.derive.stationary import closed_form_equilibria, distances_to_equilibria
-from gandyn.run.build import RunResult
+from gandyn.derivation.stationary import closed_form_equilibria, distances_to_equilibria
+from gandyn.runs.build import RunResult
 
 __all__ = ["summarize"]
 

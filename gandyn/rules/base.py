@@ -15,7 +15,7 @@ spectral radius decides local stability (Mescheder, Nowozin and Geiger 2017,
 Sec. 3).
 
 All rules use the game's flow field ``F = -xi`` and its Jacobian ``dF/dx``
-(:mod:`gandyn.derive.field`); a gradient-descent step is ``x + h F(x)``.
+(:mod:`gandyn.derivation.field`); a gradient-descent step is ``x + h F(x)``.
 
 References
 ----------
@@ -34,7 +34,7 @@ import numpy as np
 from gandyn.arrays import Array
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
 
 __all__ = ["FieldFunctions", "Rate", "Setting", "StepResult", "UpdateRule", "identity_batch"]
 
@@ -205,7 +205,7 @@ class UpdateRule(ABC):
         ``(n,)`` for numeric rates; ``(B, n)`` for per-run rates, stored
         coordinate-first (a transposed ``(n, B)`` array) so that elementwise
         updates of a batch held the same way keep its layout (see
-        :class:`gandyn.derive.field.NumericFunction`).
+        :class:`gandyn.derivation.field.NumericFunction`).
         """
         n = x.shape[-1]
         key = (field.n_theta, n)

@@ -24,7 +24,7 @@ class SymplecticGradientAdjustment(UpdateRule):
     ``xi = -F`` and ``A`` is the antisymmetric part of ``d xi / dx``. Its map's
     Jacobian needs third derivatives of the costs: the game's
     ``jacobian_derivative`` (from
-    :attr:`gandyn.derive.field.VectorField.jacobian_derivative_fn`).
+    :attr:`gandyn.derivation.field.VectorField.jacobian_derivative_fn`).
     """
 
     name = "sga"

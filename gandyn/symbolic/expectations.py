@@ -234,7 +234,7 @@ class _Quadrature(sp.Function):
         return self.expanded()._eval_evalf(prec)
 
     # Code printers (lambdify without cse) see the weighted sum; lambdify
-    # with cse must be given expand_quadrature(expr), as gandyn.derive.field does,
+    # with cse must be given expand_quadrature(expr), as gandyn.derivation.field does,
     # so that no subexpression holding the bound variable is hoisted out.
     def _numpycode(self, printer: Any) -> str:
         return str(printer._print(self.expanded()))

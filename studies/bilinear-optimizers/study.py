@@ -123,11 +123,11 @@ def fitted_rate(distance: Array, valid: int) -> float:
 
 
 def run(study: Study) -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
     from gandyn.equilibria import map_stability
     from gandyn.rules import FieldFunctions, make_rule
-    from gandyn.run.spec import SimulationSpec, build_game, run_simulation
+    from gandyn.runs.spec import SimulationSpec, build_game, run_simulation
 
     steps = 300 if study.quick else 1000
     h = H

@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.explain import analyze_series, logit_relations
-from gandyn.run.spec import SimulationSpec, run_simulation
+from gandyn.runs.spec import SimulationSpec, run_simulation
 from gandyn.study import Study
 
 CLAIM = ("d_fake = softplus(l) and g_loss = softplus(-l) of the same fake logit l: where the "

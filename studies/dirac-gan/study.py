@@ -121,11 +121,11 @@ def classify(distance: np.ndarray[Any, Any], diverged: bool) -> dict[str, Any]:
 
 
 def run(study: Study) -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
     from gandyn.equilibria import flow_stability, map_stability
     from gandyn.rules import FieldFunctions, make_rule
-    from gandyn.run.spec import SimulationSpec, build_game, run_simulation
+    from gandyn.runs.spec import SimulationSpec, build_game, run_simulation
 
     steps = 500 if study.quick else 2000
     origin = np.zeros(2)
@@ -136,7 +136,7 @@ def run(study: Study) -> None:
 
     def simulate(method: Method, vf: Any, optimizer: str,
                  settings: tuple[tuple[str, Any], ...]) -> tuple[Any, Any]:
-        # As gandyn.run.spec.run_simulation does, reusing one derived game for every rule.
+        # As gandyn.runs.spec.run_simulation does, reusing one derived game for every rule.
         rule = make_rule(optimizer, H, H, **dict(settings))
         project = None
         if method.clip is not None:

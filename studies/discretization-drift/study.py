@@ -76,9 +76,9 @@ def runs(vf: Any, scheme: str, lr: float, horizon: float,
 
 
 def run(study: Study) -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.dynamics.drift import modified_flow
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
     from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
     game = build_game("dirac", None, "minimax", [], {})

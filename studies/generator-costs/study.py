@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logit
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.games.game import make_game
 from gandyn.plotting.costs import generator_cost, generator_costs, generator_costs_data
 from gandyn.study import Study

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,

@@ -74,9 +74,9 @@ def complex_plane_axes(ax: Any, values: np.ndarray[Any, Any], eig: np.ndarray[An
 
 
 def run(study: Study) -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.equilibria import RuleChoice, analyze, flow_stability, stable_lr_range
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
 
     n_path = 101 if study.quick else 401
     n_bound = 20 if study.quick else 80

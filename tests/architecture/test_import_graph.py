@@ -22,13 +22,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "gandyn"
 LAYERS: Mapping[str, int] = {
     "symbolic": 1,
     "games": 2,
-    "derive": 3,
+    "derivation": 3,
     "rules": 4,
     "dynamics": 5,
     "equilibria": 5,
     "explain": 5,
-    "run": 6,
-    "sweep": 7,
+    "runs": 6,
+    "sweeps": 7,
     "io": 8,
     "report": 8,
     "plotting": 9,
@@ -42,7 +42,7 @@ ENTRY = {"__init__", "__main__"}
 
 
 def module_name(path: Path, package: Path) -> str:
-    """``gandyn/sweep/plan.py`` -> ``gandyn.sweep.plan``; ``__init__`` names its package."""
+    """``gandyn/sweeps/plan.py`` -> ``gandyn.sweeps.plan``; ``__init__`` names its package."""
     parts = path.relative_to(package.parent).with_suffix("").parts
     if parts[-1] == "__init__":
         parts = parts[:-1]
@@ -185,8 +185,8 @@ def _write(root: Path, files: Mapping[str, str]) -> Path:
 
 
 @pytest.mark.parametrize(("files", "expected"), [
-    ({"games/a.py": "from gandyn.run.spec import RunSpec\n", "run/spec.py": ""},
-     "upward (games -> run)"),
+    ({"games/a.py": "from gandyn.runs.spec import RunSpec\n", "runs/spec.py": ""},
+     "upward (games -> runs)"),
     ({"dynamics/a.py": "def f():\n    from gandyn.explain import series\n",
       "explain/series.py": ""}, "sideways between siblings dynamics, explain"),
     ({"errors.py": "import gandyn.games.losses\n", "games/losses.py": ""},

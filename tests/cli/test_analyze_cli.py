@@ -158,9 +158,9 @@ def test_plot_needs_a_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("args", [["--reg", "r1:gamma=0.3"], ["--game", "bilinear", "--param",
                                                             "a=1", "--param", "b=0.5"]])
 def test_simgd_closed_form_agrees_with_the_numeric_scan(args: list[str]) -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.equilibria import stable_lr_range
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
 
     data = analyze_json(*args, "--optimizer", "simgd")
     (eq,) = data["equilibria"]

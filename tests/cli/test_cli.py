@@ -61,7 +61,7 @@ def test_dirac_json_contract_and_mescheder_eigenvalues() -> None:
 
 
 def test_json_expressions_read_back_to_the_derived_ones() -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.games.game import make_game
     from gandyn.games.regularizers import apply_values, get_regularizer
 
@@ -209,7 +209,7 @@ def test_import_gandyn_is_light() -> None:
 
 def test_derive_json_is_the_derivation_record() -> None:
     from gandyn.report.derivation import derivation, to_dict
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
 
     game = build_game("dirac", None, None, ["r1:gamma=0.3"], {})
     record = derivation(game, at={"theta": 0.0, "psi": 0.0})
@@ -220,7 +220,7 @@ def test_derive_json_is_the_derivation_record() -> None:
 def test_derivation_refuses_a_bad_point() -> None:
     from gandyn.errors import UnknownNameError
     from gandyn.report.derivation import PointError, derivation
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
 
     game = build_game("dirac", None, None, [], {})
     with pytest.raises(PointError, match="missing psi") as caught:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import gandyn.sweep.execution
+import gandyn.sweeps.execution
 from gandyn.cli import cli
 
 BASE = ("--reg", "r1", "--axis", "lr=0.05:2:5:log", "--axis", "gamma=0:1:4", "--steps", "200",
@@ -114,22 +114,22 @@ def test_interrupted_sweep_keeps_chunks_and_resumes(tmp_path: Path,
     reference = tmp_path / "reference.csv"
     assert run(*BASE, "--out", str(reference))[0] == 0
     target = tmp_path / "map.csv"
-    original = gandyn.sweep.execution._chunk_task
+    original = gandyn.sweeps.execution._chunk_task
     calls: list[int] = []
 
-    def interrupted(plan: gandyn.sweep.SweepPlan, index: int) -> object:
+    def interrupted(plan: gandyn.sweeps.SweepPlan, index: int) -> object:
         calls.append(index)
         if len(calls) == 3:
             raise KeyboardInterrupt
         return original(plan, index)
 
-    monkeypatch.setattr(gandyn.sweep.execution, "_chunk_task", interrupted)
+    monkeypatch.setattr(gandyn.sweeps.execution, "_chunk_task", interrupted)
     code, _, err = run(*BASE, "--out", str(target))
     assert code == 130
     assert "interrupted: 2 of 4 chunks kept" in err and "--resume" in err
     assert not target.exists()
     assert len(list((tmp_path / "map.csv.chunks").glob("chunk-*.npz"))) == 2
-    monkeypatch.setattr(gandyn.sweep.execution, "_chunk_task", original)
+    monkeypatch.setattr(gandyn.sweeps.execution, "_chunk_task", original)
     code, _, err = run(*BASE, "--out", str(target))
     assert code == 1 and "holds an unfinished sweep: --resume completes it" in err
     code, _, err = run(*BASE, "--out", str(target), "--steps", "201", "--resume")
@@ -183,7 +183,7 @@ def test_altmomentum_sweep_over_beta_matches_its_bilinear_boundary() -> None:
     # (tests/test_optimizers.py); the sweep's linear column must say so cell by cell.
     import numpy as np
 
-    from gandyn.sweep import AxisSpec, SweepSpec, make_plan, merge_sweep, run_sweep
+    from gandyn.sweeps import AxisSpec, SweepSpec, make_plan, merge_sweep, run_sweep
 
     plan = make_plan(merge_sweep(SweepSpec(), game="bilinear", optimizer="altmomentum", lr=0.2,
                                  steps=50, axes=[AxisSpec("beta", -0.99, 0.5, 31)],

@@ -23,7 +23,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.linalg import logm
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.dynamics.drift import (
     LR_D,
     LR_G,
@@ -173,7 +173,7 @@ GAMES = [
 ])
 def test_local_error_orders(game: str, loss: str | None, params: dict, scheme: str,
                             settings: dict, ratio: float) -> None:
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
 
     vf = derive(build_game(game, None, loss, (), params))
     n = len(vf.game.state_symbols)
@@ -284,7 +284,7 @@ def test_numeric_functions_take_learning_rates(dirac) -> None:
 
 
 def test_leading_flow_is_gandyns_flow(dirac) -> None:
-    from gandyn.run.spec import SimulationSpec, run_simulation
+    from gandyn.runs.spec import SimulationSpec, run_simulation
 
     spec = SimulationSpec(optimizer="flow", lr_g=0.1, lr_d=0.3,
                           settings=(("t_end", 5.0), ("n_eval", 11)))

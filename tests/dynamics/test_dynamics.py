@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.flow import simulate_flow
 from gandyn.dynamics.trajectory import Trajectory

@@ -1,7 +1,7 @@
 """Tests of the minibatch (stochastic) mode against the exact expectations.
 
 The references are independent of the minibatch code: the exact field comes
-from :mod:`gandyn.derive.field` (finite sums for point masses, Gauss-Hermite of
+from :mod:`gandyn.derivation.field` (finite sums for point masses, Gauss-Hermite of
 order 40 for Gaussians), the per-sample identities are written out by hand
 in numpy, and every statistical check uses a tolerance of several standard
 errors estimated from the samples themselves.
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gandyn.derive.field import derive
-from gandyn.derive.per_sample import sample_terms
+from gandyn.derivation.field import derive
+from gandyn.derivation.per_sample import sample_terms
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.minibatch import MinibatchField, simulate_minibatch
 from gandyn.errors import SpecError

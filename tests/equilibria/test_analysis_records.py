@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from gandyn.cli import cli
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.equilibria import (
     AnalysisSpec,
     Equilibrium,
@@ -20,7 +20,7 @@ from gandyn.equilibria import (
 )
 from gandyn.errors import GandynError, SpecError, UnknownNameError
 from gandyn.report.equilibria import analysis_text
-from gandyn.run.spec import build_game
+from gandyn.runs.spec import build_game
 
 
 def _cli(*args: str) -> str:

@@ -31,7 +31,7 @@ import math
 import numpy as np
 import pytest
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.equilibria import (
     find_equilibria,
     flow_stability,
@@ -311,9 +311,9 @@ def test_kink_of_the_field_at_a_point_is_flagged() -> None:
     # 4 gamma across psi = 0 (Mescheder et al. 2018, Sec. 3: WGAN-GP does not converge there).
     # The numeric Jacobian drops the DiracDelta and looks like a stable focus: it must not
     # decide stability.
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.equilibria import analyze, nonsmooth_at
-    from gandyn.run.spec import build_game
+    from gandyn.runs.spec import build_game
 
     vf = derive(build_game("dirac", None, "wasserstein", ["wgan-gp:gamma=0.35"], {}))
     assert nonsmooth_at(vf, {"theta": 0.0, "psi": 0.0}) == ["sign(psi)"]

@@ -20,7 +20,7 @@ import functools
 import numpy as np
 import pytest
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.equilibria.grid_nash import (
     PayoffGrid,
     best_responses,

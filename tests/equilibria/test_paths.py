@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.equilibria.eigenvalue_paths import eigenvalue_path, match_eigenvalues
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import apply_values, get_regularizer

@@ -266,7 +266,7 @@ def test_input_validation() -> None:
 
 @pytest.mark.parametrize("gamma", [0.1, 0.2])
 def test_dirac_period_matches_eigenvalues(gamma: float) -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.dynamics.flow import simulate_flow
     from gandyn.equilibria import flow_stability
     from gandyn.games.game import make_game

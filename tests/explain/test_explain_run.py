@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.dynamics.trajectory import Trajectory, simulate_flow
 from gandyn.explain import DivergedRunError, ExplainError, explain_run
 from gandyn.explain.from_run import single_fake_logit

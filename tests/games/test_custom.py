@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.errors import GameFileError
 from gandyn.games.files import load_game_file
 from gandyn.games.game import make_game

@@ -8,7 +8,7 @@ import sympy as sp
 import sympy.stats as sps
 from scipy import integrate, stats
 
-from gandyn.derive.field import NumericFunction
+from gandyn.derivation.field import NumericFunction
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.games.game import GAMES, LOGGED_TERMS, get_game, make_game
 from gandyn.games.losses import LOSSES
@@ -274,7 +274,7 @@ def test_quadrature_game_costs_round_trip_numerically() -> None:
 
 
 def test_game_and_field_reprs_are_short_and_name_the_game() -> None:
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.games.game import make_game
 
     game = make_game("gaussian", "non-saturating", options={"order": "20"})

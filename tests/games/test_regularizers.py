@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 from scipy import integrate, stats
 
-from gandyn.derive.field import NumericFunction
+from gandyn.derivation.field import NumericFunction
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import REGULARIZERS, apply_values, get_regularizer
@@ -152,7 +152,7 @@ def test_consensus_on_dirac_adds_half_squared_xi_to_both() -> None:
 def test_consensus_on_bilinear_field() -> None:
     # xi = A x with A = [[a, 1], [-1, b]]; consensus gives xi + gamma A^T A x, so the
     # flow's Jacobian is -(A + gamma A^T A) (Mescheder et al. 2017, Sec. 3).
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
 
     a, b, g = sym("a"), sym("b"), sym("gamma_cons")
     game = make_game("bilinear", regularizers=[reg("consensus")])

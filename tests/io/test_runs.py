@@ -1,4 +1,4 @@
-"""gandyn.io.runs: saved runs read back exactly, malformed files refused in one line.
+"""gandyn.io.saved_runs: saved runs read back exactly, malformed files refused in one line.
 
 The references are the trajectories themselves (a round trip must give back
 what was written, bit for bit) and, for the rebuilt vector field, the
@@ -17,7 +17,7 @@ import pytest
 
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
-from gandyn.io.runs import (
+from gandyn.io.saved_runs import (
     FieldUnavailable,
     parse_runs,
     read_run,
@@ -26,7 +26,7 @@ from gandyn.io.runs import (
     select_runs,
 )
 from gandyn.io.trajectory_files import write_trajectory
-from gandyn.run.spec import SimulationSpec, run_simulation
+from gandyn.runs.spec import SimulationSpec, run_simulation
 
 
 def _simulate(**changes: Any) -> tuple[Trajectory, dict[str, Any]]:

@@ -16,7 +16,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import OutputExistsError, SpecError
 from gandyn.games.game import make_game

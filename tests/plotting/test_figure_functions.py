@@ -40,7 +40,7 @@ from matplotlib.collections import LineCollection, PathCollection, QuadMesh
 from matplotlib.quiver import Quiver
 from scipy.special import expit, logit
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.equilibria import flow_stability, map_stability

@@ -36,7 +36,7 @@ from matplotlib.testing.compare import calculate_rms, compare_images
 from matplotlib.text import Text
 from PIL import Image
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.equilibria.grid_nash import payoff_grid
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import apply_values, get_regularizer

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import GandynError, SpecError

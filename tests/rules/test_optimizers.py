@@ -29,7 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gandyn.derive.field import VectorField, derive
+from gandyn.derivation.field import VectorField, derive
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.games.game import make_game
 from gandyn.rules import (

@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.errors import SpecError
 from gandyn.games.game import Game, make_game
 from gandyn.games.regularizers import apply_values, get_regularizer

@@ -43,7 +43,7 @@ from gandyn.files import sidecar_path
 from gandyn.io.trajectory_files import CSV_LOSSES, FORMATS
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
 
 __all__ = [
     "FieldUnavailable",
@@ -89,8 +89,8 @@ class SavedRun:
 
     @property
     def spec(self) -> dict[str, Any] | None:
-        """The stored run spec as plain data (:meth:`gandyn.run.spec.RunSpec.to_dict`, or the
-        flat form of earlier versions: :meth:`~gandyn.run.spec.RunSpec.from_dict` reads both)."""
+        """The stored run spec as plain data (:meth:`gandyn.runs.spec.RunSpec.to_dict`, or the
+        flat form of earlier versions: :meth:`~gandyn.runs.spec.RunSpec.from_dict` reads both)."""
         return None if self.meta is None else self.meta["spec"]
 
 
@@ -146,7 +146,7 @@ def _check_meta(meta: Any, where: str) -> None:
     spec = meta["spec"]
     if not isinstance(spec, dict):
         raise SpecError(f"{where}: 'spec' must be an object")
-    from gandyn.run.spec import RunSpec
+    from gandyn.runs.spec import RunSpec
 
     RunSpec.from_dict(spec, f"{where}: spec")  # the current form or an earlier one
 
@@ -457,9 +457,9 @@ def rebuild_field(run: SavedRun) -> VectorField:
         The spec names something gandyn does not know, or a game whose state
         differs from the run's.
     """
-    from gandyn.derive.field import derive
-    from gandyn.run.build import build_game_part
-    from gandyn.run.spec import RunSpec
+    from gandyn.derivation.field import derive
+    from gandyn.runs.build import build_game_part
+    from gandyn.runs.spec import RunSpec
 
     if run.meta is None:
         raise FieldUnavailable(f"no {sidecar_path(run.path).name} beside {run.path.name}")

@@ -1,7 +1,7 @@
 """The spec and the plan of a sweep.
 
 A :class:`SweepSpec` is what the user asks for: a run spec
-(:class:`~gandyn.run.spec.RunSpec`: the game, the update rule, the steps, the
+(:class:`~gandyn.runs.spec.RunSpec`: the game, the update rule, the steps, the
 divergence bound and at most one start), the axes and the verdict settings. It
 is read and written like a run spec (:meth:`SweepSpec.to_dict`,
 :meth:`SweepSpec.from_dict`, :func:`load_sweep_spec`, :func:`sweep_spec_toml`)
@@ -9,14 +9,14 @@ and merged with given values by :func:`merge_sweep`. :func:`make_plan` checks
 it against the game.
 
 A :class:`SweepPlan` holds the game, the update rule with its base rates and
-settings, the base start, the axes (:mod:`gandyn.sweep.axes`; the first varies
-slowest), the verdict thresholds (:mod:`gandyn.sweep.chunk`) and the chunk
+settings, the base start, the axes (:mod:`gandyn.sweeps.axes`; the first varies
+slowest), the verdict thresholds (:mod:`gandyn.sweeps.chunk`) and the chunk
 size. It is picklable (it travels to worker processes) and JSON-able, and its
-digest keys the chunk files of :mod:`gandyn.sweep.execution`.
+digest keys the chunk files of :mod:`gandyn.sweeps.execution`.
 
 The equilibrium ``x*`` is given (``equilibrium``) or the closed-form
 stationary point of the game at its base hyper-parameters nearest to the
-start (:func:`gandyn.report.simulation.equilibria`); :mod:`gandyn.sweep.chunk` refines it
+start (:func:`gandyn.report.simulation.equilibria`); :mod:`gandyn.sweeps.chunk` refines it
 per cell when an axis moves a hyper-parameter.
 """
 
@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.run.spec import GIVEN_KEYS, GameSpec, RunSpec, merge
-from gandyn.sweep.axes import Axis, AxisSpec, resolve_axis
+from gandyn.runs.spec import GIVEN_KEYS, GameSpec, RunSpec, merge
+from gandyn.sweeps.axes import Axis, AxisSpec, resolve_axis
 
 if TYPE_CHECKING:
     from gandyn.games.game import Game
@@ -67,7 +67,7 @@ class SweepSpec:
         The reference equilibrium (the coordinates it fixes), or ``None`` for
         the game's closed form nearest the start.
     tol, window, growth
-        Verdict thresholds (:mod:`gandyn.sweep.chunk`); ``window`` ``None``:
+        Verdict thresholds (:mod:`gandyn.sweeps.chunk`); ``window`` ``None``:
         ``max(3, steps // 2)``.
     chunk_size
         Cells simulated together.
@@ -173,7 +173,7 @@ def _axis_from_data(item: Any, where: str) -> AxisSpec:
 
 
 def _is_legacy_sweep(data: Mapping[str, Any]) -> bool:
-    from gandyn.run.spec_data import is_legacy
+    from gandyn.runs.spec_data import is_legacy
 
     axes = data.get("axes")
     return (is_legacy(data) or "x0" in data
@@ -182,7 +182,7 @@ def _is_legacy_sweep(data: Mapping[str, Any]) -> bool:
 
 def _legacy_sweep_data(data: Mapping[str, Any], where: str) -> dict[str, Any]:
     """The flat sweep spec of earlier versions in the structured form (option text parsed)."""
-    from gandyn.run.spec_data import legacy_run_data
+    from gandyn.runs.spec_data import legacy_run_data
     from gandyn.symbolic.option_text import parse_axis
 
     for key in data:
@@ -206,9 +206,9 @@ def _legacy_sweep_data(data: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 def merge_sweep(base: SweepSpec, **given: Any) -> SweepSpec:
-    """``base`` with the given values over it (see :func:`gandyn.run.spec.merge`).
+    """``base`` with the given values over it (see :func:`gandyn.runs.spec.merge`).
 
-    Run values by the names of :data:`gandyn.run.spec.GIVEN_KEYS`; ``axes``
+    Run values by the names of :data:`gandyn.runs.spec.GIVEN_KEYS`; ``axes``
     (:class:`AxisSpec`), ``equilibrium`` (a mapping or ``None``), ``tol``,
     ``window``, ``growth`` and ``chunk_size`` replace the base's.
     """
@@ -230,7 +230,7 @@ def merge_sweep(base: SweepSpec, **given: Any) -> SweepSpec:
 def sweep_spec_toml(spec: SweepSpec) -> str:
     """The sweep spec as a TOML document that :func:`load_sweep_spec` reads back."""
     from gandyn import __version__
-    from gandyn.run.spec_files import toml_document
+    from gandyn.runs.spec_files import toml_document
 
     return toml_document(spec.to_dict(),
                          f"gandyn {__version__} sweep spec (gandyn sweep --spec FILE)")
@@ -238,7 +238,7 @@ def sweep_spec_toml(spec: SweepSpec) -> str:
 
 def load_sweep_spec(path: str | Path) -> SweepSpec:
     """Read a sweep spec: ``--dump-spec`` TOML, JSON, a sweep sidecar or an earlier form."""
-    from gandyn.run.spec_files import read_spec_data
+    from gandyn.runs.spec_files import read_spec_data
 
     data, where = read_spec_data(path)
     return SweepSpec.from_dict(data, where)
@@ -265,7 +265,7 @@ class SweepPlan:
     equilibrium_source
         ``given`` or ``closed form``.
     tol, window, growth, max_norm
-        The verdict thresholds (:mod:`gandyn.sweep.chunk`).
+        The verdict thresholds (:mod:`gandyn.sweeps.chunk`).
     chunk_size
         Cells per chunk.
     """
@@ -361,10 +361,10 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
     -------
     SweepPlan
     """
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
     from gandyn.rules.registry import RULES
     from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
-    from gandyn.run.build import build_game_part
+    from gandyn.runs.build import build_game_part
 
     run = spec.run
     optimizer, lr_g, lr_d = run.rule.name, run.rule.lr_g, run.rule.lr_d
@@ -425,7 +425,7 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
     equilibrium: Mapping[str, float] | None = (
         None if spec.equilibrium is None else dict(spec.equilibrium))
     if equilibrium is None:
-        from gandyn.derive.stationary import closed_form_equilibria
+        from gandyn.derivation.stationary import closed_form_equilibria
 
         found = closed_form_equilibria(derive(g))
         if not found:

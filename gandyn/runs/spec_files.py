@@ -4,7 +4,7 @@
 reads a ``.toml`` or ``.json`` spec file, or the spec inside a run sidecar
 (``run.meta.json``, a ``run.json``) or a figure sidecar (``fig.json``), which
 hold ``{"gandyn_version": ..., "spec": {...}}``; :func:`load_spec` turns it into
-a :class:`~gandyn.run.spec.RunSpec`. Errors are one line naming the file.
+a :class:`~gandyn.runs.spec.RunSpec`. Errors are one line naming the file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gandyn.errors import SpecError
-from gandyn.run.spec import RunSpec
+from gandyn.runs.spec import RunSpec
 
 __all__ = ["load_spec", "read_spec_data", "spec_toml", "toml_document"]
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import sympy as sp
 
-from gandyn.derive.field import VectorField
+from gandyn.derivation.field import VectorField
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
 

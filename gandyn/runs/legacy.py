@@ -3,9 +3,9 @@
 :class:`SimulationSpec` holds option text (``regularizers=("r1:gamma=0.3",)``)
 as earlier versions did; it is read like an old spec file
 (:meth:`RunSpec.from_dict`), so :func:`run_simulation` runs exactly what
-:func:`gandyn.run.build.run` runs, with the same defaults (the flow's horizon
-is ``steps * lr_g``). New code uses :mod:`gandyn.run.spec` and
-:mod:`gandyn.run.build`.
+:func:`gandyn.runs.build.run` runs, with the same defaults (the flow's horizon
+is ``steps * lr_g``). New code uses :mod:`gandyn.runs.spec` and
+:mod:`gandyn.runs.build`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gandyn.run.build import RunResult, build_game_part, resolve_starts, run
-from gandyn.run.spec import RunSpec
+from gandyn.runs.build import RunResult, build_game_part, resolve_starts, run
+from gandyn.runs.spec import RunSpec
 
 if TYPE_CHECKING:
     from gandyn.games.game import Game
@@ -75,7 +75,7 @@ def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
 
 def run_simulation(spec: SimulationSpec, progress: Callable[[int], None] | None = None,
                    game: Any = None) -> RunResult:
-    """:func:`gandyn.run.build.run` of the spec (``game`` is not needed: derivations are cached)."""
+    """:func:`gandyn.runs.build.run` of the spec (``game`` is not needed: derivations are cached)."""
     return run(spec.to_run_spec(), progress)
 
 

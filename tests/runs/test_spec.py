@@ -15,8 +15,8 @@ from gandyn.cli import cli
 from gandyn.errors import GandynError, SpecError
 from gandyn.rules.names import METHOD_NAMES as METHODS
 from gandyn.rules.names import RULE_NAMES as UPDATE_RULES
-from gandyn.run.build import build, run
-from gandyn.run.spec import (
+from gandyn.runs.build import build, run
+from gandyn.runs.spec import (
     GameSpec,
     MinibatchSpec,
     RegularizerSpec,
@@ -24,8 +24,8 @@ from gandyn.run.spec import (
     RunSpec,
     merge,
 )
-from gandyn.run.spec_files import load_spec, spec_toml
-from gandyn.sweep import AxisSpec, SweepSpec, load_sweep_spec, merge_sweep, sweep_spec_toml
+from gandyn.runs.spec_files import load_spec, spec_toml
+from gandyn.sweeps import AxisSpec, SweepSpec, load_sweep_spec, merge_sweep, sweep_spec_toml
 
 # --- round trips ---------------------------------------------------------------------------------
 
@@ -243,7 +243,7 @@ def test_simulate_defaults_are_the_librarys(tmp_path: Path, method: str,
 @pytest.mark.parametrize("rule", ["simgd", "altgd"])
 def test_sweep_defaults_are_the_librarys(tmp_path: Path, rule: str,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from gandyn.sweep import make_plan, run_sweep
+    from gandyn.sweeps import make_plan, run_sweep
 
     monkeypatch.chdir(tmp_path)
     _cli("sweep", "--optimizer", rule, "--axis", "lr=0.05:0.5:3", "--steps", "50",

@@ -1,4 +1,4 @@
-"""The sweep engine (gandyn.sweep): axes, per-cell rates and hyper-parameters, the linear
+"""The sweep engine (gandyn.sweeps): axes, per-cell rates and hyper-parameters, the linear
 prediction against closed forms, verdicts against it away from the boundary, determinism,
 workers and resume.
 
@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gandyn.derive.field import derive
+from gandyn.derivation.field import derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.equilibria import map_stability
 from gandyn.errors import GandynError, SpecError
 from gandyn.rules import FieldFunctions, make_rule
-from gandyn.run.spec import RegularizerSpec, build_game
-from gandyn.sweep import (
+from gandyn.runs.spec import RegularizerSpec, build_game
+from gandyn.sweeps import (
     VERDICTS,
     AxisSpec,
     SweepPlan,
@@ -41,7 +41,7 @@ from gandyn.sweep import (
     prepare_chunk_dir,
     run_sweep,
 )
-from gandyn.sweep import make_plan as plan_of
+from gandyn.sweeps import make_plan as plan_of
 from gandyn.symbolic.option_text import parse_axis, parse_named_values
 
 
@@ -329,7 +329,7 @@ def test_fast_softplus_matches_logaddexp() -> None:
 def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
     # NumericFunction binds an array of values (one per run); every rule steps and linearizes
     # with per-run rates exactly as a rule built with that run's scalar rates.
-    from gandyn.sweep.chunk import _field_functions
+    from gandyn.sweeps.chunk import _field_functions
 
     vf = derive(build_game("dirac", None, "non-saturating", ["r1"], {}))
     rng = np.random.default_rng(3)

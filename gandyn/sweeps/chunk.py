@@ -1,7 +1,7 @@
 """Simulating one chunk of a sweep: its cells together, and their verdicts.
 
 Every cell is one simulation of a discrete update rule from
-:mod:`gandyn.rules` on the derived game of :mod:`gandyn.derive.field`. All
+:mod:`gandyn.rules` on the derived game of :mod:`gandyn.derivation.field`. All
 cells of a chunk advance together in one vectorized numpy computation, through
 the step loop of :mod:`gandyn.dynamics.stepping`, with per-cell learning rates
 (the rule's rates given as arrays, one per cell) and per-cell hyper-parameter
@@ -51,7 +51,7 @@ loss over the last third of the final window, where the run is judged; NaN
 for a run that left the ball or a game that does not log the loss) and
 ``spectral_radius``.
 
-The reference equilibrium ``x*`` comes from the plan (:mod:`gandyn.sweep.plan`).
+The reference equilibrium ``x*`` comes from the plan (:mod:`gandyn.sweeps.plan`).
 When an axis moves a hyper-parameter, each cell's ``x*`` is refined from it by
 Newton's method on ``F(x) = 0`` at that cell's values (a cell where Newton
 fails gets NaN distances and verdicts from the ball alone). A line or surface
@@ -74,10 +74,10 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from gandyn.arrays import Array, fast_softplus
-from gandyn.sweep.plan import SweepPlan
+from gandyn.sweeps.plan import SweepPlan
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import NumericFunction, VectorField
+    from gandyn.derivation.field import NumericFunction, VectorField
     from gandyn.rules.base import FieldFunctions, UpdateRule
 
 __all__ = ["VERDICTS", "simulate_chunk"]
@@ -108,8 +108,8 @@ def _engine(plan: SweepPlan) -> _Engine:
     cached = _ENGINES.get(key)
     if cached is not None:
         return cached
-    from gandyn.derive.field import NumericFunction, derive
-    from gandyn.run.build import build_game_part
+    from gandyn.derivation.field import NumericFunction, derive
+    from gandyn.runs.build import build_game_part
 
     game = build_game_part(plan.game)
     vf = derive(game)
@@ -185,7 +185,7 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
     names, n = engine.names, len(engine.names)
     start = dict(plan.start)
     # The state coordinate-first, used through a transposed (B, n) view: the field's rows
-    # are then contiguous, and elementwise updates keep that layout (gandyn.derive.field);
+    # are then contiguous, and elementwise updates keep that layout (gandyn.derivation.field);
     # a rule with per-cell rates holds its step sizes the same way (gandyn.rules.base).
     x0 = np.empty((n, batch))
     for i, name in enumerate(names):

@@ -1,8 +1,8 @@
 """The parts of a run spec: the game, a regularizer, the method, the minibatch mode.
 
 Each part is a frozen record of values (never option text), with ``to_dict``
-for spec files and sidecars; :mod:`gandyn.run.spec` puts them together into a
-:class:`~gandyn.run.spec.RunSpec`, and :mod:`gandyn.run.spec_data` reads them
+for spec files and sidecars; :mod:`gandyn.runs.spec` puts them together into a
+:class:`~gandyn.runs.spec.RunSpec`, and :mod:`gandyn.runs.spec_data` reads them
 back from plain data.
 """
 

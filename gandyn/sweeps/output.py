@@ -3,7 +3,7 @@
 A file holds one row (CSV) or array entry (NPZ) per cell: a column per axis,
 the verdict, then :data:`MEASURES`. The ``.meta.json`` sidecar
 (:func:`sweep_meta`) records the spec, the plan and its digest, the verdict
-rules with their thresholds (:mod:`gandyn.sweep.chunk`), the counts, the
+rules with their thresholds (:mod:`gandyn.sweeps.chunk`), the counts, the
 agreement with the linear prediction and how the sweep ran.
 """
 
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gandyn.errors import SpecError
-from gandyn.sweep.chunk import VERDICTS, _engine
+from gandyn.sweeps.chunk import VERDICTS, _engine
 
 if TYPE_CHECKING:
-    from gandyn.sweep.execution import SweepResult
+    from gandyn.sweeps.execution import SweepResult
 
 __all__ = ["MEASURES", "summary_text", "sweep_meta", "write_sweep"]
 

@@ -22,7 +22,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from gandyn.derive.field import NumericFunction, VectorField, derive
+from gandyn.derivation.field import NumericFunction, VectorField, derive
 from gandyn.games.game import GAMES, make_game
 from gandyn.games.losses import LOSSES
 from gandyn.games.regularizers import apply_values, get_regularizer

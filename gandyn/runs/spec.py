@@ -23,7 +23,7 @@ from typing import Any
 
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.rules.names import METHOD_NAMES
-from gandyn.run.parts import (
+from gandyn.runs.parts import (
     GameSpec,
     MinibatchSpec,
     RegularizerSpec,
@@ -31,7 +31,7 @@ from gandyn.run.parts import (
     Setting,
     pairs,
 )
-from gandyn.run.spec_data import run_spec_fields
+from gandyn.runs.spec_data import run_spec_fields
 
 __all__ = [
     "GIVEN_KEYS",
@@ -91,7 +91,7 @@ class RunSpec:
 
         ``measure``: ``loop`` with minibatches, else ``state``. The flow's
         ``t_end``: ``steps * lr_g``, the horizon of the discrete rule with the
-        same steps. (Starting states need the game: :func:`gandyn.run.build.build`.)
+        same steps. (Starting states need the game: :func:`gandyn.runs.build.build`.)
         """
         spec = self
         if spec.measure is None:
@@ -283,15 +283,15 @@ def merge(base: RunSpec, **given: Any) -> RunSpec:
     return spec
 
 
-#: Names of the earlier run API, served by :mod:`gandyn.run.legacy` until their callers move.
+#: Names of the earlier run API, served by :mod:`gandyn.runs.legacy` until their callers move.
 _LEGACY_NAMES = ("SimulationResult", "SimulationSpec", "build_game", "run_simulation",
                  "starting_points")
 
 
 def __getattr__(name: str) -> Any:
-    """The earlier API (:mod:`gandyn.run.legacy`) under its old module, imported on first use."""
+    """The earlier API (:mod:`gandyn.runs.legacy`) under its old module, imported on first use."""
     if name in _LEGACY_NAMES:
-        from gandyn.run import legacy
+        from gandyn.runs import legacy
 
         return getattr(legacy, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Building and running a :class:`~gandyn.run.spec.RunSpec`.
+"""Building and running a :class:`~gandyn.runs.spec.RunSpec`.
 
 :func:`build` resolves every name of a spec once (game, loss, regularizers,
 hyper-parameters, starting states) and writes in every default, so the spec it
@@ -17,10 +17,10 @@ import numpy as np
 
 from gandyn.arrays import Array
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.run.spec import GameSpec, RunSpec
+from gandyn.runs.spec import GameSpec, RunSpec
 
 if TYPE_CHECKING:
-    from gandyn.derive.field import VectorField
+    from gandyn.derivation.field import VectorField
     from gandyn.dynamics.trajectory import Trajectory
     from gandyn.games.game import Game
 
@@ -109,7 +109,7 @@ def build(spec: RunSpec, base_dir: str | Path | None = None) -> Built:
     SpecError, UnknownNameError
         A value no run can take or a name gandyn does not know.
     """
-    from gandyn.derive.field import derive
+    from gandyn.derivation.field import derive
 
     spec.check()
     game = build_game_part(spec.game, base_dir)
@@ -147,18 +147,18 @@ def simulate(spec: RunSpec | None = None, /, **given: Any) -> RunResult:
     """Run ``spec`` (default: every default) with the given values over it.
 
     The Python spelling of ``gandyn simulate``: the keywords are those of
-    :func:`gandyn.run.spec.merge` (``game``, ``loss``, ``regularizers``,
+    :func:`gandyn.runs.spec.merge` (``game``, ``loss``, ``regularizers``,
     ``params``, ``optimizer``, ``lr``, ``lr_g``, ``lr_d``, ``settings``,
     ``steps``, ``batch_size``, ``seed``, ``starts``, ...), as structured values.
 
     Examples
     --------
-    >>> from gandyn.run.build import simulate
+    >>> from gandyn.runs.build import simulate
     >>> result = simulate(loss="non-saturating", optimizer="altgd", lr=0.2, steps=100)
     >>> result.trajectory.x.shape
     (1, 101, 2)
     """
-    from gandyn.run.spec import merge
+    from gandyn.runs.spec import merge
 
     return run(merge(spec if spec is not None else RunSpec(), **given))
 

@@ -1,4 +1,4 @@
-"""Plain data to a :class:`~gandyn.run.spec.RunSpec`, checked field by field.
+"""Plain data to a :class:`~gandyn.runs.spec.RunSpec`, checked field by field.
 
 The reading behind :meth:`RunSpec.from_dict`. Two forms are read:
 
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.run.parts import GameSpec, MinibatchSpec, RegularizerSpec, RuleSpec, Setting
+from gandyn.runs.parts import GameSpec, MinibatchSpec, RegularizerSpec, RuleSpec, Setting
 
 __all__ = ["LEGACY_RUN_KEYS", "RUN_KEYS", "is_legacy", "legacy_run_data", "run_spec_fields"]
 

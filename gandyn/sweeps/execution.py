@@ -1,13 +1,13 @@
 """Running a sweep: chunk by chunk, here, in local workers or on Dask.
 
-Cells are processed in chunks (:func:`gandyn.sweep.chunk.simulate_chunk`).
+Cells are processed in chunks (:func:`gandyn.sweeps.chunk.simulate_chunk`).
 Chunks run in this process, in local worker processes
 (:class:`concurrent.futures.ProcessPoolExecutor`) or on a Dask distributed
 cluster; a cell's result does not depend on where its chunk ran. With a chunk
 folder (:func:`prepare_chunk_dir`), each finished chunk is written there at
 once, tagged with the plan's digest, and an interrupted sweep resumes from
 the chunks it finished. What a worker runs (:func:`_chunk_task` on a
-:class:`~gandyn.sweep.plan.SweepPlan`) is defined at module level, so it
+:class:`~gandyn.sweeps.plan.SweepPlan`) is defined at module level, so it
 pickles by reference.
 """
 
@@ -26,8 +26,8 @@ import numpy as np
 
 from gandyn.arrays import Array
 from gandyn.errors import SpecError
-from gandyn.sweep.chunk import VERDICTS, simulate_chunk
-from gandyn.sweep.plan import SweepPlan, SweepSpec, make_plan
+from gandyn.sweeps.chunk import VERDICTS, simulate_chunk
+from gandyn.sweeps.plan import SweepPlan, SweepSpec, make_plan
 
 __all__ = ["SweepResult", "prepare_chunk_dir", "run_sweep", "sweep"]
 
@@ -297,7 +297,7 @@ def sweep(spec: SweepSpec, *, chunk_dir: str | os.PathLike[str] | None = None, w
           scheduler: str | None = None) -> SweepResult:
     """Plan the sweep ``spec`` against its game and simulate every cell.
 
-    The Python spelling of ``gandyn sweep``: :func:`~gandyn.sweep.plan.make_plan`
+    The Python spelling of ``gandyn sweep``: :func:`~gandyn.sweeps.plan.make_plan`
     then :func:`run_sweep` with the same chunk folder, workers and scheduler.
     """
     return run_sweep(make_plan(spec), chunk_dir=chunk_dir, workers=workers, scheduler=scheduler)

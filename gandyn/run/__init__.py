@@ -1,2 +1,0 @@
-"""Runs: the run spec (:mod:`gandyn.run.spec`), its files (:mod:`gandyn.run.spec_files`),
-building and running it (:mod:`gandyn.run.build`)."""
