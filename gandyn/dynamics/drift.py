@@ -12,7 +12,7 @@ Conventions are those of the rest of gandyn: the state is ``x = (theta, psi)``,
 the game's field is ``F = -xi`` with Jacobian ``J = dF/dx`` (:mod:`gandyn.derivation.field`),
 the generator's coordinates move with ``lr_g`` and the discriminator's with
 ``lr_d``, and time runs on the generator's clock, so step ``k`` sits at
-``t = k * lr_g`` (:class:`gandyn.runs.spec.SimulationSpec`).
+``t = k * lr_g`` (docs/architecture.md, "Conventions").
 
 The derivation
 --------------

@@ -6,10 +6,10 @@ spectral radius of its map's Jacobian (:class:`MapStability`);
 
 References
 ----------
-Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS, Sec. 3
-(discrete maps: stable when the spectral radius is below one). Gidel et al.
-(2019). Negative Momentum for Improved Game Dynamics. AISTATS (momentum maps
-on the extended state).
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Sec. 3 (discrete maps: stable when the spectral radius is below one).
+.. [2] Gidel et al. (2019). Negative Momentum for Improved Game Dynamics.
+   AISTATS (momentum maps on the extended state).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import sympy as sp
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.games.registry import Registry
-from gandyn.games.regularizers import AppliedRegularizer
+from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
 from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 
@@ -580,10 +580,22 @@ def _logged_from_loss(model: GanModel, loss: Loss) -> tuple[tuple[str, sp.Expr],
     return tuple((name, model.expect(expr)) for name, expr in per_sample_logged(model, loss))
 
 
+def _applied(
+    regularizer: AppliedRegularizer | str | tuple[str, Mapping[str, float]],
+) -> AppliedRegularizer:
+    """A regularizer given by name, or by name and values, bound to its values."""
+    if isinstance(regularizer, str):
+        return apply_values(get_regularizer(regularizer), {})
+    if isinstance(regularizer, tuple):
+        name, values = regularizer
+        return apply_values(get_regularizer(name), dict(values))
+    return regularizer
+
+
 def make_game(
     game: str | GameDefinition,
     loss: str | Loss | None = None,
-    regularizers: Sequence[AppliedRegularizer] = (),
+    regularizers: Sequence[AppliedRegularizer | str | tuple[str, Mapping[str, float]]] = (),
     options: Mapping[str, str | int] | None = None,
     params: Mapping[str, float] | None = None,
 ) -> Game:
@@ -601,6 +613,8 @@ def make_game(
     regularizers
         Applied in order, except that ``model``-stage regularizers (instance
         noise) act before the loss and ``field``-stage ones (consensus) last.
+        Each is a catalogue name (``"r1"``), a name with its values
+        (``("r1", {"gamma": 0.3})``) or an applied regularizer.
     options
         Structural options of a catalogue game (``order``, ``logit``).
     params
@@ -618,7 +632,8 @@ def make_game(
     else:
         definition = get_game(game).define(options)
 
-    names = [r.name for r in regularizers]
+    applied = [_applied(r) for r in regularizers]
+    names = [r.name for r in applied]
     for name in set(names):
         if names.count(name) > 1:
             raise SpecError(f"regularizer {name!r} given more than once")
@@ -631,7 +646,7 @@ def make_game(
                 f"game {definition.name!r} defines its costs directly; "
                 f"a loss ({loss_name!r}) does not apply"
             )
-        needing = [r.name for r in regularizers if r.regularizer.needs_model]
+        needing = [r.name for r in applied if r.regularizer.needs_model]
         if needing:
             raise SpecError(
                 f"regularizer {needing[0]!r} needs a discriminator on data; "
@@ -648,24 +663,24 @@ def make_game(
     else:
         applied_loss = loss if isinstance(loss, Loss) else get_loss(loss or DEFAULT_LOSS)
         model = definition.model
-        for reg in regularizers:
+        for reg in applied:
             if reg.regularizer.stage == "model":
                 model = reg.transform_model(model)
         logged = _logged_from_loss(model, applied_loss)
         by_name = dict(logged)
         cost_d = by_name["d_real"] + by_name["d_fake"]
         cost_g = by_name["g_loss"]
-        for reg in regularizers:
+        for reg in applied:
             if reg.regularizer.stage == "penalty":
                 cost_d = cost_d + reg.penalty(model)
 
     theta, psi = definition.theta, definition.psi
-    for reg in regularizers:
+    for reg in applied:
         if reg.regularizer.stage == "field":
             extra = reg.field_penalty(theta, psi, cost_g, cost_d)
             cost_g, cost_d = cost_g + extra, cost_d + extra
 
-    all_params = definition.params + tuple(p for r in regularizers for p in r.parameters)
+    all_params = definition.params + tuple(p for r in applied for p in r.parameters)
     built = Game(
         name=definition.name,
         theta=theta,
@@ -675,7 +690,7 @@ def make_game(
         logged=logged,
         params=all_params,
         loss=applied_loss,
-        regularizers=tuple(regularizers),
+        regularizers=tuple(applied),
         definition=definition,
     )
     return built.with_params(params) if params else built

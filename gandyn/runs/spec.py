@@ -281,17 +281,3 @@ def merge(base: RunSpec, **given: Any) -> RunSpec:
         spec = replace(spec, starts=tuple(pairs({k: float(v) for k, v in dict(s).items()})
                                           for s in given["starts"]))
     return spec
-
-
-#: Names of the earlier run API, served by :mod:`gandyn.runs.legacy` until their callers move.
-_LEGACY_NAMES = ("SimulationResult", "SimulationSpec", "build_game", "run_simulation",
-                 "starting_points")
-
-
-def __getattr__(name: str) -> Any:
-    """The earlier API (:mod:`gandyn.runs.legacy`) under its old module, imported on first use."""
-    if name in _LEGACY_NAMES:
-        from gandyn.runs import legacy
-
-        return getattr(legacy, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

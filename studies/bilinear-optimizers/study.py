@@ -126,13 +126,14 @@ def run(study: Study) -> None:
     from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
     from gandyn.equilibria import map_stability
+    from gandyn.games.game import make_game
     from gandyn.rules import FieldFunctions, make_rule
-    from gandyn.runs.spec import SimulationSpec, build_game, run_simulation
+    from gandyn.runs.build import simulate as run_spec
 
     steps = 300 if study.quick else 1000
     h = H
-    start = (("theta", START[0]), ("psi", START[1]))
-    game = build_game("bilinear", None, None, [], {})
+    start = {"theta": START[0], "psi": START[1]}
+    game = make_game("bilinear", None, [])
     vf = derive(game)
     functions = FieldFunctions.of(vf)
     origin = np.zeros(2)
@@ -154,9 +155,9 @@ def run(study: Study) -> None:
             if rule.optimizer == "flow":
                 settings = (("t_end", steps * h), ("n_eval", steps + 1), ("rtol", 1e-11),
                             ("atol", 1e-13))
-            spec = SimulationSpec(game="bilinear", optimizer=rule.optimizer, lr_g=h, lr_d=h,
-                                  settings=settings, steps=steps, max_norm=1e12, starts=(start,))
-            traj = run_simulation(spec, game=game).trajectory
+            traj = run_spec(game="bilinear", optimizer=rule.optimizer, lr=h,
+                            settings=dict(settings), steps=steps, max_norm=1e12,
+                            starts=[start]).trajectory
             built = (None if rule.optimizer == "flow"
                      else make_rule(rule.optimizer, h, h, **dict(rule.settings)))
         x = traj.x[0]

@@ -14,13 +14,15 @@ Run ``python studies/dfake-vs-gloss/study.py [--quick] [--out DIR]``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from gandyn.explain import analyze_series, logit_relations
-from gandyn.runs.spec import SimulationSpec, run_simulation
+from gandyn.runs import build
+from gandyn.runs.spec import GameSpec, MinibatchSpec, RuleSpec, RunSpec
 from gandyn.study import Study
 
 CLAIM = ("d_fake = softplus(l) and g_loss = softplus(-l) of the same fake logit l: where the "
@@ -28,12 +30,14 @@ CLAIM = ("d_fake = softplus(l) and g_loss = softplus(-l) of the same fake logit 
 
 #: The book-style run: data N(4, 1.25^2) as in Brownlee's 1-D GAN tutorial's spirit,
 #: Adam(beta1 = 0.5) as in Radford et al. (2016), a discriminator 10x faster.
-GAUSSIAN = dict(game="gaussian", loss="non-saturating", params=(("mu", 4.0), ("sigma", 1.25)),
-                optimizer="adam", lr_g=2e-4, lr_d=2e-3, settings=(("beta1", 0.5),),
-                measure="loop", batch_size=64, seed=1)
+GAUSSIAN = RunSpec(game=GameSpec("gaussian", loss="non-saturating",
+                                  params={"mu": 4.0, "sigma": 1.25}),
+                   rule=RuleSpec("adam", lr_g=2e-4, lr_d=2e-3, settings={"beta1": 0.5}),
+                   measure="loop", minibatch=MinibatchSpec(batch_size=64, seed=1))
 #: The Dirac-GAN (Mescheder et al. 2018) from (1, 1) with steps of 0.1.
-DIRAC = dict(game="dirac", loss="non-saturating", optimizer="simgd", lr_g=0.1, lr_d=0.1,
-             measure="state", starts=((("theta", 1.0), ("psi", 1.0)),))
+DIRAC = RunSpec(game=GameSpec("dirac", loss="non-saturating"),
+                rule=RuleSpec("simgd", lr_g=0.1, lr_d=0.1), measure="state",
+                starts=({"theta": 1.0, "psi": 1.0},))
 
 
 def _softplus(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -43,8 +47,8 @@ def _softplus(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 def run(study: Study) -> None:
     steps_g = 1500 if study.quick else 3000
     steps_d = 600 if study.quick else 2000
-    gauss = run_simulation(SimulationSpec(**GAUSSIAN, steps=steps_g))  # type: ignore[arg-type]
-    dirac = run_simulation(SimulationSpec(**DIRAC, steps=steps_d))  # type: ignore[arg-type]
+    gauss = build.run(replace(GAUSSIAN, steps=steps_g))
+    dirac = build.run(replace(DIRAC, steps=steps_d))
     tg, td = gauss.trajectory, dirac.trajectory
     study.check("neither run diverges", not (tg.diverged.any() or td.diverged.any()))
 
@@ -120,8 +124,7 @@ def run(study: Study) -> None:
             "dirac_theta": theta, "dirac_psi": psi, "dirac_d_fake": dd, "dirac_g_loss": dg,
             "logit": l_grid, "softplus_logit": _softplus(l_grid),
             "softplus_minus_logit": _softplus(-l_grid),
-        }, metadata={"gaussian": SimulationSpec(**GAUSSIAN, steps=steps_g).to_dict(),  # type: ignore[arg-type]
-                     "dirac": SimulationSpec(**DIRAC, steps=steps_d).to_dict()})  # type: ignore[arg-type]
+        }, metadata={"gaussian": gauss.spec.to_dict(), "dirac": dirac.spec.to_dict()})
     study.write_json("numbers.json", {"gaussian": gauss_report.to_dict(),
                                       "dirac": dirac_report.to_dict()})
 

@@ -51,7 +51,7 @@ class Method:
     key: str
     title: str
     loss: str
-    regularizers: tuple[str, ...]
+    regularizers: tuple[tuple[str, dict[str, float]], ...]
     clip: float | None
     converges: bool  # the paper's verdict
     eigenvalues: tuple[complex, complex] | None  # closed form of dF/dx at (0, 0)
@@ -70,15 +70,15 @@ METHODS = (
            "Sec. 2.2: same Jacobian as the GAN at the equilibrium"),
     Method("wgan", "WGAN", "wasserstein", (), 1.0, False, pair(0.0, 1.0),
            "Sec. 3 (WGAN): f(t) = t, so +-i"),
-    Method("wgan-gp", "WGAN-GP", "wasserstein", ("wgan-gp:gamma=0.35,target=1",), None, False,
-           None, "Sec. 3 (WGAN-GP): the field jumps at psi = 0"),
-    Method("noise", "inst. noise", "minimax", ("instance-noise:sigma=0.7",), None, True,
+    Method("wgan-gp", "WGAN-GP", "wasserstein", (("wgan-gp", {"gamma": 0.35, "target": 1.0}),),
+           None, False, None, "Sec. 3 (WGAN-GP): the field jumps at psi = 0"),
+    Method("noise", "inst. noise", "minimax", (("instance-noise", {"sigma": 0.7}),), None, True,
            pair(-F_SECOND * 0.7**2, F_PRIME**2 - (F_SECOND * 0.7**2) ** 2),
            "Sec. 3 (instance noise): -|f''(0)| sigma^2 +- sqrt(f''(0)^2 sigma^4 - f'(0)^2)"),
-    Method("r1", "R1", "minimax", ("r1:gamma=0.3",), None, True,
+    Method("r1", "R1", "minimax", (("r1", {"gamma": 0.3}),), None, True,
            pair(-0.3 / 2, F_PRIME**2 - 0.3**2 / 4),
            "Sec. 3 (zero-centred penalties): -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2)"),
-    Method("consensus", "consensus", "minimax", ("consensus:gamma=1",), None, True,
+    Method("consensus", "consensus", "minimax", (("consensus", {"gamma": 1.0}),), None, True,
            pair(-1.0 * F_PRIME**2, F_PRIME**2),
            "Mescheder et al. 2017 (-gamma J^T J added): -gamma f'(0)^2 +- i f'(0)"),
 )
@@ -124,8 +124,9 @@ def run(study: Study) -> None:
     from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
     from gandyn.equilibria import flow_stability, map_stability
+    from gandyn.games.game import make_game
     from gandyn.rules import FieldFunctions, make_rule
-    from gandyn.runs.spec import SimulationSpec, build_game, run_simulation
+    from gandyn.runs.build import simulate as run_spec
 
     steps = 500 if study.quick else 2000
     origin = np.zeros(2)
@@ -136,7 +137,7 @@ def run(study: Study) -> None:
 
     def simulate(method: Method, vf: Any, optimizer: str,
                  settings: tuple[tuple[str, Any], ...]) -> tuple[Any, Any]:
-        # As gandyn.runs.spec.run_simulation does, reusing one derived game for every rule.
+        # As gandyn.runs.build.run does, reusing one derived game for every rule.
         rule = make_rule(optimizer, H, H, **dict(settings))
         project = None
         if method.clip is not None:
@@ -153,7 +154,7 @@ def run(study: Study) -> None:
         return rule, traj
 
     for method in METHODS:
-        game = build_game("dirac", None, method.loss, list(method.regularizers), {})
+        game = make_game("dirac", method.loss, list(method.regularizers))
         vf = derive(game)
         fields[method.key] = vf
         for optimizer, _, settings in RULES:
@@ -223,9 +224,8 @@ def run(study: Study) -> None:
                 f"altgd {runs['minimax', 'altgd']['verdict']}")
 
     # R2 penalizes the same slope as R1 here (the logit psi x has slope psi everywhere).
-    r2 = run_simulation(SimulationSpec(game="dirac", loss="minimax", regularizers=("r2:gamma=0.3",),
-                                       optimizer="simgd", lr_g=H, lr_d=H, steps=steps,
-                                       starts=(START,))).trajectory
+    r2 = run_spec(game="dirac", loss="minimax", regularizers=[("r2", {"gamma": 0.3})],
+                  optimizer="simgd", lr=H, steps=steps, starts=[dict(START)]).trajectory
     same = np.allclose(r2.x, runs["r1", "simgd"]["traj"].x, rtol=1e-12, atol=1e-300)
     study.check("R2 gives the same run as R1 on the Dirac-GAN", bool(same),
                 "simultaneous steps, gamma = 0.3")

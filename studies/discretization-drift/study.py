@@ -78,10 +78,10 @@ def runs(vf: Any, scheme: str, lr: float, horizon: float,
 def run(study: Study) -> None:
     from gandyn.derivation.field import derive
     from gandyn.dynamics.drift import modified_flow
-    from gandyn.runs.spec import build_game
+    from gandyn.games.game import make_game
     from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
-    game = build_game("dirac", None, "minimax", [], {})
+    game = make_game("dirac", "minimax", [])
     vf = derive(game)
     x0 = np.array([[game.default_start[s.name] for s in game.state_symbols]])
     r0 = float(np.linalg.norm(x0))

@@ -76,14 +76,14 @@ def complex_plane_axes(ax: Any, values: np.ndarray[Any, Any], eig: np.ndarray[An
 def run(study: Study) -> None:
     from gandyn.derivation.field import derive
     from gandyn.equilibria import RuleChoice, analyze, flow_stability, stable_lr_range
-    from gandyn.runs.spec import build_game
+    from gandyn.games.game import make_game
 
     n_path = 101 if study.quick else 401
     n_bound = 20 if study.quick else 80
     path_text = f"gamma_r1=0:2:{n_path}"
     spacing = 2.0 / (n_path - 1)
 
-    game = build_game("dirac", None, "minimax", ["r1:gamma=0.3"], {})
+    game = make_game("dirac", "minimax", [('r1', {'gamma': 0.3})])
     vf = derive(game)
     path_range = ("gamma_r1", 0.0, 2.0, n_path)
     analysis = analyze(vf, path=path_range)
@@ -107,7 +107,7 @@ def run(study: Study) -> None:
                 and np.allclose(readme, closed_form_eigenvalues(np.array([0.3]), fprime)[0],
                                 atol=1e-12),
                 ", ".join(f"{z.real:.6g}{z.imag:+.6g}i" for z in readme))
-    ns = derive(build_game("dirac", None, "non-saturating", ["r1:gamma=0.3"], {}))
+    ns = derive(make_game("dirac", "non-saturating", [('r1', {'gamma': 0.3})]))
     study.check("the non-saturating loss has the same Jacobian at (0, 0) for every gamma",
                 all(np.allclose(ns.jacobian_fn(origin, {"gamma_r1": g}),
                                 vf.jacobian_fn(origin, {"gamma_r1": g}), atol=1e-14)

@@ -160,15 +160,18 @@ def test_plot_needs_a_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_simgd_closed_form_agrees_with_the_numeric_scan(args: list[str]) -> None:
     from gandyn.derivation.field import derive
     from gandyn.equilibria import stable_lr_range
-    from gandyn.runs.spec import build_game
+    from gandyn.games.game import make_game
 
     data = analyze_json(*args, "--optimizer", "simgd")
     (eq,) = data["equilibria"]
     assert eq["stable_lr_method"].startswith("closed form")
     params = dict(p.split("=") for p in args[args.index("--param") + 1::2]) if "--param" in args \
         else {}
-    game = build_game(data["spec"]["game"], None, None, data["spec"]["regularizers"],
-                      {k: float(v) for k, v in params.items()})
+    regularizers = [(name, {k: float(v) for k, v in (s.split("=") for s in rest.split(",") if s)})
+                    for name, _, rest in (text.partition(":")
+                                          for text in data["spec"]["regularizers"])]
+    game = make_game(data["spec"]["game"], None, regularizers,
+                     params={k: float(v) for k, v in params.items()})
     numeric = stable_lr_range(derive(game), "simgd", np.zeros(2))
     assert numeric is not None
     assert eq["stable_lr"][1] == pytest.approx(numeric[1], rel=1e-8)

@@ -208,10 +208,10 @@ def test_import_gandyn_is_light() -> None:
 
 
 def test_derive_json_is_the_derivation_record() -> None:
+    from gandyn.games.game import make_game
     from gandyn.report.derivation import derivation, to_dict
-    from gandyn.runs.spec import build_game
 
-    game = build_game("dirac", None, None, ["r1:gamma=0.3"], {})
+    game = make_game("dirac", None, [('r1', {'gamma': 0.3})])
     record = derivation(game, at={"theta": 0.0, "psi": 0.0})
     assert json.loads(json.dumps(to_dict(record))) == derive_json(
         "--reg", "r1:gamma=0.3", "--at", "theta=0,psi=0")
@@ -219,10 +219,10 @@ def test_derive_json_is_the_derivation_record() -> None:
 
 def test_derivation_refuses_a_bad_point() -> None:
     from gandyn.errors import UnknownNameError
+    from gandyn.games.game import make_game
     from gandyn.report.derivation import PointError, derivation
-    from gandyn.runs.spec import build_game
 
-    game = build_game("dirac", None, None, [], {})
+    game = make_game("dirac", None, [])
     with pytest.raises(PointError, match="missing psi") as caught:
         derivation(game, at={"theta": 0.0}, solve_timeout=0)
     assert str(caught.value) == "at: missing psi (the state is theta, psi)"

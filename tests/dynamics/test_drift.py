@@ -173,9 +173,9 @@ GAMES = [
 ])
 def test_local_error_orders(game: str, loss: str | None, params: dict, scheme: str,
                             settings: dict, ratio: float) -> None:
-    from gandyn.runs.spec import build_game
+    from gandyn.games.game import make_game
 
-    vf = derive(build_game(game, None, loss, (), params))
+    vf = derive(make_game(game, loss, [], params=params))
     n = len(vf.game.state_symbols)
     rng = np.random.default_rng(7)
     starts = rng.uniform(-1.0, 1.0, size=(3, n))
@@ -284,11 +284,10 @@ def test_numeric_functions_take_learning_rates(dirac) -> None:
 
 
 def test_leading_flow_is_gandyns_flow(dirac) -> None:
-    from gandyn.runs.spec import SimulationSpec, run_simulation
+    from gandyn.runs.build import simulate
 
-    spec = SimulationSpec(optimizer="flow", lr_g=0.1, lr_d=0.3,
-                          settings=(("t_end", 5.0), ("n_eval", 11)))
-    reference = run_simulation(spec).trajectory
+    reference = simulate(optimizer="flow", lr_g=0.1, lr_d=0.3,
+                         settings={"t_end": 5.0, "n_eval": 11}).trajectory
     ours = modified_flow(dirac, "simgd", lr_g=0.1, lr_d=0.3).simulate(
         [1.0, 1.0], 5.0, order=0, n_eval=11, rtol=1e-8, atol=1e-10)
     assert ours.x == pytest.approx(reference.x, abs=1e-7)

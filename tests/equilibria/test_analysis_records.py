@@ -19,8 +19,8 @@ from gandyn.equilibria import (
     analyze,
 )
 from gandyn.errors import GandynError, SpecError, UnknownNameError
+from gandyn.games.game import make_game
 from gandyn.report.equilibria import analysis_text
-from gandyn.runs.spec import build_game
 
 
 def _cli(*args: str) -> str:
@@ -30,9 +30,9 @@ def _cli(*args: str) -> str:
     return result.stdout
 
 
-def _field(loss: str | None = None, regs: tuple[str, ...] = (), game: str = "dirac",
+def _field(loss: str | None = None, regs: tuple[Any, ...] = (), game: str = "dirac",
            params: dict[str, float] | None = None) -> VectorField:
-    return derive(build_game(game, None, loss, list(regs), params or {}))
+    return derive(make_game(game, loss, list(regs), params=params))
 
 
 def _roundtrip(data: dict[str, Any]) -> Any:
@@ -42,7 +42,7 @@ def _roundtrip(data: dict[str, Any]) -> Any:
 def test_rule_analysis_to_dict_is_the_cli_json() -> None:
     rule = RuleChoice("simgd", 0.1, 0.1)
     spec = AnalysisSpec(regularizers=("r1:gamma=0.3",), optimizer="simgd")
-    analysis = analyze(_field(regs=("r1:gamma=0.3",)), rule=rule, spec=spec)
+    analysis = analyze(_field(regs=(("r1", {"gamma": 0.3}),)), rule=rule, spec=spec)
     out = _cli("--reg", "r1:gamma=0.3", "--optimizer", "simgd", "--lr", "0.1", "--json")
     assert _roundtrip(analysis.to_dict()) == json.loads(out)
     # and the text report is what the command prints

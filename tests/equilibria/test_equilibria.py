@@ -313,9 +313,9 @@ def test_kink_of_the_field_at_a_point_is_flagged() -> None:
     # decide stability.
     from gandyn.derivation.field import derive
     from gandyn.equilibria import analyze, nonsmooth_at
-    from gandyn.runs.spec import build_game
+    from gandyn.games.game import make_game
 
-    vf = derive(build_game("dirac", None, "wasserstein", ["wgan-gp:gamma=0.35"], {}))
+    vf = derive(make_game("dirac", "wasserstein", [('wgan-gp', {'gamma': 0.35})]))
     assert nonsmooth_at(vf, {"theta": 0.0, "psi": 0.0}) == ["sign(psi)"]
     assert nonsmooth_at(vf, {"theta": 0.0, "psi": 0.3}) == []
     field = vf.field_fn
@@ -323,5 +323,5 @@ def test_kink_of_the_field_at_a_point_is_flagged() -> None:
     assert jump == pytest.approx(4 * 0.35, rel=1e-6)
     origin = next(e for e in analyze(vf).equilibria if e.point == {"theta": 0.0, "psi": 0.0})
     assert origin.inconclusive and origin.nonsmooth == ("sign(psi)",)
-    smooth = derive(build_game("dirac", None, "non-saturating", ["r1:gamma=0.3"], {}))
+    smooth = derive(make_game("dirac", "non-saturating", [('r1', {'gamma': 0.3})]))
     assert nonsmooth_at(smooth, {"theta": 0.0, "psi": 0.0}) == []

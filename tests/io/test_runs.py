@@ -26,12 +26,12 @@ from gandyn.io.saved_runs import (
     select_runs,
 )
 from gandyn.io.trajectory_files import write_trajectory
-from gandyn.runs.spec import SimulationSpec, run_simulation
+from gandyn.runs.build import simulate
 
 
 def _simulate(**changes: Any) -> tuple[Trajectory, dict[str, Any]]:
-    spec = SimulationSpec(**{"loss": "non-saturating", "steps": 40, "every": 3, **changes})
-    return run_simulation(spec).trajectory, spec.to_dict()
+    result = simulate(**{"loss": "non-saturating", "steps": 40, "every": 3, **changes})
+    return result.trajectory, result.spec.to_dict()
 
 
 def _assert_same(a: Trajectory, b: Trajectory) -> None:
@@ -51,9 +51,8 @@ def _assert_same(a: Trajectory, b: Trajectory) -> None:
 @pytest.fixture(scope="module")
 def two_runs() -> tuple[Trajectory, dict[str, Any]]:
     # An irrational learning rate and start make every value use all 17 digits.
-    return _simulate(lr_g=0.1 * np.pi, lr_d=0.1 * np.e, regularizers=("r1:gamma=0.3",),
-                     starts=((("theta", 1 / 3), ("psi", np.sqrt(2))), (("theta", -0.7),
-                                                                       ("psi", 0.2))))
+    return _simulate(lr_g=0.1 * np.pi, lr_d=0.1 * np.e, regularizers=[("r1", {"gamma": 0.3})],
+                     starts=[{"theta": 1 / 3, "psi": np.sqrt(2)}, {"theta": -0.7, "psi": 0.2}])
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".csv", ".json"])
@@ -74,12 +73,12 @@ def test_round_trip_is_exact(tmp_path: Path, two_runs: tuple[Trajectory, dict[st
 
 
 def test_round_trip_of_the_flow_and_of_minibatches(tmp_path: Path) -> None:
-    flow, spec = _simulate(optimizer="flow", settings=(("n_eval", 31), ("t_end", 7.0)))
+    flow, spec = _simulate(optimizer="flow", settings={"n_eval": 31, "t_end": 7.0})
     write_trajectory(flow, tmp_path / "flow.npz", spec)
     _assert_same(read_trajectory(tmp_path / "flow.npz"), flow)
     assert read_trajectory(tmp_path / "flow.npz").method["rates"] == [1.0, 1.0]
-    noisy, spec = _simulate(game="gaussian:order=4", optimizer="adam", lr_g=0.01, lr_d=0.01,
-                            batch_size=8, seed=3, measure="loop")
+    noisy, spec = _simulate(game="gaussian", game_options={"order": 4}, optimizer="adam",
+                            lr_g=0.01, lr_d=0.01, batch_size=8, seed=3, measure="loop")
     write_trajectory(noisy, tmp_path / "noisy.csv", spec)
     _assert_same(read_trajectory(tmp_path / "noisy.csv"), noisy)
 
@@ -89,8 +88,7 @@ def test_round_trip_keeps_divergence(tmp_path: Path) -> None:
     # Lemma 2.3: the eigenvalues of its map lie outside the unit circle).
     traj, spec = _simulate(loss="wasserstein", lr_g=0.6, lr_d=0.6, steps=60, every=1,
                            max_norm=5.0,
-                           starts=((("theta", 1.0), ("psi", 1.0)), (("theta", 0.0),
-                                                                    ("psi", 0.0))))
+                           starts=[{"theta": 1.0, "psi": 1.0}, {"theta": 0.0, "psi": 0.0}])
     assert traj.diverged.tolist() == [True, False]
     for suffix in (".npz", ".csv", ".json"):
         path = tmp_path / f"d{suffix[1:]}{suffix}"  # d.csv and d.npz would share d.meta.json
@@ -146,7 +144,7 @@ def test_rebuilt_field_is_the_dirac_field_in_closed_form(tmp_path: Path) -> None
     # Non-saturating Dirac-GAN with R1 (gamma) and data at c: with l = psi theta,
     #   dtheta/dt = psi sigmoid(-l),
     #   dpsi/dt   = c sigmoid(-c psi) - theta sigmoid(l) - gamma psi.
-    traj, spec = _simulate(regularizers=("r1:gamma=0.3",), params=(("c", 0.5),))
+    traj, spec = _simulate(regularizers=[("r1", {"gamma": 0.3})], params={"c": 0.5})
     write_trajectory(traj, tmp_path / "run.csv", spec)
     field = rebuild_field(read_run(tmp_path / "run.csv"))
     rng = np.random.default_rng(0)
@@ -311,3 +309,18 @@ def test_unknown_names_in_the_stored_spec(tmp_path: Path,
                     stem="other")
     with pytest.raises(SpecError, match="its game has the state theta_mu"):
         rebuild_field(read_run(path))
+
+
+def test_a_sidecar_of_the_earlier_flat_form_still_rebuilds_its_field(tmp_path: Path) -> None:
+    # Runs saved before specs were structured hold option text in a flat table.
+    traj, _ = _simulate(regularizers=[("r1", {"gamma": 0.3})], params={"c": 0.5})
+    earlier = {"game": "dirac", "game_file": None, "loss": "non-saturating",
+               "regularizers": ["r1:gamma=0.3"], "params": {"c": 0.5}, "optimizer": "simgd",
+               "lr_g": 0.1, "lr_d": 0.1, "settings": {}, "steps": 40, "every": 3,
+               "measure": "state", "max_norm": 1e6, "clip": None, "batch_size": None,
+               "batch_size_g": None, "seed": 0, "starts": [{"theta": 1.0, "psi": 1.0}]}
+    write_trajectory(traj, tmp_path / "run.csv", earlier)
+    saved = read_run(tmp_path / "run.csv")
+    field = rebuild_field(saved)
+    assert [r.name for r in field.game.regularizers] == ["r1"]
+    assert dict((p.name, p.value) for p in field.game.params) == {"c": 0.5, "gamma_r1": 0.3}

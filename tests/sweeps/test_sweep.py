@@ -29,8 +29,9 @@ from gandyn.derivation.field import derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.equilibria import map_stability
 from gandyn.errors import GandynError, SpecError
+from gandyn.games.game import make_game
 from gandyn.rules import FieldFunctions, make_rule
-from gandyn.runs.spec import RegularizerSpec, build_game
+from gandyn.runs.spec import RegularizerSpec
 from gandyn.sweeps import (
     VERDICTS,
     AxisSpec,
@@ -144,7 +145,7 @@ def test_two_time_scales_and_data_location_closed_form() -> None:
 
 def test_settings_axes_match_map_stability() -> None:
     # Rule settings vary by group; each cell's radius equals the scalar analysis of that cell.
-    vf = derive(build_game("dirac", None, None, ["r1:gamma=0.5"], {}))
+    vf = derive(make_game("dirac", None, [('r1', {'gamma': 0.5})]))
     game = FieldFunctions.of(vf)
     momentum = run_sweep(make_plan(regularizers=["r1:gamma=0.5"], optimizer="momentum",
                                    axes=["beta=-0.5:0.5:3", "lr=0.1:0.5:2"], steps=4))
@@ -203,8 +204,7 @@ def test_cells_match_independent_simulations() -> None:
     result = run_sweep(plan)
     for cell in range(plan.n_cells):
         v = {k: float(a[cell]) for k, a in result.axis_values.items()}
-        vf = derive(build_game("dirac", None, "non-saturating", ["r1"],
-                               {"gamma_r1": v["gamma"]}))
+        vf = derive(make_game("dirac", "non-saturating", ['r1'], params={"gamma_r1": v["gamma"]}))
         rule = make_rule("simgd", 0.1, v["lr_d"])
         x0 = np.array([[v["theta"], 1.0]])
         traj = simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, x0, steps,
@@ -240,7 +240,7 @@ def test_decided_at_and_divergence_step() -> None:
                                tol=1e-6))
     assert conv.verdict_names[0] == "converged"
     k = int(conv.measures["decided_at"][0])
-    vf = derive(build_game("dirac", None, None, ["r1:gamma=1"], {}))
+    vf = derive(make_game("dirac", None, [('r1', {'gamma': 1.0})]))
     traj = simulate_rule(make_rule("simgd", 0.5, 0.5), FieldFunctions.of(vf),
                          vf.logged_fn, np.ones((1, 2)), 400, state_names=("theta", "psi"),
                          logged_names=vf.logged_names)
@@ -254,7 +254,7 @@ def test_line_of_equilibria_has_no_linear_prediction() -> None:
     assert result.plan.equilibrium == (("psi", 0.0),)
     assert np.isnan(result.measures["spectral_radius"]).all()
     assert result.agreement() == (0, 0)
-    vf = derive(build_game("dirac", None, "least-squares", [], {}))
+    vf = derive(make_game("dirac", "least-squares", []))
     for lr, distance in zip(result.axis_values["lr"], result.measures["distance"], strict=True):
         traj = simulate_rule(make_rule("simgd", lr, lr), FieldFunctions.of(vf), vf.logged_fn,
                              np.ones((1, 2)), 200, state_names=("theta", "psi"),
@@ -331,7 +331,7 @@ def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
     # with per-run rates exactly as a rule built with that run's scalar rates.
     from gandyn.sweeps.chunk import _field_functions
 
-    vf = derive(build_game("dirac", None, "non-saturating", ["r1"], {}))
+    vf = derive(make_game("dirac", "non-saturating", ['r1']))
     rng = np.random.default_rng(3)
     x = rng.normal(size=(5, 2))
     gamma = np.array([0.0, 0.3, 1.0, 2.0, 5.0])
@@ -346,8 +346,7 @@ def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
         one = {"gamma_r1": float(gamma[b])}
         np.testing.assert_array_equal(batched[b], vf.field_fn(x[b:b + 1], one)[0])
         np.testing.assert_array_equal(batched_jac[b], vf.jacobian_fn(x[b:b + 1], one)[0])
-        single = FieldFunctions.of(derive(build_game("dirac", None, "non-saturating", ["r1"],
-                                                     one)))
+        single = FieldFunctions.of(derive(make_game("dirac", "non-saturating", ['r1'], params=one)))
         for name, rule in rules.items():
             scalar = make_rule(name, lr[b, 0], lr[b, 1], **settings[name])
             buffers = rule.init_buffers(x)
