@@ -60,3 +60,33 @@ def test_console_examples_show_real_output() -> None:
         shown = [line for line in lines[1:] if line.strip() and line.strip() != "..."]
         for line in shown:
             assert line in out.splitlines(), line
+
+
+def test_python_api_examples_run_as_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's "Python API" section is a doctest: every >>> line runs and prints what the
+    # README shows (from the repository's folder, so that examples/ is found).
+    import doctest
+
+    section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```pycon\n(.*?)```", section, flags=re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(ROOT)
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    test = parser.get_doctest("\n".join(blocks), {}, "README Python API", "README.md", 0)
+    assert len(test.examples) >= 20
+    result = runner.run(test, out=lambda text: pytest.fail(text))
+    assert result.failed == 0 and result.attempted == len(test.examples)
+
+
+def test_every_api_name_is_documented_and_loads() -> None:
+    import gandyn
+
+    section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    for name in ("make_game", "derive", "RunSpec", "run", "simulate", "analyze", "explain_log",
+                 "sweep"):
+        assert f"gandyn.{name}" in section, name
+    for name in gandyn.__all__:
+        assert getattr(gandyn, name) is not None, name
+    # the functions are not shadowed by the subpackages their names would otherwise collide with
+    assert callable(gandyn.derive) and callable(gandyn.run) and callable(gandyn.sweep)
