@@ -301,9 +301,10 @@ class EquilibriumPath:
 class AnalysisSpec:
     """What an analysis was asked for, as its caller spelled it; echoed as ``spec`` in the JSON.
 
-    The game is described as :func:`gandyn.runs.spec.build_game` reads it
-    (``game`` and ``regularizers`` in ``NAME[:key=value,...]`` form, ``params``
-    as ``NAME=VALUE`` texts), ``path`` as ``NAME=LOW:HIGH:N``; the other
+    The game is described as the command line spelled it (``game`` and
+    ``regularizers`` in ``NAME[:key=value,...]`` form, ``params`` as
+    ``NAME=VALUE`` texts: the ``analyze --json`` contract echoes them),
+    ``path`` as ``NAME=LOW:HIGH:N``; the other
     fields are the structured values :func:`gandyn.equilibria.analyze` takes.
     """
 

@@ -1,7 +1,7 @@
 """Regularizers: gradient penalties, consensus and instance noise.
 
 A regularizer acts at one of three stages of building a game
-(:func:`gandyn.games.game.assemble`):
+(:func:`gandyn.games.game.make_game`):
 
 ``model``
     changes the samples before a loss is applied (instance noise convolves

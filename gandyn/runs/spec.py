@@ -60,7 +60,7 @@ class RunSpec:
     steps, every
         Iterations of a discrete rule and the recording interval.
     measure
-        ``state`` or ``loop`` (see :func:`gandyn.dynamics.trajectory.simulate_rule`);
+        ``state`` or ``loop`` (see :func:`gandyn.dynamics.discrete.simulate_rule`);
         ``None``: ``loop`` with minibatches, else ``state``.
     max_norm
         Divergence bound on ``max |x_i|``.

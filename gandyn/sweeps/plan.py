@@ -16,8 +16,8 @@ digest keys the chunk files of :mod:`gandyn.sweeps.execution`.
 
 The equilibrium ``x*`` is given (``equilibrium``) or the closed-form
 stationary point of the game at its base hyper-parameters nearest to the
-start (:func:`gandyn.report.simulation.equilibria`); :mod:`gandyn.sweeps.chunk` refines it
-per cell when an axis moves a hyper-parameter.
+start (:func:`gandyn.derivation.stationary.closed_form_equilibria`);
+:mod:`gandyn.sweeps.chunk` refines it per cell when an axis moves a hyper-parameter.
 """
 
 from __future__ import annotations

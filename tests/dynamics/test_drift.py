@@ -42,8 +42,8 @@ H = sp.Symbol("h", positive=True)
 
 
 @pytest.fixture(scope="module")
-def bilinear():
-    return derive(make_game("bilinear"))
+def bilinear(bilinear_field):
+    return bilinear_field
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,8 @@ def bilinear_ab():
 
 
 @pytest.fixture(scope="module")
-def dirac():
-    return derive(make_game("dirac"))
+def dirac(dirac_field):
+    return dirac_field
 
 
 def _equal_rates(expr: sp.Expr) -> sp.Expr:
@@ -159,23 +159,23 @@ def _flow_for(flow, x: np.ndarray, t: float, order: int) -> np.ndarray:
 
 
 GAMES = [
-    ("dirac", None, {}),
-    ("dirac", "non-saturating", {"c": 0.5}),
-    ("two-point:logit=affine", "non-saturating", {}),
-    ("gaussian:order=4", "non-saturating", {}),
+    ("dirac", {}, None, {}),
+    ("dirac", {}, "non-saturating", {"c": 0.5}),
+    ("two-point", {"logit": "affine"}, "non-saturating", {}),
+    ("gaussian", {"order": 4}, "non-saturating", {}),
 ]
 
 
-@pytest.mark.parametrize("game,loss,params", GAMES)
+@pytest.mark.parametrize("game,options,loss,params", GAMES)
 @pytest.mark.parametrize("scheme,settings,ratio", [
     ("simgd", {}, 1.0), ("altgd", {}, 1.0), ("simgd", {}, 3.0), ("altgd", {"first": "g"}, 0.5),
     ("altgd", {"d_steps": 2}, 1.0),
 ])
-def test_local_error_orders(game: str, loss: str | None, params: dict, scheme: str,
-                            settings: dict, ratio: float) -> None:
+def test_local_error_orders(game: str, options: dict, loss: str | None, params: dict,
+                            scheme: str, settings: dict, ratio: float) -> None:
     from gandyn.games.game import make_game
 
-    vf = derive(make_game(game, loss, [], params=params))
+    vf = derive(make_game(game, loss, [], options=options, params=params))
     n = len(vf.game.state_symbols)
     rng = np.random.default_rng(7)
     starts = rng.uniform(-1.0, 1.0, size=(3, n))

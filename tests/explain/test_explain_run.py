@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from gandyn.derivation.field import VectorField, derive
-from gandyn.dynamics.trajectory import Trajectory, simulate_flow
+from gandyn.dynamics.flow import simulate_flow
+from gandyn.dynamics.trajectory import Trajectory
 from gandyn.explain import DivergedRunError, ExplainError, explain_run
 from gandyn.explain.from_run import single_fake_logit
 from gandyn.games.game import make_game

@@ -21,11 +21,10 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
-from gandyn.derivation.field import VectorField, derive
+from gandyn.derivation.field import VectorField
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import GandynError, SpecError
-from gandyn.games.game import make_game
 from gandyn.plotting import (
     CYCLE,
     LOSS_STYLE,
@@ -62,8 +61,8 @@ def _simulate(vf: VectorField, x0: list[list[float]], *, max_norm: float = 1e6) 
 
 
 @pytest.fixture(scope="module")
-def field() -> VectorField:
-    return derive(make_game("dirac", "minimax"))
+def field(dirac_field: VectorField) -> VectorField:
+    return dirac_field
 
 
 @pytest.fixture(scope="module")
