@@ -302,11 +302,12 @@ def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
 def test_unknown_names_in_the_stored_spec(tmp_path: Path,
                                           two_runs: tuple[Trajectory, dict[str, Any]]) -> None:
     traj, spec = two_runs
-    path = _written(tmp_path, traj, {**spec, "loss": "non-saturatin"}, ".csv")
+    path = _written(tmp_path, traj, {**spec, "game": {**spec["game"], "loss": "non-saturatin"}},
+                    ".csv")
     with pytest.raises(SpecError, match="the stored spec: unknown loss 'non-saturatin'"):
         rebuild_field(read_run(path))
-    path = _written(tmp_path, traj, {**spec, "game": "gaussian", "regularizers": []}, ".npz",
-                    stem="other")
+    other = {**spec["game"], "name": "gaussian", "regularizers": []}
+    path = _written(tmp_path, traj, {**spec, "game": other}, ".npz", stem="other")
     with pytest.raises(SpecError, match="its game has the state theta_mu"):
         rebuild_field(read_run(path))
 
