@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import build_game, game_options, rule_settings_options
+from gandyn.cli.options import (
+    build_game,
+    game_options,
+    game_values,
+    given_on_command_line,
+    rule_settings_options,
+)
 from gandyn.rules.names import RULE_NAMES
 
 if TYPE_CHECKING:
     from gandyn.equilibria.records import Analysis, AnalysisSpec
+    from gandyn.runs.spec import RunSpec
 
 __all__ = ["analyze"]
 
@@ -54,6 +61,46 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> 
         raise SpecError(f"--path {error.reason}") from None
 
 
+def _run_spec(spec_file: str | None, game_spec: str, game_file: str | None,
+              loss_name: str | None, reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
+              optimizer: str | None, lr: float, lr_g: float | None, lr_d: float | None,
+              settings: dict[str, Any]) -> RunSpec:
+    """The game and rule of ``--spec`` (or the defaults) with the options given over them."""
+    from gandyn.runs.spec import RunSpec, merge
+    from gandyn.runs.spec_files import load_spec
+
+    given = given_on_command_line()
+    values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
+    plain = {"optimizer": optimizer, "lr": lr, "lr_g": lr_g, "lr_d": lr_d}
+    values.update({key: value for key, value in plain.items() if given(key)})
+    if settings:
+        values["settings"] = settings
+    spec = merge(load_spec(spec_file) if spec_file is not None else RunSpec(), **values)
+    spec.check()
+    return spec
+
+
+def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec, float, float]:
+    """The analysis of ``run_spec``'s game and rule, with the rest of what was ``asked``.
+
+    The JSON echoes the game as the command line spells it, so the structured
+    parts are written back as option text.
+    """
+    from dataclasses import replace
+
+    from gandyn.symbolic.option_text import format_named
+
+    game, rule = run_spec.game, run_spec.rule
+    spec = replace(
+        asked, game=format_named(game.name, dict(game.options)), game_file=game.file,
+        loss=game.loss,
+        regularizers=tuple(format_named(r.name, dict(r.settings)) for r in game.regularizers),
+        params=tuple(f"{k}={v!r}" for k, v in game.params),
+        optimizer=None if rule.name == "flow" else rule.name,
+        settings={} if rule.name == "flow" else dict(rule.settings))
+    return spec, rule.lr_g, rule.lr_d
+
+
 @click.command()
 @game_options
 @click.option("--box", "box_specs", multiple=True, metavar="SYM=LOW:HIGH,...",
@@ -80,12 +127,18 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> 
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+              help="Read the game and the update rule from a TOML/JSON spec (as --dump-spec "
+                   "writes it, or a run's .meta.json or a figure's .json; a flow analyzes no "
+                   "rule); options given on the command line override it.")
+@click.option("--dump-spec", is_flag=True,
+              help="Print the game and the rule as a TOML spec and exit without analyzing.")
 def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
             lr_d: float | None, path_spec: str | None, n_starts: int, grid_points: int,
             seed: int, solve_timeout: float, as_json: bool, plot: str | None, force: bool,
-            **rule_options: Any) -> None:
+            spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
     """Find equilibria; classify stability (flow and update rule) and Nash type.
 
     \b
@@ -112,14 +165,23 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
         from gandyn.files import check_writable, figure_paths
 
         check_writable(list(figure_paths(Path(plot)).values()), force)
+    settings = {k: v for k, v in rule_options.items() if v is not None}
     spec = AnalysisSpec(
         game=game_spec, game_file=game_file, loss=loss_name, regularizers=reg_specs,
         params=param_specs, box=_parse_box(box_specs) if box_specs else None,
-        optimizer=optimizer, settings={k: v for k, v in rule_options.items() if v is not None},
-        path=path_spec, n_starts=n_starts, seed=seed, grid_points=grid_points)
-    # (a --spec FILE option would read an AnalysisSpec here; --dump-spec would print this one.)
-    result = _run(spec, lr if lr_g is None else lr_g, lr if lr_d is None else lr_d,
-                  solve_timeout)
+        optimizer=optimizer, settings=settings, path=path_spec, n_starts=n_starts, seed=seed,
+        grid_points=grid_points)
+    rate_g, rate_d = lr if lr_g is None else lr_g, lr if lr_d is None else lr_d
+    if spec_file is not None or dump_spec:
+        run_spec = _run_spec(spec_file, game_spec, game_file, loss_name, reg_specs, param_specs,
+                             optimizer, lr, lr_g, lr_d, settings)
+        if dump_spec:
+            from gandyn.runs.spec_files import spec_toml
+
+            click.echo(spec_toml(run_spec), nl=False)
+            return
+        spec, rate_g, rate_d = _from_run_spec(run_spec, spec)
+    result = _run(spec, rate_g, rate_d, solve_timeout)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else analysis_text(result))
     if plot is not None and result.path is not None:
         from gandyn.plotting.eigenvalue_paths import plot_eigenvalue_path

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from gandyn.cli.options import game_options, game_part
+from gandyn.cli.options import game_options, game_values, given_on_command_line
 from gandyn.rules.names import RULE_NAMES
+from gandyn.runs.spec import EXPLAIN_DEFAULTS as _DEFAULT
+from gandyn.runs.spec import RunSpec
 
 if TYPE_CHECKING:
     from gandyn.explain import Explanation
 
-__all__ = ["explain", "parse_columns", "simulate"]
+__all__ = ["explain", "parse_columns", "simulate", "simulation_spec"]
 
 
 @click.command()
@@ -25,11 +28,12 @@ __all__ = ["explain", "parse_columns", "simulate"]
               help="Column names of the log, e.g. d_fake=errD_fake,g_loss=errG.")
 @click.option("--log-format", type=click.Choice(["csv", "tsv", "keras", "pytorch-dcgan"]),
               default=None, help="Force the log's format (default: detected).")
-@click.option("--optimizer", default="simgd", show_default=True,
+@click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
               type=click.Choice([r for r in RULE_NAMES if r != "sga"]),
               help="Simulation: the update rule.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Simulation: learning rate.")
-@click.option("--steps", type=click.IntRange(min=10), default=2000, show_default=True,
+@click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
+              help="Simulation: learning rate.")
+@click.option("--steps", type=click.IntRange(min=10), default=_DEFAULT.steps, show_default=True,
               help="Simulation: iterations.")
 @click.option("--x0", "x0_specs", multiple=True, metavar="SYM=VALUE,...",
               help="Simulation: the starting state (default: the game's).")
@@ -57,12 +61,20 @@ __all__ = ["explain", "parse_columns", "simulate"]
               help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
                    "(.pdf, .svg, .png; non-saturating loss).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+              help="Simulation: read the run from a TOML/JSON spec (as --dump-spec writes it, "
+                   "or a run's .meta.json or a figure's .json); options given on the command "
+                   "line override it. It is logged as a training loop logs it, from its first "
+                   "start.")
+@click.option("--dump-spec", is_flag=True,
+              help="Simulation: print the run as a TOML spec and exit without simulating.")
 def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_file: str | None,
             columns_spec: str | None, log_format: str | None, optimizer: str, lr: float,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
             batch_sizes_spec: str | None, before_update: bool | None, window: int | None,
-            tol: float | None, as_json: bool, plot: str | None, force: bool) -> None:
+            tol: float | None, as_json: bool, plot: str | None, force: bool,
+            spec_file: str | None, dump_spec: bool) -> None:
     """Explain why g_loss swings while d_fake stays flat, in logit space.
 
     \b
@@ -81,7 +93,20 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     from gandyn.errors import SpecError
     from gandyn.explain.explanation import relations_for
 
-    loss = loss_name or "non-saturating"
+    run_spec = None
+    if log_file is not None:
+        if spec_file is not None or dump_spec:
+            raise SpecError("--spec and --dump-spec describe a simulation; --log explains a log")
+        loss = loss_name or "non-saturating"
+    else:
+        run_spec = simulation_spec(spec_file, game_spec, game_file, loss_name, reg_specs,
+                                   param_specs, optimizer, lr, steps, x0_specs, batch_size, seed)
+        if dump_spec:
+            from gandyn.runs.spec_files import spec_toml
+
+            click.echo(spec_toml(run_spec), nl=False)
+            return
+        loss = run_spec.game.loss or "minimax"
     relations = relations_for(loss)
     if plot is not None:
         if relations.loss != "non-saturating":
@@ -96,13 +121,14 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     else:
         from gandyn.explain import DivergedRunError, explain_run
 
+        assert run_spec is not None
+        batch_size = None if run_spec.minibatch is None else run_spec.minibatch.batch_size
         if before_update is not None:
             raise SpecError("--measured-before-update/--measured-after-update describe a log; "
                             "a simulation records what each player's gradient saw")
         if batch_size is not None and batch_sizes is not None:
             raise SpecError("--batch-sizes describes a log; a simulation takes --batch-size")
-        run = simulate(game_spec, game_file, loss, reg_specs, param_specs, optimizer, lr, steps,
-                       x0_specs, batch_size, seed)
+        run = simulate(run_spec)
         try:
             explanation = explain_run(run.trajectory, run.field, model=run.model,
                                       batch_size=batch_size, loss=loss, batch_sizes=batch_sizes,
@@ -212,23 +238,37 @@ class SimulatedRun(NamedTuple):
     spec: dict[str, Any]
 
 
-def simulate(game_spec: str, game_file: str | None, loss: str, reg_specs: tuple[str, ...],
-             param_specs: tuple[str, ...], optimizer: str, lr: float, steps: int,
-             x0_specs: tuple[str, ...], batch_size: int | None, seed: int) -> SimulatedRun:
-    """Simulate the run to explain: one start, measured as a training loop logs it."""
+def simulation_spec(spec_file: str | None, game_spec: str, game_file: str | None,
+                    loss_name: str | None, reg_specs: tuple[str, ...],
+                    param_specs: tuple[str, ...], optimizer: str, lr: float, steps: int,
+                    x0_specs: tuple[str, ...], batch_size: int | None, seed: int) -> RunSpec:
+    """The run to explain: the options given on the command line over the spec file, over
+    :data:`gandyn.runs.spec.EXPLAIN_DEFAULTS`; one start, measured as a training loop logs it."""
     from gandyn.errors import SpecError
-    from gandyn.runs.build import build, run
-    from gandyn.runs.spec import MinibatchSpec, RuleSpec, RunSpec
+    from gandyn.runs.build import build
+    from gandyn.runs.spec import EXPLAIN_DEFAULTS, merge
+    from gandyn.runs.spec_files import load_spec
     from gandyn.symbolic.option_text import parse_assignments
 
-    if lr <= 0:
+    given = given_on_command_line()
+    values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
+    plain = {"optimizer": optimizer, "lr": lr, "steps": steps, "batch_size": batch_size,
+             "seed": seed}
+    values.update({key: value for key, value in plain.items() if given(key)})
+    if "lr" in values and not values["lr"] > 0:
         raise SpecError("--lr must be positive")
-    starts = [tuple(parse_assignments([t], "--x0").items()) for t in x0_specs][:1]
-    spec = RunSpec(
-        game=game_part(game_spec, game_file, loss, reg_specs, param_specs),
-        rule=RuleSpec(name=optimizer, lr_g=lr, lr_d=lr), steps=steps, measure="loop",
-        minibatch=None if batch_size is None else MinibatchSpec(batch_size=batch_size, seed=seed),
-        starts=tuple(starts))
+    if x0_specs:
+        values["starts"] = [parse_assignments([x0_specs[0]], "--x0")]
+    base = load_spec(spec_file) if spec_file is not None else EXPLAIN_DEFAULTS
+    spec = merge(base, **values, measure="loop")
+    built = build(replace(spec, starts=spec.starts[:1]))
+    return built.spec
+
+
+def simulate(spec: RunSpec) -> SimulatedRun:
+    """Simulate the run to explain."""
+    from gandyn.runs.build import build, run
+
     built = build(spec)
     result = run(built)
     return SimulatedRun(result.trajectory, result.field, built.game.definition.model,

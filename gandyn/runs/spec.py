@@ -34,6 +34,7 @@ from gandyn.runs.parts import (
 from gandyn.runs.spec_data import run_spec_fields
 
 __all__ = [
+    "EXPLAIN_DEFAULTS",
     "GIVEN_KEYS",
     "GameSpec",
     "MinibatchSpec",
@@ -179,6 +180,11 @@ GAME_KEYS = ("game", "game_options", "game_file", "loss", "regularizers", "param
 RULE_KEYS = ("optimizer", "lr", "lr_g", "lr_d", "settings")
 GIVEN_KEYS: tuple[str, ...] = (*GAME_KEYS, *RULE_KEYS, "steps", "every", "measure", "max_norm",
                                "clip", "batch_size", "batch_size_g", "seed", "starts")
+
+
+#: The run ``gandyn explain`` simulates when it is given no spec: the non-saturating Dirac-GAN
+#: logged as a training loop logs it, over 2000 steps (several periods of its oscillation).
+EXPLAIN_DEFAULTS = RunSpec(game=GameSpec(loss="non-saturating"), steps=2000, measure="loop")
 
 
 def _unknown(given: Mapping[str, Any], known: Sequence[str]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -184,3 +186,41 @@ def test_path_errors_name_the_option() -> None:
     code, _, err = run("--reg", "r1", "--path", "gamma_r1=0:1:5", "--solve-timeout", "0")
     assert code != 0
     assert err.strip() == "error: --path needs an isolated equilibrium (none was found)"
+
+
+def test_spec_and_dump_spec_round_trip(tmp_path: Path, invoke: Any) -> None:
+    # The spec --dump-spec writes, read back with --spec, analyzes the same game and rule.
+    args = ("--reg", "r1:gamma=0.3", "--loss", "non-saturating", "--optimizer", "momentum",
+            "--beta", "0.5", "--lr", "0.05")
+    code, toml_text, err = invoke("analyze", *args, "--dump-spec")
+    assert code == 0, err
+    (tmp_path / "a.toml").write_text(toml_text)
+    direct = analyze_json(*args)
+    from_file = analyze_json("--spec", str(tmp_path / "a.toml"))
+    assert from_file["equilibria"] == direct["equilibria"]
+    assert from_file["spec"]["regularizers"] == ["r1:gamma=0.3"]
+    assert from_file["optimizer"] == {"name": "momentum", "lr_g": 0.05, "lr_d": 0.05,
+                                      "settings": {"beta": 0.5}}
+    # a flag given on the command line overrides the file
+    faster = analyze_json("--spec", str(tmp_path / "a.toml"), "--lr", "0.2")
+    assert faster["optimizer"]["lr_g"] == 0.2
+
+
+def test_spec_from_a_run_sidecar_and_a_flow(tmp_path: Path, invoke: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke("simulate", "--optimizer", "flow", "--reg", "r1:gamma=0.3",
+                          "--steps", "20", "--out", "run.csv")
+    assert code == 0, err
+    data = analyze_json("--spec", "run.meta.json")
+    # the flow is analyzed by its eigenvalues, with no map
+    assert "optimizer" not in data and data["spec"]["optimizer"] is None
+    assert data["spec"]["regularizers"] == ["r1:gamma=0.3"]
+    assert data["equilibria"][0]["stability"] == "stable"
+
+
+def test_bad_spec_file_is_one_line(tmp_path: Path, invoke: Any) -> None:
+    (tmp_path / "bad.toml").write_text("[rule]\nname = 'nope'\n")
+    code, _, err = invoke("analyze", "--spec", str(tmp_path / "bad.toml"))
+    assert code == 1
+    assert err.startswith("error: ") and "nope" in err and len(err.strip().splitlines()) == 1

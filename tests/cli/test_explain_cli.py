@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,14 +84,17 @@ def test_the_command_prints_the_library_explanation(name: str) -> None:
 
 
 def test_the_command_prints_the_library_explanation_of_a_run() -> None:
-    from gandyn.cli.explain import simulate
     from gandyn.explain import explain_run
+    from gandyn.runs.build import build
+    from gandyn.runs.build import run as run_spec
+    from gandyn.runs.spec import EXPLAIN_DEFAULTS, merge
 
     args = ("--reg", "r1:gamma=0.1", "--x0", "theta=0.3,psi=0.3", "--steps", "500")
-    simulated = simulate("dirac", None, "non-saturating", ("r1:gamma=0.1",), (), "simgd", 0.1,
-                         500, ("theta=0.3,psi=0.3",), None, 0)
-    explained = explain_run(simulated.trajectory, simulated.field, model=simulated.model,
-                            spec=simulated.spec)
+    built = build(merge(EXPLAIN_DEFAULTS, regularizers=[("r1", {"gamma": 0.1})],
+                        starts=[{"theta": 0.3, "psi": 0.3}], steps=500))
+    simulated = run_spec(built)
+    explained = explain_run(simulated.trajectory, simulated.field,
+                            model=built.game.definition.model, spec=simulated.spec.to_dict())
     code, out, err = run(*args, "--json")
     assert code == 0, err
     assert json.loads(out) == explained.to_dict()
@@ -226,3 +230,18 @@ def test_keras_log_defaults_to_measured_before_update(tmp_path: Path) -> None:
     assert unpaired["consistent"] is False
     code, out, err = run("--log", str(ROOT / "examples" / "logs" / "keras-gan.txt"), "--json")
     assert json.loads(out)["source"]["measured_before_update"] is True
+
+
+def test_spec_and_dump_spec_round_trip(tmp_path: Path, invoke: Any) -> None:
+    args = ("--reg", "r1:gamma=0.1", "--x0", "theta=0.3,psi=0.3", "--steps", "500")
+    code, toml_text, err = invoke("explain", *args, "--dump-spec")
+    assert code == 0, err
+    assert 'measure = "loop"' in toml_text and "steps = 500" in toml_text
+    (tmp_path / "e.toml").write_text(toml_text)
+    assert run("--spec", str(tmp_path / "e.toml"), "--json") == run(*args, "--json")
+
+
+def test_spec_is_for_simulations_not_logs(tmp_path: Path, invoke: Any) -> None:
+    code, _, err = invoke("explain", "--log", str(ROOT / "examples" / "logs" / "losses.csv"),
+                          "--dump-spec")
+    assert code == 1 and "--log explains a log" in err
