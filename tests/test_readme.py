@@ -90,3 +90,13 @@ def test_every_api_name_is_documented_and_loads() -> None:
         assert getattr(gandyn, name) is not None, name
     # the functions are not shadowed by the subpackages their names would otherwise collide with
     assert callable(gandyn.derive) and callable(gandyn.run) and callable(gandyn.sweep)
+
+
+def test_readme_spec_example_is_what_dump_spec_writes(tmp_path: Path) -> None:
+    from gandyn.runs.build import build
+    from gandyn.runs.spec_files import load_spec, spec_toml
+
+    (example,) = code_blocks("toml")[:1]
+    (tmp_path / "run.toml").write_text(example)
+    written = spec_toml(build(load_spec(tmp_path / "run.toml")).spec)
+    assert written.split("\n", 1)[1] == example  # after the header comment
