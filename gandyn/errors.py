@@ -2,6 +2,10 @@
 
 Every error a user can cause derives from :class:`GandynError`; the command
 line prints its message as one line and exits non-zero, without a traceback.
+
+Messages speak the library's terms: a parameter or spec field at fault is
+named between backticks (``"`max_norm` must be positive"``), which the command
+line shows as its flag (``--max-norm``, :func:`gandyn.cli.app.in_flag_terms`).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def check_writable(paths: Sequence[Path], force: bool) -> None:
     """Raise before writing anything if a target exists (without force) or its folder is missing."""
     for path in paths:
         if path.exists() and not force:
-            raise OutputExistsError(f"refusing to overwrite {path} (use --force)")
+            raise OutputExistsError(f"refusing to overwrite {path} (use `force`)")
         if not path.parent.exists():
             raise SpecError(f"cannot write {path}: folder {path.parent} does not exist")
 
@@ -52,7 +52,7 @@ def write_files(contents: Mapping[Path, bytes], force: bool) -> list[Path]:
             with open(path, "wb" if force else "xb") as handle:
                 handle.write(content)
         except FileExistsError:  # appeared since the check
-            raise OutputExistsError(f"refusing to overwrite {path} (use --force)") from None
+            raise OutputExistsError(f"refusing to overwrite {path} (use `force`)") from None
         except OSError as exc:
             raise SpecError(f"cannot write {path}: {exc.strerror or exc}") from None
         written.append(path)

@@ -10,6 +10,7 @@ to see the traceback of an unexpected failure.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -42,7 +43,7 @@ class _Group(click.Group):
             from gandyn.errors import GandynError
 
             if isinstance(exc, GandynError):
-                click.echo(f"error: {_one_line(str(exc))}", err=True)
+                click.echo(f"error: {_one_line(in_flag_terms(str(exc)))}", err=True)
                 sys.exit(1)
             if os.environ.get("GANDYN_DEBUG"):
                 raise
@@ -59,6 +60,19 @@ class _Group(click.Group):
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+_FIELD = re.compile(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)*)`")
+
+
+def in_flag_terms(message: str) -> str:
+    """A library error in the command line's terms: each `` `field` `` becomes ``--field``.
+
+    The library names the parameter or spec field at fault between backticks
+    (``"`max_norm` must be positive"``), which reads as the keyword to a Python
+    caller; on the command line the same value is the flag ``--max-norm``.
+    """
+    return _FIELD.sub(lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -450,7 +450,7 @@ def _recognise(names: Sequence[str], overrides: Mapping[str, str],
         if len(hits) > 1 and label:
             both = " and ".join(repr(names[i]) for i in hits)
             raise LogError(f"log {label}: columns {both} both look like {canonical}; "
-                           f"choose one with --columns {canonical}=NAME")
+                           f"choose one with `columns` {canonical}=NAME")
         if hits:
             mapping[canonical] = hits[0]
             taken.add(hits[0])
@@ -470,7 +470,7 @@ def _read_table(lines: Sequence[str], label: str, fmt: str,
     if not found:
         raise LogError(f"log {label}: no recognised loss columns in the {fmt.upper()} header "
                        f"(columns: {_header_list(names)}); expected e.g. d_real, d_fake, g_loss, "
-                       "or name them with --columns d_fake=COLUMN,...")
+                       "or name them with `columns` d_fake=COLUMN,...")
     data: dict[str, list[float]] = {c: [] for c in mapping}
     n_rows = 0
     for offset, row in enumerate(rows[1:], start=1):

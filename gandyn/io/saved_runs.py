@@ -416,12 +416,12 @@ def parse_runs(text: str, n_runs: int) -> list[int]:
         try:
             index = int(item)
         except ValueError:
-            raise SpecError(f"--runs: {item!r} is not a run number (give e.g. 0,2,5)") from None
+            raise SpecError(f"`runs`: {item!r} is not a run number (give e.g. 0,2,5)") from None
         if not 0 <= index < n_runs:
-            raise SpecError(f"--runs: run {index} is out of range: the file has {n_runs} run(s) "
+            raise SpecError(f"`runs`: run {index} is out of range: the file has {n_runs} run(s) "
                             f"(0..{n_runs - 1})")
         if index in chosen:
-            raise SpecError(f"--runs: run {index} given twice")
+            raise SpecError(f"`runs`: run {index} given twice")
         chosen.append(index)
     return chosen
 

@@ -94,7 +94,7 @@ def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
-        raise SpecError(f"--out {target}: unknown format {suffix or '(none)'!r} "
+        raise SpecError(f"`out` {target}: unknown format {suffix or '(none)'!r} "
                         f"(use {', '.join(FORMATS)})")
     meta = trajectory_meta(traj, spec)
     # Insertion order, not sorted keys: `gandyn plot` puts the spec and method back into a

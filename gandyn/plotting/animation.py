@@ -331,7 +331,7 @@ def animate_trajectory(
     existing = [p for p in (target, side, data_path) if p.exists() or p.is_symlink()]
     if existing and not force:
         raise OutputExistsError(
-            f"refusing to overwrite {', '.join(str(p) for p in existing)} (use --force)")
+            f"refusing to overwrite {', '.join(str(p) for p in existing)} (use `force`)")
     meta = dict(metadata)
     meta.setdefault("trajectory", {  # as plot_simulation records it
         "method": dict(traj.method),

@@ -180,7 +180,7 @@ def save_figure(
     existing = [p for p in targets if p.exists() or p.is_symlink()]
     if existing and not force:
         raise OutputExistsError(
-            f"refusing to overwrite {', '.join(str(p) for p in existing)} (use --force)"
+            f"refusing to overwrite {', '.join(str(p) for p in existing)} (use `force`)"
         )
 
     meta = plain(dict(metadata))

@@ -48,7 +48,7 @@ def build_game_part(part: GameSpec, base_dir: str | Path | None = None) -> Game:
         from gandyn.games.files import load_game_file
 
         if part.name != GameSpec().name or part.options:
-            raise SpecError("give either --game or --game-file, not both")
+            raise SpecError("give either `game` or `game_file`, not both")
         path = Path(part.file)
         if base_dir is not None and not path.is_absolute() and (Path(base_dir) / path).is_file():
             path = Path(base_dir) / path

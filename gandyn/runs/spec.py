@@ -157,20 +157,20 @@ class RunSpec:
                 takes = ", ".join(allowed) if allowed else "no settings"
                 raise SpecError(f"optimizer {rule.name!r} does not take {key!r} (it takes {takes})")
         if self.measure not in (None, "state", "loop"):
-            raise SpecError(f"--measure must be state or loop, not {self.measure!r}")
+            raise SpecError(f"`measure` must be state or loop, not {self.measure!r}")
         if not (self.max_norm > 0):
-            raise SpecError("--max-norm must be positive")
+            raise SpecError("`max_norm` must be positive")
         if rule.name == "flow":
             if self.minibatch is not None:
-                raise SpecError("--batch-size needs a discrete update rule, not the flow")
+                raise SpecError("`batch_size` needs a discrete update rule, not the flow")
             return
         if self.steps < 0 or self.every < 1:
-            raise SpecError("--steps must be >= 0 and --every >= 1")
+            raise SpecError("`steps` must be >= 0 and `every` >= 1")
         if self.clip is not None and not self.clip > 0:
-            raise SpecError("--clip must be positive")
+            raise SpecError("`clip` must be positive")
         if self.minibatch is not None and self.with_defaults().measure != "loop":
-            raise SpecError("minibatch runs log what a training loop logs: use --measure loop "
-                            "(the default with --batch-size)")
+            raise SpecError("minibatch runs log what a training loop logs: use `measure` loop "
+                            "(the default with `batch_size`)")
 
 
 # --- merging given values over a base spec ------------------------------------------------------

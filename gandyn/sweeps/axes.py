@@ -123,7 +123,7 @@ def resolve_axis(given: AxisSpec, game: Game, optimizer: str) -> Axis:
     if name in LR_AXES:
         kind, target = "lr", name
         if not (low > 0 and high > 0):
-            raise SpecError(f"--axis {name}: learning rates must be positive "
+            raise SpecError(f"`axis` {name}: learning rates must be positive "
                             f"({low:g} to {high:g})")
     elif name in states:
         kind, target = "state", name
@@ -135,21 +135,21 @@ def resolve_axis(given: AxisSpec, game: Game, optimizer: str) -> Axis:
         # ``gamma`` for ``gamma_r1``: a regularizer's setting by its short name, when unique.
         matches = [p for p in params if p.startswith(name + "_")]
         if len(matches) > 1:
-            raise SpecError(f"--axis {name}: ambiguous, it could be {' or '.join(matches)}")
+            raise SpecError(f"`axis` {name}: ambiguous, it could be {' or '.join(matches)}")
         if not matches:
             if name == "first":
-                raise SpecError("--axis first: which player moves first is a choice, not a "
-                                "number; run one sweep with --first d and one with --first g")
+                raise SpecError("`axis` first: which player moves first is a choice, not a "
+                                "number; run one sweep with `first` d and one with `first` g")
             other = sorted({s for rule, names in RULE_SETTINGS.items() if rule != optimizer
                             for s in names})
             if name in other:
-                raise SpecError(f"--axis {name}: optimizer {optimizer!r} does not take "
+                raise SpecError(f"`axis` {name}: optimizer {optimizer!r} does not take "
                                 f"{name!r}")
             known = [*LR_AXES, *states, *params, *settings]
-            raise UnknownNameError("--axis name", name, known)
+            raise UnknownNameError("`axis` name", name, known)
         kind, target = "param", matches[0]
     if kind == "setting" and target in ("d_steps", "g_steps"):
         values = Axis(name, kind, target, low, high, count, log).values
         if np.any(values < 1) or np.any(values != np.round(values)):
-            raise SpecError(f"--axis {name}: {target} takes whole numbers >= 1")
+            raise SpecError(f"`axis` {name}: {target} takes whole numbers >= 1")
     return Axis(name, kind, target, float(low), float(high), int(count), log)

@@ -145,15 +145,15 @@ def prepare_chunk_dir(folder: Path, plan: SweepPlan, *, resume: bool, force: boo
             except (OSError, ValueError):
                 saved = None
             if saved != plan.digest():
-                raise SpecError(f"--resume: {folder} holds the chunks of another sweep (the "
-                                "options differ); rerun with the same options, or --force")
+                raise SpecError(f"`resume`: {folder} holds the chunks of another sweep (the "
+                                "options differ); rerun with the same options, or `force`")
             return
         if not force:
-            raise SpecError(f"{folder} holds an unfinished sweep: --resume completes it, "
-                            "--force starts over")
+            raise SpecError(f"{folder} holds an unfinished sweep: `resume` completes it, "
+                            "`force` starts over")
         shutil.rmtree(folder)
     elif resume:
-        raise SpecError(f"--resume: no unfinished sweep in {folder}")
+        raise SpecError(f"`resume`: no unfinished sweep in {folder}")
     folder.mkdir()
     marker.write_text(json.dumps({"digest": plan.digest(), "plan": plan.to_dict()},
                                  indent=2, sort_keys=True) + "\n")
@@ -188,7 +188,7 @@ def _dask_results(plan: SweepPlan, todo: Sequence[int], scheduler: str, workers:
         # typed as Any: distributed ships without complete annotations
         distributed: Any = importlib.import_module("distributed")
     except ImportError:
-        raise SpecError("--scheduler needs Dask: pip install 'gandyn[dask]'") from None
+        raise SpecError("`scheduler` needs Dask: pip install 'gandyn[dask]'") from None
     cluster = None
     if scheduler == "local":
         cluster = distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
@@ -198,7 +198,7 @@ def _dask_results(plan: SweepPlan, todo: Sequence[int], scheduler: str, workers:
         try:
             client = distributed.Client(scheduler, timeout=30)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise SpecError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+            raise SpecError(f"`scheduler` {scheduler}: cannot connect ({exc})") from None
     try:
         futures = client.map(_chunk_task, [plan] * len(todo), list(todo), pure=False)
         for future in distributed.as_completed(futures):
@@ -250,7 +250,7 @@ def run_sweep(
         Identical whatever ``workers``, ``scheduler`` and interruptions.
     """
     if workers < 1:
-        raise SpecError("--workers must be at least 1")
+        raise SpecError("`workers` must be at least 1")
     digest = plan.digest()
     folder = Path(chunk_dir) if chunk_dir is not None else None
     # The per-cell results are filled in place as chunks finish: memory is the results

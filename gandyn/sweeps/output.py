@@ -109,7 +109,7 @@ def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".npz"):
-        raise SpecError(f"--out {target}: unknown format {suffix or '(none)'!r} "
+        raise SpecError(f"`out` {target}: unknown format {suffix or '(none)'!r} "
                         "(use .csv or .npz)")
     sidecar = sidecar_path(target)
     check_writable([target, sidecar], force)

@@ -380,19 +380,19 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
         if not (value > 0 and math.isfinite(value)):
             raise SpecError(f"{name} must be a positive number, not {value:g}")
     if steps < 3:
-        raise SpecError("--steps must be at least 3")
+        raise SpecError("`steps` must be at least 3")
     window = max(3, steps // 2) if spec.window is None else int(spec.window)
     if not 3 <= window <= steps:  # three thirds of at least one step each
-        raise SpecError(f"--window must lie between 3 and --steps ({steps}), not {window}")
+        raise SpecError(f"`window` must lie between 3 and `steps` ({steps}), not {window}")
     for name, value in (("--tol", tol), ("--max-norm", max_norm)):
         if not (value > 0 and math.isfinite(value)):
             raise SpecError(f"{name} must be a positive number, not {value:g}")
     if not (growth >= 0 and math.isfinite(growth)):
-        raise SpecError(f"--growth must be a non-negative number, not {growth:g}")
+        raise SpecError(f"`growth` must be a non-negative number, not {growth:g}")
     if chunk_size < 1:
-        raise SpecError("--chunk-size must be at least 1")
+        raise SpecError("`chunk_size` must be at least 1")
     if not spec.axes:
-        raise SpecError("give at least one --axis NAME=LOW:HIGH:COUNT[:log]")
+        raise SpecError("give at least one `axis` NAME=LOW:HIGH:COUNT[:log]")
     if len(run.starts) > 1:
         raise SpecError("a sweep has one start (give the others as axes)")
     start = dict(run.starts[0]) if run.starts else {}
@@ -409,8 +409,8 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
         touched = ("lr_g", "lr_d") if axis.target == "lr" else (axis.target,)
         for item in touched:
             if item in seen:
-                raise SpecError(f"--axis {axis.name}: sets {item} already set by "
-                                f"--axis {seen[item]}")
+                raise SpecError(f"`axis` {axis.name}: sets {item} already set by "
+                                f"`axis` {seen[item]}")
             seen[item] = axis.name
     for axis in resolved:
         if axis.kind == "setting":
@@ -420,7 +420,7 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
                 for value in (axis.low, axis.high):
                     make_rule(optimizer, 1.0, 1.0, **{**settings, axis.target: value})
             except SpecError as exc:
-                raise SpecError(f"--axis {axis.name}: {exc}") from None
+                raise SpecError(f"`axis` {axis.name}: {exc}") from None
     source = "given"
     equilibrium: Mapping[str, float] | None = (
         None if spec.equilibrium is None else dict(spec.equilibrium))
@@ -430,7 +430,7 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
         found = closed_form_equilibria(derive(g))
         if not found:
             raise SpecError("no closed-form equilibrium of this game was found; give it with "
-                            "--equilibrium SYM=VALUE,...")
+                            "`equilibrium` SYM=VALUE,...")
 
         def gap(point: Mapping[str, float]) -> float:
             return float(sum((full_start[k] - v) ** 2 for k, v in point.items()))
@@ -444,12 +444,12 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
             if key not in base:
                 raise UnknownNameError("state symbol", key, names)
         if not equilibrium:
-            raise SpecError("--equilibrium: give at least one coordinate")
+            raise SpecError("`equilibrium`: give at least one coordinate")
         if len(equilibrium) == len(names):
             point = np.array([[float(equilibrium[n]) for n in names]])
             residual = float(np.max(np.abs(derive(g).field_fn(point))))
             if not residual <= 1e-9:
-                raise SpecError(f"--equilibrium: the field does not vanish there "
+                raise SpecError(f"`equilibrium`: the field does not vanish there "
                                 f"(max |F| = {residual:.3g}); give a stationary point")
     ordered_eq = tuple((n, float(equilibrium[n])) for n in names if n in equilibrium)
     game = replace(run.game, params=tuple(sorted((k, float(v)) for k, v in run.game.params)))

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -241,3 +242,16 @@ def test_list_json_is_the_catalogue_records() -> None:
     assert set(catalogue_records()) == {"losses", "regularizers", "games"}
     with pytest.raises(UnknownNameError, match="catalogue"):
         catalogue_records("lossess")
+
+
+def test_library_errors_name_fields_and_the_command_line_names_flags(invoke: Any) -> None:
+    from gandyn.cli.app import in_flag_terms
+    from gandyn.errors import SpecError
+    from gandyn.runs.build import simulate
+
+    with pytest.raises(SpecError, match=r"^`max_norm` must be positive$"):
+        simulate(max_norm=-1.0)
+    assert in_flag_terms("`steps` must be >= 0 and `every` >= 1") == \
+        "--steps must be >= 0 and --every >= 1"
+    code, _, err = invoke("simulate", "--max-norm", "-1")
+    assert code == 1 and err == "error: --max-norm must be positive\n"

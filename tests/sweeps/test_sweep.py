@@ -109,7 +109,7 @@ def test_bad_axes(text: str, message: str) -> None:
 
 
 def test_axis_names_are_checked_against_the_game() -> None:
-    with pytest.raises(GandynError, match="unknown --axis name 'gama'"):
+    with pytest.raises(GandynError, match="unknown `axis` name 'gama'"):
         make_plan(regularizers=["r1"], axes=["gama=0:1:3"])
     with pytest.raises(SpecError, match="does not take 'beta'"):
         make_plan(axes=["beta=0:0.5:3"])
@@ -301,7 +301,7 @@ def test_interrupted_sweep_resumes(tmp_path: Path) -> None:
     with pytest.raises(InterruptError):
         run_sweep(plan, chunk_dir=folder, progress=stop_after_two)  # type: ignore[arg-type]
     assert len(list(folder.glob("chunk-*.npz"))) == 2
-    with pytest.raises(SpecError, match="--resume completes it"):
+    with pytest.raises(SpecError, match="`resume` completes it"):
         prepare_chunk_dir(folder, plan, resume=False, force=False)  # type: ignore[arg-type]
     other = _plan(steps=201)
     with pytest.raises(SpecError, match="another sweep"):
