@@ -15,6 +15,7 @@ from gandyn.cli.options import (
     game_values,
     given_on_command_line,
     rule_settings_options,
+    spec_options,
 )
 from gandyn.rules.names import RULE_NAMES
 
@@ -127,12 +128,8 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
-              help="Read the game and the update rule from a TOML/JSON spec (as --dump-spec "
-                   "writes it, or a run's .meta.json or a figure's .json; a flow analyzes no "
-                   "rule); options given on the command line override it.")
-@click.option("--dump-spec", is_flag=True,
-              help="Print the game and the rule as a TOML spec and exit without analyzing.")
+@spec_options("the game and the update rule (a flow analyzes no map)",
+              "the game and the rule as a spec")
 def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from gandyn.cli.options import game_options, game_values, given_on_command_line
+from gandyn.cli.options import game_options, game_values, given_on_command_line, spec_options
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import EXPLAIN_DEFAULTS as _DEFAULT
 from gandyn.runs.spec import RunSpec
@@ -61,13 +61,8 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation_spec"]
               help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
                    "(.pdf, .svg, .png; non-saturating loss).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
-              help="Simulation: read the run from a TOML/JSON spec (as --dump-spec writes it, "
-                   "or a run's .meta.json or a figure's .json); options given on the command "
-                   "line override it. It is logged as a training loop logs it, from its first "
-                   "start.")
-@click.option("--dump-spec", is_flag=True,
-              help="Simulation: print the run as a TOML spec and exit without simulating.")
+@spec_options("the run to simulate (logged as a training loop logs it, from its first start)",
+              "the run it would simulate")
 def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_file: str | None,
             columns_spec: str | None, log_format: str | None, optimizer: str, lr: float,

@@ -11,8 +11,15 @@ if TYPE_CHECKING:
     from gandyn.games.game import Game
     from gandyn.runs.spec import GameSpec
 
-__all__ = ["build_game", "game_options", "game_part", "game_values", "given_on_command_line",
-           "rule_settings_options"]
+__all__ = [
+    "build_game",
+    "game_options",
+    "game_part",
+    "game_values",
+    "given_on_command_line",
+    "rule_settings_options",
+    "spec_options",
+]
 
 
 def game_options(func: Any) -> Any:
@@ -113,3 +120,25 @@ def rule_settings_options(func: Any) -> Any:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def spec_options(reads: str, dumps: str) -> Callable[[Any], Any]:
+    """``--spec FILE`` and ``--dump-spec``, alike on every command that runs a spec.
+
+    Parameters
+    ----------
+    reads
+        What the command takes from the file, e.g. "the simulation".
+    dumps
+        What ``--dump-spec`` prints instead of running, e.g. "the resolved spec".
+    """
+    def decorate(func: Any) -> Any:
+        func = click.option("--dump-spec", is_flag=True,
+                            help=f"Print {dumps} as TOML and exit.")(func)
+        return click.option(
+            "--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+            help=f"Read {reads} from a TOML/JSON spec (as --dump-spec writes it, or a "
+                 "sidecar: a run's .meta.json, a figure's .json); options given on the "
+                 "command line override it.")(func)
+
+    return decorate

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import game_options, rule_settings_options
+from gandyn.cli.options import game_options, rule_settings_options, spec_options
 from gandyn.rules.names import METHOD_NAMES
 from gandyn.runs.spec import RunSpec
 
@@ -67,12 +67,7 @@ _DEFAULT = RunSpec()
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size for --plot.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
-              help="Read the simulation from a TOML/JSON spec (as --dump-spec writes it, or a "
-                   "run's .meta.json or a figure's .json); options given on the command line "
-                   "override it.")
-@click.option("--dump-spec", is_flag=True,
-              help="Print the resolved spec as TOML and exit without simulating.")
+@spec_options("the simulation", "the resolved spec")
 def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
              reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
              lr: float, lr_g: float | None, lr_d: float | None, steps: int, every: int,

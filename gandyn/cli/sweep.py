@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import game_options, rule_settings_options
+from gandyn.cli.options import game_options, rule_settings_options, spec_options
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import RunSpec
 
@@ -73,11 +73,8 @@ _DEFAULT = RunSpec()
               help="Draw the map (one or two axes) with the linear stability boundary "
                    "(.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
-              help="Read the sweep from a TOML/JSON spec (as --dump-spec writes it, or a sweep's "
-                   ".meta.json); options given on the command line override it.")
-@click.option("--dump-spec", is_flag=True,
-              help="Print the resolved spec as TOML and exit without sweeping.")
+@spec_options("the sweep (a run spec with [[axes]], or a sweep's .meta.json)",
+              "the resolved sweep spec")
 def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str, lr: float,
            lr_g: float | None, lr_d: float | None, steps: int, x0_spec: str | None,
