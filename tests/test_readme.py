@@ -100,3 +100,19 @@ def test_readme_spec_example_is_what_dump_spec_writes(tmp_path: Path) -> None:
     (tmp_path / "run.toml").write_text(example)
     written = spec_toml(build(load_spec(tmp_path / "run.toml")).spec)
     assert written.split("\n", 1)[1] == example  # after the header comment
+
+
+def test_result_objects_print_short_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A notebook shows an object's repr: it must say what the object is, never dump arrays.
+    import gandyn
+
+    monkeypatch.chdir(ROOT)
+    explanation = gandyn.explain_log("examples/logs/keras-gan.txt")
+    sweep = gandyn.sweep(gandyn.SweepSpec(run=gandyn.RunSpec(steps=60),
+                                          axes=(gandyn.AxisSpec("lr", 0.05, 1.0, 40),)))
+    run = gandyn.simulate(steps=2000, starts=[{"theta": 1.0}, {"theta": 0.5}])
+    for obj in (explanation, sweep, run.trajectory, run.spec.game, run.field):
+        text = repr(obj)
+        assert len(text) < 300 and "array(" not in text and "\n" not in text, text
+    assert repr(sweep).startswith("SweepResult(40 cells over lr (40)")
+    assert "2 runs x 2001 records" in repr(run.trajectory)

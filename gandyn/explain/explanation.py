@@ -103,6 +103,13 @@ class Explanation:
     d_fake: Array
     g_loss: Array
 
+    def __repr__(self) -> str:
+        # The series run to thousands of steps: name the source and the verdict instead.
+        what = self.source.get("path") or self.source.get("kind", "?")
+        report = self.report
+        return (f"Explanation({what}: {report.n} steps, loss {report.loss!r}, "
+                f"mean D(G(z)) = {report.mean_p:.3g}, law holds: {report.law_holds})")
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``gandyn explain --json``, as plain JSON data.
 

@@ -61,6 +61,14 @@ class SweepResult:
     measures: dict[str, np.ndarray[Any, Any]]
     execution: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # Millions of cells: the axes and the verdict counts say what a sweep found.
+        counts = ", ".join(f"{name} {int(np.sum(self.verdict == code))}"
+                           for code, name in enumerate(VERDICTS))
+        axes = ", ".join(f"{name} ({len(np.unique(values))})"
+                         for name, values in self.axis_values.items())
+        return f"SweepResult({self.verdict.size} cells over {axes}: {counts})"
+
     @property
     def verdict_names(self) -> np.ndarray[Any, np.dtype[np.str_]]:
         """The verdicts as strings."""
