@@ -23,11 +23,8 @@ linearizations and by symplectic gradient adjustment's adjustment term).
 References
 ----------
 .. [1] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS,
-   Algorithm 1 (minibatch stochastic gradient steps for both players).
-.. [2] Mescheder, Geiger and Nowozin (2018). Which Training Methods for GANs
-   do actually Converge? ICML, eq. (9)-(10) (R1 and R2 on a minibatch).
-.. [3] Gulrajani et al. (2017). Improved Training of Wasserstein GANs.
-   NeurIPS, Algorithm 1 (one interpolation weight per pair).
+   Algorithm 1 (minibatch stochastic gradient steps for both players); the
+   per-sample penalties and their sources are in :mod:`gandyn.derivation.per_sample`.
 """
 
 from __future__ import annotations
