@@ -370,7 +370,7 @@ def test_refuses_to_overwrite(traj: Trajectory, field: VectorField, tmp_path: Pa
     with pytest.raises(OutputExistsError) as info:
         plot_simulation(traj, field, target, metadata=METADATA)
     message = str(info.value)
-    assert message == f"refusing to overwrite {tmp_path / 'fig.json'} (use --force)"
+    assert message == f"refusing to overwrite {tmp_path / 'fig.json'} (use `force`)"
     assert "\n" not in message
     assert isinstance(info.value, GandynError)
     assert not target.exists() and not (tmp_path / "fig.data.npz").exists()
