@@ -14,6 +14,7 @@ from gandyn.cli.options import (
     game_options,
     game_values,
     given_on_command_line,
+    given_values,
     rule_settings_options,
     spec_options,
 )
@@ -72,8 +73,7 @@ def _run_spec(spec_file: str | None, game_spec: str, game_file: str | None,
 
     given = given_on_command_line()
     values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
-    plain = {"optimizer": optimizer, "lr": lr, "lr_g": lr_g, "lr_d": lr_d}
-    values.update({key: value for key, value in plain.items() if given(key)})
+    values.update(given_values(given, optimizer=optimizer, lr=lr, lr_g=lr_g, lr_d=lr_d))
     if settings:
         values["settings"] = settings
     spec = merge(load_spec(spec_file) if spec_file is not None else RunSpec(), **values)

@@ -8,15 +8,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from gandyn.cli.options import game_options, game_values, given_on_command_line, spec_options
+from gandyn.cli.options import (
+    game_options,
+    game_values,
+    given_on_command_line,
+    given_values,
+    spec_options,
+)
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import EXPLAIN_DEFAULTS as _DEFAULT
-from gandyn.runs.spec import RunSpec
 
 if TYPE_CHECKING:
     from gandyn.explain import Explanation
+    from gandyn.runs.build import Built
 
-__all__ = ["explain", "parse_columns", "simulate", "simulation_spec"]
+__all__ = ["explain", "parse_columns", "simulate", "simulation"]
 
 
 @click.command()
@@ -94,8 +100,9 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             raise SpecError("--spec and --dump-spec describe a simulation; --log explains a log")
         loss = loss_name or "non-saturating"
     else:
-        run_spec = simulation_spec(spec_file, game_spec, game_file, loss_name, reg_specs,
-                                   param_specs, optimizer, lr, steps, x0_specs, batch_size, seed)
+        built = simulation(spec_file, game_spec, game_file, loss_name, reg_specs, param_specs,
+                           optimizer, lr, steps, x0_specs, batch_size, seed)
+        run_spec = built.spec
         if dump_spec:
             from gandyn.runs.spec_files import spec_toml
 
@@ -123,7 +130,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
                             "a simulation records what each player's gradient saw")
         if batch_size is not None and batch_sizes is not None:
             raise SpecError("--batch-sizes describes a log; a simulation takes --batch-size")
-        run = simulate(run_spec)
+        run = simulate(built)
         try:
             explanation = explain_run(run.trajectory, run.field, model=run.model,
                                       batch_size=batch_size, loss=loss, batch_sizes=batch_sizes,
@@ -233,10 +240,10 @@ class SimulatedRun(NamedTuple):
     spec: dict[str, Any]
 
 
-def simulation_spec(spec_file: str | None, game_spec: str, game_file: str | None,
-                    loss_name: str | None, reg_specs: tuple[str, ...],
-                    param_specs: tuple[str, ...], optimizer: str, lr: float, steps: int,
-                    x0_specs: tuple[str, ...], batch_size: int | None, seed: int) -> RunSpec:
+def simulation(spec_file: str | None, game_spec: str, game_file: str | None,
+               loss_name: str | None, reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
+               optimizer: str, lr: float, steps: int, x0_specs: tuple[str, ...],
+               batch_size: int | None, seed: int) -> Built:
     """The run to explain: the options given on the command line over the spec file, over
     :data:`gandyn.runs.spec.EXPLAIN_DEFAULTS`; one start, measured as a training loop logs it."""
     from gandyn.errors import SpecError
@@ -247,24 +254,21 @@ def simulation_spec(spec_file: str | None, game_spec: str, game_file: str | None
 
     given = given_on_command_line()
     values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
-    plain = {"optimizer": optimizer, "lr": lr, "steps": steps, "batch_size": batch_size,
-             "seed": seed}
-    values.update({key: value for key, value in plain.items() if given(key)})
+    values.update(given_values(given, optimizer=optimizer, lr=lr, steps=steps,
+                               batch_size=batch_size, seed=seed))
     if "lr" in values and not values["lr"] > 0:
         raise SpecError("--lr must be positive")
     if x0_specs:
         values["starts"] = [parse_assignments([x0_specs[0]], "--x0")]
     base = load_spec(spec_file) if spec_file is not None else EXPLAIN_DEFAULTS
     spec = merge(base, **values, measure="loop")
-    built = build(replace(spec, starts=spec.starts[:1]))
-    return built.spec
+    return build(replace(spec, starts=spec.starts[:1]))
 
 
-def simulate(spec: RunSpec) -> SimulatedRun:
-    """Simulate the run to explain."""
-    from gandyn.runs.build import build, run
+def simulate(built: Built) -> SimulatedRun:
+    """Simulate the run to explain (built once by :func:`simulation`)."""
+    from gandyn.runs.build import run
 
-    built = build(spec)
     result = run(built)
     return SimulatedRun(result.trajectory, result.field, built.game.definition.model,
                         result.spec.to_dict())

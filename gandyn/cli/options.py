@@ -17,6 +17,7 @@ __all__ = [
     "game_part",
     "game_values",
     "given_on_command_line",
+    "given_values",
     "rule_settings_options",
     "spec_options",
 ]
@@ -54,6 +55,11 @@ def given_on_command_line() -> Callable[[str], bool]:
         return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
 
     return given
+
+
+def given_values(given: Callable[[str], bool], **candidates: Any) -> dict[str, Any]:
+    """The ``candidates`` (option name -> parsed value) that were typed on the command line."""
+    return {name: value for name, value in candidates.items() if given(name)}
 
 
 def game_values(given: Callable[[str], bool], game_spec: str, game_file: str | None,

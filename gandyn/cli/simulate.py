@@ -84,7 +84,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
       gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
     """
-    from gandyn.cli.options import game_values, given_on_command_line
+    from gandyn.cli.options import game_values, given_on_command_line, given_values
     from gandyn.errors import SpecError
     from gandyn.runs.build import build, grid_starts, run
     from gandyn.runs.spec import merge
@@ -94,10 +94,10 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     given = given_on_command_line()
     # Each value: the command line if given there, else the spec file, else the library default.
     values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
-    plain = {"optimizer": optimizer, "lr": lr, "lr_g": lr_g, "lr_d": lr_d, "steps": steps,
-             "every": every, "measure": measure, "batch_size": batch_size,
-             "batch_size_g": batch_size_g, "seed": seed, "max_norm": max_norm, "clip": clip}
-    values.update({key: value for key, value in plain.items() if given(key)})
+    values.update(given_values(given, optimizer=optimizer, lr=lr, lr_g=lr_g, lr_d=lr_d,
+                               steps=steps, every=every, measure=measure,
+                               batch_size=batch_size, batch_size_g=batch_size_g, seed=seed,
+                               max_norm=max_norm, clip=clip))
     settings = {key: value for key, value in rule_options.items() if value is not None}
     if settings:
         values["settings"] = settings

@@ -96,7 +96,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     """
     import shutil
 
-    from gandyn.cli.options import game_values, given_on_command_line
+    from gandyn.cli.options import game_values, given_on_command_line, given_values
     from gandyn.errors import SpecError
     from gandyn.files import check_writable, sidecar_path
     from gandyn.sweeps import (
@@ -116,10 +116,9 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     given = given_on_command_line()
     # Each value: the command line if given there, else the spec file, else the library default.
     values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
-    plain = {"optimizer": optimizer, "lr": lr, "lr_g": lr_g, "lr_d": lr_d, "steps": steps,
-             "tol": tol, "window": window, "growth": growth, "max_norm": max_norm,
-             "chunk_size": chunk_size}
-    values.update({key: value for key, value in plain.items() if given(key)})
+    values.update(given_values(given, optimizer=optimizer, lr=lr, lr_g=lr_g, lr_d=lr_d,
+                               steps=steps, tol=tol, window=window, growth=growth,
+                               max_norm=max_norm, chunk_size=chunk_size))
     settings = {key: value for key, value in rule_options.items() if value is not None}
     if settings:
         values["settings"] = settings
