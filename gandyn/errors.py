@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["GameFileError", "GandynError", "OutputExistsError", "SpecError", "UnknownNameError"]
+__all__ = ["GameFileError", "GandynError", "InputFileError", "OutputExistsError", "SpecError",
+           "UnknownNameError"]
 
 
 class GandynError(Exception):
@@ -26,6 +27,10 @@ class SpecError(GandynError, ValueError):
 
 class GameFileError(GandynError, ValueError):
     """A custom game file that cannot be read, parsed or validated."""
+
+
+class InputFileError(GandynError, ValueError):
+    """An input file that is not a regular file, is too large, or is not the text it should be."""
 
 
 class OutputExistsError(GandynError, FileExistsError):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import os
+import stat
+import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.errors import OutputExistsError, SpecError
+from gandyn.errors import InputFileError, OutputExistsError, SpecError
 
-__all__ = ["ZIP_DATE", "check_writable", "figure_paths", "npz_bytes", "sidecar_path",
-           "write_files"]
+__all__ = ["INPUT_LIMIT", "ZIP_DATE", "check_writable", "decode_text", "figure_paths",
+           "npz_bytes", "read_input", "sidecar_path", "write_files"]
 
 
 def check_writable(paths: Sequence[Path], force: bool) -> None:
@@ -94,3 +96,95 @@ def figure_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
     p = Path(path)
     return {"figure": p, "json": p.with_name(p.stem + ".json"),
             "data": p.with_name(p.stem + ".data.npz")}
+
+
+#: Largest input read whole (a spec, game file, sidecar or log), in bytes: far
+#: above any real one (a 10^6-row loss log is about 40 MB), far below memory.
+INPUT_LIMIT = 512 * 2**20
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_input(path: str | os.PathLike[str], *, what: str, limit: int = INPUT_LIMIT) -> bytes:
+    """The bytes of an input: a regular file, or standard input for ``-``.
+
+    Anything else (a folder, a FIFO that would block, ``/dev/zero``, a socket)
+    is refused before a byte is read, and so is a file larger than ``limit``:
+    reading stops at ``limit + 1`` bytes, so neither an endless device nor a
+    huge file costs more than that. The file is opened without blocking and
+    checked on the open descriptor, so it cannot be swapped for a FIFO between
+    the check and the read.
+
+    Parameters
+    ----------
+    path
+        The file, or ``"-"`` for standard input.
+    what
+        What the input is (``"log"``, ``"spec file"``), for the messages.
+    limit
+        Largest size accepted, in bytes.
+
+    Raises
+    ------
+    InputFileError
+        One line naming the file, what is wrong, and the limit where one applies.
+    """
+    name = os.fspath(path)
+    if name == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise InputFileError(f"{what} on standard input is larger than the limit of "
+                                 f"{limit // 2**20} MiB")
+        return data
+    if not name:
+        raise InputFileError(f"{what}: empty file name")
+    try:
+        descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputFileError(f"{what} {name}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{what} {name}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise InputFileError(f"cannot read {what} {name}: it is {_kind_of(mode)}; "
+                             "give a regular file, or - for standard input")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise InputFileError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InputFileError(f"{what} {name} is larger than the limit of {limit // 2**20} MiB")
+    return data
+
+
+def decode_text(data: bytes, *, what: str, name: str) -> str:
+    """``data`` as UTF-8 text (a leading byte-order mark dropped), or one line saying where not.
+
+    Raises
+    ------
+    InputFileError
+        If ``data`` holds a NUL byte (binary, not text) or is not UTF-8; the
+        message gives the byte offset.
+    """
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputFileError(f"{what} {name} is binary, not text (a NUL byte at offset {nul})")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{what} {name} is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                             f"at offset {exc.start}") from None
