@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import sympy as sp
@@ -40,7 +40,7 @@ from scipy.special import logit as np_logit
 from gandyn.arrays import Array
 from gandyn.errors import SpecError
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
-from gandyn.plotting.style import CYCLE, PALETTE
+from gandyn.plotting.style import LOSS_STYLE, PALETTE, RUN_COLORS
 from gandyn.symbolic.functions import NUMPY_NAMESPACE, sigmoid
 
 __all__ = [
@@ -227,6 +227,7 @@ def generator_costs(
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             raise SpecError(f"logit_range must be finite and increasing, got {logit_range}")
         grid = np.linspace(lo, hi, int(points))
+    colors = _cost_colors([curve.loss.name for curve in curves])
     for k, curve in enumerate(curves):
         if x == "probability":
             y = (curve.cost_at_probability(grid) if quantity == "cost"
@@ -234,7 +235,7 @@ def generator_costs(
         else:
             y = curve.cost_at_logit(grid) if quantity == "cost" else curve.gradient_at_logit(grid)
         label = curve.loss.name + (" (saturates)" if curve.saturates else "")
-        ax.plot(grid, y, color=CYCLE[k % len(CYCLE)],
+        ax.plot(grid, y, color=colors[k],
                 linestyle="--" if curve.saturates else "-", label=label)
     ax.axhline(0.0, color=PALETTE["black"], linewidth=0.5, zorder=0)
     if x == "probability":
@@ -249,6 +250,19 @@ def generator_costs(
     if legend:
         ax.legend(loc="best")
     return ax
+
+
+#: The generator costs that are logged losses keep that loss's colour: the
+#: minimax cost ``log(1 - D(G(z)))`` is ``-d_fake`` and the non-saturating
+#: cost is ``g_loss`` (:data:`gandyn.plotting.style.LOSS_STYLE`).
+_COST_AS_LOSS: Final = {"minimax": "d_fake", "non-saturating": "g_loss"}
+
+
+def _cost_colors(losses: Sequence[str]) -> list[str]:
+    """Colours of the cost curves: the logged loss a cost equals, else run colours in turn."""
+    others = iter(RUN_COLORS * len(losses))
+    return [LOSS_STYLE[_COST_AS_LOSS[name]].color if name in _COST_AS_LOSS else next(others)
+            for name in losses]
 
 
 def generator_costs_data(

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 
 from gandyn.plotting.figures import state_label
 from gandyn.plotting.save import save_figure
-from gandyn.plotting.style import CYCLE, TWO_COLUMN, paper_figure, paper_style
+from gandyn.plotting.style import TWO_COLUMN, paper_figure, paper_style, series_style
 
 __all__ = ["eigenvalue_path_axes", "plot_eigenvalue_path"]
 
@@ -30,10 +30,11 @@ def eigenvalue_path_axes(ax_stability: Axes, ax_frequency: Axes, path: Mapping[s
     flow = path["reference"] == "flow"
     label = state_label(str(path["parameter"]))
     for k in range(eig.shape[1]):
-        color = CYCLE[k % len(CYCLE)]
+        style = series_style(k, eig.shape[1]).kwargs()
         y = eig[:, k].real if flow else np.abs(eig[:, k])
-        ax_stability.plot(values, y, color=color, label=rf"$\lambda_{{{k + 1}}}$")
-        ax_frequency.plot(values, eig[:, k].imag, color=color)
+        ax_stability.plot(values, y, **style, markevery=0.1, markersize=3,
+                          label=rf"$\lambda_{{{k + 1}}}$")
+        ax_frequency.plot(values, eig[:, k].imag, **style, markevery=0.1, markersize=3)
     ax_stability.axhline(0.0 if flow else 1.0, color="0.4", linewidth=0.8, linestyle="-")
     ax_frequency.axhline(0.0, color="0.4", linewidth=0.8)
     for event in path["events"]:

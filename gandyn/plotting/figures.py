@@ -22,7 +22,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from gandyn.arrays import Array
 from gandyn.errors import SpecError
-from gandyn.plotting.style import CYCLE, LOSS_STYLE, PALETTE, LossStyle
+from gandyn.plotting.style import LOSS_STYLE, PALETTE, LossStyle, run_style, series_style
 
 if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
@@ -377,13 +377,17 @@ def phase_portrait(
     spans = (xl[1] - xl[0], yl[1] - yl[0])
     for r, path in enumerate(paths):
         assert traj is not None
-        color = CYCLE[r % len(CYCLE)]
+        style = run_style(r, len(paths))
         px, py = path[:, x_index], path[:, y_index]
-        ax.plot(px, py, color=color, linestyle="--" if traj.diverged[r] else "-",
-                linewidth=1.0, label=f"run {r}", zorder=2)
-        ax.scatter([px[0]], [py[0]], s=16, marker="o", facecolors="white", edgecolors=color,
-                   linewidths=0.9, zorder=4)
-        _arrow_at_midpoint(ax, px, py, spans, color)
+        ax.plot(px, py, color=style.color, linestyle="--" if traj.diverged[r] else "-",
+                marker=style.marker, markevery=0.125, markersize=3, linewidth=1.0,
+                label=f"run {r}", zorder=2)
+        ax.scatter([px[0]], [py[0]], s=16, marker="o", facecolors="white",
+                   edgecolors=style.color, linewidths=0.9, zorder=4)
+        if len(paths) > 1:  # a direct label at the start: no run is told by colour alone
+            ax.annotate(str(r), (px[0], py[0]), xytext=(3, 3), textcoords="offset points",
+                        fontsize="x-small", color=style.color, zorder=4)
+        _arrow_at_midpoint(ax, px, py, spans, style.color)
     if len(eq) and equilibrium_kinds is None:
         ax.scatter(eq[:, x_index], eq[:, y_index], s=45, marker="*", color=PALETTE["black"],
                    edgecolors="white", linewidths=0.4, zorder=5, label="equilibrium")
@@ -472,7 +476,9 @@ def loss_curves(
         p = -np.expm1(-traj.loss("d_fake")[run, :end])
         shade_regimes([ax], clock[:end], p, regimes)
     for i, name in enumerate(names):
-        style = chosen.get(name) or LossStyle(CYCLE[i % len(CYCLE)], "-", loss_label(name))
+        fallback = series_style(i, len(names))
+        style = chosen.get(name) or LossStyle(fallback.color, fallback.linestyle,
+                                              loss_label(name))
         ax.plot(clock[:end], traj.loss(name)[run, :end], color=style.color,
                 linestyle=style.linestyle, label=style.label)
     first, last = float(clock[0]), float(clock[-1])
@@ -492,4 +498,7 @@ def loss_curves(
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles),
                   borderaxespad=0.2, handlelength=2.4)
+    if traj.n_runs > 1:  # the portrait beside it shows every run: say which one this is
+        ax.text(0.99, 0.98, f"run {run}", transform=ax.transAxes, ha="right", va="top",
+                fontsize="small", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
     return ax

@@ -46,12 +46,17 @@ __all__ = [
     "ONE_COLUMN",
     "ONE_COLUMN_TALL",
     "PALETTE",
+    "RUN_COLORS",
+    "SERIES_COLORS",
     "STYLE_NAME",
     "TWO_COLUMN",
     "LossStyle",
+    "SeriesStyle",
     "output_rc",
     "paper_figure",
     "paper_style",
+    "run_style",
+    "series_style",
     "style_path",
 ]
 
@@ -115,6 +120,62 @@ LOSS_STYLE: Final[Mapping[str, LossStyle]] = MappingProxyType({
     "d_x": LossStyle(PALETTE["reddish_purple"], ":", r"$D(x)$"),
     "d_gz": LossStyle(PALETTE["orange"], (0, (4.0, 1.0, 1.0, 1.0, 1.0, 1.0)), r"$D(G(z))$"),
 })
+
+
+#: Colours of runs in a multi-run figure: none of them is a loss's colour in
+#: :data:`LOSS_STYLE`, so a run is never mistaken for a loss in the panel beside it.
+RUN_COLORS: Final[tuple[str, ...]] = (PALETTE["black"], PALETTE["sky_blue"], "#8C8C8C")
+
+#: Colours of other series (eigenvalues, rules, losses compared with one
+#: another): the cycle without yellow, which is too faint on white for a line.
+SERIES_COLORS: Final[tuple[str, ...]] = tuple(c for c in CYCLE if c != PALETTE["yellow"])
+
+#: Markers that tell series apart where colours repeat or are many.
+_MARKERS: Final = ("o", "s", "^", "D", "v", "P")
+_DASHES: Final = ("-", "--", ":", "-.")
+
+#: Up to this many series are told apart by colour alone (with distinct dashes
+#: elsewhere in the style); more get markers too, so that no reader depends on
+#: telling seven hues apart.
+COLOUR_ONLY_SERIES: Final = 4
+
+
+@dataclass(frozen=True)
+class SeriesStyle:
+    """How one series of several is drawn: colour, dash and marker (``""``: none)."""
+
+    color: str
+    linestyle: str
+    marker: str
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :meth:`matplotlib.axes.Axes.plot`."""
+        return {"color": self.color, "linestyle": self.linestyle, "marker": self.marker}
+
+
+def series_style(index: int, count: int) -> SeriesStyle:
+    """The style of series ``index`` of ``count`` (eigenvalues, rules, ...).
+
+    Colours come from :data:`SERIES_COLORS`; beyond :data:`COLOUR_ONLY_SERIES`
+    series every one also gets a marker, and once the colours repeat the dash
+    changes, so no two series share colour, dash and marker.
+    """
+    color = SERIES_COLORS[index % len(SERIES_COLORS)]
+    dash = _DASHES[(index // len(SERIES_COLORS)) % len(_DASHES)]
+    marker = _MARKERS[index % len(_MARKERS)] if count > COLOUR_ONLY_SERIES else ""
+    return SeriesStyle(color, dash, marker)
+
+
+def run_style(index: int, count: int) -> SeriesStyle:
+    """The style of run ``index`` of ``count`` in a multi-run figure.
+
+    Runs take :data:`RUN_COLORS` (never a loss's colour); past those, markers
+    tell them apart. The dash is left solid: portraits dash a diverged run.
+    """
+    color = RUN_COLORS[index % len(RUN_COLORS)]
+    marker = "" if index < len(RUN_COLORS) else _MARKERS[(index // len(RUN_COLORS) - 1)
+                                                          % len(_MARKERS)]
+    return SeriesStyle(color, "-", marker if count > 1 else "")
 
 
 @contextmanager

@@ -281,7 +281,7 @@ def run(study: Study) -> None:
                            "beta": BETA, "lam": LAM})
 
     with study.figure() as style:
-        from gandyn.plotting import CYCLE, TWO_COLUMN, phase_portrait
+        from gandyn.plotting import CYCLE, TWO_COLUMN, phase_portrait, series_style
 
         order = [r.key for r in rules(h)]
         fig = style.new((TWO_COLUMN[0], 3.6))
@@ -313,10 +313,9 @@ def run(study: Study) -> None:
         ax_d, ax_b = fig.subplots(1, 2, width_ratios=[1.35, 1.0])
         for i, key in enumerate(order[1:]):
             r = results[key]
-            color = CYCLE[i % len(CYCLE)]
-            dashes = "-" if i < len(CYCLE) else "--"
-            ax_d.semilogy(k[: r["valid"]], r["distance"][: r["valid"]], color=color,
-                          linestyle=dashes, label=r["rule"].label, linewidth=0.9)
+            style = series_style(i, len(order) - 1)  # nine rules: markers as well as colours
+            ax_d.semilogy(k[: r["valid"]], r["distance"][: r["valid"]], **style.kwargs(),
+                          markevery=0.1, markersize=3, label=r["rule"].label, linewidth=0.9)
             if not math.isnan(r["rule"].rate):
                 ax_d.semilogy(k, d0 * r["rule"].rate ** k, color="k", linewidth=0.5,
                               linestyle=(0, (1, 2)))
