@@ -20,7 +20,14 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from gandyn.plotting.save import save_figure
-from gandyn.plotting.style import LOSS_STYLE, ONE_COLUMN_TALL, PALETTE, paper_figure, paper_style
+from gandyn.plotting.style import (
+    LOSS_STYLE,
+    ONE_COLUMN_TALL,
+    PALETTE,
+    note_fontsize,
+    paper_figure,
+    paper_style,
+)
 
 __all__ = [
     "explain_axes",
@@ -135,7 +142,7 @@ def explain_axes(ax_losses: Axes, ax_p: Axes, step: np.ndarray[Any, Any],
                                edgecolor="0.6", linewidth=0.4)
     # Above the axes, so it never covers a curve, whatever the data.
     ax_losses.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=2, frameon=False,
-                     fontsize="x-small", borderaxespad=0.0)
+                     fontsize=note_fontsize(), borderaxespad=0.0)
     ax_p.plot(step, p, color=PALETTE["reddish_purple"])
     for level in thresholds:
         ax_p.axhline(level, color="0.5", linewidth=0.6, linestyle=":")

@@ -22,7 +22,14 @@ from matplotlib.patches import FancyArrowPatch
 
 from gandyn.arrays import Array
 from gandyn.errors import SpecError
-from gandyn.plotting.style import LOSS_STYLE, PALETTE, LossStyle, run_style, series_style
+from gandyn.plotting.style import (
+    LOSS_STYLE,
+    PALETTE,
+    LossStyle,
+    note_fontsize,
+    run_style,
+    series_style,
+)
 
 if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
@@ -386,7 +393,7 @@ def phase_portrait(
                    edgecolors=style.color, linewidths=0.9, zorder=4)
         if len(paths) > 1:  # a direct label at the start: no run is told by colour alone
             ax.annotate(str(r), (px[0], py[0]), xytext=(3, 3), textcoords="offset points",
-                        fontsize="x-small", color=style.color, zorder=4)
+                        fontsize=note_fontsize(), color=style.color, zorder=4)
         _arrow_at_midpoint(ax, px, py, spans, style.color)
     if len(eq) and equilibrium_kinds is None:
         ax.scatter(eq[:, x_index], eq[:, y_index], s=45, marker="*", color=PALETTE["black"],
@@ -500,5 +507,6 @@ def loss_curves(
                   borderaxespad=0.2, handlelength=2.4)
     if traj.n_runs > 1:  # the portrait beside it shows every run: say which one this is
         ax.text(0.99, 0.98, f"run {run}", transform=ax.transAxes, ha="right", va="top",
-                fontsize="small", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+                fontsize=note_fontsize(),
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
     return ax

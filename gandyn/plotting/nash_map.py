@@ -37,7 +37,7 @@ from gandyn.equilibria.grid_nash import (
 )
 from gandyn.errors import SpecError
 from gandyn.plotting.figures import state_label
-from gandyn.plotting.style import PALETTE
+from gandyn.plotting.style import PALETTE, note_fontsize
 
 __all__ = ["best_response_path", "is_zero_sum", "nash_map", "nash_map_data"]
 
@@ -169,9 +169,8 @@ def nash_map(
         ax.scatter([p[grid.theta_name] for p in nash], [p[grid.psi_name] for p in nash], s=60,
                    marker="*", color=NASH_COLOR, edgecolors=PALETTE["black"], linewidths=0.6,
                    zorder=6, label="pure Nash")
-    else:
-        ax.text(0.98, 0.02, "no pure Nash equilibrium", transform=ax.transAxes, ha="right",
-                va="bottom", fontsize="x-small", color="white", zorder=7, path_effects=_OUTLINE)
+    # the heat map fills the axes: a note inside would cover data, so it goes above them
+    note = None if nash else "no pure Nash equilibrium"
     if zero_sum and minimax:
         mm = minimax_values(grid, tol)
         ax.axvline(mm.theta_minmax, color="white", linestyle=(0, (4, 2)), linewidth=0.8,
@@ -201,9 +200,13 @@ def nash_map(
     if colorbar and ax.figure is not None:
         bar = ax.figure.colorbar(mesh, ax=ax)
         bar.set_label(label)
-    if legend:
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, borderaxespad=0.2,
-                  fontsize="x-small")
+    if legend:  # one column: two columns of these labels are wider than a one-column panel
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=1, borderaxespad=0.2,
+                  fontsize=note_fontsize(), title=note, title_fontsize=note_fontsize(),
+                  alignment="left")
+    elif note:
+        ax.text(0.0, 1.02, note, transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=note_fontsize())
     return ax
 
 

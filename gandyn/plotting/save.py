@@ -38,7 +38,7 @@ from gandyn.errors import OutputExistsError, SpecError
 from gandyn.files import ZIP_DATE as ZIP_DATE  # re-exported: the date every entry carries
 from gandyn.files import figure_paths, npz_bytes, write_files
 from gandyn.jsondata import json_bytes, plain
-from gandyn.plotting.style import output_rc
+from gandyn.plotting.style import active_venue, output_rc
 
 __all__ = [
     "DEFAULT_DPI",
@@ -119,11 +119,11 @@ def save_figure(
     fig: Figure,
     path: str | os.PathLike[str],
     *,
-    metadata: Mapping[str, Any],
+    metadata: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
     force: bool = False,
     also: Sequence[str] = (),
-    dpi: int = DEFAULT_DPI,
+    dpi: int | None = None,
 ) -> list[Path]:
     """Write a figure, its metadata sidecar and the data behind it.
 
@@ -136,8 +136,9 @@ def save_figure(
         the format. Its directory must exist.
     metadata
         JSON-able description of what the figure shows: the run spec, the
-        gandyn version. Stored in ``<stem>.json`` and, compactly, in the
-        figure file's own metadata (PDF ``Subject``, SVG and PNG ``Description``).
+        gandyn version (none: only the versions of the figure block). Stored
+        in ``<stem>.json`` and, compactly, in the figure file's own metadata
+        (PDF ``Subject``, SVG and PNG ``Description``).
     data
         Arrays behind the figure, by name (numbers or strings; no objects),
         saved in this order to ``<stem>.data.npz``.
@@ -146,7 +147,9 @@ def save_figure(
     also
         More formats to write with the same stem, e.g. ``("png",)``.
     dpi
-        Resolution of PNG output and of rasterized parts of vector output.
+        Resolution of PNG output and of rasterized parts of vector output;
+        by default the active venue's (:func:`~gandyn.plotting.venue_style`),
+        :data:`DEFAULT_DPI` outside one.
 
     Returns
     -------
@@ -170,6 +173,8 @@ def save_figure(
     parent = target.parent
     if not parent.is_dir():
         raise SpecError(f"cannot save figure {target}: directory {parent} does not exist")
+    if dpi is None:
+        dpi = active_venue().dpi
     if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
         raise SpecError(f"dpi must be a positive integer, got {dpi!r}")
     sidecars = sidecar_paths(target)
@@ -183,7 +188,7 @@ def save_figure(
             f"refusing to overwrite {', '.join(str(p) for p in existing)} (use `force`)"
         )
 
-    meta = plain(dict(metadata))
+    meta = plain(dict(metadata or {}))
     description = _embedded(meta, sidecars["json"].name)
     arrays = _check_data(data) if data is not None else None
     width, height = (float(v) for v in fig.get_size_inches())

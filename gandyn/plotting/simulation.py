@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from gandyn.errors import SpecError
 from gandyn.plotting.figures import field_grid, loss_curves, phase_portrait
-from gandyn.plotting.save import DEFAULT_DPI, save_figure
+from gandyn.plotting.save import save_figure
 from gandyn.plotting.style import ONE_COLUMN_TALL, TWO_COLUMN, paper_figure, paper_style
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def plot_simulation(
     force: bool = False,
     equilibria: Sequence[Sequence[float]] | np.ndarray[Any, Any] = (),
     also: Sequence[str] = (),
-    dpi: int = DEFAULT_DPI,
+    dpi: int | None = None,
     x: Literal["step", "time"] = "step",
     xlim: tuple[float, float] | None = None,
     ylim: tuple[float, float] | None = None,

@@ -54,7 +54,7 @@ from gandyn.arrays import Array, ComplexArray
 from gandyn.equilibria import map_stability
 from gandyn.errors import SpecError
 from gandyn.plotting.figures import zero_level_lines
-from gandyn.plotting.style import PALETTE
+from gandyn.plotting.style import PALETTE, note_fontsize
 from gandyn.rules.base import FieldFunctions
 from gandyn.rules.registry import RULES, make_rule
 from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
@@ -318,7 +318,7 @@ def eigenvalue_plane(
         if rule not in REGION_RULES:
             ax.text(0.02, 0.98, f"{rule}: no region in the $\\lambda$ plane;\n"
                     "eigenvalues of the map's Jacobian", transform=ax.transAxes,
-                    ha="left", va="top", fontsize="x-small")
+                    ha="left", va="top", fontsize=note_fontsize())
     else:
         lam = scaled_eigenvalues(jac, lr_g=lr_g, lr_d=lr_d, n_theta=n_theta)
         zx0, zx1, zy0, zy1 = _region_box(rule, settings)
@@ -346,7 +346,7 @@ def eigenvalue_plane(
     ax.set_aspect("equal", adjustable="box")
     if legend:
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, borderaxespad=0.2,
-                  fontsize="x-small")
+                  fontsize=note_fontsize())
     return ax
 
 

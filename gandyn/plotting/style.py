@@ -25,6 +25,13 @@ References
    and presentations that are friendly to colorblind people.
    https://jfly.uni-koeln.de/color/
 .. [2] Wong (2011). Points of view: Color blindness. Nature Methods 8, 441.
+.. [3] Kramer et al. (2021). tueplots: figure sizes and font sizes for
+   scientific venues, github.com/pnkraemer/tueplots. The widths of
+   :data:`VENUES` are those of the venues' LaTeX style files it collects:
+   ``neurips_2024.sty`` and ``iclr2025_conference.sty`` (text 5.5 in),
+   ``icml2025.sty`` (columns 3.25 in, text 6.75 in), ``jmlr2e.sty`` (text
+   6.0 in), beamer with ``aspectratio=169`` (text 398.3 pt), and
+   ``IEEEtran.cls`` (columns 252 pt, text 516 pt).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from __future__ import annotations
 import importlib.resources
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -50,14 +58,20 @@ __all__ = [
     "SERIES_COLORS",
     "STYLE_NAME",
     "TWO_COLUMN",
+    "VENUES",
     "LossStyle",
     "SeriesStyle",
+    "Venue",
+    "active_venue",
+    "figure_size",
+    "note_fontsize",
     "output_rc",
     "paper_figure",
     "paper_style",
     "run_style",
     "series_style",
     "style_path",
+    "venue_style",
 ]
 
 STYLE_NAME: Final = "gandyn.mplstyle"
@@ -178,6 +192,122 @@ def run_style(index: int, count: int) -> SeriesStyle:
     return SeriesStyle(color, "-", marker if count > 1 else "")
 
 
+@dataclass(frozen=True)
+class Venue:
+    """Where a figure will be printed: its widths, font sizes and resolution.
+
+    Attributes
+    ----------
+    name
+        The preset's name (``--style NAME``).
+    description
+        What it is for, for ``--help`` and the README.
+    column_width, text_width
+        Widths in inches of a ``one-column`` and a ``two-column`` figure. In a
+        single-column venue ``column_width`` is half the text (two figures side
+        by side).
+    font_size
+        Axis labels and titles, in points.
+    small_font_size
+        Tick labels, legends and notes: the smallest text of every figure, in
+        points, kept at or above what the venue prints legibly.
+    dpi
+        Resolution of raster output (PNG).
+    """
+
+    name: str
+    description: str
+    column_width: float
+    text_width: float
+    font_size: float
+    small_font_size: float
+    dpi: int
+
+
+#: The venue presets (see [3]_ for the widths). Paper text is 10 pt in all of
+#: them; figure text at 8 pt (labels) and 7 pt (ticks, legends) matches the
+#: captions' footnote size. Slides: a 16:9 beamer frame, read from afar.
+VENUES: Final[Mapping[str, Venue]] = MappingProxyType({v.name: v for v in (
+    Venue("default", "gandyn's own sizes: 3.4 in and 7.0 in", 3.4, 7.0, 8.0, 7.0, 300),
+    Venue("neurips", "NeurIPS: one column of 5.5 in", 2.65, 5.5, 8.0, 7.0, 300),
+    Venue("iclr", "ICLR: one column of 5.5 in", 2.65, 5.5, 8.0, 7.0, 300),
+    Venue("icml", "ICML: two columns of 3.25 in, text 6.75 in", 3.25, 6.75, 8.0, 7.0, 300),
+    Venue("ieee", "IEEE transactions and conferences: columns of 3.5 in, text 7.16 in",
+          3.5, 7.16, 8.0, 7.0, 300),
+    Venue("jmlr", "JMLR: one column of 6.0 in", 2.9, 6.0, 8.0, 7.0, 300),
+    Venue("arxiv", "an arXiv preprint on US letter with 1 in margins: text 6.5 in",
+          3.15, 6.5, 8.0, 7.0, 300),
+    Venue("slides", "16:9 beamer slides: text 5.51 in, larger type, finer raster",
+          2.7, 5.51, 10.0, 9.0, 400),
+)})
+
+#: The venue figures are being made for (set by :func:`venue_style`).
+_VENUE: ContextVar[Venue | None] = ContextVar("gandyn_venue", default=None)
+
+
+def active_venue() -> Venue:
+    """The venue in force: the innermost :func:`venue_style`, else ``default``."""
+    return _VENUE.get() or VENUES["default"]
+
+
+def figure_size(size: tuple[float, float]) -> tuple[float, float]:
+    """``size`` (gandyn's one- or two-column size) in the active venue's widths.
+
+    A width up to :data:`ONE_COLUMN`'s becomes the venue's column width, a
+    wider one its text width; the height scales with the width, so panels
+    keep their shape.
+    """
+    venue = active_venue()
+    width = venue.column_width if size[0] <= ONE_COLUMN[0] + 1e-9 else venue.text_width
+    base = ONE_COLUMN[0] if size[0] <= ONE_COLUMN[0] + 1e-9 else TWO_COLUMN[0]
+    scale = width / base
+    return (size[0] * scale, size[1] * scale)
+
+
+def note_fontsize() -> float:
+    """The size of small text (direct labels, notes in panels): the venue's smallest."""
+    return active_venue().small_font_size
+
+
+def _venue_rc(venue: Venue) -> dict[str, Any]:
+    small = venue.small_font_size
+    return {"font.size": venue.font_size, "axes.labelsize": venue.font_size,
+            "axes.titlesize": venue.font_size, "legend.fontsize": small,
+            "legend.title_fontsize": small, "xtick.labelsize": small, "ytick.labelsize": small,
+            "savefig.dpi": venue.dpi}
+
+
+@contextmanager
+def venue_style(name: str) -> Iterator[Venue]:
+    """Make every gandyn figure of a ``with`` block for venue ``name`` of :data:`VENUES`.
+
+    Figures take the venue's widths (:func:`figure_size`) and font sizes, and
+    PNGs its resolution; :func:`paper_style` blocks inside keep them.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``name`` is not a venue.
+
+    Examples
+    --------
+    >>> from gandyn.plotting import venue_style, paper_style, paper_figure, ONE_COLUMN
+    >>> with venue_style("icml"), paper_style():
+    ...     fig = paper_figure(ONE_COLUMN)
+    >>> fig.get_size_inches().round(2).tolist()
+    [3.25, 2.49]
+    """
+    if name not in VENUES:
+        from gandyn.errors import UnknownNameError
+
+        raise UnknownNameError("style", name, VENUES)
+    token = _VENUE.set(VENUES[name])
+    try:
+        yield VENUES[name]
+    finally:
+        _VENUE.reset(token)
+
+
 @contextmanager
 def style_path() -> Iterator[Path]:
     """The packaged ``gandyn.mplstyle`` as a file path (a context manager)."""
@@ -225,7 +355,8 @@ def paper_style(rc: Mapping[str, Any] | None = None) -> Iterator[None]:
     """
     with ExitStack() as stack:
         path = stack.enter_context(style_path())
-        overrides: Any = dict(rc or {})
+        venue = _VENUE.get()
+        overrides: Any = {**(_venue_rc(venue) if venue else {}), **(rc or {})}
         stack.enter_context(matplotlib.rc_context(rc=overrides, fname=str(path)))
         yield
 
@@ -233,6 +364,8 @@ def paper_style(rc: Mapping[str, Any] | None = None) -> Iterator[None]:
 def paper_figure(size: tuple[float, float] = ONE_COLUMN) -> Figure:
     """A new figure of ``size`` inches with constrained layout, not managed by pyplot.
 
-    Call it inside :func:`paper_style` so that the figure takes the style's settings.
+    Call it inside :func:`paper_style` so that the figure takes the style's
+    settings; inside :func:`venue_style` the size becomes the venue's
+    (:func:`figure_size`).
     """
-    return Figure(figsize=size, layout="constrained")
+    return Figure(figsize=figure_size(size), layout="constrained")

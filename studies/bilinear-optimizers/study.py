@@ -282,6 +282,7 @@ def run(study: Study) -> None:
 
     with study.figure() as style:
         from gandyn.plotting import CYCLE, TWO_COLUMN, phase_portrait, series_style
+        from gandyn.plotting.style import note_fontsize
 
         order = [r.key for r in rules(h)]
         fig = style.new((TWO_COLUMN[0], 3.6))
@@ -291,14 +292,14 @@ def run(study: Study) -> None:
             r = results[key]
             phase_portrait(ax, vf, r["traj"], xlim=lim, ylim=lim, density=0.6,
                            equilibria=[[0.0, 0.0]])
-            ax.set_title(r["rule"].label, fontsize=7)
+            ax.set_title(r["rule"].label, fontsize=note_fontsize())
             measured = r["measured"] if key != "flow" else float(
                 (flow["distance"][-1] / d0) ** (1 / steps))
             if math.isnan(r["rule"].rate):  # Adam: no linear rate, |x| grows about linearly
                 text = f"$|x|$: {d0:.2f} to {r['distance'][-1]:.3g}"
             else:
                 text = f"measured {measured:.4f}/step\nclosed form {r['rule'].rate:.4f}"
-            ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=6, va="bottom",
+            ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=note_fontsize(), va="bottom",
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
             ax.label_outer()
         study.save(fig, "bilinear-optimizers", data={
@@ -323,7 +324,7 @@ def run(study: Study) -> None:
         ax_d.set_ylabel(r"$|x_k - x^*|$")
         ax_d.set_ylim(1e-8, 1e8)
         ax_d.set_xlim(0, steps)
-        ax_d.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax_d.legend(fontsize=note_fontsize(), loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax_d.set_title(f"(a) distance to the equilibrium, $h = {h:g}$ "
                        "(dotted: closed forms)", loc="left")
         ax_b.plot(betas, sim_radius, color=CYCLE[0], label="simultaneous")

@@ -95,13 +95,14 @@ def run(study: Study) -> None:
 
     # --- the figure
     from gandyn.plotting import LOSS_STYLE, TWO_COLUMN, loss_curves, phase_portrait
+    from gandyn.plotting.style import note_fontsize
 
     l_gauss = d_fake - g_loss  # the mean fake logit of each minibatch (exact)
     with study.figure() as style:
         fig = style.new((TWO_COLUMN[0], 2.6))
         ax_loss, ax_orbit, ax_logit = fig.subplots(1, 3, width_ratios=[1.3, 1.0, 1.0])
         loss_curves(ax_loss, tg, legend=False)
-        ax_loss.legend(loc="upper left", ncols=3, fontsize="small")
+        ax_loss.legend(loc="upper left", ncols=3, fontsize=note_fontsize())
         ax_loss.set_title("(a) Gaussian game, minibatch Adam")
         phase_portrait(ax_orbit, dirac.field, td, equilibria=[(0.0, 0.0)])
         ax_orbit.set_title("(b) Dirac-GAN orbit, step 0.1")
@@ -117,7 +118,7 @@ def run(study: Study) -> None:
         ax_logit.set_ylabel("loss")
         ax_logit.set_ylim(0, 6)
         ax_logit.set_title(r"(c) the same $l$, two slopes")
-        ax_logit.legend(loc="lower left", bbox_to_anchor=(0.0, 0.1), fontsize="small")
+        ax_logit.legend(loc="lower left", bbox_to_anchor=(0.0, 0.1), fontsize=note_fontsize())
         study.save(fig, "dfake-vs-gloss", data={
             "gaussian_step": tg.step, "gaussian_d_real": tg.loss("d_real")[0],
             "gaussian_d_fake": d_fake, "gaussian_g_loss": g_loss,

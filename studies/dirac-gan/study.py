@@ -248,6 +248,7 @@ def run(study: Study) -> None:
 
     with study.figure() as style:
         from gandyn.plotting import PALETTE, TWO_COLUMN, phase_portrait
+        from gandyn.plotting.style import note_fontsize
 
         fig = style.new((TWO_COLUMN[0], 2.75))
         axes = fig.subplots(2, len(METHODS), sharex=True, sharey=True)
@@ -263,12 +264,12 @@ def run(study: Study) -> None:
                 if label == "creeps in":
                     label += rf" $\propto k^{{-{r['exponent']:.2f}}}$"
                 ax.text(0.5, 0.02, label, transform=ax.transAxes, ha="center",
-                        va="bottom", fontsize=6.5,
+                        va="bottom", fontsize=note_fontsize(),
                         color=PALETTE["bluish_green"] if good else PALETTE["vermillion"],
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
                               "pad": 0.8})
                 if i == 0:
-                    ax.set_title(method.title, fontsize=7)
+                    ax.set_title(method.title, fontsize=note_fontsize())
                 ax.set_xticks([-1.0, 0.0, 1.0])
                 ax.set_yticks([-1.0, 0.0, 1.0])
                 ax.label_outer()

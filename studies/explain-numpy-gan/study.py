@@ -282,6 +282,7 @@ def run(study: Study) -> None:
     # --- 5. the figure.
     from gandyn.plotting import LOSS_STYLE, PALETTE
     from gandyn.plotting.explain import explain_axes
+    from gandyn.plotting.style import note_fontsize
 
     # gandyn pairs g_loss[k] with d_fake[k + 1] for a Keras printout (train_on_batch returns
     # the loss before the update); draw what it analysed.
@@ -298,7 +299,7 @@ def run(study: Study) -> None:
                      sampling_ratio=float(whole["std_ratio_predicted"]["sampling-spread"]))
         ax_p.plot(step, d_gz, color=PALETTE["black"], linewidth=0.6,
                   label=r"mean $D(G(z))$ (recorded)")
-        ax_p.legend(loc="lower right", fontsize="x-small", frameon=False)
+        ax_p.legend(loc="lower right", fontsize=note_fontsize(), frameon=False)
         for k in range(1, N_SEGMENTS):
             for ax in (ax_loss, ax_p):
                 ax.axvline(k * size + 0.5, color="0.4", linewidth=0.5, linestyle="-")
@@ -322,12 +323,12 @@ def run(study: Study) -> None:
                   markersize=7, label="gandyn, spread of $l$")
         for k, (x, y) in enumerate(zip(s["mean_d_gz"], s["measured"], strict=True)):
             ax_r.annotate(str(k + 1), (x, y), textcoords="offset points", xytext=(4, -9),
-                          fontsize="x-small")
+                          fontsize=note_fontsize())
         ax_r.set_yscale("log")
         ax_r.set_xlim(0.1, 0.55)
         ax_r.set_xlabel(r"segment mean $D(G(z))$")
         ax_r.set_ylabel(r"std($\Delta g_\mathrm{loss}$) / std($\Delta d_\mathrm{fake}$)")
-        ax_r.legend(loc="upper right", fontsize="x-small", frameon=False)
+        ax_r.legend(loc="upper right", fontsize=note_fontsize(), frameon=False)
         study.save(fig, "explain-numpy-gan", data={
             "step": step, "d_fake_printed": printed["d_fake"], "g_loss_printed": printed["g_loss"],
             "d_real_printed": printed["d_real"], "d_gz": d_gz,

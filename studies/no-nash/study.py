@@ -178,6 +178,7 @@ def run(study: Study) -> None:
 
     # --- the figure
     from gandyn.plotting import TWO_COLUMN
+    from gandyn.plotting.style import note_fontsize
 
     panels = [("(a) hide and seek", hide), ("(b) bump discriminator, minimax", bumps["minimax"]),
               ("(c) bump discriminator, Wasserstein", bumps["wasserstein"])]
@@ -190,7 +191,7 @@ def run(study: Study) -> None:
         handles, labels = axes[1].get_legend_handles_labels()
         labels = [re.sub(r" \((upper |lower )?value [^)]*\)", "", label) for label in labels]
         fig.legend(handles, labels, loc="outside upper center", ncols=len(handles),
-                   fontsize="x-small")
+                   fontsize=note_fontsize())
         data: dict[str, Any] = {}
         for key, grid in (("hide", hide), ("bump_minimax", bumps["minimax"]),
                           ("bump_wasserstein", bumps["wasserstein"])):

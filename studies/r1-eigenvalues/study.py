@@ -174,6 +174,7 @@ def run(study: Study) -> None:
     with study.figure() as style:
         from gandyn.plotting import TWO_COLUMN
         from gandyn.plotting.eigenvalue_paths import eigenvalue_path_axes
+        from gandyn.plotting.style import note_fontsize
 
         fig = style.new((TWO_COLUMN[0], 4.6))
         (ax_plane, ax_re), (ax_im, ax_h) = fig.subplots(2, 2)
@@ -199,7 +200,7 @@ def run(study: Study) -> None:
         for lr, text, dash in ((NOTEBOOK_LR, f"$h = {NOTEBOOK_LR:g}$ (notebook)", "--"),
                                (MAP_LR, f"$h = {MAP_LR:g}$", "-.")):
             ax_h.axhline(lr, color="0.35", linewidth=0.8, linestyle=dash)
-            ax_h.text(1.98, lr + 0.06, text, ha="right", va="bottom", fontsize=7)
+            ax_h.text(1.98, lr + 0.06, text, ha="right", va="bottom", fontsize=note_fontsize())
         ax_h.set_xlabel(r"$\gamma$")
         ax_h.set_ylabel(r"largest stable step $h$")
         ax_h.set_xlim(0.0, 2.0)

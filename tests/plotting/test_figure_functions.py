@@ -354,7 +354,8 @@ def test_nash_map_best_responses_are_best_responses() -> None:
     assert set(np.abs(d_cells[:, 1]).tolist()) == {1.0}
     # no pure Nash, the text says so; the mixed equilibrium is theta = 0 vs psi = +-1 (value 1)
     assert not [c for c in ax.collections if c.get_label() == "pure Nash"]
-    assert any(t.get_text() == "no pure Nash equilibrium" for t in ax.texts)
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_title().get_text() == "no pure Nash equilibrium"
     mixed = _scatter(ax, "mixed equilibrium (value 1)").get_offsets()
     np.testing.assert_allclose(np.sort(mixed[:, 1]), [-1.0, 1.0], atol=1e-12)
     np.testing.assert_allclose(mixed[:, 0], 0.0, atol=1e-12)
