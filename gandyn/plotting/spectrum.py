@@ -315,11 +315,12 @@ def eigenvalue_plane(
         x0, x1, y0, y1 = _window(mu, [(-1.0, 1.0, -1.0, 1.0)])
         ax.set_xlabel(r"$\mathrm{Re}\,\mu$")
         ax.set_ylabel(r"$\mathrm{Im}\,\mu$")
-        if rule not in REGION_RULES:
-            ax.text(0.02, 0.98, f"{rule}: no region in the $\\lambda$ plane;\n"
-                    "eigenvalues of the map's Jacobian", transform=ax.transAxes,
-                    ha="left", va="top", fontsize=note_fontsize())
+        rates = f"$h = {lr_g:g}$" + ("" if lr_d is None or lr_d == lr_g
+                                        else f", $h_D = {lr_d:g}$")
+        note: str | None = f"{rule}, {rates}: the map's eigenvalues $\\mu$" + (
+            "" if rule in REGION_RULES else "\n" r"(the rule has no region in the $\lambda$ plane)")
     else:
+        note = None
         lam = scaled_eigenvalues(jac, lr_g=lr_g, lr_d=lr_d, n_theta=n_theta)
         zx0, zx1, zy0, zy1 = _region_box(rule, settings)
         h = float(lr_g)
@@ -344,9 +345,14 @@ def eigenvalue_plane(
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
+    # notes go above the axes, with the legend: inside they would cover data
     if legend:
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, borderaxespad=0.2,
-                  fontsize=note_fontsize())
+                  fontsize=note_fontsize(), title=note, title_fontsize=note_fontsize(),
+                  alignment="left")
+    elif note:
+        ax.text(0.0, 1.02, note, transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=note_fontsize())
     return ax
 
 
