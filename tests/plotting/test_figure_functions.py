@@ -277,7 +277,9 @@ def test_altgd_shows_the_maps_eigenvalues_on_the_unit_circle() -> None:
     mu = map_stability(make_rule("altgd", 0.5, 0.5), FieldFunctions.of(vf), np.zeros(2))
     np.testing.assert_allclose(np.sort_complex(offsets[:, 0] + 1j * offsets[:, 1]),
                                mu.eigenvalues, atol=1e-12)
-    assert any("no region" in t.get_text() for t in ax.texts)
+    legend = ax.get_legend()  # the note sits above the axes, with the legend
+    assert legend is not None and "no region" in legend.get_title().get_text()
+    assert "h = 0.5" in legend.get_title().get_text()
     with pytest.raises(SpecError, match="no stability region"):
         eigenvalue_plane(_axes(), jac, rule="altgd", lr_g=0.5, n_theta=1, view="flow")
     with pytest.raises(SpecError, match="n_theta"):
