@@ -295,8 +295,37 @@ def _tex_name(name: str) -> str:
     return name.replace("_", r"\_")
 
 
-def _latex_symbol(name: str) -> str:
-    return str(sp.latex(sp.Symbol(name)))
+def _latex_name_part(part: str) -> str:
+    """One ``_``-separated part of a symbol name: Greek letters and single characters as
+    sympy prints them, words upright (``data`` -> ``\\mathrm{data}``)."""
+    printed = str(sp.latex(sp.Symbol(part)))
+    if printed.startswith("\\") or len(part) == 1 or part.isdigit():
+        return printed
+    return rf"\mathrm{{{part}}}"
+
+
+def latex_symbol(name: str) -> str:
+    """The LaTeX of a symbol name, every ``_`` a nested subscript.
+
+    sympy prints ``u_x_data`` as ``u_{x data}``, with the space that merges two
+    subscripts; here it is ``u_{x_{\\mathrm{data}}}`` (the variable ``u`` of
+    ``x_data``), ``theta_mu`` stays ``\\theta_{\\mu}``.
+    """
+    parts = name.split("_")
+    if len(parts) == 1 or not all(parts):
+        return str(sp.latex(sp.Symbol(name)))
+    text = _latex_name_part(parts[-1])
+    for part in reversed(parts[:-1]):
+        text = f"{_latex_name_part(part)}_{{{text}}}"
+    return text
+
+
+def latex(expr: Any) -> str:
+    """``sympy.latex`` with :func:`latex_symbol` names for every symbol of ``expr``."""
+    # atoms, not free_symbols: a quadrature's integration variable is bound
+    symbols = expr.atoms(sp.Symbol) if isinstance(expr, sp.Basic) else set()
+    return str(sp.latex(expr, symbol_names={s: latex_symbol(s.name) for s in symbols}))
+
 
 
 def to_latex(d: Derivation) -> str:
@@ -304,7 +333,7 @@ def to_latex(d: Derivation) -> str:
     vf, game = d.field, d.field.game
 
     def tex(e: sp.Expr) -> str:
-        return str(sp.latex(d.expr(e)))
+        return latex(d.expr(e))
 
     out: list[str] = []
     loss = game.loss.name if game.loss else "direct costs"
@@ -319,16 +348,19 @@ def to_latex(d: Derivation) -> str:
     out.append(r"\begin{align*}")
     rows = []
     for s, e in zip(game.state_symbols, vf.field, strict=True):
-        rows.append(rf"\dot{{{_latex_symbol(s.name)}}} &= {tex(e)}")
+        rows.append(rf"\dot{{{latex_symbol(s.name)}}} &= {tex(e)}")
     out.append(" \\\\\n".join(rows))
     out.append(r"\end{align*}")
+    columns = len(game.state_symbols)
+    if columns > 10:  # amsmath's matrices stop at 10 columns unless told otherwise
+        out.append(rf"\setcounter{{MaxMatrixCols}}{{{columns}}}")
     out.append(r"\begin{equation*}")
-    out.append(r"\frac{\partial F}{\partial x} = " + str(sp.latex(
-        sp.Matrix(vf.jacobian).applyfunc(d.expr))))
+    out.append(r"\frac{\partial F}{\partial x} = "
+               + latex(sp.Matrix(vf.jacobian).applyfunc(d.expr)))
     out.append(r"\end{equation*}")
     out.append(r"\begin{equation*}")
-    hessian_g = sp.latex(sp.Matrix(vf.hessian_g).applyfunc(d.expr))
-    hessian_d = sp.latex(sp.Matrix(vf.hessian_d).applyfunc(d.expr))
+    hessian_g = latex(sp.Matrix(vf.hessian_g).applyfunc(d.expr))
+    hessian_d = latex(sp.Matrix(vf.hessian_d).applyfunc(d.expr))
     out.append(
         rf"\nabla^2_{{\theta}}\mathcal{{L}}_G = {hessian_g},\qquad "
         rf"\nabla^2_{{\psi}}\mathcal{{L}}_D = {hessian_d}"
@@ -338,11 +370,11 @@ def to_latex(d: Derivation) -> str:
         out.append(r"% stationary points: " + d.stationary.message)
         for p in d.stationary.points:
             out.append(
-                r"% " + ", ".join(f"{sp.latex(s)} = {sp.latex(v)}" for s, v in p)
+                r"% " + ", ".join(f"{latex(s)} = {latex(v)}" for s, v in p)
             )
     eig = d.eigenvalues_at()
     if d.at is not None and eig is not None:
-        point = ", ".join(f"{_latex_symbol(k)} = {v:g}" for k, v in d.at.items())
+        point = ", ".join(f"{latex_symbol(k)} = {v:g}" for k, v in d.at.items())
         values = ", ".join(_format_complex(z) for z in eig)
         out.append(f"% eigenvalues of dF/dx at {point}: {values}")
     return "\n".join(out)

@@ -125,7 +125,8 @@ class sigmoid(_ElementaryEvalf, sp.Function):  # noqa: N801
         return self.args[0].is_finite and self.args[0].is_extended_real  # type: ignore[no-any-return]
 
     def _latex(self, printer: Any) -> str:
-        return r"\sigma\left(" + str(printer._print(self.args[0])) + r"\right)"
+        # not \sigma: games name a data scale sigma, and the two must stay apart
+        return r"\operatorname{sigmoid}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 class log_sigmoid(_ElementaryEvalf, sp.Function):  # noqa: N801
@@ -158,7 +159,7 @@ class log_sigmoid(_ElementaryEvalf, sp.Function):  # noqa: N801
         return self.args[0].is_finite and self.args[0].is_extended_real  # type: ignore[no-any-return]
 
     def _latex(self, printer: Any) -> str:
-        return r"\log\sigma\left(" + str(printer._print(self.args[0])) + r"\right)"
+        return r"\log\operatorname{sigmoid}\left(" + str(printer._print(self.args[0])) + r"\right)"
 
 
 class step(sp.Function):  # noqa: N801

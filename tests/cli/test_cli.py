@@ -121,7 +121,7 @@ def test_text_and_latex_formats() -> None:
                     "Hessian of cost_g", "stationary points", "eigenvalues"):
         assert heading in out
     code, out, _ = run("derive", "--format", "latex")
-    assert code == 0 and r"\begin{align*}" in out and r"\sigma" in out
+    assert code == 0 and r"\begin{align*}" in out and r"\operatorname{sigmoid}" in out
 
 
 def test_gaussian_game_derives_with_options() -> None:

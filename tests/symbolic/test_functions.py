@@ -177,8 +177,8 @@ def test_str_and_latex() -> None:
     assert str(softplus(x)) == "softplus(x)"
     assert str(log_sigmoid(-x)) == "log_sigmoid(-x)"
     assert sp.latex(softplus(x)) == r"\operatorname{softplus}\left(x\right)"
-    assert sp.latex(sigmoid(x)) == r"\sigma\left(x\right)"
-    assert sp.latex(log_sigmoid(x)) == r"\log\sigma\left(x\right)"
+    assert sp.latex(sigmoid(x)) == r"\operatorname{sigmoid}\left(x\right)"
+    assert sp.latex(log_sigmoid(x)) == r"\log\operatorname{sigmoid}\left(x\right)"
     assert sp.latex(relu(x)) == r"\operatorname{relu}\left(x\right)"
     assert sp.latex(step(x)) == r"\operatorname{step}\left(x\right)"
 
