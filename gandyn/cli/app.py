@@ -22,6 +22,11 @@ from gandyn import __version__
 __all__ = ["main"]
 
 
+#: Raised by click 8.2 and later for a group called without a command (click 8.1
+#: printed the help itself).
+_NO_ARGS: type[click.UsageError] | None = getattr(click.exceptions, "NoArgsIsHelpError", None)
+
+
 class _Group(click.Group):
     """A click group whose errors are one line, never a traceback."""
 
@@ -37,6 +42,9 @@ class _Group(click.Group):
             click.echo("error: aborted", err=True)
             sys.exit(130)
         except click.ClickException as exc:
+            if _NO_ARGS is not None and isinstance(exc, _NO_ARGS) and exc.ctx is not None:
+                click.echo(exc.ctx.get_help())  # `gandyn` alone asks for the help: no error
+                sys.exit(0)
             click.echo(f"error: {_one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except Exception as exc:
