@@ -44,6 +44,7 @@ from gandyn.arrays import Array
 from gandyn.games.game import Game
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
+from gandyn.symbolic.printing import latex, latex_symbol
 
 __all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
 
@@ -161,6 +162,12 @@ class VectorField:
 
     def __repr__(self) -> str:
         return f"VectorField of {self.game!r}: F has {len(self.field)} components"
+
+    def _repr_latex_(self) -> str:
+        """The flow ``dx/dt = F(x)``, one row a coordinate, as a notebook shows it."""
+        rows = [rf"\dot{{{latex_symbol(s.name)}}} &= {latex(f)}"
+                for s, f in zip(self.game.state_symbols, self.field, strict=True)]
+        return "$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$"
 
     @property
     def xi(self) -> tuple[sp.Expr, ...]:

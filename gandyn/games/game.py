@@ -22,6 +22,7 @@ from gandyn.games.registry import Registry
 from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
 from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
+from gandyn.symbolic.printing import latex
 
 __all__ = [
     "GAMES",
@@ -159,6 +160,11 @@ class Game:
         return (f"Game({self.name!r}, loss={loss!r}, regularizers=[{regs}], "
                 f"theta=({', '.join(s.name for s in self.theta)}), "
                 f"psi=({', '.join(s.name for s in self.psi)}), params=[{params}])")
+
+    def _repr_latex_(self) -> str:
+        """Both players' costs, as a notebook shows them."""
+        return ("$\\begin{aligned}\\mathcal{L}_G &= " + latex(self.cost_g)
+                + r" \\ \mathcal{L}_D &= " + latex(self.cost_d) + "\\end{aligned}$")
 
     @property
     def state_symbols(self) -> tuple[sp.Symbol, ...]:

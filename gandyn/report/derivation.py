@@ -21,6 +21,7 @@ from gandyn.derivation.field import VectorField
 from gandyn.derivation.stationary import StationaryPoints
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.symbolic.expectations import quadrature_symbols
+from gandyn.symbolic.printing import latex, latex_symbol
 
 if TYPE_CHECKING:
     from gandyn.games.game import Game
@@ -293,39 +294,6 @@ def to_text(d: Derivation) -> str:
 
 def _tex_name(name: str) -> str:
     return name.replace("_", r"\_")
-
-
-def _latex_name_part(part: str) -> str:
-    """One ``_``-separated part of a symbol name: Greek letters and single characters as
-    sympy prints them, words upright (``data`` -> ``\\mathrm{data}``)."""
-    printed = str(sp.latex(sp.Symbol(part)))
-    if printed.startswith("\\") or len(part) == 1 or part.isdigit():
-        return printed
-    return rf"\mathrm{{{part}}}"
-
-
-def latex_symbol(name: str) -> str:
-    """The LaTeX of a symbol name, every ``_`` a nested subscript.
-
-    sympy prints ``u_x_data`` as ``u_{x data}``, with the space that merges two
-    subscripts; here it is ``u_{x_{\\mathrm{data}}}`` (the variable ``u`` of
-    ``x_data``), ``theta_mu`` stays ``\\theta_{\\mu}``.
-    """
-    parts = name.split("_")
-    if len(parts) == 1 or not all(parts):
-        return str(sp.latex(sp.Symbol(name)))
-    text = _latex_name_part(parts[-1])
-    for part in reversed(parts[:-1]):
-        text = f"{_latex_name_part(part)}_{{{text}}}"
-    return text
-
-
-def latex(expr: Any) -> str:
-    """``sympy.latex`` with :func:`latex_symbol` names for every symbol of ``expr``."""
-    # atoms, not free_symbols: a quadrature's integration variable is bound
-    symbols = expr.atoms(sp.Symbol) if isinstance(expr, sp.Basic) else set()
-    return str(sp.latex(expr, symbol_names={s: latex_symbol(s.name) for s in symbols}))
-
 
 
 def to_latex(d: Derivation) -> str:
