@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -159,9 +158,10 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if path_spec is None:
             raise SpecError("--plot draws a parameter path: give --path NAME=LOW:HIGH:N")
-        from gandyn.files import check_writable, figure_paths
+        from gandyn.files import FIGURE_FORMATS, check_writable, figure_paths, output_path
 
-        check_writable(list(figure_paths(Path(plot)).values()), force)
+        check_writable(list(figure_paths(output_path(plot, option="plot",
+                                                     formats=FIGURE_FORMATS)).values()), force)
     settings = {k: v for k, v in rule_options.items() if v is not None}
     spec = AnalysisSpec(
         game=game_spec, game_file=game_file, loss=loss_name, regularizers=reg_specs,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
@@ -113,9 +112,10 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None:
         if relations.loss != "non-saturating":
             raise SpecError("--plot draws the non-saturating law; use --loss non-saturating")
-        from gandyn.files import check_writable, figure_paths
+        from gandyn.files import FIGURE_FORMATS, check_writable, figure_paths, output_path
 
-        check_writable(list(figure_paths(Path(plot)).values()), force)
+        check_writable(list(figure_paths(output_path(plot, option="plot",
+                                                     formats=FIGURE_FORMATS)).values()), force)
     batch_sizes = _parse_batch_sizes(batch_sizes_spec)
     if log_file is not None:
         explanation = _explain_log_file(log_file, columns_spec, log_format, loss, batch_sizes,

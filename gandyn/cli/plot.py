@@ -23,7 +23,7 @@ __all__ = ["plot"]
 @click.argument("run_file", metavar="RUN", type=click.Path(dir_okay=True))
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png "
-                   "(with FIG.json and FIG.data.npz beside it).")
+                   "(with FIG.json and FIG.data.npz beside it, e.g. fig.pdf.json).")
 @click.option("--animate", "anim_path", type=click.Path(dir_okay=False), default=None,
               help="Animate the run to .gif (Pillow) or .mp4 (needs ffmpeg).")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
@@ -44,7 +44,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
 
     \b
     The vector field is derived again from the spec stored with the run (for
-    run.csv, in the sidecar run.meta.json); without it the paths are drawn alone.
+    run.csv, in the sidecar run.csv.meta.json); without it the paths are drawn alone.
     \b
     Examples:
       gandyn plot run.npz --plot run.pdf
@@ -52,7 +52,14 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
       gandyn plot run.npz --animate run.gif --frames 120 --fps 24
     """
     from gandyn.errors import SpecError
-    from gandyn.files import check_writable, figure_paths, sidecar_path
+    from gandyn.files import (
+        FIGURE_FORMATS,
+        check_writable,
+        figure_paths,
+        legacy_sidecar_path,
+        output_path,
+        sidecar_path,
+    )
 
     if plot_path is None and anim_path is None:
         raise SpecError("nothing to draw: give --plot FIG (.pdf, .svg, .png) and/or "
@@ -61,20 +68,16 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         raise SpecError("--frames and --fps set up an animation: give --animate ANIM")
     targets: list[Path] = []
     if plot_path is not None:
-        from gandyn.plotting.save import FORMATS
-
-        suffix = Path(plot_path).suffix.lower()
-        if suffix not in FORMATS:
-            raise SpecError(f"--plot {plot_path}: unknown extension {suffix or '(none)'!r} "
-                            f"(allowed: {', '.join(FORMATS)})")
-        targets += list(figure_paths(plot_path).values())
+        targets += list(figure_paths(output_path(plot_path, option="plot",
+                                                 formats=FIGURE_FORMATS)).values())
     if anim_path is not None:
         from gandyn.plotting.animation import check_animation_path
 
-        check_animation_path(anim_path)
+        check_animation_path(output_path(anim_path, option="animate"))
         targets += list(figure_paths(anim_path).values())
     source = Path(run_file)
-    inputs = {source.resolve(), sidecar_path(source).resolve()}
+    inputs = {source.resolve(), sidecar_path(source).resolve(),
+              legacy_sidecar_path(source).resolve()}
     for target in targets:
         if target.resolve() in inputs:
             raise SpecError(f"{target} would overwrite the run being drawn; choose another name")

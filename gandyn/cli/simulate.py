@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -61,7 +60,8 @@ _DEFAULT = RunSpec()
 @click.option("--rtol", type=float, default=None, help="flow: relative tolerance (default 1e-8).")
 @click.option("--atol", type=float, default=None, help="flow: absolute tolerance (default 1e-10).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the run to .csv, .npz or .json (with a .meta.json sidecar).")
+              help="Write the run to .csv, .npz or .json (CSV and NPZ with a sidecar "
+                   "OUT.meta.json).")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png.")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
@@ -110,15 +110,16 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     if dump_spec:
         click.echo(spec_toml(spec), nl=False)
         return
-    from gandyn.files import check_writable, figure_paths, sidecar_path
+    from gandyn.files import FIGURE_FORMATS, check_writable, figure_paths, output_path, sidecar_path
+    from gandyn.io.trajectory_files import FORMATS
 
     targets = []
     if out is not None:
-        out_path = Path(out)
+        out_path = output_path(out, option="out", formats=FORMATS)
         targets += [out_path] if out_path.suffix.lower() == ".json" else [
             out_path, sidecar_path(out_path)]
     if plot is not None:
-        plot_path = Path(plot)
+        plot_path = output_path(plot, option="plot", formats=FIGURE_FORMATS)
         targets += list(figure_paths(plot_path).values())
     clashes = sorted({str(p) for p in targets if targets.count(p) > 1})
     if clashes:

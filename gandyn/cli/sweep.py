@@ -65,7 +65,7 @@ _DEFAULT = RunSpec()
 @click.option("--scheduler", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask distributed cluster (needs the dask extra).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the cells to .csv or .npz (with a .meta.json sidecar); finished "
+              help="Write the cells to .csv or .npz (with a sidecar OUT.meta.json); finished "
                    "chunks are kept in OUT.chunks/ until the sweep completes.")
 @click.option("--resume", is_flag=True,
               help="Complete an interrupted sweep to --out, reusing its finished chunks.")
@@ -98,8 +98,9 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
 
     from gandyn.cli.options import game_values, given_on_command_line, given_values
     from gandyn.errors import SpecError
-    from gandyn.files import check_writable, sidecar_path
+    from gandyn.files import check_writable, output_path, sidecar_path
     from gandyn.sweeps import (
+        FORMATS,
         AxisSpec,
         SweepSpec,
         load_sweep_spec,
@@ -139,18 +140,17 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
         raise SpecError("--resume completes the sweep written to --out: give --out")
     targets: list[Path] = []
     if out is not None:
-        target = Path(out)
-        if target.suffix.lower() not in (".csv", ".npz"):
-            raise SpecError(f"--out {target}: unknown format {target.suffix or '(none)'!r} "
-                            "(use .csv or .npz)")
+        target = output_path(out, option="out", formats=FORMATS)
         targets += [target, sidecar_path(target)]
     if plot is not None:
         if len(plan.axes) > 2:
             raise SpecError(f"--plot draws one or two axes, not {len(plan.axes)}")
-        from gandyn.files import figure_paths
+        from gandyn.files import FIGURE_FORMATS, figure_paths
 
-        targets += list(figure_paths(plot).values())
-    check_writable(targets, force)
+        targets += list(figure_paths(output_path(plot, option="plot",
+                                                 formats=FIGURE_FORMATS)).values())
+    # --resume may replace what the killed sweep it completes had begun to write.
+    check_writable(targets, force or resume)
     chunk_dir = None
     if out is not None:
         chunk_dir = Path(out).with_name(Path(out).name + ".chunks")
@@ -180,14 +180,14 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
             raise click.exceptions.Abort() from None
     written: list[Path] = []
     if out is not None:
-        written += write_sweep(result, out, spec.to_dict(), force=force)
+        written += write_sweep(result, out, spec.to_dict(), force=force or resume)
         if chunk_dir is not None:
             shutil.rmtree(chunk_dir, ignore_errors=True)
     if plot is not None:
         from gandyn.plotting.sweep import plot_sweep
 
         meta = {"gandyn_version": __version__, "spec": spec.to_dict(), **result.summary()}
-        written += plot_sweep(result, plot, metadata=meta, force=force)
+        written += plot_sweep(result, plot, metadata=meta, force=force or resume)
     click.echo(summary_text(result))
     for path in written:
         click.echo(f"wrote {path}", err=True)

@@ -3,8 +3,9 @@
 ``gandyn simulate --out run.csv|run.npz|run.json`` writes a
 :class:`~gandyn.dynamics.trajectory.Trajectory` with its metadata (the spec that made
 it, the gandyn version, the names of the columns, how each run ended);
-:func:`read_run` reads such a file back, with its sidecar ``run.meta.json``
-where the format needs one, and checks that the two describe the same runs.
+:func:`read_run` reads such a file back, with its sidecar ``run.csv.meta.json``
+(or ``run.meta.json``, the name earlier versions gave it) where the format
+needs one, and checks that the two describe the same runs.
 
 * NPZ: the arrays are read as stored (``float64`` and ``bool``), so the round
   trip is exact; the metadata is the ``meta`` entry inside the file. A
@@ -28,6 +29,7 @@ are cached), for the vector field behind a phase portrait.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -39,7 +41,7 @@ import numpy as np
 
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import GandynError, SpecError
-from gandyn.files import sidecar_path
+from gandyn.files import decode_text, legacy_sidecar_path, read_input, sidecar_path
 from gandyn.io.trajectory_files import CSV_LOSSES, FORMATS
 
 if TYPE_CHECKING:
@@ -151,15 +153,25 @@ def _check_meta(meta: Any, where: str) -> None:
     RunSpec.from_dict(spec, f"{where}: spec")  # the current form or an earlier one
 
 
+def _text(path: Path, what: str) -> str:
+    """The text of an input file (:func:`gandyn.files.read_input`, UTF-8 checked)."""
+    return decode_text(read_input(path, what=what), what=what, name=str(path))
+
+
+def _sidecar_of(path: Path) -> Path | None:
+    """The sidecar beside ``path``: ``run.csv.meta.json``, else the ``run.meta.json`` earlier
+    versions wrote; ``None`` if neither is there."""
+    for side in (sidecar_path(path), legacy_sidecar_path(path)):
+        if side.exists() or side.is_symlink():
+            return side
+    return None
+
+
 def _read_sidecar(path: Path) -> tuple[Path, dict[str, Any]] | None:
-    side = sidecar_path(path)
-    if not side.is_file():
+    side = _sidecar_of(path)
+    if side is None:
         return None
-    try:
-        text = side.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read {side}: {getattr(exc, 'strerror', None) or exc}") from None
-    return side, _parse_meta(text, str(side))
+    return side, _parse_meta(_text(side, "sidecar"), str(side))
 
 
 def _floats(values: Any, where: str) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -240,10 +252,12 @@ def _with_meta(traj: Trajectory, meta: dict[str, Any], where: str) -> Trajectory
 
 def _read_npz(path: Path) -> tuple[Trajectory, dict[str, Any] | None]:
     where = str(path)
-    if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+    content = io.BytesIO(read_input(path, what="run"))
+    if not zipfile.is_zipfile(content):  # np.load would try to unpickle it
         raise SpecError(f"cannot read {path}: not an .npz archive")
+    content.seek(0)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(content, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise SpecError(f"cannot read {path}: {_one_line(str(exc)) or type(exc).__name__}"
@@ -260,12 +274,11 @@ def _read_npz(path: Path) -> tuple[Trajectory, dict[str, Any] | None]:
 
 def _read_json(path: Path) -> tuple[Trajectory, dict[str, Any]]:
     where = str(path)
+    text = _text(path, "run")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if not isinstance(document, dict) or "meta" not in document:
         raise SpecError(f"{where}: not a run file (a JSON object with 'meta' and the arrays)")
     _check_meta(document["meta"], f"{where} (meta)")
@@ -280,11 +293,11 @@ def _read_json(path: Path) -> tuple[Trajectory, dict[str, Any]]:
 
 def _read_csv(path: Path, meta: dict[str, Any] | None, meta_where: str) -> Trajectory:
     where = str(path)
+    text = _text(path, "run")
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SpecError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise SpecError(f"cannot read {path}: {exc}") from None
     if not rows:
         raise SpecError(f"{where}: empty file")
     header = rows[0]
@@ -355,8 +368,8 @@ def read_run(path: str | Path) -> SavedRun:
     Parameters
     ----------
     path
-        ``run.csv`` (with its sidecar ``run.meta.json`` if present), ``run.npz``
-        or ``run.json``.
+        ``run.csv`` (with its sidecar ``run.csv.meta.json``, or ``run.meta.json``
+        as earlier versions named it, if present), ``run.npz`` or ``run.json``.
 
     Returns
     -------
@@ -366,18 +379,17 @@ def read_run(path: str | Path) -> SavedRun:
     Raises
     ------
     SpecError
-        Unknown extension, missing file, malformed data (wrong columns or
-        shapes, text where numbers belong), or a sidecar that does not match
-        the data.
+        Unknown extension, malformed data (wrong columns or shapes, text where
+        numbers belong), or a sidecar that does not match the data.
+    InputFileError
+        The file or its sidecar is missing, not a regular file, too large, or
+        not UTF-8 text where text is expected.
     """
     source = Path(path)
     suffix = source.suffix.lower()
     if suffix not in FORMATS:
         raise SpecError(f"cannot read run {source}: unknown format {suffix or '(none)'!r} "
                         f"(use {', '.join(FORMATS)})")
-    if not source.is_file():
-        reason = "is a directory" if source.is_dir() else "no such file"
-        raise SpecError(f"cannot read run {source}: {reason}")
     if suffix == ".json":
         traj, stored = _read_json(source)
         return SavedRun(source, _with_meta(traj, stored, f"{source} (meta)"), stored, source)

@@ -5,14 +5,15 @@ Layout of a saved run (``--out run.csv|run.npz|run.json``):
 * CSV: one row per run and recorded step, columns
   ``run,step,t,<theta symbols>,<psi symbols>,d_real,d_fake,g_loss,d_x,d_gz``
   (a loss the game does not define is written as ``nan``), plus a sidecar
-  ``run.meta.json`` with the spec, the gandyn version, and per-run
+  ``run.csv.meta.json`` with the spec, the gandyn version, and per-run
   divergence;
 * NPZ: the arrays of :class:`~gandyn.dynamics.trajectory.Trajectory` under their names,
   plus ``meta`` (the same JSON as a string), no sidecar needed but one is
   written too for symmetry;
 * JSON: everything in one document (``meta`` and the arrays as lists).
 
-Nothing is overwritten unless ``force`` is true (:mod:`gandyn.files`).
+Nothing is overwritten unless ``force`` is true, and every file is written whole or not
+at all (:func:`gandyn.files.write_files`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ import numpy as np
 
 from gandyn import __version__
 from gandyn.dynamics.trajectory import Trajectory
-from gandyn.errors import SpecError
-from gandyn.files import check_writable, npz_bytes, sidecar_path
+from gandyn.files import npz_bytes, output_path, sidecar_path, write_files
 from gandyn.jsondata import plain
 
 __all__ = ["CSV_LOSSES", "FORMATS", "trajectory_meta", "write_trajectory"]
@@ -91,27 +91,19 @@ def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
     list of Path
         The files written.
     """
-    target = Path(path)
+    target = output_path(path, option="out", formats=FORMATS)
     suffix = target.suffix.lower()
-    if suffix not in FORMATS:
-        raise SpecError(f"`out` {target}: unknown format {suffix or '(none)'!r} "
-                        f"(use {', '.join(FORMATS)})")
     meta = trajectory_meta(traj, spec)
     # Insertion order, not sorted keys: `gandyn plot` puts the spec and method back into a
     # figure's metadata, byte for byte as `simulate --plot` wrote them.
     meta_text = json.dumps(meta, indent=2) + "\n"
     if suffix == ".json":
-        check_writable([target], force)
         document = {"meta": meta, **plain(_arrays(traj))}
-        target.write_text(json.dumps(document) + "\n")
-        return [target]
-    sidecar = sidecar_path(target)
-    check_writable([target, sidecar], force)
+        return write_files({target: (json.dumps(document) + "\n").encode()}, force)
     if suffix == ".csv":
-        target.write_text(_csv_text(traj))
+        content = _csv_text(traj).encode()
     else:
         arrays = _arrays(traj)
         arrays["meta"] = np.array(meta_text)
-        target.write_bytes(npz_bytes(arrays))
-    sidecar.write_text(meta_text)
-    return [target, sidecar]
+        content = npz_bytes(arrays)
+    return write_files({target: content, sidecar_path(target): meta_text.encode()}, force)

@@ -35,8 +35,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gandyn.errors import OutputExistsError, SpecError
+from gandyn.files import FIGURE_FORMATS, figure_paths, npz_bytes, write_files
 from gandyn.files import ZIP_DATE as ZIP_DATE  # re-exported: the date every entry carries
-from gandyn.files import figure_paths, npz_bytes, write_files
 from gandyn.jsondata import json_bytes, plain
 from gandyn.plotting.style import active_venue, output_rc
 
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Figure formats by extension.
-FORMATS: Final = (".pdf", ".svg", ".png")
+FORMATS: Final = FIGURE_FORMATS
 #: Resolution of PNG output (and of anything rasterized inside a PDF or SVG).
 DEFAULT_DPI: Final = 300
 #: The date written into every ``.npz`` entry (the earliest a zip file can hold).

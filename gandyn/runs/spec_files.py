@@ -2,7 +2,8 @@
 
 :func:`spec_toml` writes what ``--dump-spec`` prints; :func:`read_spec_data`
 reads a ``.toml`` or ``.json`` spec file, or the spec inside a run sidecar
-(``run.meta.json``, a ``run.json``) or a figure sidecar (``fig.json``), which
+(``run.csv.meta.json``, or ``run.meta.json`` as earlier versions named it; a
+``run.json``) or a figure sidecar (``fig.pdf.json``, earlier ``fig.json``), which
 hold ``{"gandyn_version": ..., "spec": {...}}``; :func:`load_spec` turns it into
 a :class:`~gandyn.runs.spec.RunSpec`. Errors are one line naming the file.
 """
@@ -99,26 +100,28 @@ def read_spec_data(path: str | Path) -> tuple[dict[str, Any], str]:
     Raises
     ------
     SpecError
-        The file cannot be read, is neither ``.toml`` nor ``.json``, or is not
-        a table.
+        The file is neither ``.toml`` nor ``.json``, or is not a table.
+    InputFileError
+        The file is missing, not a regular file (a folder, a FIFO), too large,
+        or not UTF-8 text.
     """
     import json
     import tomllib
 
+    from gandyn.files import decode_text, read_input
+
     source = Path(path)
     where = f"spec file {source.name}"
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise SpecError(f"{where}: cannot read {source} ({reason})") from None
+    if source.suffix.lower() not in (".toml", ".json"):
+        raise SpecError(f"{where}: use a .toml or .json file")
+    # A regular file only, of bounded size, UTF-8 (the byte offset named if not).
+    text = decode_text(read_input(source, what="spec file"), what="spec file",
+                       name=str(source))
     try:
         if source.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
-        elif source.suffix.lower() == ".json":
-            data = json.loads(text)
         else:
-            raise SpecError(f"{where}: use a .toml or .json file")
+            data = json.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{where}: syntax error: {exc}") from None
     except json.JSONDecodeError as exc:

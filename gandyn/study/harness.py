@@ -17,9 +17,13 @@ illustrates. Each ``studies/<slug>/study.py`` is a short script::
     if __name__ == "__main__":
         Study.main(run, slug="dirac-gan", claim="...")
 
-``python studies/<slug>/study.py [--quick] [--out DIR] [--formats pdf,png]``
+``python studies/<slug>/study.py [--quick] [--out DIR] [--force] [--formats pdf,png]``
 writes into ``DIR`` (default ``studies/<slug>/out``, which is the study's
-own output and is regenerated on every run), prints one line per claim and a
+own output and is regenerated on every run). A ``DIR`` given with ``--out``
+must be new or empty unless ``--force``: this is checked before the study
+computes anything, and no file in it is overwritten without ``--force``.
+Every file is written whole or not at all (:func:`gandyn.files.write_files`).
+The study prints one line per claim and a
 summary, writes ``claims.json`` next to the figure, and exits with status 1
 when a claim fails, 2 on bad input. Figures are saved by
 :func:`gandyn.plotting.save_figure`, so each comes with its ``.json``
@@ -92,6 +96,8 @@ class Study:
         Reduced sizes for CI (the claims must still hold).
     formats
         Figure formats written for every saved figure (the first is the main file).
+    force
+        Overwrite files already in ``out`` (otherwise such a file is an error).
     claims
         The claims checked so far, in order.
     written
@@ -102,6 +108,7 @@ class Study:
     out: Path
     quick: bool = False
     formats: tuple[str, ...] = ("pdf", "png")
+    force: bool = True
     claims: list[Claim] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -124,21 +131,28 @@ class Study:
 
     def save(self, fig: Figure, name: str, *, data: Mapping[str, Any] | None = None,
              metadata: Mapping[str, Any] | None = None) -> list[Path]:
-        """Save ``fig`` as ``<out>/<name>.<format>`` with sidecar and data (overwriting)."""
+        """Save ``fig`` as ``<out>/<name>.<format>`` with sidecar and data."""
         from gandyn.plotting import save_figure
 
         meta = {"study": self.slug, "quick": self.quick, "gandyn_version": __version__,
                 **self.metadata, **(metadata or {})}
         first, *rest = self.formats
         paths = save_figure(fig, self.out / f"{name}.{first}", metadata=meta, data=data,
-                            force=True, also=tuple(rest))
+                            force=self.force, also=tuple(rest))
         self.written.extend(paths)
         return paths
 
     def write_json(self, name: str, obj: Any) -> Path:
-        """Write a JSON result file ``<out>/<name>`` (fixed layout, overwriting)."""
+        """Write a JSON result file ``<out>/<name>`` (fixed layout)."""
+        return self.write_text(name, json.dumps(obj, indent=2, sort_keys=True,
+                                                allow_nan=False) + "\n")
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write the text file ``<out>/<name>`` (UTF-8), whole or not at all."""
+        from gandyn.files import write_files
+
         path = self.out / name
-        path.write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+        write_files({path: text.encode("utf-8")}, self.force)
         self.written.append(path)
         return path
 
@@ -161,6 +175,8 @@ class Study:
                             help="reduced sizes for CI; the claims must still hold")
         parser.add_argument("--out", type=Path, default=None,
                             help=f"output directory (default studies/{slug}/out)")
+        parser.add_argument("--force", action="store_true",
+                            help="write into a --out folder that holds files, replacing them")
         parser.add_argument("--formats", default="pdf,png",
                             help="figure formats, comma-separated (pdf, svg, png)")
         args = parser.parse_args(argv)
@@ -170,26 +186,40 @@ class Study:
             parser.exit(2, f"error: unknown figure format {', '.join(bad) or '(none)'}; "
                            "use pdf, svg or png\n")
         out = args.out if args.out is not None else study_dir / "out"
+        # The default folder is the study's own output, regenerated on every run; a folder
+        # the user names is written only if new or empty, unless --force.
+        force = args.force or args.out is None
+        if not os.fspath(out) or not str(out).strip():
+            parser.exit(2, "error: --out: empty folder name\n")
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             parser.exit(2, f"error: cannot create {out}: {exc.strerror or exc}\n")
-        study = cls(slug=slug, out=out, quick=args.quick, formats=formats)
+        if not force and any(out.iterdir()):
+            parser.exit(2, f"error: refusing to write into {out}: it holds files (use --force "
+                           "to replace them, or a new folder)\n")
+        from gandyn.files import check_writable
+
+        try:
+            check_writable([out / "claims.json"], force=True)  # can files be created there?
+        except GandynError as exc:
+            parser.exit(2, f"error: {exc}\n")
+        study = cls(slug=slug, out=out, quick=args.quick, formats=formats, force=force)
         print(f"{slug}: {claim}" + (" (quick)" if args.quick else ""))
         start = time.perf_counter()
         try:
             run(study)
+            seconds = time.perf_counter() - start
+            study.write_json("claims.json", {
+                "study": slug, "claim": claim, "quick": study.quick,
+                "seconds": round(seconds, 1), "gandyn_version": __version__,
+                "claims": [{"name": c.name, "holds": c.holds, "detail": c.detail}
+                           for c in study.claims],
+            })
         except GandynError as exc:
             if os.environ.get("GANDYN_DEBUG"):
                 raise
             parser.exit(2, f"error: {exc}\n")
-        seconds = time.perf_counter() - start
-        study.write_json("claims.json", {
-            "study": slug, "claim": claim, "quick": study.quick, "seconds": round(seconds, 1),
-            "gandyn_version": __version__,
-            "claims": [{"name": c.name, "holds": c.holds, "detail": c.detail}
-                       for c in study.claims],
-        })
         if not study.claims:
             print(f"{slug}: no claim was checked", file=sys.stderr)
             sys.exit(1)

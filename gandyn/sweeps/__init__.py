@@ -46,7 +46,7 @@ from __future__ import annotations
 from gandyn.sweeps.axes import Axis, AxisSpec
 from gandyn.sweeps.chunk import VERDICTS, simulate_chunk
 from gandyn.sweeps.execution import SweepResult, prepare_chunk_dir, run_sweep, sweep
-from gandyn.sweeps.output import MEASURES, summary_text, sweep_meta, write_sweep
+from gandyn.sweeps.output import FORMATS, MEASURES, summary_text, sweep_meta, write_sweep
 from gandyn.sweeps.plan import (
     SweepPlan,
     SweepSpec,
@@ -57,6 +57,7 @@ from gandyn.sweeps.plan import (
 )
 
 __all__ = [
+    "FORMATS",
     "MEASURES",
     "VERDICTS",
     "Axis",

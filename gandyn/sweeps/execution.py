@@ -13,10 +13,12 @@ pickles by reference.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,32 +112,48 @@ def _chunk_path(folder: Path, index: int) -> Path:
 
 def _write_chunk(folder: Path, index: int, arrays: Mapping[str, np.ndarray[Any, Any]],
                  digest: str) -> None:
-    from gandyn.files import npz_bytes
+    from gandyn.files import npz_bytes, replace_file
 
-    target = _chunk_path(folder, index)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_bytes(npz_bytes({**arrays, "digest": np.array(digest)}))
-    os.replace(temporary, target)  # atomic: an interrupted write leaves no half chunk
+    # atomic: a run killed while writing leaves a stray temporary file, never half a chunk
+    replace_file(_chunk_path(folder, index), npz_bytes({**arrays, "digest": np.array(digest)}))
 
 
 def _read_chunk(folder: Path, index: int, digest: str, size: int
                 ) -> dict[str, np.ndarray[Any, Any]] | None:
+    """The arrays of a finished chunk, or ``None`` if it is missing, damaged or another sweep's."""
     path = _chunk_path(folder, index)
     if not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # a damaged chunk is simulated again
     saved = arrays.pop("digest", np.array([""])).reshape(-1)
-    if saved.size != 1 or str(saved[0]) != digest or arrays["verdict"].shape != (size,):
+    if saved.size != 1 or str(saved[0]) != digest:
+        return None
+    expected = {"verdict", "decided_at", "distance", "g_loss_amplitude", "d_fake_amplitude",
+                "spectral_radius"}
+    if not expected <= set(arrays) or any(arrays[k].shape != (size,) for k in expected):
         return None
     return arrays
 
 
+def _remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files a killed run left in the chunk folder."""
+    from gandyn.files import TEMPORARY_SUFFIX
+
+    for leftover in folder.glob(f"*{TEMPORARY_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
 def prepare_chunk_dir(folder: Path, plan: SweepPlan, *, resume: bool, force: bool) -> None:
     """Create (or check, for ``resume``) the folder that keeps finished chunks.
+
+    A resume tolerates what a killed run leaves behind: temporary files are
+    removed, a damaged chunk is simulated again (:func:`run_sweep`), and a
+    folder killed before its plan was written is taken as empty.
 
     Raises
     ------
@@ -143,14 +161,22 @@ def prepare_chunk_dir(folder: Path, plan: SweepPlan, *, resume: bool, force: boo
         The folder holds a sweep and neither ``resume`` nor ``force`` is set, or
         ``resume`` is set and the folder holds another sweep's chunks.
     """
+    from gandyn.files import replace_file
+
     marker = folder / "plan.json"
-    if folder.exists():
-        if not folder.is_dir():
+    plan_text = json.dumps({"digest": plan.digest(), "plan": plan.to_dict()},
+                           indent=2, sort_keys=True) + "\n"
+    if folder.exists() or folder.is_symlink():
+        if folder.is_symlink() or not folder.is_dir():
             raise SpecError(f"cannot keep chunks in {folder}: it is not a directory")
         if resume:
+            _remove_leftovers(folder)
+            if not marker.exists() and not any(folder.glob("chunk-*.npz")):
+                replace_file(marker, plan_text.encode())  # killed before the plan was written
+                return
             try:
-                saved = json.loads(marker.read_text()).get("digest")
-            except (OSError, ValueError):
+                saved = json.loads(marker.read_text(encoding="utf-8")).get("digest")
+            except (OSError, ValueError, AttributeError):
                 saved = None
             if saved != plan.digest():
                 raise SpecError(f"`resume`: {folder} holds the chunks of another sweep (the "
@@ -162,9 +188,14 @@ def prepare_chunk_dir(folder: Path, plan: SweepPlan, *, resume: bool, force: boo
         shutil.rmtree(folder)
     elif resume:
         raise SpecError(f"`resume`: no unfinished sweep in {folder}")
-    folder.mkdir()
-    marker.write_text(json.dumps({"digest": plan.digest(), "plan": plan.to_dict()},
-                                 indent=2, sort_keys=True) + "\n")
+    try:
+        folder.mkdir()  # exclusive: of two sweeps to one --out, the second stops here
+    except FileExistsError:
+        raise SpecError(f"{folder} holds an unfinished sweep (another sweep started it just "
+                        "now): `resume` completes it, `force` starts over") from None
+    except OSError as exc:
+        raise SpecError(f"cannot keep chunks in {folder}: {exc.strerror or exc}") from None
+    replace_file(marker, plan_text.encode())
 
 
 def _chunk_task(plan: SweepPlan, index: int) -> tuple[int, dict[str, np.ndarray[Any, Any]]]:

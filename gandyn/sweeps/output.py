@@ -1,7 +1,7 @@
 """The output of a sweep: the JSON sidecar, CSV and NPZ files, the printed summary.
 
 A file holds one row (CSV) or array entry (NPZ) per cell: a column per axis,
-the verdict, then :data:`MEASURES`. The ``.meta.json`` sidecar
+the verdict, then :data:`MEASURES`. The sidecar ``map.csv.meta.json``
 (:func:`sweep_meta`) records the spec, the plan and its digest, the verdict
 rules with their thresholds (:mod:`gandyn.sweeps.chunk`), the counts, the
 agreement with the linear prediction and how the sweep ran.
@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gandyn.errors import SpecError
 from gandyn.sweeps.chunk import VERDICTS, _engine
 
 if TYPE_CHECKING:
     from gandyn.sweeps.execution import SweepResult
 
-__all__ = ["MEASURES", "summary_text", "sweep_meta", "write_sweep"]
+__all__ = ["FORMATS", "MEASURES", "summary_text", "sweep_meta", "write_sweep"]
+
+#: The file formats of a sweep's cells, by extension.
+FORMATS: tuple[str, ...] = (".csv", ".npz")
 
 #: The measures recorded per cell, in output order after the axes and the verdict.
 MEASURES: tuple[str, ...] = ("decided_at", "distance", "g_loss_amplitude",
@@ -92,40 +94,35 @@ def _csv_lines(result: SweepResult) -> Iterator[str]:
 
 def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping[str, Any],
                 force: bool = False) -> list[Path]:
-    """Write a sweep to ``.csv`` or ``.npz`` with a ``.meta.json`` sidecar.
+    """Write a sweep to ``.csv`` or ``.npz`` with its sidecar (``map.csv.meta.json``).
 
     One row (CSV) or array entry (NPZ) per cell: a column per axis under its
     command-line name, ``verdict`` (``converged``, ``cycling``, ``diverged``),
     then :data:`MEASURES` (``linear`` is ``stable``, ``unstable`` or
     ``unknown``). The NPZ also holds ``meta`` (the sidecar's JSON).
 
+    Both files are written whole or not at all, and not over existing files
+    unless ``force`` (:func:`gandyn.files.write_files`).
+
     Returns
     -------
     list of Path
         The files written.
     """
-    from gandyn.files import check_writable, npz_bytes, sidecar_path
+    from gandyn.files import npz_bytes, output_path, sidecar_path, write_files
 
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in (".csv", ".npz"):
-        raise SpecError(f"`out` {target}: unknown format {suffix or '(none)'!r} "
-                        "(use .csv or .npz)")
-    sidecar = sidecar_path(target)
-    check_writable([target, sidecar], force)
+    target = output_path(path, option="out", formats=FORMATS)
     meta_text = json.dumps(sweep_meta(result, spec), indent=2, sort_keys=True) + "\n"
-    if suffix == ".csv":
-        with open(target, "w") as handle:
-            handle.writelines(_csv_lines(result))
+    if target.suffix.lower() == ".csv":
+        content = "".join(_csv_lines(result)).encode()
     else:
         arrays: dict[str, np.ndarray[Any, Any]] = dict(result.axis_values)
         arrays["verdict"] = result.verdict_names
         arrays.update({k: result.measures[k] for k in MEASURES if k != "linear"})
         arrays["linear"] = result.linear
         arrays["meta"] = np.array(meta_text)
-        target.write_bytes(npz_bytes(arrays))
-    sidecar.write_text(meta_text)
-    return [target, sidecar]
+        content = npz_bytes(arrays)
+    return write_files({target: content, sidecar_path(target): meta_text.encode()}, force)
 
 
 def summary_text(result: SweepResult) -> str:

@@ -112,14 +112,14 @@ def per_sample_prediction(history: History, sl: slice) -> float:
     return float(np.sqrt(var_g / var_d))
 
 
-def write_csv(path: Path, history: History) -> None:
+def csv_text(history: History) -> str:
     """The per-step records at full precision, with D(G(z)) before the generator's update."""
     names = ("step", "d_real", "d_fake", "g_loss", "d_x", "d_gz")
     rows = [",".join(names)]
     cols = [history[n] for n in names]
     for i in range(cols[0].size):
         rows.append(",".join([str(int(cols[0][i]))] + [repr(float(c[i])) for c in cols[1:]]))
-    path.write_text("\n".join(rows) + "\n")
+    return "\n".join(rows) + "\n"
 
 
 def parse_printed(lines: list[str]) -> dict[str, np.ndarray[Any, Any]]:
@@ -154,11 +154,8 @@ def run(study: Study) -> None:
     # --- 2. train, and log as the Keras loop does.
     history = train(config)
     lines = keras_lines(history)
-    log_path = study.out / "train.log"
-    log_path.write_text("\n".join(lines) + "\n")
-    csv_path = study.out / "train.csv"
-    write_csv(csv_path, history)
-    study.written += [log_path, csv_path]
+    log_path = study.write_text("train.log", "\n".join(lines) + "\n")
+    csv_path = study.write_text("train.csv", csv_text(history))
     printed = parse_printed(lines)
     d_gz = history["d_gz"]
     fake, real = history.fake_end, history.real_end
@@ -200,9 +197,7 @@ def run(study: Study) -> None:
         "gandyn_sampling_spread", "gandyn_mean_p_model")}
     for k in range(N_SEGMENTS):
         sl = slice(k * size, (k + 1) * size)
-        seg_log = study.out / f"train-segment-{k + 1}.log"
-        seg_log.write_text("\n".join(lines[sl]) + "\n")
-        study.written.append(seg_log)
+        seg_log = study.write_text(f"train-segment-{k + 1}.log", "\n".join(lines[sl]) + "\n")
         report = gandyn_explain(seg_log)
         d, g = printed["d_fake"][sl], printed["g_loss"][sl]
         seg["start"].append(sl.start + 1)

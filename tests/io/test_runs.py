@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gandyn.dynamics.trajectory import Trajectory
-from gandyn.errors import SpecError
+from gandyn.errors import InputFileError, SpecError
 from gandyn.io.saved_runs import (
     FieldUnavailable,
     parse_runs,
@@ -68,7 +68,7 @@ def test_round_trip_is_exact(tmp_path: Path, two_runs: tuple[Trajectory, dict[st
     _assert_same(saved.trajectory, traj)
     assert saved.spec == json.loads(json.dumps(spec))
     assert saved.meta is not None and saved.meta["gandyn_version"]
-    assert saved.meta_path == (path if suffix != ".csv" else tmp_path / "run.meta.json")
+    assert saved.meta_path == (path if suffix != ".csv" else tmp_path / "run.csv.meta.json")
     _assert_same(read_trajectory(path), traj)
 
 
@@ -91,7 +91,7 @@ def test_round_trip_keeps_divergence(tmp_path: Path) -> None:
                            starts=[{"theta": 1.0, "psi": 1.0}, {"theta": 0.0, "psi": 0.0}])
     assert traj.diverged.tolist() == [True, False]
     for suffix in (".npz", ".csv", ".json"):
-        path = tmp_path / f"d{suffix[1:]}{suffix}"  # d.csv and d.npz would share d.meta.json
+        path = tmp_path / f"d{suffix}"  # d.csv and d.npz each have their own sidecar
         write_trajectory(traj, path, spec)
         back = read_trajectory(path)
         _assert_same(back, traj)
@@ -115,7 +115,7 @@ def test_csv_without_sidecar(tmp_path: Path) -> None:
     assert traj.logged_names == ("d_real", "d_fake", "g_loss")
     path = tmp_path / "b.csv"
     write_trajectory(traj, path, spec)
-    (tmp_path / "b.meta.json").unlink()
+    (tmp_path / "b.csv.meta.json").unlink()
     saved = read_run(path)
     assert saved.meta is None and saved.meta_path is None and saved.spec is None
     back = saved.trajectory
@@ -123,7 +123,7 @@ def test_csv_without_sidecar(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.x, traj.x)
     np.testing.assert_array_equal(back.logged, traj.logged)
     assert back.method == {} and back.measure == "state" and not back.diverged.any()
-    with pytest.raises(FieldUnavailable, match=r"no b\.meta\.json beside b\.csv"):
+    with pytest.raises(FieldUnavailable, match=r"no b\.csv\.meta\.json beside b\.csv"):
         rebuild_field(saved)
 
 
@@ -136,7 +136,7 @@ def test_npz_without_meta_uses_the_sidecar(tmp_path: Path,
         arrays = {k: archive[k] for k in archive.files if k != "meta"}
     np.savez(path, **arrays)  # type: ignore[arg-type]
     saved = read_run(path)
-    assert saved.meta_path == tmp_path / "run.meta.json"
+    assert saved.meta_path == tmp_path / "run.npz.meta.json"
     _assert_same(saved.trajectory, traj)
 
 
@@ -226,24 +226,28 @@ def _cases() -> list[tuple[str, str, Any]]:
                                                               key=lambda r: r.split(",")[1])])
             + "\n")),
         ("csv", "empty", lambda p: p.write_text("")),
-        ("csv", "sidecar-names", lambda p: _edit_meta(p.with_name("run.meta.json"),
+        ("csv", "sidecar-names", lambda p: _edit_meta(_side(p),
                                                       "state_names", ["theta", "phi"])),
         ("csv", "sidecar-runs", lambda p: (
-            _edit_meta(p.with_name("run.meta.json"), "n_runs", 3),
-            _edit_meta(p.with_name("run.meta.json"), "diverged", [False] * 3),
-            _edit_meta(p.with_name("run.meta.json"), "diverged_at", [None] * 3))),
-        ("csv", "sidecar-json", lambda p: p.with_name("run.meta.json").write_text("{oops")),
-        ("csv", "sidecar-keys", lambda p: p.with_name("run.meta.json").write_text("{}")),
+            _edit_meta(_side(p), "n_runs", 3),
+            _edit_meta(_side(p), "diverged", [False] * 3),
+            _edit_meta(_side(p), "diverged_at", [None] * 3))),
+        ("csv", "sidecar-json", lambda p: _side(p).write_text("{oops")),
+        ("csv", "sidecar-keys", lambda p: _side(p).write_text("{}")),
         ("npz", "not-zip", lambda p: p.write_bytes(b"not a zip file")),
         ("npz", "missing-array", lambda p: _rewrite_npz(p, drop="logged")),
         ("npz", "strings", lambda p: _rewrite_npz(p, x=np.array([[["a", "b"]]]))),
         ("npz", "shape", lambda p: _rewrite_npz(p, t=np.zeros(3))),
-        ("npz", "sidecar-differs", lambda p: _edit_meta(p.with_name("run.meta.json"),
+        ("npz", "sidecar-differs", lambda p: _edit_meta(_side(p),
                                                         "message", "edited")),
         ("json", "not-json", lambda p: p.write_text("[1, 2")),
         ("json", "nan-text", lambda p: p.write_text(
             p.read_text().replace('"x": [[[', '"x": [[["one", ', 1))),
     ]
+
+
+def _side(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
 
 
 def _rewrite_npz(path: Path, drop: str | None = None, **replace: Any) -> None:
@@ -262,17 +266,17 @@ EXPECTED = {
     "columns": "line 32: 3 columns, the header has 10",  # 2 runs x 15 records + header
     "grouped": "grouped by run",
     "empty": "empty file",
-    "header-state": r"run\.meta\.json does not match the run: state theta, psi but the data "
-                    "have phi, psi",
-    "sidecar-names": r"run\.meta\.json does not match the run: state theta, phi",
-    "sidecar-runs": r"run\.meta\.json does not match the run: 3 run\(s\)",
-    "sidecar-json": r"run\.meta\.json: not valid JSON",
+    "header-state": r"run\.(csv|npz)\.meta\.json does not match the run: state theta, psi "
+                    "but the data have phi, psi",
+    "sidecar-names": r"run\.(csv|npz)\.meta\.json does not match the run: state theta, phi",
+    "sidecar-runs": r"run\.(csv|npz)\.meta\.json does not match the run: 3 run\(s\)",
+    "sidecar-json": r"run\.(csv|npz)\.meta\.json: not valid JSON",
     "sidecar-keys": "metadata without 'spec'",
     "not-zip": "not an .npz archive",
     "missing-array": "no 'logged' array",
     "strings": "'x' must hold numbers",
     "shape": r"'t' has shape \(3,\), expected \(15,\)",
-    "sidecar-differs": r"run\.meta\.json does not match the metadata stored in",
+    "sidecar-differs": r"run\.(csv|npz)\.meta\.json does not match the metadata stored in",
     "not-json": "not valid JSON",
     "nan-text": "'x' must hold numbers only",
 }
@@ -292,10 +296,10 @@ def test_malformed_runs_are_refused(tmp_path: Path, two_runs: tuple[Trajectory, 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"unknown format '\.txt' \(use \.csv, \.npz, \.json\)"):
         read_run(tmp_path / "run.txt")
-    with pytest.raises(SpecError, match="no such file"):
+    with pytest.raises(InputFileError, match="no such file"):
         read_run(tmp_path / "run.npz")
     (tmp_path / "dir.csv").mkdir()
-    with pytest.raises(SpecError, match="is a directory"):
+    with pytest.raises(InputFileError, match="is a folder"):
         read_run(tmp_path / "dir.csv")
 
 
