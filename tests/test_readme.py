@@ -41,8 +41,7 @@ def test_main_job_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "no run diverged" in out
     figure = shlex.split(command)[shlex.split(command).index("--plot") + 1]
     written = {p.name for p in tmp_path.iterdir()}
-    stem = Path(figure).stem
-    assert written == {figure, f"{stem}.json", f"{stem}.data.npz"}
+    assert written == {figure, f"{figure}.json", f"{figure}.data.npz"}
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

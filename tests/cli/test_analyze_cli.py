@@ -145,7 +145,7 @@ def test_param_path_syntax_and_figure(tmp_path) -> None:  # type: ignore[no-unty
                            str(tmp_path / folder / "path.png"))
         assert code == 0, err
         outputs.append([(tmp_path / folder / n).read_bytes()
-                        for n in ("path.png", "path.json", "path.data.npz")])
+                        for n in ("path.png", "path.png.json", "path.png.data.npz")])
     assert outputs[0] == outputs[1]  # reproducible byte for byte
     code, _, err = run("--reg", "r1", "--param", "gamma_r1=0:2:51", "--plot",
                        str(tmp_path / "a" / "path.png"))
@@ -212,7 +212,7 @@ def test_spec_from_a_run_sidecar_and_a_flow(tmp_path: Path, invoke: Any,
     code, _, err = invoke("simulate", "--optimizer", "flow", "--reg", "r1:gamma=0.3",
                           "--steps", "20", "--out", "run.csv")
     assert code == 0, err
-    data = analyze_json("--spec", "run.meta.json")
+    data = analyze_json("--spec", "run.csv.meta.json")
     # the flow is analyzed by its eigenvalues, with no map
     assert "optimizer" not in data and data["spec"]["optimizer"] is None
     assert data["spec"]["regularizers"] == ["r1:gamma=0.3"]

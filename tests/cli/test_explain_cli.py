@@ -151,9 +151,9 @@ def test_plot_and_the_predicted_g_loss(tmp_path: Path) -> None:
         f"{k},{float(a)!r},{float(b)!r}\n" for k, a, b in zip(t, d_fake, g_loss, strict=True)))
     code, _, err = run("--log", str(log), "--plot", str(tmp_path / "why.png"))
     assert code == 0, err
-    assert {p.name for p in tmp_path.iterdir()} == {"train.csv", "why.png", "why.json",
-                                                    "why.data.npz"}
-    data = np.load(tmp_path / "why.data.npz")
+    assert {p.name for p in tmp_path.iterdir()} == {"train.csv", "why.png", "why.png.json",
+                                                    "why.png.data.npz"}
+    data = np.load(tmp_path / "why.png.data.npz")
     np.testing.assert_allclose(data["p"], 1 / (1 + np.exp(-logit)), rtol=1e-9)
     code, _, err = run("--log", str(log), "--loss", "minimax", "--plot", str(tmp_path / "x.png"))
     assert code != 0 and "non-saturating" in err
@@ -190,7 +190,7 @@ def test_independent_batches_scale_the_fast_ratio(tmp_path: Path) -> None:
     fig = tmp_path / "why.png"
     code, _, err = run("--log", str(log), "--batch-sizes", f"{m_d},{m_g}", "--plot", str(fig))
     assert code == 0, err
-    arrays = np.load(tmp_path / "why.data.npz")
+    arrays = np.load(tmp_path / "why.png.data.npz")
     low, high = arrays["g_loss_envelope_low"], arrays["g_loss_envelope_high"]
     inside = np.mean((arrays["g_loss"] >= low) & (arrays["g_loss"] <= high))
     assert 0.9 < inside < 0.99

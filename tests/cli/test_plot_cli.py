@@ -22,7 +22,7 @@ def gandyn(*args: str) -> tuple[int, str, str]:
 
 
 def _same_files(left: Path, right: Path, stem: str, suffix: str) -> None:
-    for name in (f"{stem}{suffix}", f"{stem}.json", f"{stem}.data.npz"):
+    for name in (f"{stem}{suffix}", f"{stem}{suffix}.json", f"{stem}{suffix}.data.npz"):
         assert (left / name).read_bytes() == (right / name).read_bytes(), name
 
 
@@ -47,7 +47,8 @@ def test_plot_gives_the_bytes_simulate_plot_wrote(tmp_path: Path,
     code, out, err = gandyn("plot", f"../simulate/run{run_format}", "--plot", f"fig{suffix}")
     assert code == 0, err
     assert err == ""
-    assert out.splitlines() == [f"wrote fig{suffix}", "wrote fig.json", "wrote fig.data.npz"]
+    assert out.splitlines() == [f"wrote fig{suffix}", f"wrote fig{suffix}.json",
+                                f"wrote fig{suffix}.data.npz"]
     _same_files(first, second, "fig", suffix)
 
 
@@ -58,10 +59,10 @@ def test_runs_selects_and_orders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert code == 0, err
     code, _, err = gandyn("plot", "run.npz", "--plot", "sel.png", "--runs", "2,0")
     assert code == 0, err
-    with np.load("run.npz") as run, np.load("sel.data.npz") as shown:
+    with np.load("run.npz") as run, np.load("sel.png.data.npz") as shown:
         np.testing.assert_array_equal(shown["x"], run["x"][[2, 0]])
         np.testing.assert_array_equal(shown["logged"], run["logged"][[2, 0]])
-    meta = json.loads(Path("sel.json").read_text())["metadata"]
+    meta = json.loads(Path("sel.png.json").read_text())["metadata"]
     assert meta["runs"] == [2, 0]
     assert meta["trajectory"]["n_runs"] == 2
 
@@ -71,11 +72,11 @@ def test_csv_without_sidecar_draws_without_the_field(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     code, _, err = gandyn("simulate", "--steps", "20", "--out", "run.csv")
     assert code == 0, err
-    Path("run.meta.json").unlink()
+    Path("run.csv.meta.json").unlink()
     code, out, err = gandyn("plot", "run.csv", "--plot", "fig.png")
     assert code == 0
     assert err.splitlines() == [
-        "warning: no run.meta.json beside run.csv: drawing without the vector field"]
+        "warning: no run.csv.meta.json beside run.csv: drawing without the vector field"]
     assert "wrote fig.png" in out
     with np.load("fig.data.npz") as data:
         assert "grid_x" not in data.files and "equilibria" not in data.files
@@ -89,13 +90,14 @@ def test_animate_writes_gif_and_sidecars(tmp_path: Path, monkeypatch: pytest.Mon
     code, out, err = gandyn("plot", "run.npz", "--animate", "anim.gif", "--frames", "4",
                             "--fps", "10", "--layout", "one-column")
     assert code == 0, err
-    assert out.splitlines() == ["wrote anim.gif", "wrote anim.json", "wrote anim.data.npz"]
+    assert out.splitlines() == ["wrote anim.gif", "wrote anim.gif.json",
+                                "wrote anim.gif.data.npz"]
     from PIL import Image
 
     with Image.open("anim.gif") as image:
         assert image.n_frames == 4
         assert image.info["duration"] == 100
-    side = json.loads(Path("anim.json").read_text())
+    side = json.loads(Path("anim.gif.json").read_text())
     assert side["animation"]["frame_records"] == [0, 13, 27, 40]
     assert side["metadata"]["spec"]["steps"] == 40
 
@@ -114,22 +116,24 @@ def _prepare(tmp_path: Path) -> None:
                   "--animate ANIM (.gif, .mp4)"),
     (["run.txt", "--plot", "f.png"], "error: cannot read run run.txt: unknown format '.txt' "
                                      "(use .csv, .npz, .json)"),
-    (["missing.npz", "--plot", "f.png"], "error: cannot read run missing.npz: no such file"),
+    (["missing.npz", "--plot", "f.png"], "error: run missing.npz: no such file"),
     (["bad.csv", "--plot", "f.png"], "error: bad.csv line 2: 'x' in column 'psi' is not a "
                                      "number"),
-    (["run.npz", "--plot", "f.jpg"], "error: --plot f.jpg: unknown extension '.jpg' "
-                                     "(allowed: .pdf, .svg, .png)"),
+    (["run.npz", "--plot", "f.jpg"], "error: --plot f.jpg: unknown format '.jpg' "
+                                     "(use .pdf, .svg, .png)"),
+    (["run.npz", "--plot", ""], "error: --plot: empty file name"),
+    (["run.npz", "--plot", "sub/"], "error: --plot sub/: names a folder; give a file name"),
+    (["run.npz", "--plot", "exists.png.json/f.png"],
+     "error: cannot write exists.png.json/f.png: folder exists.png.json does not exist"),
     (["run.npz", "--animate", "f.avi"], "error: cannot write animation f.avi: unknown extension "
                                         "'.avi' (allowed: .gif, .mp4)"),
     (["run.npz", "--plot", "f.png", "--frames", "5"],
      "error: --frames and --fps set up an animation: give --animate ANIM"),
     (["run.npz", "--plot", "exists.png"], "error: refusing to overwrite exists.png (use --force)"),
-    (["run.json", "--plot", "run.png", "--force"],
-     "error: run.json would overwrite the run being drawn; choose another name"),
-    (["run.npz", "--plot", "run.meta.png", "--force"],
-     "error: run.meta.json would overwrite the run being drawn; choose another name"),
-    (["run.npz", "--plot", "f.png", "--animate", "f.gif"],
-     "error: --plot and --animate would both write f.data.npz; choose other names"),
+    (["run.png.json", "--plot", "run.png", "--force"],
+     "error: run.png.json would overwrite the run being drawn; choose another name"),
+    (["f.png.data.npz", "--plot", "f.png", "--force"],
+     "error: f.png.data.npz would overwrite the run being drawn; choose another name"),
     (["run.npz", "--plot", "f.png", "--runs", "1"],
      "error: --runs: run 1 is out of range: the file has 1 run(s) (0..0)"),
 ])
@@ -160,13 +164,13 @@ def test_sidecar_mismatch_is_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     code, _, err = gandyn("simulate", "--steps", "10", "--out", "run.csv")
     assert code == 0, err
-    meta = json.loads(Path("run.meta.json").read_text())
+    meta = json.loads(Path("run.csv.meta.json").read_text())
     meta["state_names"] = ["psi", "theta"]
-    Path("run.meta.json").write_text(json.dumps(meta))
+    Path("run.csv.meta.json").write_text(json.dumps(meta))
     result = CliRunner().invoke(cli, ["plot", "run.csv", "--plot", "f.png"], prog_name="gandyn")
     assert result.exit_code == 1
-    assert result.stderr == ("error: run.meta.json does not match the run: state psi, theta but "
-                             "the data have theta, psi\n")
+    assert result.stderr == ("error: run.csv.meta.json does not match the run: state psi, theta "
+                             "but the data have theta, psi\n")
 
 
 def test_help() -> None:

@@ -47,7 +47,7 @@ def test_csv_columns_rows_and_sidecar(tmp_path: Path) -> None:
     assert data[5, 3] == 0.5 and data[5, 4] == 1.0
     # The logged losses are those of the recorded state: d_fake = softplus(psi*theta).
     np.testing.assert_allclose(data[:, 6], np.logaddexp(0, data[:, 3] * data[:, 4]))
-    meta = json.loads((tmp_path / "run.meta.json").read_text())
+    meta = json.loads((tmp_path / "run.csv.meta.json").read_text())
     assert meta["spec"]["rule"]["name"] == "simgd" and meta["spec"]["steps"] == 20
     assert meta["state_names"] == ["theta", "psi"]
     assert meta["diverged"] == [False, False]
@@ -61,7 +61,7 @@ def test_refuses_to_overwrite_and_force(tmp_path: Path) -> None:
     assert code == 1
     assert err.strip() == f"error: refusing to overwrite {target} (use --force)"
     assert target.read_text() == "precious\n"
-    assert not (tmp_path / "run.meta.json").exists()
+    assert not (tmp_path / "run.csv.meta.json").exists()
     code, _, err = run("--steps", "5", "--out", str(target), "--force")
     assert code == 0, err
     assert target.read_text().startswith("run,step,t")
@@ -109,7 +109,7 @@ def test_divergence_is_reported_not_raised(tmp_path: Path) -> None:
         x = x + np.array([-x[1], x[0]])
         step += 1
     assert f"diverged at step {step}" in out
-    meta = json.loads((tmp_path / "div.meta.json").read_text())
+    meta = json.loads((tmp_path / "div.csv.meta.json").read_text())
     assert meta["diverged"] == [True, False]
     assert meta["diverged_at"][0] == step
 
@@ -164,7 +164,7 @@ def test_minibatch_mode_is_seeded_and_noisy(tmp_path: Path) -> None:
         assert code == 0, err
     assert paths["a"].read_bytes() == paths["b"].read_bytes()
     assert paths["a"].read_bytes() != paths["c"].read_bytes()
-    meta = json.loads((tmp_path / "a.meta.json").read_text())
+    meta = json.loads((tmp_path / "a.csv.meta.json").read_text())
     assert meta["measure"] == "loop"
     assert meta["method"]["batch_size_d"] == 8 and meta["method"]["batch_size_g"] == 16
     # Minibatch losses are noisy: the logged d_real changes although the data do not.

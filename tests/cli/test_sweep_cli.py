@@ -52,7 +52,7 @@ def test_csv_npz_and_sidecar(tmp_path: Path) -> None:
     assert float(table[1]["spectral_radius"]) == pytest.approx(
         np.sqrt(1 - h * gamma + h * h / 4), rel=1e-12)
     assert table[1]["linear"] == "stable" and table[0]["linear"] == "unstable"
-    meta = json.loads((tmp_path / "map.meta.json").read_text())
+    meta = json.loads((tmp_path / "map.csv.meta.json").read_text())
     assert meta["columns"][:3] == ["lr", "gamma", "verdict"]
     assert meta["shape"] == [5, 4] and meta["plan"]["axes"][1]["target"] == "gamma_r1"
     assert sum(meta["counts"].values()) == 20
@@ -95,7 +95,7 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_plot_one_and_two_axes(tmp_path: Path) -> None:
     code, _, err = run(*BASE, "--plot", str(tmp_path / "map.png"))
     assert code == 0, err
-    with np.load(tmp_path / "map.data.npz") as data:
+    with np.load(tmp_path / "map.png.data.npz") as data:
         assert data["verdict"].shape == (20,)
     code, _, err = run("--game", "bilinear", "--axis", "lr=0.05:1:6:log", "--steps", "100",
                        "--plot", str(tmp_path / "line.svg"))
@@ -137,7 +137,7 @@ def test_interrupted_sweep_keeps_chunks_and_resumes(tmp_path: Path,
     code, _, err = run(*BASE, "--out", str(target), "--resume")
     assert code == 0, err
     assert target.read_bytes() == reference.read_bytes()
-    meta = json.loads((tmp_path / "map.meta.json").read_text())
+    meta = json.loads((tmp_path / "map.csv.meta.json").read_text())
     assert meta["execution"]["chunks_reused"] == 2
 
 
@@ -161,7 +161,7 @@ def test_dask_cluster_gives_identical_files(tmp_path: Path) -> None:
         code, _, err = run(*BASE, "--out", str(remote), "--scheduler", cluster.scheduler_address)
         assert code == 0, err
     assert remote.read_bytes() == local.read_bytes()
-    meta = json.loads((tmp_path / "dask.meta.json").read_text())
+    meta = json.loads((tmp_path / "dask.csv.meta.json").read_text())
     assert meta["execution"]["scheduler"].startswith("tcp://127.0.0.1")
 
 
@@ -219,7 +219,7 @@ def test_sweep_spec_dump_round_trip_and_overrides(tmp_path: Path) -> None:
         assert code == 0, err
     assert (tmp_path / "flags.csv").read_bytes() == (tmp_path / "file.csv").read_bytes()
     # A sweep's sidecar is a spec file too.
-    code, from_sidecar, err = run("--spec", str(tmp_path / "file.meta.json"), "--dump-spec")
+    code, from_sidecar, err = run("--spec", str(tmp_path / "file.csv.meta.json"), "--dump-spec")
     assert code == 0 and from_sidecar == dumped, err
 
 

@@ -157,15 +157,15 @@ def test_gif_is_byte_reproducible_with_sidecars(tmp_path: Path) -> None:
         folder.mkdir()
         written = animate_trajectory(traj, vf, folder / "anim.gif", metadata=meta, frames=6,
                                      fps=12, dpi=40, equilibria=[[0.0, 0.0]])
-        assert [p.name for p in written] == ["anim.gif", "anim.json", "anim.data.npz"]
+        assert [p.name for p in written] == ["anim.gif", "anim.gif.json", "anim.gif.data.npz"]
         outputs.append(folder)
-    for name in ("anim.gif", "anim.json", "anim.data.npz"):
+    for name in ("anim.gif", "anim.gif.json", "anim.gif.data.npz"):
         assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes(), name
-    side = json.loads((outputs[0] / "anim.json").read_text())
+    side = json.loads((outputs[0] / "anim.gif.json").read_text())
     assert side["metadata"]["spec"] == {"game": "dirac"}
     assert side["metadata"]["trajectory"]["n_records"] == 30
     assert side["animation"]["frames"] == 6 and side["animation"]["fps"] == 12
-    with np.load(outputs[0] / "anim.data.npz") as data:
+    with np.load(outputs[0] / "anim.gif.data.npz") as data:
         np.testing.assert_array_equal(data["frame_records"], frame_records(30, 6))
         np.testing.assert_array_equal(data["x"], traj.x)
         assert {"grid_x", "grid_y", "field_u", "field_v", "equilibria"} <= set(data.files)
@@ -176,10 +176,10 @@ def test_gif_is_byte_reproducible_with_sidecars(tmp_path: Path) -> None:
 
 def test_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     traj = _circle(n=10)
-    (tmp_path / "anim.json").write_text("precious")
+    (tmp_path / "anim.gif.json").write_text("precious")
     with pytest.raises(OutputExistsError, match=r"refusing to overwrite .*anim\.json"):
         animate_trajectory(traj, None, tmp_path / "anim.gif", metadata={}, frames=2)
-    assert (tmp_path / "anim.json").read_text() == "precious"
+    assert (tmp_path / "anim.gif.json").read_text() == "precious"
     assert not (tmp_path / "anim.gif").exists()
     with pytest.raises(SpecError, match=r"unknown extension '\.webm'"):
         animate_trajectory(traj, None, tmp_path / "x.webm", metadata={})

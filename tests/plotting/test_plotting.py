@@ -289,7 +289,7 @@ def saved(
 
 def test_saved_files_and_names(saved: dict[str, list[Path]]) -> None:
     names = [p.name for p in saved["a"]]
-    assert names == ["fig.pdf", "fig.svg", "fig.png", "fig.json", "fig.data.npz"]
+    assert names == ["fig.pdf", "fig.svg", "fig.png", "fig.pdf.json", "fig.pdf.data.npz"]
     assert all(p.is_file() for p in saved["a"])
 
 
@@ -312,13 +312,13 @@ def test_pdf_embeds_truetype_fonts(saved: dict[str, list[Path]]) -> None:
     assert b"/FontFile2" in pdf or b"/Subtype /TrueType" in pdf
     assert b"/Type3" not in pdf
     assert b"/CreationDate" not in pdf
-    assert b'/Subject ({"sidecar":"fig.json"' in pdf
+    assert b'/Subject ({"sidecar":"fig.pdf.json"' in pdf
 
 
 def test_svg_and_png_metadata(saved: dict[str, list[Path]]) -> None:
     svg = saved["a"][1].read_text()
     assert "<dc:date>" not in svg
-    assert '<dc:description>{"sidecar":"fig.json"' in svg
+    assert '<dc:description>{"sidecar":"fig.pdf.json"' in svg
     assert "<text" not in svg  # glyphs as paths: no font needed to view it
     text = _png_text(saved["a"][2].read_bytes())
     embedded = json.loads(text["Description"])
@@ -337,7 +337,7 @@ def test_sidecar_json(saved: dict[str, list[Path]], traj: Trajectory) -> None:
     assert [f["format"] for f in figure["files"]] == ["pdf", "svg", "png"]
     assert figure["matplotlib_version"] == matplotlib.__version__
     assert figure["dpi"] == 300
-    assert sidecar["data"]["file"] == "fig.data.npz"
+    assert sidecar["data"]["file"] == "fig.pdf.data.npz"
     assert sidecar["data"]["arrays"]["x"]["shape"] == list(traj.x.shape)
 
 
@@ -366,17 +366,17 @@ def test_write_npz_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatch)
 
 def test_refuses_to_overwrite(traj: Trajectory, field: VectorField, tmp_path: Path) -> None:
     target = tmp_path / "fig.pdf"
-    (tmp_path / "fig.json").write_text("{}")  # only the sidecar exists
+    (tmp_path / "fig.pdf.json").write_text("{}")  # only the sidecar exists
     with pytest.raises(OutputExistsError) as info:
         plot_simulation(traj, field, target, metadata=METADATA)
     message = str(info.value)
-    assert message == f"refusing to overwrite {tmp_path / 'fig.json'} (use `force`)"
+    assert message == f"refusing to overwrite {tmp_path / 'fig.pdf.json'} (use `force`)"
     assert "\n" not in message
     assert isinstance(info.value, GandynError)
-    assert not target.exists() and not (tmp_path / "fig.data.npz").exists()
+    assert not target.exists() and not (tmp_path / "fig.pdf.data.npz").exists()
     written = plot_simulation(traj, field, target, metadata=METADATA, force=True)
-    assert [p.name for p in written] == ["fig.pdf", "fig.json", "fig.data.npz"]
-    assert json.loads((tmp_path / "fig.json").read_text())["metadata"]["spec"]
+    assert [p.name for p in written] == ["fig.pdf", "fig.pdf.json", "fig.pdf.data.npz"]
+    assert json.loads((tmp_path / "fig.pdf.json").read_text())["metadata"]["spec"]
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
@@ -406,7 +406,7 @@ def test_save_without_data(tmp_path: Path) -> None:
         fig.add_subplot().plot([0, 1], [0, 1])
         written = save_figure(fig, tmp_path / "plain.png", metadata={"note": np.float64(1.5)},
                               dpi=100)
-    assert [p.name for p in written] == ["plain.png", "plain.json"]
+    assert [p.name for p in written] == ["plain.png", "plain.png.json"]
     sidecar = json.loads(written[1].read_text())
     assert sidecar["data"] is None
     assert sidecar["metadata"] == {"note": 1.5}

@@ -40,8 +40,8 @@ def test_study_quick_claims_hold(slug: str, tmp_path: Path) -> None:
     assert figures, f"{slug} wrote no PDF figure"
     for fig in figures:
         assert fig.with_suffix(".png").exists()
-        assert fig.with_suffix(".json").exists()
-        assert (tmp_path / f"{fig.stem}.data.npz").exists()
+        assert fig.with_name(fig.name + ".json").exists()  # one sidecar per output name
+        assert (tmp_path / f"{fig.name}.data.npz").exists()
 
 
 @pytest.mark.parametrize("slug", STUDIES)
