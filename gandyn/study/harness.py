@@ -173,7 +173,7 @@ class Study:
         parser = argparse.ArgumentParser(prog=f"studies/{slug}/study.py", description=claim)
         parser.add_argument("--quick", action="store_true",
                             help="reduced sizes for CI; the claims must still hold")
-        parser.add_argument("--out", type=Path, default=None,
+        parser.add_argument("--out", default=None,
                             help=f"output directory (default studies/{slug}/out)")
         parser.add_argument("--force", action="store_true",
                             help="write into a --out folder that holds files, replacing them")
@@ -185,12 +185,12 @@ class Study:
         if not formats or bad:
             parser.exit(2, f"error: unknown figure format {', '.join(bad) or '(none)'}; "
                            "use pdf, svg or png\n")
-        out = args.out if args.out is not None else study_dir / "out"
+        if args.out is not None and not args.out.strip():
+            parser.exit(2, "error: --out: empty folder name\n")
+        out = Path(args.out) if args.out is not None else study_dir / "out"
         # The default folder is the study's own output, regenerated on every run; a folder
         # the user names is written only if new or empty, unless --force.
         force = args.force or args.out is None
-        if not os.fspath(out) or not str(out).strip():
-            parser.exit(2, "error: --out: empty folder name\n")
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -78,9 +78,9 @@ def test_csv_without_sidecar_draws_without_the_field(tmp_path: Path,
     assert err.splitlines() == [
         "warning: no run.csv.meta.json beside run.csv: drawing without the vector field"]
     assert "wrote fig.png" in out
-    with np.load("fig.data.npz") as data:
+    with np.load("fig.png.data.npz") as data:
         assert "grid_x" not in data.files and "equilibria" not in data.files
-    assert json.loads(Path("fig.json").read_text())["metadata"]["spec"] is None
+    assert json.loads(Path("fig.png.json").read_text())["metadata"]["spec"] is None
 
 
 def test_animate_writes_gif_and_sidecars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

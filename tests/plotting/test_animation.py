@@ -177,7 +177,7 @@ def test_gif_is_byte_reproducible_with_sidecars(tmp_path: Path) -> None:
 def test_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     traj = _circle(n=10)
     (tmp_path / "anim.gif.json").write_text("precious")
-    with pytest.raises(OutputExistsError, match=r"refusing to overwrite .*anim\.json"):
+    with pytest.raises(OutputExistsError, match=r"refusing to overwrite .*anim\.gif\.json"):
         animate_trajectory(traj, None, tmp_path / "anim.gif", metadata={}, frames=2)
     assert (tmp_path / "anim.gif.json").read_text() == "precious"
     assert not (tmp_path / "anim.gif").exists()
