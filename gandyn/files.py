@@ -301,7 +301,7 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
 
 
 def legacy_sidecar_path(path: str | os.PathLike[str]) -> Path:
-    """The sidecar name of gandyn before 0.2 (``run.csv`` -> ``run.meta.json``), still read."""
+    """The sidecar name earlier versions wrote (``run.csv`` -> ``run.meta.json``), still read."""
     p = Path(path)
     return p.with_name(p.stem + ".meta.json")
 

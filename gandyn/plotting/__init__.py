@@ -9,7 +9,7 @@ Examples
 --------
 >>> from gandyn.plotting import plot_simulation
 >>> plot_simulation(traj, field, "fig.pdf", metadata={"spec": spec})  # doctest: +SKIP
-[PosixPath('fig.pdf'), PosixPath('fig.json'), PosixPath('fig.data.npz')]
+[PosixPath('fig.pdf'), PosixPath('fig.pdf.json'), PosixPath('fig.pdf.data.npz')]
 """
 
 from __future__ import annotations

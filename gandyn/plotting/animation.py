@@ -14,9 +14,9 @@ A GIF is byte-reproducible: the frames are rendered by Agg, the layout is
 fixed after the first frame (so no axes shift as the step label changes), and
 Pillow writes no timestamps. An MP4 depends on the installed ffmpeg.
 
-Beside the animation, as beside every gandyn figure, ``<stem>.json`` holds
+Beside the animation, as beside every gandyn figure, ``anim.gif.json`` holds
 the metadata (with the frame rate and the record each frame shows) and
-``<stem>.data.npz`` the arrays it shows (:func:`~gandyn.plotting.simulation_data`
+``anim.gif.data.npz`` the arrays it shows (:func:`~gandyn.plotting.simulation_data`
 plus ``frame_records``).
 """
 
@@ -293,8 +293,8 @@ def animate_trajectory(
     traj, field
         The runs and the game's derivatives (or ``None``: no streamlines).
     path
-        ``anim.gif`` (Pillow) or ``anim.mp4`` (ffmpeg); ``anim.json`` and
-        ``anim.data.npz`` are written beside it.
+        ``anim.gif`` (Pillow) or ``anim.mp4`` (ffmpeg); ``anim.gif.json`` and
+        ``anim.gif.data.npz`` are written beside it.
     metadata
         The run spec and gandyn version (JSON-able), as for
         :func:`~gandyn.plotting.save_figure`.

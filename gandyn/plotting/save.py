@@ -4,9 +4,12 @@
 
 * the figure: ``fig.pdf``, ``fig.svg`` or ``fig.png`` (the extension of the
   path chooses the format; ``also`` adds more formats with the same stem),
-* ``fig.json``: the caller's metadata (run spec, gandyn version) and the
+* ``fig.pdf.json``: the caller's metadata (run spec, gandyn version) and the
   figure's size, formats, dpi and the versions of matplotlib and numpy,
-* ``fig.data.npz``: the arrays the figure shows, when ``data`` is given.
+* ``fig.pdf.data.npz``: the arrays the figure shows, when ``data`` is given.
+
+The sidecars are named after the whole figure name, so ``fig.pdf`` and
+``fig.png`` saved apart in one folder keep their own.
 
 Same inputs give byte-identical files: the PDF has no creation date
 (``CreationDate=None``), the SVG no date (``Date=None``) and fixed ids
@@ -17,8 +20,10 @@ Fonts are embedded as TrueType (PDF ``pdf.fonttype = 42``) or drawn as paths
 (SVG).
 
 Nothing is overwritten unless ``force=True``: every target is checked before
-anything is written, and the figure is rendered to memory first, so a failure
-leaves no partial output behind.
+anything is written, and the figure is rendered to memory first and then
+written by :func:`gandyn.files.write_files` (a temporary file renamed into
+place), so a failure or a kill leaves no partial output behind, and a
+symbolic link is never followed.
 """
 
 from __future__ import annotations
@@ -70,8 +75,8 @@ def _format_of(path: Path) -> str:
 
 
 def sidecar_paths(path: str | os.PathLike[str]) -> dict[str, Path]:
-    """The sidecar files of a figure path: ``json`` (``<stem>.json``) and ``data``
-    (``<stem>.data.npz``), named by :func:`gandyn.files.figure_paths`."""
+    """The sidecar files of a figure path: ``json`` (``fig.pdf.json``) and ``data``
+    (``fig.pdf.data.npz``), named by :func:`gandyn.files.figure_paths`."""
     paths = figure_paths(path)
     return {"json": paths["json"], "data": paths["data"]}
 
@@ -137,11 +142,11 @@ def save_figure(
     metadata
         JSON-able description of what the figure shows: the run spec, the
         gandyn version (none: only the versions of the figure block). Stored
-        in ``<stem>.json`` and, compactly, in the figure file's own metadata
+        in ``fig.pdf.json`` and, compactly, in the figure file's own metadata
         (PDF ``Subject``, SVG and PNG ``Description``).
     data
         Arrays behind the figure, by name (numbers or strings; no objects),
-        saved in this order to ``<stem>.data.npz``.
+        saved in this order to ``fig.pdf.data.npz``.
     force
         Overwrite existing files.
     also

@@ -171,9 +171,10 @@ def test_two_runs_to_one_out_one_wins_the_other_says_so(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.csv", "run.csv.meta.json"]
 
 
-def _killed_at_random(args: list[str], cwd: Path, rng: random.Random, longest: float) -> None:
+def _killed_at_random(args: list[str], cwd: Path, rng: random.Random, shortest: float,
+                      longest: float) -> None:
     child = _gandyn(*args, cwd=cwd)
-    time.sleep(rng.uniform(0.0, longest))
+    time.sleep(rng.uniform(shortest, longest))
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
 
@@ -220,8 +221,9 @@ def test_killed_at_random_moments_leaves_old_or_complete_files(command: str,
     for _ in range(4):
         for name in outputs:
             (work / name).write_bytes(old[name])
-        # delays over the whole run, up to a little past its end, where the files are written
-        _killed_at_random(args, work, rng, seconds * 1.1)
+        # delays over the second half of the run and a little past its end, where the files
+        # are written
+        _killed_at_random(args, work, rng, seconds * 0.5, seconds * 1.1)
         for name in outputs:
             assert (work / name).read_bytes() in (old[name], new[name]), name
         for leftover in work.iterdir():
