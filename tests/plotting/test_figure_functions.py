@@ -519,7 +519,7 @@ def test_byte_identical_output_and_sidecar(name: str, tmp_path: Path) -> None:
                                   metadata={"figure": name}, data=data, dpi=80)
         outputs.append({p.name: p.read_bytes() for p in written})
     assert outputs[0] == outputs[1]
-    sidecar = json.loads((tmp_path / "a" / f"{name}.json").read_text())
+    sidecar = json.loads((tmp_path / "a" / f"{name}.png.json").read_text())
     assert sidecar["metadata"] == {"figure": name}
     assert list(sidecar["data"]["arrays"]) == list(data)
     for key, array in data.items():
