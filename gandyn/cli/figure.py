@@ -57,9 +57,10 @@ def _output_options(func: Any) -> Any:
 def _check_outputs(out: str, also: Sequence[str], force: bool) -> None:
     """Refuse a bad extension or an existing output before any work is done."""
     from gandyn.errors import SpecError
-    from gandyn.files import check_writable, figure_paths
+    from gandyn.files import FIGURE_FORMATS, check_writable, figure_paths, output_path
 
-    formats = (".pdf", ".svg", ".png")
+    formats = FIGURE_FORMATS
+    output_path(out, option="out")  # an empty or folder name, before the extension
     target = Path(out)
     if target.suffix.lower() not in formats:
         raise SpecError(f"--out {out}: unknown extension {target.suffix or '(none)'!r} "

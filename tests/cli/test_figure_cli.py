@@ -15,7 +15,7 @@ Invoke = Callable[..., tuple[int, str, str]]
 
 
 def _data(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path.with_name(path.stem + ".data.npz")) as archive:
+    with np.load(path.with_name(path.name + ".data.npz")) as archive:
         return {key: archive[key] for key in archive.files}
 
 
@@ -37,7 +37,7 @@ def test_costs_are_goodfellows_closed_forms(invoke: Invoke, tmp_path: Path) -> N
     # non-saturating J(G) = -E log D(G(z)).
     assert data["cost_minimax"] == pytest.approx(np.log1p(-p), rel=1e-12)
     assert data["cost_non_saturating"] == pytest.approx(-np.log(p), rel=1e-12)
-    sidecar = json.loads(out.with_suffix(".json").read_text())
+    sidecar = json.loads(out.with_name(out.name + ".json").read_text())
     assert sidecar["metadata"]["losses"] == ["minimax", "non-saturating"]
     # the same command again: refused, nothing changed; with --force: the same bytes
     before = out.read_bytes()
@@ -98,7 +98,7 @@ def test_stability_map_radius_is_the_maps_spectral_radius(invoke: Invoke,
             # where the two eigenvalues meet (lr gamma = 1 here) they move like the square
             # root of a rounding error: agreement to about sqrt(machine epsilon)
             assert data["spectral_radius"][i, j] == pytest.approx(radius, rel=1e-7)
-    assert json.loads(out.with_suffix(".json").read_text())["figure"]["width_in"] == 3.25
+    assert json.loads(out.with_name(out.name + ".json").read_text())["figure"]["width_in"] == 3.25
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -61,6 +61,10 @@ def _patch_work(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
         import gandyn.cli.explain
 
         _forbid(monkeypatch, gandyn.cli.explain, "simulate")
+    elif command == "figure":
+        import gandyn.cli.figure
+
+        _forbid(monkeypatch, gandyn.cli.figure, "_draw_and_save")
     elif command == "plot":
         import gandyn.io.saved_runs
 
@@ -76,6 +80,7 @@ COMMANDS: dict[str, tuple[list[str], str, str]] = {
     "analyze --plot": (["analyze", "--reg", "r1", "--path", "gamma_r1=0:1:3"], "--plot", ".png"),
     "explain --plot": (["explain", "--steps", "20"], "--plot", ".png"),
     "plot --plot": (["plot", "run.npz"], "--plot", ".png"),
+    "figure --out": (["figure", "costs"], "--out", ".png"),
 }
 
 
