@@ -31,7 +31,7 @@ Where they come from:
     the same discriminator; ``-log(1 - mean D)`` is not the mean of
     ``-log(1 - D)`` (Jensen's inequality), which the consistency tolerance
     allows for.
-``csv`` / ``tsv``
+``csv`` / ``tsv`` and every other format of :data:`gandyn.explain.logs.FORMATS`
     Nothing is known about the loop: one batch, measured after the update;
     a missing ``d_fake`` is estimated like the DCGAN example's.
 
@@ -122,6 +122,11 @@ LOG_CONVENTIONS: Mapping[str, LogConventions] = MappingProxyType({
     # One fake batch for both losses; Loss_D is the sum, so d_fake comes from the printed
     # D(G(z)) after D's update.
     "pytorch-dcgan": LogConventions("pytorch-dcgan", d_fake_estimated_from=_AFTER_UPDATE_FIRST),
+    # The formats of any training loop (printed lines, JSON, TensorBoard and the exports):
+    # nothing is known about the loop, as for a CSV.
+    **{fmt: LogConventions(fmt, d_fake_estimated_from=_AFTER_UPDATE_FIRST)
+       for fmt in ("printed", "pattern", "jsonl", "tensorboard", "tensorboard-csv",
+                   "wandb-csv", "mlflow-csv", "mlflow")},
 })
 
 

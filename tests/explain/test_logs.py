@@ -81,16 +81,19 @@ def test_pytorch_dcgan_lines(tmp_path: Path) -> None:
 
 def test_csv_aliases_case_insensitive_and_row_index(tmp_path: Path) -> None:
     text = ("ErrD_real, ERRD_FAKE ,errG,D(x),D(G(z)),a1\n"
-            "1,2,3,0.5,0.4,50\n4,5,6,0.6,0.3,60\n7,,9,0.7,0.2,70\n")
+            "1,2,3,0.5,0.4,50\n4,5,6,0.6,0.3,60\n7,,9,0.7,0.2,70\n10,11,12,0.8,0.1,80\n")
     log = read_log(write(tmp_path, "run.csv", text))
     assert log.source_format == "csv" and log.n_rows == 3
-    eq(log.step, [0, 1, 2])
-    eq(log.d_real, [1, 4, 7])
-    d_fake = log.d_fake
-    assert d_fake is not None and d_fake[:2].tolist() == [2.0, 5.0] and np.isnan(d_fake[2])
-    eq(log.g_loss, [3, 6, 9])
-    eq(log.d_x, [0.5, 0.6, 0.7])
-    eq(log.d_gz, [0.4, 0.3, 0.2])
+    # The row with a blank d_fake is left out and counted; the row index stays the file's.
+    eq(log.step, [0, 1, 3])
+    assert log.skipped == {"rows with a blank cell": 1}
+    eq(log.d_real, [1, 4, 10])
+    eq(log.d_fake, [2, 5, 11])
+    eq(log.g_loss, [3, 6, 12])
+    eq(log.d_x, [0.5, 0.6, 0.8])
+    eq(log.d_gz, [0.4, 0.3, 0.1])
+    # a1 (an accuracy) is no canonical series: an extra one, over the same rows.
+    eq(log.extra["a1"], [50, 60, 80])
     assert log.columns_used == {"step": "row index", "d_real": "ErrD_real",
                                 "d_fake": "ERRD_FAKE", "g_loss": "errG", "d_x": "D(x)",
                                 "d_gz": "D(G(z))"}
@@ -126,6 +129,7 @@ def test_column_overrides(tmp_path: Path) -> None:
     eq(log.g_loss, [0.3, 0.6, 0.9])
     assert log.d_real is None
     assert log.columns_used == {"step": "it", "d_fake": "lossB", "g_loss": "lossC"}
+    eq(log.extra["lossA"], [0.1, 0.4, 0.7])
     # An override wins over an alias, and frees the aliased column.
     text = "errD_fake,errD_fake_smoothed,errG\n1,2,3\n4,5,6\n7,8,9\n"
     log = read_log(write(tmp_path, "o.csv", text), columns={"d_fake": "errD_fake_smoothed"})
@@ -145,11 +149,11 @@ def one_line_error(path: Path, **kwargs: object) -> str:
 def test_errors_are_one_line_and_name_the_file(tmp_path: Path) -> None:
     csv = write(tmp_path, "run.csv", "step,errD_fake,errG\n1,2,3\n4,5,6\n7,8,9\n")
     msg = one_line_error(csv, columns={"d_fake": "errD_fak"})
-    assert "column 'errD_fak' not in the header (columns: step, errD_fake, errG)" in msg
+    assert "column 'errD_fak' not in the log (columns: step, errD_fake, errG)" in msg
     assert msg.endswith("did you mean 'errD_fake'?")
     msg = one_line_error(csv, columns={"d_fak": "errD_fake"})
     assert "unknown canonical name 'd_fak'; did you mean 'd_fake'" in msg
-    assert "only 2 rows (need at least 3)" in one_line_error(
+    assert "only 2 usable rows (need at least 3)" in one_line_error(
         write(tmp_path, "short.csv", "d_real,d_fake\n1,2\n3,4\n"))
     assert "only 2 Keras log lines" in one_line_error(
         write(tmp_path, "short.txt", ">1, d1=1, d2=2 g=3\n>2, d1=1, d2=2 g=3\n"))
@@ -161,18 +165,14 @@ def test_errors_are_one_line_and_name_the_file(tmp_path: Path) -> None:
         write(tmp_path, "mal.txt", ">1, d1=1, d2=2 g=3\n>2, d1=1 g=3\n>3, d1=1, d2=2 g=3\n"))
     assert "line 1: malformed log line" in one_line_error(
         write(tmp_path, "mal.log", "[0/5][0/9]\tLoss_D: 1.0\n" + DCGAN))
-    assert "row 1 (line 2): 2 fields, but the header has 3" in one_line_error(
-        write(tmp_path, "ragged.csv", "d_real,d_fake,g_loss\n1,2\n1,2,3\n1,2,3\n"))
+    assert "row 2 (line 3): 2 fields, but the header has 3" in one_line_error(
+        write(tmp_path, "ragged.csv", "d_real,d_fake,g_loss\n1,2,3\n1,2\n1,2,3\n"))
     msg = one_line_error(write(tmp_path, "train.txt", "hello\nworld\n"))
-    assert msg == (f"log {tmp_path / 'train.txt'}: no recognised losses (expected a CSV/TSV "
-                   "header with d_real/d_fake/g_loss columns, Keras '>N, d1=..., d2=... g=...' "
-                   "lines or PyTorch DCGAN '[e/E][i/I] Loss_D: ... Loss_G: ...' lines)")
-    assert one_line_error(tmp_path / "missing.csv").endswith("no such file")
+    assert msg.startswith(f"log {tmp_path / 'train.txt'}: no recognised losses (expected a "
+                          "generator and a discriminator loss under a known name (Loss_D/Loss_G")
+    assert "`pattern`" in msg
     assert one_line_error(write(tmp_path, "empty.csv", " \n\n")).endswith("empty file")
-    binary = tmp_path / "model.h5"
-    binary.write_bytes(b"\x89HDF\r\n\x1a\n\x00\x00\xff\xfe")
-    assert "binary file" in one_line_error(binary)
-    assert "CSV/TSV logs only" in one_line_error(
+    assert "the other formats, but this is a keras printout" in one_line_error(
         write(tmp_path, "k.txt", KERAS), columns={"d_real": "d1"})
     multi = write(tmp_path, "two.csv", "d_real,errD_real,g\n1,2,3\n1,2,3\n1,2,3\n")
     assert "both look like d_real" in one_line_error(multi)
