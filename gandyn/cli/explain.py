@@ -26,13 +26,23 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
 
 @click.command()
 @game_options
-@click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
-              help="Explain a real training log (CSV/TSV, the Keras tutorial's or the PyTorch "
-                   "DCGAN example's printout) instead of a simulation.")
+@click.option("--log", "log_files", multiple=True, metavar="FILE",
+              help="Explain a real training log instead of a simulation: printed 'key: value' "
+                   "lines of any loop, CSV/TSV, JSON lines (StyleGAN's stats.jsonl), a "
+                   "TensorBoard event file or folder, the CSV exports of TensorBoard, W&B or "
+                   "MLflow; - reads standard input. Give it again for the per-scalar files of "
+                   "one run (merged on their step).")
 @click.option("--columns", "columns_spec", default=None, metavar="NAME=COLUMN,...",
               help="Column names of the log, e.g. d_fake=errD_fake,g_loss=errG.")
-@click.option("--log-format", type=click.Choice(["csv", "tsv", "keras", "pytorch-dcgan"]),
-              default=None, help="Force the log's format (default: detected).")
+@click.option("--pattern", default=None, metavar="TEMPLATE",
+              help="The log's record lines, e.g. 'Gen/Dis Loss: {g_loss}/{d_loss}' "
+                   "({name}: a canonical name or alias, {_}: a number to skip, {*}: any text).")
+@click.option("--pair", default=None, metavar="NAME",
+              help="The network pair to read in a log of several (CycleGAN's A or B).")
+# The formats of gandyn.explain.logs.FORCIBLE (not imported here: the CLI loads lazily).
+@click.option("--log-format", type=click.Choice(["csv", "tsv", "keras", "pytorch-dcgan", "printed",
+                                                 "jsonl", "tensorboard", "mlflow"]),
+              default=None, help="Force the log's format (default: detected from the content).")
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
               type=click.Choice([r for r in RULE_NAMES if r != "sga"]),
               help="Simulation: the update rule.")
@@ -69,8 +79,9 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
 @spec_options("the run to simulate (logged as a training loop logs it, from its first start)",
               "the run it would simulate")
 def explain(game_spec: str, game_file: str | None, loss_name: str | None,
-            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_file: str | None,
-            columns_spec: str | None, log_format: str | None, optimizer: str, lr: float,
+            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], log_files: tuple[str, ...],
+            columns_spec: str | None, pattern: str | None, pair: str | None,
+            log_format: str | None, optimizer: str, lr: float,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
             batch_sizes_spec: str | None, before_update: bool | None, window: int | None,
             tol: float | None, as_json: bool, plot: str | None, force: bool,
@@ -87,6 +98,8 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn explain --game gaussian --loss ns --batch-size 32 --steps 3000
       gandyn explain --log examples/logs/keras-gan.txt
       gandyn explain --log run.csv --columns d_fake=errD_fake,g_loss=errG --json
+      gandyn explain --log checkpoints/maps_cyclegan/loss_log.txt --pair A
+      python train.py | gandyn explain --log -
     """
     import json
 
@@ -94,7 +107,9 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     from gandyn.explain.explanation import relations_for
 
     run_spec = None
-    if log_file is not None:
+    if not log_files and (pattern is not None or pair is not None):
+        raise SpecError("--pattern and --pair describe a log; give it with --log")
+    if log_files:
         if spec_file is not None or dump_spec:
             raise SpecError("--spec and --dump-spec describe a simulation; --log explains a log")
         loss = loss_name or "non-saturating"
@@ -117,9 +132,9 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         check_writable(list(figure_paths(output_path(plot, option="plot",
                                                      formats=FIGURE_FORMATS)).values()), force)
     batch_sizes = _parse_batch_sizes(batch_sizes_spec)
-    if log_file is not None:
-        explanation = _explain_log_file(log_file, columns_spec, log_format, loss, batch_sizes,
-                                        before_update, window, tol)
+    if log_files:
+        explanation = _explain_log_file(log_files, columns_spec, log_format, pattern, pair,
+                                        loss, batch_sizes, before_update, window, tol)
     else:
         from gandyn.explain import DivergedRunError, explain_run
 
@@ -211,7 +226,8 @@ def _parse_batch_sizes(text: str | None) -> tuple[int, int] | None:
     return m_d, m_g
 
 
-def _explain_log_file(log_file: str, columns_spec: str | None, log_format: str | None,
+def _explain_log_file(log_files: tuple[str, ...], columns_spec: str | None,
+                      log_format: str | None, pattern: str | None, pair: str | None,
                       loss: str, batch_sizes: tuple[int, int] | None,
                       before_update: bool | None, window: int | None,
                       tol: float | None) -> Explanation:
@@ -222,7 +238,9 @@ def _explain_log_file(log_file: str, columns_spec: str | None, log_format: str |
 
     columns = parse_columns(columns_spec) if columns_spec else None
     try:
-        return explain_log(log_file, columns=columns, fmt=log_format, loss=loss,
+        log: str | list[str] = log_files[0] if len(log_files) == 1 else list(log_files)
+        return explain_log(log, columns=columns, fmt=log_format, pattern=pattern, pair=pair,
+                           loss=loss,
                            batch_sizes=batch_sizes, measured_before_update=before_update,
                            window=window, tol=tol)
     except MissingSeriesError as exc:

@@ -11,7 +11,7 @@ an :class:`~gandyn.explain.explanation.Explanation`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,8 +54,10 @@ def estimate_d_fake(log: TrainingLog, label: str) -> tuple[Array, str]:
     raise MissingSeriesError(f"log {label}: neither d_fake nor D(G(z)) is logged", "d_fake")
 
 
-def explain_log(path: str | os.PathLike[str], *, columns: Mapping[str, str] | None = None,
-                fmt: str | None = None, loss: str = "non-saturating",
+def explain_log(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+                columns: Mapping[str, str] | None = None,
+                fmt: str | None = None, pattern: str | None = None, pair: str | None = None,
+                loss: str = "non-saturating",
                 batch_sizes: tuple[int, int] | None = None,
                 measured_before_update: bool | None = None, window: int | None = None,
                 tol: float | None = None) -> Explanation:
@@ -64,11 +66,11 @@ def explain_log(path: str | os.PathLike[str], *, columns: Mapping[str, str] | No
     Parameters
     ----------
     path
-        The log (CSV/TSV, the Keras tutorial's or the PyTorch DCGAN example's
-        printout).
-    columns, fmt
-        Column overrides and a forced format, as for
-        :func:`gandyn.explain.logs.read_log`.
+        The log, in any format of :func:`gandyn.explain.logs.read_log` (several
+        files of one run are merged on their step).
+    columns, fmt, pattern, pair
+        Column overrides, a forced format, a template for the record lines and
+        the network pair, as for :func:`gandyn.explain.logs.read_log`.
     loss
         The generator loss: ``"non-saturating"`` or ``"minimax"`` (or an alias).
     batch_sizes
@@ -100,13 +102,19 @@ def explain_log(path: str | os.PathLike[str], *, columns: Mapping[str, str] | No
         generator loss, or neither ``d_fake`` nor ``D(G(z))``.
     """
     relations = relations_for(loss)
-    label = os.fspath(path)
-    log = read_log(path, columns=columns, fmt=fmt)
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    label = ", ".join(os.fspath(p) for p in paths)
+    log = read_log(paths if len(paths) != 1 else paths[0], columns=columns, fmt=fmt,
+                   pattern=pattern, pair=pair)
     if log.g_loss is None:
         raise MissingSeriesError(f"log {label}: no generator loss column", "g_loss")
     conventions = conventions_for(log.source_format)
     source: dict[str, Any] = {"kind": "log", "path": label, "format": log.source_format,
                               "rows": log.n_rows, "columns": log.columns_used}
+    if log.skipped:
+        source["skipped"] = dict(log.skipped)
+    if log.pair is not None:
+        source["pair"] = log.pair
     d_fake, d_gz_check = log.d_fake, log.d_gz
     if d_fake is None:
         d_fake, source["d_fake"] = estimate_d_fake(log, label)

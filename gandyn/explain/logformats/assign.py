@@ -99,7 +99,8 @@ def derive_step(table: Table, counters: Mapping[str, int]) -> tuple[Array, str]:
     if steps and epochs:
         epoch = table.values[:, counters[epochs[0]]]
         total = table.totals.get(steps[0])
-        if total is not None and bool(np.all(np.isfinite(total))) and np.ptp(epoch) > 0:
+        if total is not None and bool(np.all(np.isfinite(total))) and bool(
+                np.all(np.isfinite(epoch))):
             return _compose(table, counters, steps[0], epochs[0])
     for name in steps:
         values = table.values[:, counters[name]]
@@ -194,13 +195,23 @@ def build_log(table: Table, label: str, *, columns: Mapping[str, str] | None = N
             counters[name] = index
             taken.add(index)
             continue
-        canonical = canonical_of(name)
-        if canonical is None:
+        found = canonical_of(name)
+        if found is None:
             continue
+        canonical = found
         if canonical in mapping:
             if canonical in (columns or {}):
                 continue  # the user chose this series' column; the alias stays an extra
             other = names[mapping[canonical]]
+            if normalize_key(name) == "l_" + normalize_key(other):
+                # BasicSR/ESRGAN print the losses as l_d_real, l_d_fake and the discriminator's
+                # mean outputs as D_real, D_fake: the l_ twin is the loss.
+                mapping[canonical] = index
+                taken.discard(names.index(other))
+                taken.add(index)
+                continue
+            if normalize_key(other) == "l_" + normalize_key(name):
+                continue
             if normalize_key(other) != normalize_key(name):
                 raise LogError(f"log {label}: columns {other!r} and {name!r} both look like "
                                f"{canonical}; choose one with `columns` {canonical}=NAME")
@@ -216,7 +227,7 @@ def build_log(table: Table, label: str, *, columns: Mapping[str, str] | None = N
     if counters and forced_step is None:
         # Records printed without the counters every other record has (DCGAN-tensorflow's
         # "[Sample] d_loss: ..." evaluations) are of another kind: leave them out, counted.
-        counter_blank = table.blank[:, list(counters.values())].any(axis=1)
+        counter_blank = np.asarray(table.blank[:, list(counters.values())].any(axis=1))
         if counter_blank.any() and not counter_blank.all():
             table = _without_rows(table, counter_blank, "records without the log's counters")
     if forced_step is not None:

@@ -41,7 +41,8 @@ from gandyn.explain.logformats.names import (
 __all__ = ["NUMBER", "compile_template", "looks_printed", "read_printed", "read_template"]
 
 #: A printed number, NaN or infinity (Python's, numpy's and C's spellings).
-NUMBER = (r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+NUMBER = (r"[-+]?\d{1,3}(?:,\d{3})+(?![\d.])"  # thousands grouped, as BasicSR prints iter
+          r"|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
           r"|[-+]?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?)(?![A-Za-z])")
 _WORD = r"[A-Za-z_][\w().\-/]*"
 _KEY = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
@@ -112,11 +113,13 @@ def _layout_of(line: str, matches: list[re.Match[str]], columns: _Columns) -> _L
     for match in matches:
         if match.group("anon") is not None:
             anonymous += 1
-            name = f"[{anonymous}]"
+            kind = "step" if (named_epoch or anonymous > 1) else "epoch"
+            name = "[e/E]" if kind == "epoch" else "[i/I]"
+            name = name if name not in names else f"{name} {anonymous}"
             regex.append(_literal(line[position:match.start("anon")]))
             regex.append(rf"({NUMBER})\s*/\s*({NUMBER})")
             names += [name, name + "#total"]
-            kinds[name] = "step" if (named_epoch or anonymous > 1) else "epoch"
+            kinds[name] = kind
             totals.append(name)
             position = match.end("anon_total")
             continue
@@ -255,8 +258,8 @@ def _table(columns: _Columns, layouts: list[_Layout], n: int, context: list[floa
         cols = np.asarray([columns.names[c] for c in layout.columns])
         try:
             numbers = np.array(layout.rows, dtype=np.float64)
-        except ValueError:  # an exotic spelling numpy refuses: Python's float decides
-            numbers = np.array([[float(v) for v in row] for row in layout.rows])
+        except ValueError:  # thousands separators ("8,600"): drop the commas
+            numbers = np.array([[float(v.replace(",", "")) for v in row] for row in layout.rows])
         values[rows[:, None], cols[None, :]] = numbers
         blank[rows[:, None], cols[None, :]] = False
     kinds = dict(columns.kinds)

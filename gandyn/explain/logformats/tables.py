@@ -91,7 +91,7 @@ def looks_mlflow_store(lines: Sequence[str]) -> bool:
 
 
 def tag_of(path: str) -> str:
-    """The scalar's tag a per-tag export's file name gives (``run-x-tag-loss_D.csv`` -> ``loss_D``)."""
+    """The scalar a per-scalar export's file name names (``run-x-tag-loss_D.csv`` -> ``loss_D``)."""
     stem = PurePath(path).name
     for suffix in (".csv", ".tsv", ".txt"):
         if stem.lower().endswith(suffix):
@@ -263,10 +263,11 @@ def merge_tables(tables: Sequence[Table], labels: Sequence[str], label: str) -> 
         values = table.values[keep][order][last][:, others]
         blank = table.blank[keep][order][last][:, others]
         names = [table.names[j] for j in others]
-        for n in names:
-            if n in seen:
-                raise LogError(f"log {label}: two of the logs hold a series named {n!r}")
-            seen.add(n)
+        for series_name in names:
+            if series_name in seen:
+                raise LogError(f"log {label}: two of the logs hold a series named "
+                               f"{series_name!r}")
+            seen.add(series_name)
         steps.append(s[last])
         parts.append((names, values, blank))
         for what, count in table.skipped.items():
@@ -278,8 +279,8 @@ def merge_tables(tables: Sequence[Table], labels: Sequence[str], label: str) -> 
     all_names = ["step"]
     columns = [union]
     blanks = [np.zeros(n, dtype=bool)]
-    for s, (names, values, blank) in zip(steps, parts, strict=True):
-        rows = np.searchsorted(union, s)
+    for step_values, (names, values, blank) in zip(steps, parts, strict=True):
+        rows = np.searchsorted(union, step_values)
         for j, name in enumerate(names):
             column = np.full(n, np.nan)
             column[rows] = values[:, j]
