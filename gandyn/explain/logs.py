@@ -60,6 +60,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gandyn.errors import InputFileError
+from gandyn.files import INPUT_LIMIT
 from gandyn.explain.logformats.assign import EXPECTED_KEYS, build_log
 from gandyn.explain.logformats.base import (
     CANONICAL,
@@ -92,7 +93,9 @@ from gandyn.explain.logformats.tensorboard import looks_event_file, read_tensorb
 __all__ = [
     "CANONICAL",
     "COLUMN_ALIASES",
+    "FORCIBLE",
     "FORMATS",
+    "LOG_LIMIT",
     "MIN_RECORDS",
     "LogError",
     "MissingSeriesError",
@@ -107,6 +110,10 @@ FORMATS = ("csv", "tsv", "keras", "pytorch-dcgan", "printed", "pattern", "jsonl"
 
 #: Formats ``fmt`` can force (the exports are recognised inside ``csv``).
 FORCIBLE = ("csv", "tsv", "keras", "pytorch-dcgan", "printed", "jsonl", "tensorboard", "mlflow")
+
+#: Largest log read, in bytes (:func:`gandyn.files.read_input` refuses larger ones before
+#: reading past it).
+LOG_LIMIT = INPUT_LIMIT
 
 #: Names recognised (case-insensitively, blanks and hyphens as ``_``) for each canonical name.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {"step": COUNTER_ALIASES["step"], **ALIASES}
@@ -221,7 +228,7 @@ def _read_one(name: str, columns: Mapping[str, str] | None, fmt: str | None,
         if fmt not in (None, "tensorboard"):
             raise LogError(f"log {name}: a folder; only TensorBoard logs are folders")
         return read_tensorboard(Path(name), name)
-    data = read_input(name, what="log")
+    data = read_input(name, what="log", limit=LOG_LIMIT)
     if (fmt is None and looks_event_file(data)) or fmt == "tensorboard":
         if name == "-":
             raise LogError("log -: TensorBoard event files are read from a file or a folder, "

@@ -167,8 +167,8 @@ def looks_printed(lines: list[str], sample: int = 200) -> bool:
         if not line.strip():
             continue
         scanned += 1
-        matches = [m for m in _TOKEN.finditer(line) if m.group("key")]
-        if any(is_loss_key(" ".join(m.group("key").split())) for m in matches):
+        matches = list(_TOKEN.finditer(line))
+        if matches and _layout_of(line, matches, _Columns()) is not None:
             return True
         if scanned >= sample:
             break
@@ -222,7 +222,7 @@ def read_printed(text: str, label: str) -> Table:
                     key = m.group("key")
                     if key and counter_role(key) == "epoch":
                         context_key = " ".join(key.split())
-                        current_epoch = float(m.group("value"))
+                        current_epoch = float(m.group("value").replace(",", ""))
                 continue
             layout = by_regex.setdefault(layout_found.regex.pattern, layout_found)
             if layout is layout_found:
