@@ -60,7 +60,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gandyn.errors import InputFileError
-from gandyn.files import INPUT_LIMIT
 from gandyn.explain.logformats.assign import EXPECTED_KEYS, build_log
 from gandyn.explain.logformats.base import (
     CANONICAL,
@@ -89,6 +88,7 @@ from gandyn.explain.logformats.tables import (
     tag_of,
 )
 from gandyn.explain.logformats.tensorboard import looks_event_file, read_tensorboard
+from gandyn.files import INPUT_LIMIT
 
 __all__ = [
     "CANONICAL",

@@ -78,7 +78,7 @@ def test_fifo_device_folder_and_binary_are_refused_at_once(tmp_path: Path) -> No
         read_log(tmp_path)
     random_bytes = tmp_path / "model.pt"
     random_bytes.write_bytes(np.random.default_rng(0).bytes(4096))
-    with pytest.raises(GandynError, match="binary|not UTF-8"):
+    with pytest.raises(GandynError, match=r"binary|not UTF-8"):
         read_log(random_bytes)
     with pytest.raises(InputFileError, match="no such file"):
         read_log(tmp_path / "missing.log")
