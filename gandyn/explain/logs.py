@@ -118,6 +118,10 @@ LOG_LIMIT = INPUT_LIMIT
 #: Names recognised (case-insensitively, blanks and hyphens as ``_``) for each canonical name.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {"step": COUNTER_ALIASES["step"], **ALIASES}
 
+#: How much of a log's head detection reads.
+_DETECT_CHARS = 1 << 20
+_DETECT_LINES = 2000
+
 _EXPECTED = (f"expected {EXPECTED_KEYS} in printed lines, a CSV/TSV header or JSON keys, "
              "the Keras tutorial's '>N, d1=..., d2=... g=...' lines, or TensorBoard event "
              "files; or describe the lines with `pattern` (e.g. 'Gen/Dis Loss: {g_loss}/{d_loss}')")
@@ -242,9 +246,9 @@ def _read_one(name: str, columns: Mapping[str, str] | None, fmt: str | None,
         raise LogError(f"log {name}: empty file")
     if pattern is not None:
         return read_template(text, name, pattern)
-    lines = text.splitlines()
     if fmt is None:
-        fmt = _detect(text, lines)
+        # The head of the log tells its format: detection costs nothing on a long log.
+        fmt = _detect(text, text[:_DETECT_CHARS].splitlines()[:_DETECT_LINES])
     tag = None if name == "-" else tag_of(name)
     wanted_names = set((columns or {}).values())
 
@@ -252,9 +256,9 @@ def _read_one(name: str, columns: Mapping[str, str] | None, fmt: str | None,
         return column in wanted_names or is_loss_key(column) or counter_role(column) is not None
 
     if fmt == "keras":
-        return read_keras(lines, name)
+        return read_keras(text.splitlines(), name)
     if fmt == "pytorch-dcgan":
-        return read_dcgan(lines, name)
+        return read_dcgan(text.splitlines(), name)
     if fmt == "jsonl":
         return read_json(text, name)
     if fmt == "mlflow":

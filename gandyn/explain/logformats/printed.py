@@ -55,6 +55,8 @@ _BLANKS = re.compile(r"\s+")
 _BACKSPACES = re.compile(r"[\x08]+")
 #: Layouts tried in turn before a line is taken apart from scratch.
 _RECENT = 8
+#: Lines read one by one before the rest of a log of one layout is read in one pass.
+_HEAD = 2000
 
 
 def _literal(text: str) -> str:
@@ -205,7 +207,16 @@ def read_printed(text: str, label: str) -> Table:
     skipped: dict[str, int] = {}
     not_records = 0
     n_records = 0
-    for raw in text.split("\n"):
+    lines = text.split("\n")
+    for index, raw in enumerate(lines):
+        if index == _HEAD and len(layouts) == 1 and context_key is None:
+            rows = _whole_text(layouts[0], lines[index:])
+            if rows is not None:
+                layouts[0].rows += rows
+                layouts[0].records += range(n_records, n_records + len(rows))
+                context += [current_epoch] * len(rows)
+                n_records += len(rows)
+                break
         line = _clean(raw, skipped) if ("\r" in raw or "\x08" in raw) else raw
         if not line or line.isspace():
             continue
@@ -244,6 +255,22 @@ def read_printed(text: str, label: str) -> Table:
     if n_records == 0:
         raise LogError(f"log {label}: no recognised losses")
     return _table(columns, layouts, n_records, context, context_key, skipped)
+
+
+def _whole_text(layout: _Layout, lines: list[str]) -> list[tuple[str, ...]] | None:
+    """Every line's numbers if every non-blank line has ``layout``, else None.
+
+    One ``findall`` over the rest of the log, in compiled code: the common case
+    of a log whose noise (options, warnings, downloads) is all at its start.
+    """
+    whole = re.compile("^" + layout.regex.pattern.replace(r"\s*", r"[^\S\n]*")
+                       + r"[^\S\n]*$", re.MULTILINE)
+    rows = whole.findall("\n".join(lines))
+    if len(rows) != sum(1 for line in lines if line and not line.isspace()):
+        return None
+    if rows and isinstance(rows[0], str):
+        return [(row,) for row in rows]
+    return rows
 
 
 def _table(columns: _Columns, layouts: list[_Layout], n: int, context: list[float],

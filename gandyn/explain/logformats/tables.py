@@ -165,20 +165,24 @@ def read_table(text: str, label: str, *, wanted: Callable[[str], bool],
     LogError
         On a ragged row, text in a wanted column, or a per-tag export without a tag.
     """
-    lines = text.splitlines()
-    found = header_of(lines)
+    head = text[:65536].split("\n", 64)[:64]
+    found = header_of(head)
     if found is None:
         raise LogError(f"log {label}: not a CSV/TSV table (expected a header row, then rows "
                        "of numbers)")
     header_at, delimiter = found
-    names = [n.strip() for n in next(csv.reader([lines[header_at]], delimiter=delimiter))]
-    body_lines = lines[header_at + 1:]
+    names = [n.strip() for n in next(csv.reader([head[header_at]], delimiter=delimiter))]
+    body_start = 0
+    for _ in range(header_at + 1):  # past the header line, without copying the text
+        newline = text.find("\n", body_start)
+        body_start = len(text) if newline < 0 else newline + 1
     fmt = "tsv" if delimiter == "\t" else "csv"
-    values = _fast("\n".join(body_lines), delimiter, len(names))
+    values = _fast(text[body_start:], delimiter, len(names))
     if values is not None:
         blank = np.zeros(values.shape, dtype=bool)
         kept = list(range(len(names)))
     else:
+        body_lines = text[body_start:].splitlines()
         rows = [r for r in csv.reader(body_lines, delimiter=delimiter)
                 if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
         kept, values, blank = _parse_columns(rows, names, header_at, label, wanted)
