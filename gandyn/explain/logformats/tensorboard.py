@@ -23,7 +23,8 @@ import numpy as np
 
 from gandyn.explain.logformats.base import LogError, Table
 
-__all__ = ["EVENT_MAGIC", "INSTALL_HINT", "event_files", "looks_event_file", "read_tensorboard"]
+__all__ = ["EVENT_MAGIC", "INSTALL_HINT", "SEARCH_LIMIT", "event_files", "looks_event_file",
+           "read_tensorboard"]
 
 #: What the first record of every event file holds (its ``file_version``).
 EVENT_MAGIC = b"brain.Event:"
@@ -35,10 +36,26 @@ def looks_event_file(head: bytes) -> bool:
     return EVENT_MAGIC in head[:128]
 
 
-def event_files(folder: Path) -> list[Path]:
-    """The event files under ``folder`` (symbolic links to folders not followed), sorted."""
+#: Most entries looked at in a folder before the search for event files gives up: a log
+#: folder holds a few runs, not a home directory.
+SEARCH_LIMIT = 100_000
+
+
+def event_files(folder: Path, label: str) -> list[Path]:
+    """The event files under ``folder`` (symbolic links to folders not followed), sorted.
+
+    Raises
+    ------
+    LogError
+        If the folder holds more than :data:`SEARCH_LIMIT` entries.
+    """
     found = []
-    for root, _dirs, files in os.walk(folder):
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        seen += len(dirs) + len(files)
+        if seen > SEARCH_LIMIT:
+            raise LogError(f"log {label}: more than {SEARCH_LIMIT} entries in the folder; give "
+                           "the folder of the run's event files")
         for name in files:
             if "tfevents" in name:
                 path = Path(root) / name
@@ -86,7 +103,7 @@ def read_tensorboard(path: Path, label: str) -> Table:
         raise LogError(f"log {label}: reading TensorBoard event files needs the tensorboard "
                        f"package: {INSTALL_HINT}")
     event_file_loader, tensor_util = modules
-    files = event_files(path) if path.is_dir() else [path]
+    files = event_files(path, label) if path.is_dir() else [path]
     if not files:
         raise LogError(f"log {label}: a folder without TensorBoard event files "
                        "(events.out.tfevents.*)")
