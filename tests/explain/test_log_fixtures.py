@@ -63,6 +63,26 @@ def test_cyclegan_loss_log_needs_a_pair_and_reads_each() -> None:
         read_log(path, pair="C")
 
 
+def test_pix2pix_parts_of_the_discriminator_loss_in_a_restarted_run() -> None:
+    path = DATA / "pix2pix-restarted" / "loss_log.txt"
+    lines = record_lines(path, "G_GAN:")
+    log = read_log(path)
+    assert log.source_format == "printed" and log.n_rows == len(lines) == 117
+    assert log.columns_used["d_real"] == "D_real" and log.columns_used["d_fake"] == "D_fake"
+    assert log.columns_used["g_loss"] == "G_GAN" and log.d_total is None
+    for k in (0, 8, 116):
+        assert log.d_real is not None and log.d_fake is not None and log.g_loss is not None
+        assert log.d_real[k] == numbers(lines[k], "D_real:")
+        assert log.d_fake[k] == numbers(lines[k], "D_fake:")
+        assert log.g_loss[k] == numbers(lines[k], "G_GAN:")
+        assert log.extra["G_L1"][k] == numbers(lines[k], "G_L1:")
+    # The second header starts the epochs again: the order of the records is all that is sure.
+    np.testing.assert_array_equal(log.step, np.arange(117))
+    assert log.columns_used["step"].startswith("running index (epoch * ")
+    assert log.columns_used["step"].endswith("does not increase: a restarted run?)")
+    assert log.skipped == {"lines that are not log records": 3}
+
+
 def test_chainer_log_json_array() -> None:
     path = DATA / "chainer-gan" / "log"
     records = json.loads(path.read_text(encoding="utf-8"))

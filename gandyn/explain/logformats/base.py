@@ -247,7 +247,7 @@ def assemble(label: str, fmt: str, step: Array, step_name: str,
     if step.size > 1 and not bool(np.all(np.diff(step) > 0)):
         # Restarts or repeated counters: the order of the records is all that is sure.
         step = np.arange(step.size, dtype=np.float64)
-        step_name = "running index"
+        step_name = f"running index ({step_name} does not increase: a restarted run?)"
     columns_used = {"step": step_name}
     arrays: dict[str, Array] = {}
     for name in LOSS_SERIES:
