@@ -267,3 +267,14 @@ def test_standard_input_on_the_command_line() -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["source"]["format"] == "printed" and document["source"]["rows"] == 24
+
+
+def test_the_command_line_offers_the_formats_the_reader_can_force() -> None:
+    import click
+
+    from gandyn.cli.explain import explain
+    from gandyn.explain.logs import FORCIBLE
+
+    option = next(p for p in explain.params if p.name == "log_format")
+    assert isinstance(option.type, click.Choice)
+    assert tuple(option.type.choices) == FORCIBLE

@@ -41,8 +41,7 @@ from gandyn.explain.logformats.names import (
 __all__ = ["NUMBER", "compile_template", "looks_printed", "read_printed", "read_template"]
 
 #: A printed number, NaN or infinity (Python's, numpy's and C's spellings).
-NUMBER = (r"[-+]?\d{1,3}(?:,\d{3})+(?![\d.])"  # thousands grouped, as BasicSR prints iter
-          r"|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+NUMBER = (r"[-+]?(?:\d+(?:,\d{3})*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"  # 8,600 as BasicSR prints
           r"|[-+]?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?)(?![A-Za-z])")
 _WORD = r"[A-Za-z_][\w().\-/]*"
 _KEY = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
