@@ -133,13 +133,16 @@ def test_pattern_templates(tmp_path: Path) -> None:
 
 
 def test_json_lines_and_stylegan_statistics(tmp_path: Path) -> None:
-    rows = [{"step": 10 * k, "d_loss": d, "g_loss": g, "note": "text", "nested": {"lr": 0.1}}
+    rows = [{"step": 10 * k, "losses": {"Discriminator": d, "Generator": g}, "note": "text",
+             "nested": {"lr": 0.1}}
             for k, (d, g) in enumerate(zip(D, G, strict=True))]
     text = "\n".join(json.dumps(r) for r in rows) + '\n{"step": 60, "d_lo'  # killed mid-write
     log = read_log(write(tmp_path, "metrics.jsonl", text))
     assert log.source_format == "jsonl"
     eq(log.step, [0, 10, 20, 30, 40, 50])
     eq(log.d_total, D)
+    eq(log.g_loss, G)
+    assert log.columns_used["d_total"] == "losses/Discriminator"
     eq(log.extra["nested/lr"], [0.1] * 6)
     assert log.skipped == {"lines that are not JSON records": 1}
     # StyleGAN2-ADA's stats.jsonl: one object per tick, each value a {num, mean, std}.

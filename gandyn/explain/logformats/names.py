@@ -87,11 +87,16 @@ def canonical_of(key: str) -> str | None:
 
     A key of several words whose whole is unknown is tried without its leading
     words (``Training D loss`` -> ``D loss``; ``train disc cost`` -> ``disc
-    cost``), but never down to a one-letter alias.
+    cost``), and a tag path by its last part (``train/loss_D``,
+    ``Loss/Discriminator``), but never down to a one- or two-letter alias.
     """
     norm = normalize_key(key)
     if norm in _CANONICAL_OF:
         return _CANONICAL_OF[norm]
+    if "/" in norm:  # a tag path: train/loss_D, Loss/Discriminator
+        last = norm.rpartition("/")[2]
+        if len(last) > 2 and last in _CANONICAL_OF:
+            return _CANONICAL_OF[last]
     words = key.split()
     for start in range(1, len(words)):
         tail = normalize_key(" ".join(words[start:]))
