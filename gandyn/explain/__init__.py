@@ -47,8 +47,10 @@ The modules, each depending only on those above it:
     :func:`dynamics_prediction`: the measured period of a series against the
     one the flow's Jacobian predicts.
 :mod:`gandyn.explain.logs`
-    :func:`~gandyn.explain.logs.read_log`: a training log (CSV/TSV, Keras or
-    PyTorch DCGAN printout) as arrays under canonical names.
+    :func:`~gandyn.explain.logs.read_log`: a training log in any common
+    format (printed lines of any loop, CSV/TSV and the exports of TensorBoard,
+    W&B and MLflow, JSON lines, TensorBoard event files) as arrays under
+    canonical names, with the readers in :mod:`gandyn.explain.logformats`.
 :mod:`gandyn.explain.conventions`
     :class:`LogConventions` per log format (independent batch sizes,
     measured before the update, where ``d_fake`` comes from) with their
