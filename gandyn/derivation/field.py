@@ -14,8 +14,9 @@ numpy functions. With the state ``x = (theta, psi)``:
 Derivations are cached in memory and on disk (``GANDYN_CACHE_DIR``, by
 default ``~/.cache/gandyn``; an empty value turns the disk cache off), keyed
 by a hash of the costs, the versions of gandyn and sympy and the source of
-the derivative rules, so that a
-repeated ``gandyn derive`` does not differentiate again.
+the derivative rules, so that a repeated ``gandyn derive`` does not
+differentiate again. The disk format (:mod:`gandyn.derivation.cache`) is
+JSON data read through an allow-list: loading it never runs code.
 
 References
 ----------
@@ -30,8 +31,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
+from gandyn.derivation import cache
 from gandyn.games.game import Game
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
@@ -265,31 +265,24 @@ def _cache_key(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _load_cached(key: str) -> tuple[Any, ...] | None:
+def _load_cached(key: str, theta: int, psi: int) -> tuple[Any, ...] | None:
     folder = _cache_dir()
     if folder is None:
         return None
-    try:
-        with open(folder / f"derive-{key}.pickle", "rb") as handle:
-            value = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        # A missing, partial or stale file is recomputed, never an error.
-        return None
-    return value if isinstance(value, tuple) and len(value) == 6 else None
+    parts = cache.load(folder, key)
+    n = theta + psi
+    if parts is None or [len(p) for p in parts] != [theta, psi, n, n * n, theta**2, psi**2]:
+        return None  # missing, unusable, or not a derivation of this shape: derive again
+    grad_g, grad_d, field, jacobian, hessian_g, hessian_d = parts
+    return (tuple(grad_g), tuple(grad_d), tuple(field), sp.ImmutableMatrix(n, n, jacobian),
+            sp.ImmutableMatrix(theta, theta, hessian_g), sp.ImmutableMatrix(psi, psi, hessian_d))
 
 
 def _store_cached(key: str, value: tuple[Any, ...]) -> None:
     folder = _cache_dir()
     if folder is None:
         return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        # Atomic: a concurrent reader sees the old file or the whole new one.
-        os.replace(handle.name, folder / f"derive-{key}.pickle")
-    except OSError:
-        pass  # a read-only or full disk only costs speed
+    cache.store(folder, key, [list(part) for part in value])
 
 
 @functools.lru_cache(maxsize=64)
@@ -297,7 +290,7 @@ def _derivatives(
     cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
 ) -> tuple[Any, ...]:
     key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
-    cached = _load_cached(key)
+    cached = _load_cached(key, len(theta), len(psi))
     if cached is not None:
         return cached
     grad_g = tuple(sp.diff(cost_g, t) for t in theta)
