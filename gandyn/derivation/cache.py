@@ -265,7 +265,7 @@ def _composite(node: list[Any], built: list[sp.Basic]) -> sp.Basic:
         if len(node) < 3 or not isinstance(node[1], str) or node[1] not in _FUNCTIONS:
             raise _CorruptEntryError("unknown function")
         func: Any = _FUNCTIONS[node[1]]
-        return func(*_children(node, 2, built), evaluate=False)  # type: ignore[no-any-return]
+        return func(*_children(node, 2, built), evaluate=False)
     build = _COMPOSITES.get(kind)
     if build is None:
         raise _CorruptEntryError(f"unknown node kind {kind!r}")

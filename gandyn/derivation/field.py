@@ -265,7 +265,8 @@ def _cache_key(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _load_cached(key: str, theta: int, psi: int) -> tuple[Any, ...] | None:
+def _load_cached(key: str, costs: tuple[sp.Expr, sp.Expr], theta: int,
+                 psi: int) -> tuple[Any, ...] | None:
     folder = _cache_dir()
     if folder is None:
         return None
@@ -273,6 +274,11 @@ def _load_cached(key: str, theta: int, psi: int) -> tuple[Any, ...] | None:
     n = theta + psi
     if parts is None or [len(p) for p in parts] != [theta, psi, n, n * n, theta**2, psi**2]:
         return None  # missing, unusable, or not a derivation of this shape: derive again
+    # Derivatives hold only the costs' symbols: an entry naming others is not
+    # a derivation of these costs, whatever its checksum says.
+    known = set().union(*(c.free_symbols for c in costs))
+    if any(not e.free_symbols <= known for part in parts for e in part):
+        return None
     grad_g, grad_d, field, jacobian, hessian_g, hessian_d = parts
     return (tuple(grad_g), tuple(grad_d), tuple(field), sp.ImmutableMatrix(n, n, jacobian),
             sp.ImmutableMatrix(theta, theta, hessian_g), sp.ImmutableMatrix(psi, psi, hessian_d))
@@ -290,7 +296,7 @@ def _derivatives(
     cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
 ) -> tuple[Any, ...]:
     key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
-    cached = _load_cached(key, len(theta), len(psi))
+    cached = _load_cached(key, (cost_g, cost_d), len(theta), len(psi))
     if cached is not None:
         return cached
     grad_g = tuple(sp.diff(cost_g, t) for t in theta)
