@@ -51,6 +51,14 @@ import sympy as sp
 from gandyn.errors import SpecError
 from gandyn.symbolic.expectations import QUADRATURES
 from gandyn.symbolic.functions import FUNCTIONS, NUMPY_NAMESPACE
+from gandyn.symbolic.limits import (
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_FLOAT,
+    MAX_FUNCTION_NESTING,
+    MAX_LENGTH,
+    MAX_NODES,
+)
 from gandyn.symbolic.model import real_symbol
 
 __all__ = [
@@ -59,16 +67,11 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_QUADRATURE_ORDER",
+    "check_constants_at",
+    "check_size",
     "parse_expression",
     "parse_number",
 ]
-
-#: Longest text accepted by default (a guard against pathological input).
-MAX_LENGTH = 2000
-
-#: Deepest nesting of parentheses, calls, powers and signs accepted. Flat
-#: chains such as ``a + b - c + ...`` do not count: they are walked iteratively.
-MAX_DEPTH = 100
 
 #: A power of exact numbers is computed exactly by sympy; ``9**9**9`` would
 #: take minutes and gigabytes. Refuse results estimated above this many bits.
@@ -193,8 +196,17 @@ class _Builder:
     # -- the walk -------------------------------------------------------------------------------
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        expr = self._build(node, depth)
+        if not isinstance(node, ast.Constant | ast.Name) and not expr.free_symbols:
+            # A constant: sympy keeps it exact and evaluates it again in every
+            # derivative, so one beyond double precision is refused here.
+            _check_finite(expr, self._segment(node) or str(expr))
+        return expr
+
+    def _build(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
-            raise self._refuse(f"nested more than {MAX_DEPTH} levels deep", node)
+            raise self._refuse(f"nested more than {MAX_DEPTH} levels deep (limit MAX_DEPTH)",
+                               node)
         if isinstance(node, ast.Constant):
             return self._constant(node)
         if isinstance(node, ast.Name):
@@ -214,6 +226,9 @@ class _Builder:
         if isinstance(value, bool):
             raise self._refuse("booleans are not allowed", node)
         if isinstance(value, int):
+            if abs(value) > MAX_FLOAT:
+                raise self._refuse(_too_large(f"the integer {_show(self._segment(node), 30)}"),
+                                   node)
             return sp.Integer(value)
         if isinstance(value, float):
             if not math.isfinite(value):
@@ -251,6 +266,9 @@ class _Builder:
             base = self.build(node.left, depth + 1)
             exponent = self.build(node.right, depth + 1)
             self._check_power_size(node, base, exponent)
+            if not base.free_symbols and not exponent.free_symbols:
+                # Predict the value in floating point before sympy computes it exactly.
+                _check_finite(sp.Pow(base, exponent, evaluate=False), self._segment(node))
             return base**exponent
         # Walk the left spine of a chain of operators of equal precedence
         # (a + b - c + ...) iteratively, so a long flat sum does not count as
@@ -293,6 +311,11 @@ class _Builder:
         # sympy evaluates a power of two numbers at once, exactly for rationals:
         # 9**9**9 or 2.0**10**20000 would run for minutes. Symbolic powers stay
         # unevaluated and cost nothing.
+        if exponent.is_Rational and base.free_symbols:
+            assert isinstance(exponent, sp.Rational)
+            if max(abs(int(exponent.p)), int(exponent.q)) > MAX_EXPONENT:
+                raise self._refuse(_exponent_message(exponent), node)
+            return
         if not (base.is_Number and exponent.is_Number) or base in (0, 1, -1):
             return
         assert isinstance(base, sp.Number) and isinstance(exponent, sp.Number)
@@ -341,6 +364,10 @@ class _Builder:
             )
             raise self._refuse(f"{name}() takes {wanted} ({len(node.args)} given)", node)
         args = [self.build(arg, depth + 1) for arg in node.args]
+        if len(args) == 1 and not args[0].free_symbols and func in _FLOAT_FUNCTIONS:
+            # exp(exp(exp(E))) is built in no time, but sympy then evaluates it
+            # to ever higher precision: predict the value in floating point first.
+            _check_finite(func(args[0], evaluate=False), self._segment(node))
         if func is sp.DiracDelta and len(args) == 2 and not (
             args[1].is_Integer and args[1] >= 0
         ):
@@ -375,6 +402,156 @@ class _Builder:
         inner = _Builder(self.text, {**self.symbols, variable.id: bound})
         f = inner.build(integrand, depth + 1)
         return QUADRATURES[name](f, bound, sp.Integer(order.value))
+
+
+# -- limits on the work an expression asks for --------------------------------------------------
+
+
+def _too_large(what: str) -> str:
+    return (f"{what} is beyond double precision (limit MAX_FLOAT, about {MAX_FLOAT:.1e}); "
+            "sympy would carry it exactly into every derivative")
+
+
+def _exponent_message(exponent: sp.Rational) -> str:
+    return (f"the exponent {exponent} is too large (numerator and denominator at most "
+            f"{MAX_EXPONENT}, limit MAX_EXPONENT): derivatives and expectations of such "
+            "powers grow without bound")
+
+
+class _NoFloatValueError(Exception):
+    """Internal: an expression with no value in floating point (a domain error, a free symbol)."""
+
+
+class _OverflowFoundError(Exception):
+    """Internal: a subexpression beyond double precision."""
+
+    def __init__(self, expr: sp.Expr) -> None:
+        super().__init__(str(expr))
+        self.expr = expr
+
+
+def _strict_float(expr: sp.Expr, values: Mapping[sp.Basic, float]) -> float:
+    """The value of ``expr`` in double precision, every intermediate checked finite.
+
+    Symbols take their ``values``. Raises :class:`_OverflowFoundError` naming
+    the first subexpression beyond double precision, or
+    :class:`_NoFloatValueError` if there is no real value to compute.
+    """
+    if expr in values:
+        return values[expr]
+    try:
+        if expr.is_Number or expr.is_NumberSymbol:
+            value = float(expr)
+        elif expr.is_Add:
+            value = math.fsum(_strict_float(a, values) for a in expr.args)
+        elif expr.is_Mul:
+            value = math.prod(_strict_float(a, values) for a in expr.args)
+        elif expr.is_Pow:
+            base, exponent = (_strict_float(a, values) for a in expr.args)
+            value = float(math.pow(base, exponent))
+        elif expr.func in _FLOAT_FUNCTIONS and len(expr.args) == 1:
+            value = _FLOAT_FUNCTIONS[expr.func](_strict_float(expr.args[0], values))
+        else:
+            raise _NoFloatValueError(str(expr))
+    except OverflowError:
+        raise _OverflowFoundError(expr) from None
+    except (ValueError, ZeroDivisionError, TypeError):
+        raise _NoFloatValueError(str(expr)) from None
+    if math.isnan(value):
+        raise _NoFloatValueError(str(expr))
+    if math.isinf(value):
+        raise _OverflowFoundError(expr)
+    return value
+
+
+def _check_finite(expr: sp.Expr, shown: str) -> None:
+    """Refuse a constant beyond double precision (the walk adds the context)."""
+    try:
+        _strict_float(expr, {})
+    except _OverflowFoundError as err:
+        what = f"the constant {_show(shown or str(err.expr), 40)}"
+        raise _RefusedError(_too_large(what)) from None
+    except _NoFloatValueError:
+        return  # no real value (sqrt(-1)): not a size problem; other checks decide
+
+
+_NESTING_FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tanh, *FUNCTIONS.values())
+
+
+def _nests(expr: sp.Basic) -> bool:
+    """Whether ``expr`` adds a level of transcendental or root nesting."""
+    if isinstance(expr, _NESTING_FUNCTIONS):
+        return not isinstance(expr, FUNCTIONS["relu"] | FUNCTIONS["step"])
+    return bool(expr.is_Pow and not expr.exp.is_Integer)
+
+
+def _nesting(expr: sp.Basic, memo: dict[int, int]) -> int:
+    found = memo.get(id(expr))
+    if found is None:
+        inner = max((_nesting(a, memo) for a in expr.args), default=0)
+        found = memo[id(expr)] = inner + (1 if _nests(expr) else 0)
+    return found
+
+
+def check_size(expr: sp.Expr, *, max_nodes: int | None = MAX_NODES) -> None:
+    """Refuse an expression beyond the limits of :mod:`gandyn.symbolic.limits`.
+
+    Checks the node count (``max_nodes``; ``None``: no limit), the numeric
+    exponents of powers of non-numbers (``MAX_EXPONENT``; sympy may have
+    merged ``(theta**10)**10`` or ``x*x*...*x``) and the nesting of
+    transcendental functions and roots (``MAX_FUNCTION_NESTING``).
+
+    Raises
+    ------
+    SpecError
+        Naming the limit.
+    """
+    try:
+        _check_size(expr, max_nodes)
+    except _RefusedError as err:
+        raise SpecError(err.reason) from None
+
+
+def _check_size(expr: sp.Expr, max_nodes: int | None) -> None:
+    for count, sub in enumerate(sp.preorder_traversal(expr), start=1):
+        if max_nodes is not None and count > max_nodes:
+            raise _RefusedError(
+                f"more than {max_nodes} operations and symbols (limit MAX_NODES); "
+                "split it with hyper-parameters or simplify it")
+        if sub.is_Pow and sub.exp.is_Rational and sub.base.free_symbols:
+            exponent = sub.exp
+            if max(abs(int(exponent.p)), int(exponent.q)) > MAX_EXPONENT:
+                raise _RefusedError(_exponent_message(exponent))
+    depth = _nesting(expr, {})
+    if depth > MAX_FUNCTION_NESTING:
+        raise _RefusedError(
+            f"transcendental functions, roots and symbolic powers are nested {depth} deep "
+            f"(at most {MAX_FUNCTION_NESTING}, limit MAX_FUNCTION_NESTING): their "
+            "derivatives grow with every level and their values overflow")
+
+
+def check_constants_at(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> str | None:
+    """Why ``expr`` cannot be evaluated exactly at ``values`` (a data point), or ``None``.
+
+    sympy substitutes a data point into the logit exactly: ``exp(exp(x))`` at
+    ``x = 1000`` becomes a constant of about ``10**(10**433)`` digits that it
+    then evaluates in every derivative, without end. Every subexpression
+    whose symbols all have ``values`` is computed in double precision here;
+    one beyond it is reported (with the limit), other symbols stay free.
+    """
+    stack = [expr]
+    while stack:
+        sub = stack.pop()
+        if sub.free_symbols <= set(values):
+            try:
+                _strict_float(sub, values)
+            except _OverflowFoundError as err:
+                return _too_large(f"the value of {_show(str(err.expr), 40)}")
+            except _NoFloatValueError:
+                stack.extend(sub.args)
+            continue
+        stack.extend(sub.args)
+    return None
 
 
 def _function_names() -> str:
@@ -451,6 +628,10 @@ def parse_expression(
         raise SpecError(f"{prefix}: {err.reason}") from None
     except RecursionError:
         raise SpecError(f"{prefix}: nested too deeply") from None
+    try:
+        _check_size(expr, MAX_NODES if max_length is not None else None)
+    except _RefusedError as err:
+        raise SpecError(f"{prefix}: {err.reason}") from None
     if expr.has(*_NOT_FINITE):
         raise SpecError(f"{prefix}: the value is infinite or undefined (division by zero?)")
     return expr
