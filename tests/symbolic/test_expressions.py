@@ -314,7 +314,12 @@ def test_random_expressions_round_trip(expr: sp.Expr) -> None:
     if any(abs(f) > 1e300 for f in expr.atoms(sp.Float)):
         return  # exp(800.0) prints beyond double range, which the parser refuses
     text = str(expr)
-    back = parse_expression(text, SYMS, max_length=None)
+    try:
+        back = parse_expression(text, SYMS, max_length=None)
+    except SpecError as err:
+        # exp(710) or five nested functions: refused by a declared limit, by design.
+        assert "limit MAX_" in str(err)
+        return
     # The trees agree up to the 17 printed digits of Floats that sympy computed
     # as products, and up to what sympy's constructors evaluate (a product may
     # hold Abs(Abs(theta)), which Abs(...) of a parsed Abs(theta) is not):
