@@ -41,9 +41,11 @@ import sympy as sp
 
 from gandyn.arrays import Array
 from gandyn.derivation import cache
+from gandyn.errors import SpecError
 from gandyn.games.game import Game
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
+from gandyn.symbolic.limits import MAX_PARAMETERS
 from gandyn.symbolic.printing import latex, latex_symbol
 
 __all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
@@ -327,5 +329,19 @@ def derive(game: Game) -> VectorField:
     -------
     VectorField
         Gradients, field, Jacobian and Hessians, symbolic and numeric.
+
+    Raises
+    ------
+    SpecError
+        If the game has more than
+        :data:`~gandyn.symbolic.limits.MAX_PARAMETERS` players' parameters.
     """
+    count = len(game.theta) + len(game.psi)
+    if count > MAX_PARAMETERS:
+        raise SpecError(
+            f"game {game.name!r} has {count} parameters ({len(game.theta)} generator, "
+            f"{len(game.psi)} discriminator); at most {MAX_PARAMETERS} can be derived "
+            "(limit MAX_PARAMETERS): derivation time grows with the cube of their number; "
+            "use fewer parameters"
+        )
     return VectorField(game, *_derivatives(game.cost_g, game.cost_d, game.theta, game.psi))

@@ -65,30 +65,35 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import sympy as sp
 
-from gandyn.errors import GameFileError, SpecError
+from gandyn.errors import GameFileError, InputFileError, SpecError
+from gandyn.files import decode_text, read_input
 from gandyn.games.game import GameDefinition
 from gandyn.symbolic.expectations import (
     DEFAULT_QUADRATURE_ORDER,
     QUADRATURES,
     Distribution,
     Normal,
+    PointMasses,
     Uniform,
     point_masses,
 )
 from gandyn.symbolic.expressions import (
     CONSTANTS,
     EXPRESSION_FUNCTIONS,
+    check_constants_at,
     parse_expression,
     parse_number,
 )
+from gandyn.symbolic.limits import MAX_FLOAT, MAX_PARAMETERS
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ORDER", "load_game_file"]
 
 #: Largest game file read (a game file is a few hundred bytes).
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 2**20
 
 #: Largest quadrature order a game file may ask for.
 MAX_ORDER = 200
@@ -206,6 +211,8 @@ class _Reader:
                 return parse_number(value, where=where)
             except SpecError as err:
                 self.fail(str(err))
+        if isinstance(value, int) and abs(value) > MAX_FLOAT:
+            self.fail(_too_large_integer(where, value))
         result = float(value)
         if not math.isfinite(result):
             self.fail(f"{where} must be a finite number, not {value}")
@@ -227,6 +234,8 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             self.fail(f"{where} must be an expression (a string or a number), not {_kind(value)}")
         if isinstance(value, int):
+            if abs(value) > MAX_FLOAT:
+                self.fail(_too_large_integer(where, value))
             return sp.Integer(value)
         if isinstance(value, float):
             if not math.isfinite(value):
@@ -363,6 +372,14 @@ class _Reader:
 
         theta_names = self.name_list(generator, "[generator]")
         psi_names = self.name_list(discriminator, "[discriminator]")
+        count = len(theta_names) + len(psi_names)
+        if count > MAX_PARAMETERS:
+            self.fail(
+                f"the game has {count} parameters ({len(theta_names)} generator, "
+                f"{len(psi_names)} discriminator); at most {MAX_PARAMETERS} (limit "
+                "MAX_PARAMETERS): derivation time grows with the cube of their number; "
+                "use fewer parameters"
+            )
         params = self.hyper_parameters(hyper)
         owners: dict[str, str] = {}
         for names, owner in (
@@ -411,6 +428,8 @@ class _Reader:
         # A generator that ignores z needs no latent variable (nor its quadrature).
         if sample.has(z):
             random.append((z, latent_dist))
+        self.check_support(logit, x, data_dist, "[discriminator] logit", "data")
+        self.check_support(sample, z, latent_dist, "[generator] sample", "latent")
 
         model = GanModel(
             theta=theta, psi=psi, x=x, logit=logit, real_sample=x_data, fake_sample=sample,
@@ -436,6 +455,22 @@ class _Reader:
             options=(),
             start=self.start(start, theta_names + psi_names),
         )
+
+    def check_support(self, expr: sp.Expr, variable: sp.Symbol, dist: Distribution,
+                      where: str, what: str) -> None:
+        """Refuse ``expr`` if it is beyond double precision where ``variable`` takes values.
+
+        Expectations substitute each point of a discrete distribution exactly,
+        and sympy then evaluates the constants that result (``exp(exp(x))`` at
+        ``x = 1000``) to ever higher precision, without end.
+        """
+        if not expr.has(variable):
+            return
+        kind = "point" if isinstance(dist, PointMasses) else "quadrature node"
+        for value in _support(dist):
+            problem = check_constants_at(expr, {variable: value})
+            if problem is not None:
+                self.fail(f"{where} at the {what} {kind} {variable} = {value:g}: {problem}")
 
     def doc(self, section: Mapping[str, Any], default: str) -> str:
         return self.text(section, "doc", default) if "doc" in section else default
@@ -466,6 +501,28 @@ class _Reader:
 
 
 _RESERVED = _reserved_names()
+
+
+def _support(dist: Distribution) -> list[float]:
+    """The numeric points where an expectation over ``dist`` evaluates its integrand."""
+    if isinstance(dist, PointMasses):
+        return [float(p) for p in dist.points if p.is_number and p.is_real]
+    if isinstance(dist, Normal):
+        if not (dist.mean.is_number and dist.std.is_number):
+            return []
+        nodes = np.polynomial.hermite_e.hermegauss(dist.order)[0]
+        return [float(dist.mean) + float(dist.std) * float(n) for n in nodes]
+    if not (dist.low.is_number and dist.high.is_number):
+        return []
+    unit = (np.polynomial.legendre.leggauss(dist.order)[0] + 1.0) / 2.0
+    low, high = float(dist.low), float(dist.high)
+    return [low + (high - low) * float(u) for u in unit]
+
+
+def _too_large_integer(where: str, value: int) -> str:
+    digits = len(str(abs(value))) if abs(value).bit_length() < 14_000 else "thousands of"
+    return (f"{where}: an integer of {digits} digits is beyond double precision "
+            f"(limit MAX_FLOAT, about {MAX_FLOAT:.1e})")
 
 
 def _kind(value: object) -> str:
@@ -539,20 +596,10 @@ def load_game_file(path: str | Path) -> GameDefinition:
     if suffix not in (".toml", ".json"):
         reader.fail(f"unknown format {path.suffix or '(no extension)'!r}: use .toml or .json")
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise GameFileError(f"game file {path}: no such file") from None
-    except (OSError, ValueError) as err:
-        # ValueError: a path with a NUL character.
-        reason = getattr(err, "strerror", None) or str(err)
-        raise GameFileError(f"game file {path!s}: cannot read it ({reason})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        reader.fail(f"larger than {MAX_FILE_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        reader.fail(f"not UTF-8 text (byte {err.start})")
+        raw = read_input(path, what="game file", limit=MAX_FILE_BYTES)
+        text = decode_text(raw, what="game file", name=path.name)
+    except InputFileError as err:
+        raise GameFileError(str(err)) from None
     document = _decode(text, suffix, reader.fail)
     if not isinstance(document, dict):
         reader.fail(f"the document must be a table of keys, not {_kind(document)}")

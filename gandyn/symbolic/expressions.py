@@ -407,9 +407,9 @@ class _Builder:
 # -- limits on the work an expression asks for --------------------------------------------------
 
 
-def _too_large(what: str) -> str:
-    return (f"{what} is beyond double precision (limit MAX_FLOAT, about {MAX_FLOAT:.1e}); "
-            "sympy would carry it exactly into every derivative")
+def _too_large(what: str, exact: bool = True) -> str:
+    why = "; sympy would carry it exactly into every derivative" if exact else ""
+    return f"{what} is beyond double precision (limit MAX_FLOAT, about {MAX_FLOAT:.1e}){why}"
 
 
 def _exponent_message(exponent: sp.Rational) -> str:
@@ -546,7 +546,7 @@ def check_constants_at(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> str 
             try:
                 _strict_float(sub, values)
             except _OverflowFoundError as err:
-                return _too_large(f"the value of {_show(str(err.expr), 40)}")
+                return _too_large(f"the value of {_show(str(err.expr), 40)}", exact=False)
             except _NoFloatValueError:
                 stack.extend(sub.args)
             continue
