@@ -11,6 +11,7 @@ real). Numeric root finding in a box belongs to ``gandyn analyze``.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.derivation.field import VectorField
+from gandyn.errors import SpecError
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
 
@@ -29,6 +31,11 @@ Status = Literal["solved", "timeout", "too-large", "unsolved"]
 
 #: Largest field (sympy operation count) handed to the solver.
 MAX_OPERATIONS = 400
+#: Longest time limit accepted for the solver, in seconds (an hour): ``inf``
+#: or ``1e308`` would overflow the wait, and no closed form takes longer.
+MAX_SOLVE_TIMEOUT = 3600.0
+#: Memory the solver's child process may allocate beyond what it starts with.
+MAX_SOLVE_MEMORY = 2 * 2**30
 #: Generic value given to a free symbol of a parametric solution when checking it.
 _PROBE = sp.Rational(3719, 10000)
 
@@ -63,10 +70,28 @@ def _rewrite_elementary(expr: sp.Expr) -> sp.Expr:
     ).replace(step, lambda x: sp.Heaviside(x, 0))
 
 
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at its current size plus ``extra`` bytes (Linux)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[0])
+        limit = pages * os.sysconf("SC_PAGE_SIZE") + extra
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or limit < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # elsewhere only the time limit applies
+
+
 def _solve_worker(equations: list[sp.Expr], symbols: list[sp.Symbol], out: Any) -> None:
+    _limit_memory(MAX_SOLVE_MEMORY)
     try:
         solutions = sp.solve(equations, symbols, dict=True)
         out.put(("ok", solutions))
+    except MemoryError:
+        out.put(("memory", ""))
     except Exception as exc:  # the solver's failures are a result to report
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -106,16 +131,28 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
     Returns
     -------
     StationaryPoints
-        The verified real solutions, sorted, with a status.
+        The verified real solutions, sorted, with a status; the message of a
+        ``timeout`` or ``too-large`` status names the limit that stopped the
+        solver and what to do.
+
+    Raises
+    ------
+    SpecError
+        If ``timeout`` is not a number of seconds from 0 to :data:`MAX_SOLVE_TIMEOUT`.
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+        0 < timeout <= MAX_SOLVE_TIMEOUT
+    ):
+        raise SpecError(f"`solve_timeout` must be a number of seconds above 0 and at most "
+                        f"{MAX_SOLVE_TIMEOUT:g} (limit MAX_SOLVE_TIMEOUT), not {timeout!r}")
     state = list(vf.game.state_symbols)
     field = [expand_quadrature(vf.substituted(f)) for f in vf.field]
     size = sum(sp.count_ops(f) for f in field)
     if size > MAX_OPERATIONS:
         return StationaryPoints(
             (), "too-large",
-            f"not attempted: the field has {size} operations (limit {MAX_OPERATIONS}); "
-            "use numeric root finding",
+            f"not attempted: the field has {size} operations (at most {MAX_OPERATIONS}, "
+            "limit MAX_OPERATIONS); use numeric root finding (gandyn analyze)",
         )
     equations = [_rewrite_elementary(f) for f in field]
     ctx = mp.get_context("fork")
@@ -128,9 +165,18 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
         worker.terminate()
         worker.join()
         return StationaryPoints(
-            (), "timeout", f"sympy found no closed form within {timeout:g} s"
+            (), "timeout",
+            f"sympy found no closed form within {timeout:g} s (the solve time limit, "
+            "solve_timeout or --solve-timeout); allow more time, or use numeric root "
+            "finding (gandyn analyze)",
         )
     worker.join()
+    if kind == "memory":
+        return StationaryPoints(
+            (), "too-large",
+            f"sympy needed more than {MAX_SOLVE_MEMORY // 2**30} GiB to solve F = 0 (limit "
+            "MAX_SOLVE_MEMORY); use numeric root finding (gandyn analyze)",
+        )
     if kind == "error":
         return StationaryPoints((), "unsolved", f"sympy could not solve F = 0 ({payload})")
     points = []
