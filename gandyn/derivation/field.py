@@ -41,14 +41,26 @@ import sympy as sp
 
 from gandyn.arrays import Array
 from gandyn.derivation import cache
-from gandyn.errors import SpecError
+from gandyn.derivation.bounded import run_bounded
+from gandyn.errors import GandynError, SpecError
 from gandyn.games.game import Game
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 from gandyn.symbolic.limits import MAX_PARAMETERS
 from gandyn.symbolic.printing import latex, latex_symbol
 
-__all__ = ["NumericFunction", "VectorField", "derive", "lambdify_batched"]
+__all__ = ["MAX_DERIVE_MEMORY", "MAX_DERIVE_SECONDS", "DerivationLimitError", "NumericFunction",
+           "VectorField", "derive", "lambdify_batched"]
+
+#: Default wall-clock limit on one derivation, in seconds (the catalogue's
+#: slowest takes a few seconds; a game that needs minutes is too large).
+MAX_DERIVE_SECONDS = 120.0
+#: Memory one derivation may allocate beyond what the process holds.
+MAX_DERIVE_MEMORY = 4 * 2**30
+
+
+class DerivationLimitError(GandynError, RuntimeError):
+    """A derivation stopped by its time or memory limit; the message names the limit."""
 
 
 
@@ -273,17 +285,14 @@ def _load_cached(key: str, costs: tuple[sp.Expr, sp.Expr], theta: int,
     if folder is None:
         return None
     parts = cache.load(folder, key)
-    n = theta + psi
-    if parts is None or [len(p) for p in parts] != [theta, psi, n, n * n, theta**2, psi**2]:
-        return None  # missing, unusable, or not a derivation of this shape: derive again
+    if parts is None:
+        return None
     # Derivatives hold only the costs' symbols: an entry naming others is not
     # a derivation of these costs, whatever its checksum says.
     known = set().union(*(c.free_symbols for c in costs))
     if any(not e.free_symbols <= known for part in parts for e in part):
         return None
-    grad_g, grad_d, field, jacobian, hessian_g, hessian_d = parts
-    return (tuple(grad_g), tuple(grad_d), tuple(field), sp.ImmutableMatrix(n, n, jacobian),
-            sp.ImmutableMatrix(theta, theta, hessian_g), sp.ImmutableMatrix(psi, psi, hessian_d))
+    return _shaped(parts, theta, psi)  # None if not a derivation of this shape
 
 
 def _store_cached(key: str, value: tuple[Any, ...]) -> None:
@@ -293,14 +302,9 @@ def _store_cached(key: str, value: tuple[Any, ...]) -> None:
     cache.store(folder, key, [list(part) for part in value])
 
 
-@functools.lru_cache(maxsize=64)
-def _derivatives(
+def _compute(
     cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
 ) -> tuple[Any, ...]:
-    key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
-    cached = _load_cached(key, (cost_g, cost_d), len(theta), len(psi))
-    if cached is not None:
-        return cached
     grad_g = tuple(sp.diff(cost_g, t) for t in theta)
     grad_d = tuple(sp.diff(cost_d, p) for p in psi)
     field = tuple(-g for g in grad_g + grad_d)
@@ -308,12 +312,64 @@ def _derivatives(
     jacobian = sp.ImmutableMatrix([[sp.diff(f, s) for s in state] for f in field])
     hessian_g = sp.ImmutableMatrix([[sp.diff(g, t) for t in theta] for g in grad_g])
     hessian_d = sp.ImmutableMatrix([[sp.diff(g, p) for p in psi] for g in grad_d])
-    result = (grad_g, grad_d, field, jacobian, hessian_g, hessian_d)
+    return (grad_g, grad_d, field, jacobian, hessian_g, hessian_d)
+
+
+def _shaped(parts: Sequence[Sequence[sp.Basic]], theta: int, psi: int) -> tuple[Any, ...] | None:
+    """The derivation tuple from its stored parts, or ``None`` if the shapes are wrong."""
+    n = theta + psi
+    if [len(p) for p in parts] != [theta, psi, n, n * n, theta**2, psi**2]:
+        return None
+    grad_g, grad_d, field, jacobian, hessian_g, hessian_d = parts
+    return (tuple(grad_g), tuple(grad_d), tuple(field), sp.ImmutableMatrix(n, n, jacobian),
+            sp.ImmutableMatrix(theta, theta, hessian_g), sp.ImmutableMatrix(psi, psi, hessian_d))
+
+
+def _bounded(key: str, cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...],
+             psi: tuple[sp.Symbol, ...], seconds: float, name: str) -> tuple[Any, ...]:
+    """:func:`_compute` in a child process under the time and memory limits."""
+
+    def work() -> bytes:
+        return cache.to_bytes(key, [list(p) for p in _compute(cost_g, cost_d, theta, psi)])
+
+    outcome = run_bounded(work, seconds=seconds, memory=MAX_DERIVE_MEMORY)
+    if outcome.status == "ok":
+        shaped = _shaped(cache.from_bytes(key, outcome.data), len(theta), len(psi))
+        if shaped is not None:
+            return shaped
+    if outcome.status == "timeout":
+        raise DerivationLimitError(
+            f"the derivation of game {name!r} did not finish within {seconds:g} s (limit: "
+            "time_limit of derive(), default MAX_DERIVE_SECONDS): simplify the costs or use fewer "
+            "parameters")
+    if outcome.status == "memory":
+        raise DerivationLimitError(
+            f"the derivation of game {name!r} needed more than "
+            f"{MAX_DERIVE_MEMORY // 2**30} GiB of memory (limit MAX_DERIVE_MEMORY): "
+            "simplify the costs or use fewer parameters")
+    # No fork on this platform, or the child failed (an expression the cache
+    # format does not hold, say): derive here, where an error shows as itself.
+    return _compute(cost_g, cost_d, theta, psi)
+
+
+@functools.lru_cache(maxsize=64)
+def _derivatives(
+    cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...],
+    seconds: float = 0.0, name: str = "",
+) -> tuple[Any, ...]:
+    key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
+    cached = _load_cached(key, (cost_g, cost_d), len(theta), len(psi))
+    if cached is not None:
+        return cached
+    if seconds > 0:
+        result = _bounded(key, cost_g, cost_d, theta, psi, seconds, name)
+    else:
+        result = _compute(cost_g, cost_d, theta, psi)
     _store_cached(key, result)
     return result
 
 
-def derive(game: Game) -> VectorField:
+def derive(game: Game, *, time_limit: float = MAX_DERIVE_SECONDS) -> VectorField:
     """Differentiate ``game``.
 
     The symbolic derivatives are cached per symbolic game: hyper-parameter
@@ -324,6 +380,11 @@ def derive(game: Game) -> VectorField:
     ----------
     game
         A game from :func:`gandyn.games.game.make_game`.
+    time_limit
+        Seconds a derivation may take (it runs in a child process, which is
+        stopped then, with at most :data:`MAX_DERIVE_MEMORY` bytes); 0 derives
+        in this process without limits. A derivation found in the cache is
+        not limited.
 
     Returns
     -------
@@ -334,8 +395,16 @@ def derive(game: Game) -> VectorField:
     ------
     SpecError
         If the game has more than
-        :data:`~gandyn.symbolic.limits.MAX_PARAMETERS` players' parameters.
+        :data:`~gandyn.symbolic.limits.MAX_PARAMETERS` players' parameters, or
+        ``time_limit`` is not a number of seconds from 0 to 10**6.
+    DerivationLimitError
+        If the derivation exceeded the time or memory limit.
     """
+    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or not (
+        0 <= time_limit <= 1e6
+    ):
+        raise SpecError(f"`time_limit` must be a number of seconds from 0 to 1e6, "
+                        f"not {time_limit!r}")
     count = len(game.theta) + len(game.psi)
     if count > MAX_PARAMETERS:
         raise SpecError(
@@ -344,4 +413,5 @@ def derive(game: Game) -> VectorField:
             "(limit MAX_PARAMETERS): derivation time grows with the cube of their number; "
             "use fewer parameters"
         )
-    return VectorField(game, *_derivatives(game.cost_g, game.cost_d, game.theta, game.psi))
+    return VectorField(game, *_derivatives(game.cost_g, game.cost_d, game.theta, game.psi,
+                                           float(time_limit), game.name))

@@ -11,7 +11,6 @@ real). Numeric root finding in a box belongs to ``gandyn analyze``.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import queue
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import sympy as sp
 
+from gandyn.derivation.bounded import limit_memory
 from gandyn.derivation.field import VectorField
 from gandyn.errors import SpecError
 from gandyn.symbolic.expectations import expand_quadrature
@@ -70,23 +70,8 @@ def _rewrite_elementary(expr: sp.Expr) -> sp.Expr:
     ).replace(step, lambda x: sp.Heaviside(x, 0))
 
 
-def _limit_memory(extra: int) -> None:
-    """Cap this process's address space at its current size plus ``extra`` bytes (Linux)."""
-    try:
-        import resource
-
-        with open("/proc/self/statm") as handle:
-            pages = int(handle.read().split()[0])
-        limit = pages * os.sysconf("SC_PAGE_SIZE") + extra
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard == resource.RLIM_INFINITY or limit < hard:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, OSError, ValueError):
-        pass  # elsewhere only the time limit applies
-
-
 def _solve_worker(equations: list[sp.Expr], symbols: list[sp.Symbol], out: Any) -> None:
-    _limit_memory(MAX_SOLVE_MEMORY)
+    limit_memory(MAX_SOLVE_MEMORY)
     try:
         solutions = sp.solve(equations, symbols, dict=True)
         out.put(("ok", solutions))
