@@ -599,7 +599,11 @@ def load_game_file(path: str | Path) -> GameDefinition:
         raw = read_input(path, what="game file", limit=MAX_FILE_BYTES)
         text = decode_text(raw, what="game file", name=path.name)
     except InputFileError as err:
-        raise GameFileError(str(err)) from None
+        # Every message starts with the file: "game file g.toml: ...".
+        message = str(err).removeprefix("cannot read ")
+        raise GameFileError(message) from None
+    except ValueError as err:  # a path with a NUL character
+        raise GameFileError(f"game file {path!s}: cannot read it ({err})") from None
     document = _decode(text, suffix, reader.fail)
     if not isinstance(document, dict):
         reader.fail(f"the document must be a table of keys, not {_kind(document)}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ import sympy as sp
 
 from gandyn.derivation.field import derive
 from gandyn.errors import GameFileError
-from gandyn.games.files import load_game_file
+from gandyn.games.files import MAX_FILE_BYTES, load_game_file
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import apply_values, get_regularizer
 from gandyn.symbolic.expectations import Normal, PointMasses, Uniform
@@ -271,7 +274,7 @@ BAD_FILES = [
     (GOOD.replace("points = [0.0]", "points = [inf]"), "must be finite"),
     (GOOD.replace("points = [0.0]", "points = ['1e999']"), "out of range"),
     (GOOD + "[parameters]\nc = inf\n", "[parameters] c must be a finite number"),
-    (GOOD + "[parameters]\nc = 'exp(1000)'\n", "not a finite number"),
+    (GOOD + "[parameters]\nc = 'exp(1000)'\n", "beyond double precision"),
     (GOOD + "[parameters]\nc = 'theta'\n", "name 'theta' is not allowed"),
     (GOOD + "[parameters]\nc = true\n", "must be a number, not a boolean"),
     (GOOD + "[parameters]\nc = [1]\n", "must be a number, not a list"),
@@ -313,19 +316,25 @@ def test_file_problems(tmp_path: Path) -> None:
     assert "no such file" in error_of(missing)
     folder = tmp_path / "folder.toml"
     folder.mkdir()
-    assert "cannot read it" in error_of(folder)
+    assert "is a folder" in error_of(folder)
     assert "use .toml or .json" in error_of(write(tmp_path, GOOD, "game.yaml"))
     assert "use .toml or .json" in error_of(write(tmp_path, GOOD, "game"))
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
-    assert "not UTF-8" in error_of(binary)
+    assert "binary, not text (a NUL byte at offset 2)" in error_of(binary)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(GOOD.encode() + b"# caf\xe9\n")
+    assert f"not UTF-8 text: byte 0xe9 at offset {len(GOOD.encode()) + 5}" in error_of(latin)
     deep = write(tmp_path, "a = " + "[" * 100_000 + "]" * 100_000, "deep.toml")
     assert "nested too deeply" in error_of(deep)
     with pytest.raises(GameFileError, match="cannot read it"):
         load_game_file("nul\x00byte.toml")
     big = tmp_path / "big.toml"
-    big.write_text("# " + "x" * 1_000_001)
-    assert "larger than" in error_of(big)
+    big.write_text("# " + "x" * MAX_FILE_BYTES)
+    assert "larger than the limit of 1 MiB" in error_of(big)
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    assert "a pipe (FIFO)" in error_of(fifo)  # refused at once, not read until it closes
 
 
 def test_upper_case_extension_and_bom(tmp_path: Path) -> None:
@@ -343,3 +352,110 @@ def test_messages_stay_one_line_with_newlines_in_the_file(tmp_path: Path) -> Non
     # A multi-line expression is read as one line.
     ok = GOOD.replace('sample = "theta"', 'sample = """theta\n  + 0"""')
     assert load_game_file(write(tmp_path, ok, "ok.toml")).model is not None
+
+
+# --- bounded symbolic work (gandyn.symbolic.limits) -----------------------------------------------
+
+
+def _game(sample: str = "theta", logit: str = "psi * x", data: str = "points = [1]",
+          extra: str = "") -> str:
+    return (f'[generator]\nparameters = ["theta"]\nsample = "{sample}"\n'
+            f'[discriminator]\nparameters = ["psi"]\nlogit = "{logit}"\n'
+            f"[data]\n{data}\n{extra}")
+
+
+def _many_parameters(n: int) -> str:
+    theta = [f"t{i}" for i in range(n)]
+    psi = [f"p{i}" for i in range(n)]
+    return (f"[generator]\nparameters = {json.dumps(theta)}\nsample = \"{' + '.join(theta)}\"\n"
+            f"[discriminator]\nparameters = {json.dumps(psi)}\n"
+            f"logit = \"{' + '.join(p + '*x' for p in psi)}\"\n[data]\npoints = [1]\n")
+
+
+NEST = "exp(" * 6 + "{}" + ")" * 6
+BIG = "1" + "0" * 400
+
+# Each was accepted before and hung derivation (a constant tower evaluated to
+# ever higher precision), or grew without bound, or failed late.
+HANGS = [
+    (_game(data=f'points = ["{NEST.format(1)}"]'), "MAX_FLOAT"),
+    (_game(data='points = [0, 1]\nweights = ["exp(-exp(exp(exp(exp(1)))))", '
+                '"1 - exp(-exp(exp(exp(exp(1)))))"]'), "MAX_FLOAT"),
+    (_game(logit="psi*x*" + NEST.format(1)), "MAX_FLOAT"),
+    (_game(logit="psi*" + NEST.format("x")), "MAX_FUNCTION_NESTING"),
+    (_game(sample="exp(exp(exp(exp(exp(theta)))))"), "MAX_FUNCTION_NESTING"),
+    (_game(sample="sqrt(1 + " * 20 + "theta" + ")" * 20), "MAX_FUNCTION_NESTING"),
+    (_game(sample="sqrt(" * 20 + "theta" + ")" * 20), "MAX_EXPONENT"),
+    (_game(sample="theta**99999"), "MAX_EXPONENT"),
+    (_game(logit="psi*exp(exp(exp(x)))", data="points = [10]"), "data point x = 10"),
+    (_game(logit="psi*exp(exp(x))", data="mean = 0\nstd = 100"), "quadrature node"),
+    (_game(data=f"points = [{BIG}]"), "MAX_FLOAT"),
+    (_game(extra=f"[parameters]\nc = {BIG}\n"), "MAX_FLOAT"),
+    (_game(extra=f"[start]\ntheta = {BIG}\n"), "MAX_FLOAT"),
+    (_game(data=f'points = ["{BIG}"]'), "MAX_FLOAT"),
+    (_game(sample="theta + 10**400"), "MAX_FLOAT"),
+    (_many_parameters(250), "MAX_PARAMETERS"),
+    (_many_parameters(1000), "MAX_PARAMETERS"),
+]
+
+
+@pytest.mark.parametrize(("text", "limit"), HANGS, ids=range(len(HANGS)))
+def test_work_beyond_the_limits_is_refused_at_once(tmp_path: Path, text: str, limit: str) -> None:
+    started = time.monotonic()
+    message = error_of(write(tmp_path, text))
+    assert limit in message
+    assert time.monotonic() - started < 10
+
+
+def test_the_limits_leave_room_for_realistic_games(tmp_path: Path) -> None:
+    texts = [
+        _game(sample="exp(exp(exp(exp(theta))))"),
+        _game(logit="psi*exp(exp(x))", data="points = [1, 2]"),
+        _game(logit="psi*x**3 + sqrt(1 + psi**2)", data="mean = 0\nstd = 1"),
+        _many_parameters(16),
+    ]
+    for i, text in enumerate(texts):
+        assert load_game_file(write(tmp_path, text, f"ok{i}.toml")).model is not None
+
+
+def test_games_beyond_max_parameters_are_refused_by_derive() -> None:
+    from dataclasses import replace
+
+    from gandyn.errors import SpecError
+    from gandyn.symbolic.limits import MAX_PARAMETERS
+
+    theta = tuple(real_symbol(f"t{i}") for i in range(MAX_PARAMETERS))
+    psi = (real_symbol("p"),)
+    cost = sp.Add(*theta) * psi[0]
+    game = replace(make_game("bilinear"), theta=theta, psi=psi, cost_g=cost, cost_d=-cost)
+    started = time.monotonic()
+    with pytest.raises(SpecError, match="MAX_PARAMETERS"):
+        derive(game)
+    assert time.monotonic() - started < 5
+
+
+def test_a_derivation_past_its_time_limit_is_stopped(tmp_path: Path) -> None:
+    from gandyn.derivation.field import DerivationLimitError
+
+    # (theta + psi + x)**40 at eight quadrature nodes: seconds of work, stopped at 0.2 s.
+    text = _game(sample="theta + z", logit="(psi*x + 1)**40 * exp(psi*x)",
+                 data="mean = 0\nstd = 1\norder = 8", extra="[latent]\nmean = 0\nstd = 1\n")
+    game = make_game(load_game_file(write(tmp_path, text)), "minimax", ["r1"])
+    started = time.monotonic()
+    with pytest.raises(DerivationLimitError, match="time_limit"):
+        derive(game, time_limit=0.2)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("command", ["derive", "simulate"])
+@pytest.mark.parametrize("case", [0, 4, 10, 15], ids=["tower", "nesting", "integer", "wide"])
+def test_the_command_line_refuses_in_one_line(tmp_path: Path, command: str, case: int,
+                                              invoke: Any) -> None:
+    path = write(tmp_path, HANGS[case][0])
+    started = time.monotonic()
+    code, out, err = invoke(command, "--game-file", str(path))
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: game file ")
+    assert HANGS[case][1] in lines[0] and "internal error" not in lines[0]
+    assert time.monotonic() - started < 10

@@ -350,7 +350,6 @@ def test_random_expressions_round_trip(expr: sp.Expr) -> None:
         ("log_sigmoid(-1000)", -1000.0),
         ("relu(-1) + step(2)", 1.0),
         ("sign(-3)", -1.0),
-        ("exp(1e300)*0", 0.0),
     ],
 )
 def test_parse_number(text: str, value: float) -> None:
@@ -364,9 +363,10 @@ def test_parse_number(text: str, value: float) -> None:
         ("sqrt(-1)", "not a real number"),
         ("log(-2)", "not a real number"),
         ("log(0)", "infinite or undefined"),
-        ("exp(1000)", "not a finite number"),
-        ("exp(exp(exp(100)))", "not a finite number"),  # no adaptive evalf: returns at once
-        ("sin(exp(exp(100)))", "domain error"),
+        ("exp(1000)", "beyond double precision"),
+        ("exp(exp(exp(100)))", "beyond double precision"),  # no adaptive evalf: returns at once
+        ("sin(exp(exp(100)))", "beyond double precision"),
+        ("exp(1e300)*0", "beyond double precision"),
         ("abc", "name 'abc' is not allowed"),
         ("1/0", "infinite or undefined"),
     ],
