@@ -12,9 +12,10 @@ Where ``fork`` is not available the work runs in the process, without limits.
 
 References
 ----------
-.. [1] Python documentation, ``multiprocessing``: contexts and start methods.
-   https://docs.python.org/3/library/multiprocessing.html
-.. [2] POSIX ``setrlimit(RLIMIT_AS)``: the largest address space of a process.
+.. [1] Python Software Foundation (2024). multiprocessing: process-based
+   parallelism, contexts and start methods. Python 3 documentation.
+.. [2] The Open Group (2018). The Open Group Base Specifications Issue 7
+   (POSIX.1-2017): getrlimit, setrlimit, RLIMIT_AS.
 """
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ the folder is created readable by its owner only.
 
 References
 ----------
-.. [1] Python documentation, ``pickle``: "The pickle module is not secure. Only
-   unpickle data you trust." https://docs.python.org/3/library/pickle.html
-.. [2] RFC 8259 (2017). The JavaScript Object Notation (JSON) Data Interchange
-   Format.
+.. [1] Python Software Foundation (2024). pickle: Python object serialization.
+   Python 3 documentation ("The pickle module is not secure").
+.. [2] Bray (2017). The JavaScript Object Notation (JSON) Data Interchange
+   Format. IETF RFC 8259.
 """
 
 from __future__ import annotations

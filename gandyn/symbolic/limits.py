@@ -6,7 +6,7 @@ of exponentials to ever higher precision (it never finishes), expands
 ``(a + b + c + z)**1000`` term by term, and builds Jacobians with ``n**2``
 entries of size ``n``. These limits refuse such input before the work starts,
 with one line that names the limit; each is far above what the catalogue and
-realistic custom games use (in brackets: the catalogue's largest).
+realistic custom games use (the catalogue's largest is given with each).
 
 References
 ----------
@@ -32,12 +32,12 @@ MAX_NODES = 1000
 
 #: Largest numerator and denominator of a numeric power of a non-number
 #: (``theta**100`` and ``theta**(1/100)`` pass; ``theta**99999`` and twenty
-#: nested square roots, ``theta**(1/1048576)``, do not) [2].
+#: nested square roots, ``theta**(1/1048576)``, do not). Catalogue: 2.
 MAX_EXPONENT = 100
 
 #: Deepest nesting of transcendental functions (exp, log, sin, cos, tanh,
 #: softplus, sigmoid, log_sigmoid), roots and powers with a symbolic exponent
-#: (``theta**theta``) in one expression [2: a logit inside a softplus].
+#: (``theta**theta``) in one expression. Catalogue: 2 (a logit inside a softplus).
 MAX_FUNCTION_NESTING = 4
 
 #: Largest magnitude of any constant, and of every expression at a data or
@@ -46,8 +46,8 @@ MAX_FUNCTION_NESTING = 4
 #: derivative, and ``exp(exp(exp(10)))`` never finishes.
 MAX_FLOAT = sys.float_info.max
 
-#: Most players' parameters of a game (generator and discriminator together)
-#: [5]. Derivation time grows with the cube of their number (a Jacobian of
+#: Most players' parameters of a game (generator and discriminator together);
+#: catalogue: 5. Derivation time grows with the cube of their number (a Jacobian of
 #: ``n**2`` entries, each a sum over ``n`` parameters): 20 take seconds, 50
 #: about a minute, 500 would take hours.
 MAX_PARAMETERS = 32
