@@ -43,7 +43,9 @@ __all__ = [
     "format_bytes",
     "minibatch_bytes",
     "parse_memory",
+    "path_bytes",
     "starts_bytes",
+    "sweep_bytes",
     "trajectory_bytes",
 ]
 
@@ -153,8 +155,8 @@ RANGES: dict[str, Range] = {
     "box": _FINITE,
     "path_count": Range(2, 10**12, integer=True),
     # sweeps
-    "tol": _POSITIVE,
-    "growth": _POSITIVE,
+    "tol": Range(0.0, 1e300, low_open=True),
+    "growth": Range(0.0, 1e6),
     "window": Range(3, 10**12, integer=True),
     "chunk_size": Range(1, 10**7, integer=True),
     "workers": Range(1, 1024, integer=True),
@@ -301,3 +303,27 @@ def check_run_memory(*, n_runs: int, n_state: int, n_logged: int, steps: int, ev
         check_memory(minibatch_bytes(n_runs, batch[0], batch[1], n_state), max_memory,
                      f"minibatches of {batch[0]} and {batch[1]} samples for {sizes}",
                      "batch_size")
+
+
+def sweep_bytes(n_cells: int, n_axes: int, chunk_size: int, n_state: int) -> float:
+    """Bytes of a sweep: its result columns for every cell and one chunk being simulated.
+
+    Each cell keeps its axis values, a verdict, the step it was decided at and
+    five measurements (``n_axes + 7`` values), doubled for the table written
+    out; a chunk holds per cell its state, rates, settings and the running
+    measures of the final window, counted as ``n_state + 32`` values, twice
+    (the state before and after a step).
+    """
+    result = 2.0 * _FLOAT * float(n_cells) * (n_axes + 7)
+    chunk = 2.0 * _FLOAT * float(chunk_size) * (n_state + 32)
+    return result + chunk
+
+
+def path_bytes(count: int, n_state: int) -> float:
+    """Bytes of an eigenvalue path: ``count`` values, each with its ``n x n`` matrix.
+
+    Per value: the parameter, the matrix (``n**2`` floats), its ``n`` complex
+    eigenvalues and the sorted copy that follows each branch (``n**2 + 4 n + 1``
+    float64 values), twice for the working copies.
+    """
+    return 2.0 * _FLOAT * float(count) * (n_state**2 + 4 * n_state + 1)

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class Ranged(click.ParamType):
+class Ranged(click.ParamType):  # type: ignore[type-arg]  # generic in newer click only
     """A number whose range is declared once, in :data:`gandyn.limits.RANGES`.
 
     The command line and the library check the same declaration, so both
@@ -65,7 +65,7 @@ class Ranged(click.ParamType):
         return number
 
 
-class _Memory(click.ParamType):
+class _Memory(click.ParamType):  # type: ignore[type-arg]
     """A memory size such as ``512M`` or ``4G`` (:func:`gandyn.limits.parse_memory`)."""
 
     name = "size"
@@ -182,8 +182,10 @@ def rule_settings_options(func: Any) -> Any:
         click.option("--beta", type=Ranged("beta"), default=None,
                      help="momentum, altmomentum: beta (may be negative; altmomentum default "
                           "-0.5)."),
-        click.option("--beta1", type=Ranged("beta1"), default=None, help="adam: beta1 (default 0.9)."),
-        click.option("--beta2", type=Ranged("beta2"), default=None, help="adam: beta2 (default 0.999)."),
+        click.option("--beta1", type=Ranged("beta1"), default=None,
+                     help="adam: beta1 (default 0.9)."),
+        click.option("--beta2", type=Ranged("beta2"), default=None,
+                     help="adam: beta2 (default 0.999)."),
         click.option("--eps", type=Ranged("eps"), default=None, help="adam: eps (default 1e-8)."),
         click.option("--first", type=click.Choice(["d", "g"]), default=None,
                      help="altgd, altmomentum: which player moves first (default d)."),

@@ -60,11 +60,14 @@ _DEFAULT = RunSpec()
 @rule_settings_options
 @click.option("--t-end", type=Ranged("t_end"), default=None,
               help="flow: final time (default: steps x lr, the discrete rule's horizon).")
-@click.option("--n-eval", type=Ranged("n_eval"), default=None, help="flow: recorded times (default 201).")
+@click.option("--n-eval", type=Ranged("n_eval"), default=None,
+              help="flow: recorded times (default 201).")
 @click.option("--method", type=click.Choice(["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"]),
               default=None, help="flow: solve_ivp method (default RK45).")
-@click.option("--rtol", type=Ranged("rtol"), default=None, help="flow: relative tolerance (default 1e-8).")
-@click.option("--atol", type=Ranged("atol"), default=None, help="flow: absolute tolerance (default 1e-10).")
+@click.option("--rtol", type=Ranged("rtol"), default=None,
+              help="flow: relative tolerance (default 1e-8).")
+@click.option("--atol", type=Ranged("atol"), default=None,
+              help="flow: absolute tolerance (default 1e-10).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write the run to .csv, .npz or .json (CSV and NPZ with a sidecar "
                    "OUT.meta.json).")

@@ -41,7 +41,7 @@ def _work_bound(t: float) -> str:
 
 def _first_exit(dense: Any, run: int, n: int, low: float, high: float,
                 max_norm: float) -> tuple[float, float]:
-    """When ``run`` leaves the ball ``max|x_i| <= max_norm`` in ``[low, high]``: ``(last in, first out)``.
+    """When ``run`` leaves the ball ``max|x_i| <= max_norm``: ``(last in, first out)``.
 
     Bisection on the step's dense output (the run is inside at ``low`` and
     outside, or non-finite, at ``high``) until the two times are adjacent doubles.
@@ -171,7 +171,7 @@ def simulate_flow(
             dense = solver.dense_output()
             frozen_state = y_new.copy()
             for i in np.flatnonzero(crossing):
-                inside, diverged_at[i] = _first_exit(dense, i, n, t_old, t_new, max_norm)
+                inside, diverged_at[i] = _first_exit(dense, int(i), n, t_old, t_new, max_norm)
                 frozen_state[i] = np.asarray(dense(inside)).reshape(batch, n)[i]
             for k in range(filled, upto):
                 xs[k] = np.asarray(dense(t_eval[k])).reshape(batch, n)

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.limits import MAX_QUADRATURE_ORDER
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.games.registry import Registry
 from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
+from gandyn.limits import MAX_QUADRATURE_ORDER
 from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 from gandyn.symbolic.printing import latex

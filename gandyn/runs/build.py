@@ -147,8 +147,9 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
     flow = full.flow_settings() if full.rule.name == "flow" else {}
     check_run_memory(
         n_runs=len(starts), n_state=len(names), n_logged=len(game.logged),
-        steps=full.steps, every=full.every, flow_method=flow.get("method"),
-        n_eval=flow.get("n_eval"),
+        steps=full.steps, every=full.every,
+        flow_method=None if not flow else str(flow["method"]),
+        n_eval=None if not flow else int(flow["n_eval"]),
         batch=None if full.minibatch is None else (
             full.minibatch.batch_size, full.minibatch.batch_size_g or full.minibatch.batch_size),
         max_memory=max_memory)
