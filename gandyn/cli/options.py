@@ -46,7 +46,7 @@ class Ranged(click.ParamType):  # type: ignore[type-arg]  # generic in newer cli
         self.range = RANGES[key]
         self.name = "integer" if self.range.integer else "float"
 
-    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
         return "INTEGER" if self.range.integer else "FLOAT"
 
     def convert(self, value: Any, param: click.Parameter | None,

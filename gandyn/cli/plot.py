@@ -20,7 +20,7 @@ __all__ = ["plot"]
 
 
 @click.command()
-@click.argument("run_file", metavar="RUN", type=click.Path(dir_okay=True))
+@click.argument("run_file", metavar="RUN", type=click.Path(dir_okay=False))
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png "
                    "(with FIG.json and FIG.data.npz beside it, e.g. fig.pdf.json).")

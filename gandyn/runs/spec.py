@@ -279,6 +279,9 @@ def merge_rule(base: RuleSpec, **given: Any) -> RuleSpec:
         rule = replace(rule, name=given["optimizer"])
     if "lr" in given:
         rate = _number("lr", given["lr"])
+        from gandyn.limits import check_value
+
+        check_value("lr", rate)  # named as given, before it becomes lr_g and lr_d
         rule = replace(rule, lr_g=rate, lr_d=rate)
     if "lr_g" in given:
         rule = replace(rule, lr_g=_number("lr_g", given["lr_g"]))
