@@ -18,10 +18,7 @@ the sweep plan), so that both refuse the same values:
   function). They are upper-bound estimates, not measurements: a refusal
   means the request would need at least about that much memory.
 
-References
-----------
-.. [1] NumPy documentation, "Data type objects (dtype)": a float64 takes 8
-   bytes; ``numpy.random.SeedSequence`` takes non-negative integers.
+A float64 takes 8 bytes; numpy seeds (``SeedSequence``) are non-negative integers.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
         Where a relative game file is looked for first.
     max_memory
         The memory budget in bytes (default :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
-        the run's arrays are estimated (:func:`gandyn.limits.run_bytes`) and a run
+        the run's arrays are estimated (:func:`gandyn.limits.check_run_memory`) and a run
         over the budget is refused before the game is derived.
 
     Raises

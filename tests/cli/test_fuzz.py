@@ -134,6 +134,8 @@ def test_paths_that_are_folders_or_missing_are_refused_in_one_line(
     ["plot"], ["plot", "."], ["plot", "missing.npz", "--plot", "x.png"],
     ["plot", ".", "--plot", "x.png"], ["plot", "run.csv", "--frames", "0"],
     ["list", "nothing"], ["list", ""], ["nosuchcommand"],
+    *([command, "--help"] for command in ("derive", "simulate", "analyze", "sweep", "explain",
+                                          "plot", "list")),
 ])
 def test_plot_and_list_refuse_bad_arguments_in_one_line(invoke: Any, args: list[str]) -> None:
     _check(invoke, args)
