@@ -9,6 +9,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import (
+    FILE,
     Ranged,
     build_game,
     game_options,
@@ -130,7 +131,7 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
 @click.option("--solve-timeout", type=Ranged("solve_timeout"), default=5.0, show_default=True,
               help="Seconds sympy may spend on closed-form stationary points (0 skips).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @max_memory_option

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import click
 
 from gandyn.cli.options import (
+    FILE,
     Ranged,
     game_options,
     game_values,
@@ -74,7 +75,7 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
                    "expectations, else 0.05: means over a spread of logits differ by Jensen's "
                    "inequality).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
                    "(.pdf, .svg, .png; non-saturating loss).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from gandyn.runs.spec import GameSpec
 
 __all__ = [
+    "FILE",
     "MEMORY",
     "Ranged",
     "build_game",
@@ -81,6 +82,25 @@ class _Memory(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(exc).replace("`max_memory` ", ""), param, ctx)
 
 
+class _FilePath(click.Path):
+    """A file's path: not empty, and not a name that can only be a folder (``.``, ``dir/``)."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        text = str(value)
+        if not text.strip():
+            self.fail("an empty path; give a file name", param, ctx)
+        if text.endswith(("/", "\\")) or text.rstrip("/").split("/")[-1] in (".", ".."):
+            self.fail(f"{text!r} names a folder; give a file name", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+#: The type of every option or argument that names a file (input or output).
+FILE = _FilePath()
+
 #: The type of ``--max-memory``.
 MEMORY = _Memory()
 
@@ -100,7 +120,7 @@ def game_options(func: Any) -> Any:
                      metavar="NAME[:key=value,...]",
                      help="Catalogue game and its options, e.g. gaussian:order=8 "
                           "(see `gandyn list games`)."),
-        click.option("--game-file", type=click.Path(dir_okay=False), default=None,
+        click.option("--game-file", type=FILE, default=None,
                      help="A custom game in TOML or JSON (see docs/custom-games.md); "
                           "replaces --game."),
         click.option("--loss", "loss_name", default=None, metavar="NAME",
@@ -215,7 +235,7 @@ def spec_options(reads: str, dumps: str) -> Callable[[Any], Any]:
         func = click.option("--dump-spec", is_flag=True,
                             help=f"Print {dumps} as TOML and exit.")(func)
         return click.option(
-            "--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+            "--spec", "spec_file", type=FILE, default=None,
             help=f"Read {reads} from a TOML/JSON spec (as --dump-spec writes it, or a "
                  "sidecar: a run's .meta.json, a figure's .json); options given on the "
                  "command line override it.")(func)

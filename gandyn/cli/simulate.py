@@ -9,6 +9,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import (
+    FILE,
     Ranged,
     game_options,
     max_memory_option,
@@ -68,10 +69,10 @@ _DEFAULT = RunSpec()
               help="flow: relative tolerance (default 1e-8).")
 @click.option("--atol", type=Ranged("atol"), default=None,
               help="flow: absolute tolerance (default 1e-10).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=FILE, default=None,
               help="Write the run to .csv, .npz or .json (CSV and NPZ with a sidecar "
                    "OUT.meta.json).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png.")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size for --plot.")

@@ -16,6 +16,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import (
+    FILE,
     Ranged,
     game_options,
     max_memory_option,
@@ -72,12 +73,12 @@ _DEFAULT = RunSpec()
               help="Local worker processes (with --scheduler local: Dask workers).")
 @click.option("--scheduler", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask distributed cluster (needs the dask extra).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=FILE, default=None,
               help="Write the cells to .csv or .npz (with a sidecar OUT.meta.json); finished "
                    "chunks are kept in OUT.chunks/ until the sweep completes.")
 @click.option("--resume", is_flag=True,
               help="Complete an interrupted sweep to --out, reusing its finished chunks.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="Draw the map (one or two axes) with the linear stability boundary "
                    "(.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")

@@ -147,6 +147,10 @@ def analyze(
     if path is not None:
         path = PathRange(*path)
         check_value("path_count", path[3], what="path")
+        for end in (path[1], path[2]):
+            if not RANGES["box"].contains(end):
+                raise SpecError(f"`path` {path[0]}: the ends must be "
+                                f"{RANGES['box'].describe()}, not {end}")
         check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), max_memory,
                      f"a path of {path[3]} values", "path")
         check_path(field, *path)

@@ -166,6 +166,9 @@ class RunSpec:
         check_value("every", self.every)
         if self.clip is not None:
             check_value("clip", self.clip)
+        for name, value in self.game.params:
+            if not RANGES["params"].contains(value):
+                raise SpecError(f"`params` {name}={value}: must be {RANGES['params'].describe()}")
         for start in self.starts:
             for name, value in start:
                 if not RANGES["box"].contains(value):
