@@ -38,7 +38,7 @@ from gandyn.equilibria.rule_stability import check_rule, map_jacobian, rule_stab
 from gandyn.equilibria.smoothness import nonsmooth_at
 from gandyn.equilibria.stationary_sets import StationarySet
 from gandyn.errors import SpecError
-from gandyn.limits import RANGES, check_memory, check_value, path_bytes
+from gandyn.limits import RANGES, check_memory, check_value, parse_memory, path_bytes
 
 __all__ = ["analyze", "classify", "equilibrium_path"]
 
@@ -94,7 +94,7 @@ def analyze(
     seed: int = 0,
     grid_points: int = 101,
     spec: AnalysisSpec | None = None,
-    max_memory: int | None = None,
+    max_memory: int | str | None = None,
 ) -> Analysis:
     """Find the stationary points of ``field`` and classify each one.
 
@@ -119,7 +119,8 @@ def analyze(
     spec
         The request as its caller spelled it, kept with the result for its JSON.
     max_memory
-        The memory budget in bytes (default :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
+        The memory budget, bytes or text such as ``"512M"`` (default
+        :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
         a path whose eigenvalues would not fit (:func:`gandyn.limits.path_bytes`)
         is refused before any is computed.
 
@@ -151,7 +152,8 @@ def analyze(
             if not RANGES["box"].contains(end):
                 raise SpecError(f"`path` {path[0]}: the ends must be "
                                 f"{RANGES['box'].describe()}, not {end}")
-        check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), max_memory,
+        budget = None if max_memory is None else parse_memory(max_memory)
+        check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), budget,
                      f"a path of {path[3]} values", "path")
         check_path(field, *path)
     entries = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)

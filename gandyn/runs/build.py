@@ -116,7 +116,7 @@ class Built:
 
 
 def build(spec: RunSpec, base_dir: str | Path | None = None, *,
-          max_memory: int | None = None) -> Built:
+          max_memory: int | str | None = None) -> Built:
     """Check ``spec``, build its game, derive it and resolve its starting states.
 
     Parameters
@@ -126,7 +126,8 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
     base_dir
         Where a relative game file is looked for first.
     max_memory
-        The memory budget in bytes (default :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
+        The memory budget, bytes or text such as ``"512M"`` (default
+        :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
         the run's arrays are estimated (:func:`gandyn.limits.check_run_memory`) and a run
         over the budget is refused before the game is derived.
 
@@ -137,8 +138,9 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
         does not know.
     """
     from gandyn.derivation.field import derive
-    from gandyn.limits import check_run_memory
+    from gandyn.limits import check_run_memory, parse_memory
 
+    budget = None if max_memory is None else parse_memory(max_memory)
     spec.check()
     game = build_game_part(spec.game, base_dir)
     names = tuple(s.name for s in game.state_symbols)
@@ -152,7 +154,7 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
         n_eval=None if not flow else int(flow["n_eval"]),
         batch=None if full.minibatch is None else (
             full.minibatch.batch_size, full.minibatch.batch_size_g or full.minibatch.batch_size),
-        max_memory=max_memory)
+        max_memory=budget)
     x0 = np.array([[dict(s)[n] for n in names] for s in starts], dtype=np.float64)
     return Built(full, game, derive(game), x0)
 
@@ -167,7 +169,7 @@ class RunResult:
 
 
 def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None, *,
-        max_memory: int | None = None) -> RunResult:
+        max_memory: int | str | None = None) -> RunResult:
     """Build ``spec`` (unless built already) and simulate every start in one batch.
 
     Parameters
@@ -200,11 +202,9 @@ def simulate(spec: RunSpec | None = None, /, *, max_memory: int | str | None = N
     >>> result.trajectory.x.shape
     (1, 101, 2)
     """
-    from gandyn.limits import parse_memory
     from gandyn.runs.spec import merge
 
-    budget = None if max_memory is None else parse_memory(max_memory)
-    return run(merge(spec if spec is not None else RunSpec(), **given), max_memory=budget)
+    return run(merge(spec if spec is not None else RunSpec(), **given), max_memory=max_memory)
 
 
 def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajectory:
