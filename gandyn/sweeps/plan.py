@@ -406,6 +406,10 @@ def make_plan(spec: SweepSpec, built: Game | None = None, *,
     if len(run.starts) > 1:
         raise SpecError("a sweep has one start (give the others as axes)")
     start = dict(run.starts[0]) if run.starts else {}
+    for name, value in (*start.items(), *dict(spec.equilibrium or {}).items(),
+                        *run.game.params):
+        if not RANGES["box"].contains(value):
+            raise SpecError(f"{name}={value}: must be {RANGES['box'].describe()}")
     g = built if built is not None else build_game_part(run.game)
     names = [s.name for s in g.state_symbols]
     cells = math.prod(int(axis.count) for axis in spec.axes)
