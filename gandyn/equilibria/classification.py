@@ -147,6 +147,7 @@ def analyze(
         check_rule(rule)
     if path is not None:
         path = PathRange(*path)
+        check_path(field, *path)
         check_value("path_count", path[3], what="path")
         for end in (path[1], path[2]):
             if not RANGES["box"].contains(end):
@@ -155,7 +156,6 @@ def analyze(
         budget = None if max_memory is None else parse_memory(max_memory)
         check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), budget,
                      f"a path of {path[3]} values", "path")
-        check_path(field, *path)
     entries = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
     equilibria = tuple(classify(field, e, rule) for e in entries)
     notes: list[str] = []
