@@ -168,7 +168,8 @@ class RunSpec:
             check_value("clip", self.clip)
         for name, value in self.game.params:
             if not RANGES["params"].contains(value):
-                raise SpecError(f"`params` {name}={value}: must be {RANGES['params'].describe()}")
+                raise SpecError(f"hyper-parameter {name}={value}: must be "
+                                f"{RANGES['params'].describe()}")
         for start in self.starts:
             for name, value in start:
                 if not RANGES["box"].contains(value):
