@@ -82,24 +82,9 @@ class _Memory(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(exc).replace("`max_memory` ", ""), param, ctx)
 
 
-class _FilePath(click.Path):
-    """A file's path: not empty, and not a name that can only be a folder (``.``, ``dir/``)."""
-
-    def __init__(self) -> None:
-        super().__init__(dir_okay=False)
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
-        text = str(value)
-        if not text.strip():
-            self.fail("an empty path; give a file name", param, ctx)
-        if text.endswith(("/", "\\")) or text.rstrip("/").split("/")[-1] in (".", ".."):
-            self.fail(f"{text!r} names a folder; give a file name", param, ctx)
-        return super().convert(value, param, ctx)
-
-
-#: The type of every option or argument that names a file (input or output).
-FILE = _FilePath()
+#: The type of every option or argument that names a file (input or output); empty names and
+#: names of folders are refused by :mod:`gandyn.files` (outputs) and the readers (inputs).
+FILE = click.Path(dir_okay=False)
 
 #: The type of ``--max-memory``.
 MEMORY = _Memory()
