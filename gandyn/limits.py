@@ -15,8 +15,10 @@ the sweep plan), so that both refuse the same values:
   large and the limit. The estimates (:func:`trajectory_bytes`, ...) count the
   arrays that grow with the request: float64 values at 8 bytes each, times a
   small factor for the working copies the computation makes (see each
-  function). They are upper-bound estimates, not measurements: a refusal
-  means the request would need at least about that much memory.
+  function). They are estimates, not measurements: they cover the arrays
+  that grow with the request (not the interpreter and its libraries), at
+  least as large as those arrays (``tests/runs/test_limits.py`` checks a
+  run's recorded arrays against :func:`trajectory_bytes`).
 
 A float64 takes 8 bytes; numpy seeds (``SeedSequence``) are non-negative integers.
 """
