@@ -9,11 +9,14 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import (
+    FILE,
+    Ranged,
     build_game,
     game_options,
     game_values,
     given_on_command_line,
     given_values,
+    max_memory_option,
     rule_settings_options,
     spec_options,
 )
@@ -33,7 +36,8 @@ def _parse_box(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
             for key, (low, high, _) in parse_ranges(texts, "--box", count=False).items()}
 
 
-def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> Analysis:
+def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float,
+         max_memory: int | None = None) -> Analysis:
     """Build the game ``spec`` describes, parse its texts and analyze it.
 
     Everything an analysis needs apart from the learning rates and the sympy
@@ -57,7 +61,8 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float) -> 
     try:
         return analyze_field(derive_field(game), box=spec.box, rule=rule, path=path,
                              solve_timeout=solve_timeout, n_starts=spec.n_starts, seed=spec.seed,
-                             grid_points=spec.grid_points, spec=spec)
+                             grid_points=spec.grid_points, spec=spec,
+                             max_memory=max_memory)
     except PathError as error:
         raise SpecError(f"--path {error.reason}") from None
 
@@ -109,24 +114,27 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
 @click.option("--optimizer", default=None,
               type=click.Choice(RULE_NAMES),
               help="Also linearize this update rule's map at each equilibrium.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate of both.")
-@click.option("--lr-g", type=float, default=None, help="Generator's learning rate.")
-@click.option("--lr-d", type=float, default=None, help="Discriminator's learning rate.")
+@click.option("--lr", type=Ranged("lr"), default=0.1, show_default=True,
+              help="Learning rate of both.")
+@click.option("--lr-g", type=Ranged("lr_g"), default=None, help="Generator's learning rate.")
+@click.option("--lr-d", type=Ranged("lr_d"), default=None, help="Discriminator's learning rate.")
 @rule_settings_options
 @click.option("--path", "path_spec", default=None, metavar="NAME=LOW:HIGH:N",
               help="Eigenvalues at the first isolated equilibrium along a hyper-parameter, "
                    "e.g. --path gamma_r1=0:2:101.")
-@click.option("--n-starts", type=click.IntRange(min=1), default=64, show_default=True,
+@click.option("--n-starts", type=Ranged("n_starts"), default=64, show_default=True,
               help="Starting points of the numeric root finding in the box.")
-@click.option("--grid-points", type=click.IntRange(min=3, max=2001), default=101,
+@click.option("--grid-points", type=Ranged("grid_points"), default=101,
               show_default=True, help="Grid points per axis of the global Nash analysis.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starts.")
-@click.option("--solve-timeout", type=click.FloatRange(min=0.0), default=5.0, show_default=True,
+@click.option("--seed", type=Ranged("seed"), default=0, show_default=True,
+              help="Seed of the starts.")
+@click.option("--solve-timeout", type=Ranged("solve_timeout"), default=5.0, show_default=True,
               help="Seconds sympy may spend on closed-form stationary points (0 skips).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@max_memory_option
 @spec_options("the game and the update rule (a flow analyzes no map)",
               "the game and the rule as a spec")
 def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
@@ -134,7 +142,7 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
             lr_d: float | None, path_spec: str | None, n_starts: int, grid_points: int,
             seed: int, solve_timeout: float, as_json: bool, plot: str | None, force: bool,
-            spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
+            max_memory: int, spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
     """Find equilibria; classify stability (flow and update rule) and Nash type.
 
     \b
@@ -178,7 +186,7 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             click.echo(spec_toml(run_spec), nl=False)
             return
         spec, rate_g, rate_d = _from_run_spec(run_spec, spec)
-    result = _run(spec, rate_g, rate_d, solve_timeout)
+    result = _run(spec, rate_g, rate_d, solve_timeout, max_memory)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else analysis_text(result))
     if plot is not None and result.path is not None:
         from gandyn.plotting.eigenvalue_paths import plot_eigenvalue_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gandyn.cli.options import build_game, game_options
+from gandyn.cli.options import Ranged, build_game, game_options
 
 __all__ = ["derive"]
 
@@ -18,7 +18,7 @@ __all__ = ["derive"]
               show_default=True, help="Output format; json is a stable contract.")
 @click.option("--substitute", is_flag=True,
               help="Print expressions with the hyper-parameter values substituted.")
-@click.option("--solve-timeout", type=click.FloatRange(min=0.0), default=5.0, show_default=True,
+@click.option("--solve-timeout", type=Ranged("solve_timeout"), default=5.0, show_default=True,
               help="Seconds sympy may spend on closed-form stationary points (0 skips).")
 def derive(game_spec: str, game_file: str | None, loss_name: str | None,
            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], at_specs: tuple[str, ...],

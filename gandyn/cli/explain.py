@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import click
 
 from gandyn.cli.options import (
+    FILE,
+    Ranged,
     game_options,
     game_values,
     given_on_command_line,
@@ -46,15 +48,16 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
               type=click.Choice([r for r in RULE_NAMES if r != "sga"]),
               help="Simulation: the update rule.")
-@click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
+@click.option("--lr", type=Ranged("lr"), default=_DEFAULT.rule.lr_g, show_default=True,
               help="Simulation: learning rate.")
-@click.option("--steps", type=click.IntRange(min=10), default=_DEFAULT.steps, show_default=True,
+@click.option("--steps", type=Ranged("explain_steps"), default=_DEFAULT.steps, show_default=True,
               help="Simulation: iterations.")
 @click.option("--x0", "x0_specs", multiple=True, metavar="SYM=VALUE,...",
               help="Simulation: the starting state (default: the game's).")
-@click.option("--batch-size", type=int, default=None,
+@click.option("--batch-size", type=Ranged("batch_size"), default=None,
               help="Simulation: minibatches of this size, to add sampling noise.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Simulation: the seed.")
+@click.option("--seed", type=Ranged("seed"), default=0, show_default=True,
+              help="Simulation: the seed.")
 @click.option("--batch-sizes", "batch_sizes_spec", default=None, metavar="M_D,M_G",
               help="The log's d_fake and g_loss are means over independent minibatches of "
                    "these sizes (default for the Keras tutorial's loop: 64,128; none for the "
@@ -66,13 +69,13 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
                    "update is used).")
 @click.option("--window", type=click.IntRange(min=3), default=None,
               help="Steps of the moving average that removes the slow trend.")
-@click.option("--tol", type=float, default=None,
+@click.option("--tol", type=Ranged("tol"), default=None,
               help="Largest gap between the D(G(z)) that d_fake and g_loss imply before the pair "
                    "is called inconsistent (default 1e-3 for a point-mass generator with exact "
                    "expectations, else 0.05: means over a spread of logits differ by Jensen's "
                    "inequality).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
                    "(.pdf, .svg, .png; non-saturating loss).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import build_game, game_options
+from gandyn.cli.options import FILE, Ranged, build_game, game_options
 from gandyn.rules.names import RULE_NAMES
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ VENUE_NAMES = ("default", "neurips", "iclr", "icml", "ieee", "jmlr", "arxiv", "s
 
 def _output_options(func: Any) -> Any:
     options = [
-        click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+        click.option("--out", "out", required=True, type=FILE,
                      help="The figure: .pdf, .svg or .png (FIG.json and FIG.data.npz are "
                           "written beside it)."),
         click.option("--also", "also", multiple=True, metavar="FORMAT",
@@ -159,10 +159,12 @@ def _rule_options(func: Any) -> Any:
                           "game's closed-form equilibrium."),
         click.option("--optimizer", type=click.Choice(sorted(RULE_NAMES)), default="simgd",
                      show_default=True, help="The update rule whose map is drawn."),
-        click.option("--lr", type=float, default=0.1, show_default=True,
+        click.option("--lr", type=Ranged("lr"), default=0.1, show_default=True,
                      help="Learning rate of both players."),
-        click.option("--lr-g", type=float, default=None, help="Generator's learning rate."),
-        click.option("--lr-d", type=float, default=None, help="Discriminator's learning rate."),
+        click.option("--lr-g", type=Ranged("lr_g"), default=None,
+                     help="Generator's learning rate."),
+        click.option("--lr-d", type=Ranged("lr_d"), default=None,
+                     help="Discriminator's learning rate."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -12,15 +12,91 @@ if TYPE_CHECKING:
     from gandyn.runs.spec import GameSpec
 
 __all__ = [
+    "FILE",
+    "MEMORY",
+    "Ranged",
     "build_game",
     "game_options",
     "game_part",
     "game_values",
     "given_on_command_line",
     "given_values",
+    "max_memory_option",
     "rule_settings_options",
     "spec_options",
 ]
+
+
+class Ranged(click.ParamType):  # type: ignore[type-arg]  # generic in newer click only
+    """A number whose range is declared once, in :data:`gandyn.limits.RANGES`.
+
+    The command line and the library check the same declaration, so both
+    refuse the same values; here a value out of range is a usage error that
+    names the option (``Invalid value for '--seed': ...``).
+
+    Parameters
+    ----------
+    key
+        The key of :data:`gandyn.limits.RANGES`.
+    """
+
+    def __init__(self, key: str) -> None:
+        from gandyn.limits import RANGES
+
+        self.key = key
+        self.range = RANGES[key]
+        self.name = "integer" if self.range.integer else "float"
+
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
+        return "INTEGER" if self.range.integer else "FLOAT"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number: int | float = value
+        else:
+            text = str(value).strip()
+            try:
+                number = int(text) if self.range.integer else float(text)
+            except ValueError:
+                self.fail(f"{value!r} is not {'an integer' if self.range.integer else 'a number'}"
+                          f" ({self.range.describe()})", param, ctx)
+        if not self.range.contains(number):
+            self.fail(f"must be {self.range.describe()}, not {value}", param, ctx)
+        return number
+
+
+class _Memory(click.ParamType):  # type: ignore[type-arg]
+    """A memory size such as ``512M`` or ``4G`` (:func:`gandyn.limits.parse_memory`)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        from gandyn.errors import SpecError
+        from gandyn.limits import parse_memory
+
+        try:
+            return parse_memory(value)
+        except SpecError as exc:
+            self.fail(str(exc).replace("`max_memory` ", ""), param, ctx)
+
+
+#: The type of every option or argument that names a file (input or output); empty names and
+#: names of folders are refused by :mod:`gandyn.files` (outputs) and the readers (inputs).
+FILE = click.Path(dir_okay=False)
+
+#: The type of ``--max-memory``.
+MEMORY = _Memory()
+
+
+def max_memory_option(func: Any) -> Any:
+    """``--max-memory SIZE``: the memory budget every size is checked against before work."""
+    return click.option(
+        "--max-memory", type=MEMORY, default="2G", show_default=True, metavar="SIZE",
+        help="Memory budget: a request estimated to need more (steps x runs x recorded "
+             "values, grid points, minibatches, cells, path values) is refused before any "
+             "work; units K, M, G, T (powers of 1024).")(func)
 
 
 def game_options(func: Any) -> Any:
@@ -29,7 +105,7 @@ def game_options(func: Any) -> Any:
                      metavar="NAME[:key=value,...]",
                      help="Catalogue game and its options, e.g. gaussian:order=8 "
                           "(see `gandyn list games`)."),
-        click.option("--game-file", type=click.Path(dir_okay=False), default=None,
+        click.option("--game-file", type=FILE, default=None,
                      help="A custom game in TOML or JSON (see docs/custom-games.md); "
                           "replaces --game."),
         click.option("--loss", "loss_name", default=None, metavar="NAME",
@@ -108,19 +184,21 @@ def build_game(game_spec: str, game_file: str | None, loss_name: str | None,
 def rule_settings_options(func: Any) -> Any:
     """The settings of the update rules, shared by simulate and analyze."""
     options = [
-        click.option("--beta", type=float, default=None,
+        click.option("--beta", type=Ranged("beta"), default=None,
                      help="momentum, altmomentum: beta (may be negative; altmomentum default "
                           "-0.5)."),
-        click.option("--beta1", type=float, default=None, help="adam: beta1 (default 0.9)."),
-        click.option("--beta2", type=float, default=None, help="adam: beta2 (default 0.999)."),
-        click.option("--eps", type=float, default=None, help="adam: eps (default 1e-8)."),
+        click.option("--beta1", type=Ranged("beta1"), default=None,
+                     help="adam: beta1 (default 0.9)."),
+        click.option("--beta2", type=Ranged("beta2"), default=None,
+                     help="adam: beta2 (default 0.999)."),
+        click.option("--eps", type=Ranged("eps"), default=None, help="adam: eps (default 1e-8)."),
         click.option("--first", type=click.Choice(["d", "g"]), default=None,
                      help="altgd, altmomentum: which player moves first (default d)."),
-        click.option("--d-steps", type=int, default=None,
+        click.option("--d-steps", type=Ranged("d_steps"), default=None,
                      help="altgd: discriminator steps per iteration."),
-        click.option("--g-steps", type=int, default=None,
+        click.option("--g-steps", type=Ranged("g_steps"), default=None,
                      help="altgd: generator steps per iteration."),
-        click.option("--lam", type=float, default=None,
+        click.option("--lam", type=Ranged("lam"), default=None,
                      help="sga: adjustment weight lambda (default 1)."),
     ]
     for option in reversed(options):
@@ -142,7 +220,7 @@ def spec_options(reads: str, dumps: str) -> Callable[[Any], Any]:
         func = click.option("--dump-spec", is_flag=True,
                             help=f"Print {dumps} as TOML and exit.")(func)
         return click.option(
-            "--spec", "spec_file", type=click.Path(dir_okay=False), default=None,
+            "--spec", "spec_file", type=FILE, default=None,
             help=f"Read {reads} from a TOML/JSON spec (as --dump-spec writes it, or a "
                  "sidecar: a run's .meta.json, a figure's .json); options given on the "
                  "command line override it.")(func)

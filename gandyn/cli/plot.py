@@ -15,16 +15,17 @@ from typing import Any
 import click
 
 from gandyn import __version__
+from gandyn.cli.options import FILE
 
 __all__ = ["plot"]
 
 
 @click.command()
-@click.argument("run_file", metavar="RUN", type=click.Path(dir_okay=True))
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+@click.argument("run_file", metavar="RUN", type=FILE)
+@click.option("--plot", "plot_path", type=FILE, default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png "
                    "(with FIG.json and FIG.data.npz beside it, e.g. fig.pdf.json).")
-@click.option("--animate", "anim_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--animate", "anim_path", type=FILE, default=None,
               help="Animate the run to .gif (Pillow) or .mp4 (needs ffmpeg).")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size.")

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import game_options, rule_settings_options, spec_options
+from gandyn.cli.options import (
+    FILE,
+    Ranged,
+    game_options,
+    max_memory_option,
+    rule_settings_options,
+    spec_options,
+)
 from gandyn.rules.names import METHOD_NAMES
 from gandyn.runs.spec import RunSpec
 
@@ -23,15 +30,15 @@ _DEFAULT = RunSpec()
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
               type=click.Choice(METHOD_NAMES),
               help="Update rule, or the continuous gradient flow.")
-@click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
+@click.option("--lr", type=Ranged("lr"), default=_DEFAULT.rule.lr_g, show_default=True,
               help="Learning rate of both players.")
-@click.option("--lr-g", type=float, default=None,
+@click.option("--lr-g", type=Ranged("lr_g"), default=None,
               help="Generator's learning rate (overrides --lr).")
-@click.option("--lr-d", type=float, default=None,
+@click.option("--lr-d", type=Ranged("lr_d"), default=None,
               help="Discriminator's learning rate (overrides --lr).")
-@click.option("--steps", type=click.IntRange(min=0), default=_DEFAULT.steps, show_default=True,
+@click.option("--steps", type=Ranged("steps"), default=_DEFAULT.steps, show_default=True,
               help="Iterations of a discrete rule.")
-@click.option("--every", type=click.IntRange(min=1), default=_DEFAULT.every, show_default=True,
+@click.option("--every", type=Ranged("every"), default=_DEFAULT.every, show_default=True,
               help="Record every k-th step.")
 @click.option("--x0", "x0_specs", multiple=True, metavar="SYM=VALUE,...",
               help="A starting state, repeatable; symbols left out take the game's default.")
@@ -40,33 +47,37 @@ _DEFAULT = RunSpec()
 @click.option("--measure", type=click.Choice(["state", "loop"]), default=None,
               help="Losses at the recorded state, or as a training loop logs them "
                    "(default: state; loop with --batch-size).")
-@click.option("--batch-size", type=int, default=None,
+@click.option("--batch-size", type=Ranged("batch_size"), default=None,
               help="Stochastic mode: fresh minibatches of this many data/sample pairs for the "
                    "discriminator at every step instead of exact expectations.")
-@click.option("--batch-size-g", type=int, default=None,
+@click.option("--batch-size-g", type=Ranged("batch_size_g"), default=None,
               help="Stochastic mode: latent samples per generator step (default --batch-size).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=Ranged("seed"), default=0, show_default=True,
               help="Seed of the minibatches; the same seed gives identical output.")
-@click.option("--max-norm", type=float, default=_DEFAULT.max_norm, show_default=True,
+@click.option("--max-norm", type=Ranged("max_norm"), default=_DEFAULT.max_norm, show_default=True,
               help="A run whose largest |parameter| exceeds this has diverged.")
-@click.option("--clip", type=float, default=_DEFAULT.clip,
+@click.option("--clip", type=Ranged("clip"), default=_DEFAULT.clip,
               help="Clip the discriminator's parameters to [-c, c] after each step (WGAN).")
 @rule_settings_options
-@click.option("--t-end", type=float, default=None,
+@click.option("--t-end", type=Ranged("t_end"), default=None,
               help="flow: final time (default: steps x lr, the discrete rule's horizon).")
-@click.option("--n-eval", type=int, default=None, help="flow: recorded times (default 201).")
+@click.option("--n-eval", type=Ranged("n_eval"), default=None,
+              help="flow: recorded times (default 201).")
 @click.option("--method", type=click.Choice(["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"]),
               default=None, help="flow: solve_ivp method (default RK45).")
-@click.option("--rtol", type=float, default=None, help="flow: relative tolerance (default 1e-8).")
-@click.option("--atol", type=float, default=None, help="flow: absolute tolerance (default 1e-10).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--rtol", type=Ranged("rtol"), default=None,
+              help="flow: relative tolerance (default 1e-8).")
+@click.option("--atol", type=Ranged("atol"), default=None,
+              help="flow: absolute tolerance (default 1e-10).")
+@click.option("--out", type=FILE, default=None,
               help="Write the run to .csv, .npz or .json (CSV and NPZ with a sidecar "
                    "OUT.meta.json).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png.")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size for --plot.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@max_memory_option
 @spec_options("the simulation", "the resolved spec")
 def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
              reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
@@ -74,7 +85,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
              x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str | None,
              batch_size: int | None, batch_size_g: int | None, seed: int, max_norm: float,
              clip: float | None, out: str | None, plot: str | None, layout: str, force: bool,
-             spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
+             max_memory: int, spec_file: str | None, dump_spec: bool,
+             **rule_options: Any) -> None:
     """Simulate the gradient flow or a discrete update rule and record the three losses.
 
     \b
@@ -103,9 +115,10 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
         values["settings"] = settings
     if x0_specs or grid_specs:
         values["starts"] = [*(parse_assignments([text], "--x0") for text in x0_specs),
-                            *grid_starts(parse_ranges(grid_specs, "--grid", count=True))]
+                            *grid_starts(parse_ranges(grid_specs, "--grid", count=True),
+                                        max_memory=max_memory)]
     base = load_spec(spec_file) if spec_file is not None else RunSpec()
-    built = build(merge(base, **values))
+    built = build(merge(base, **values), max_memory=max_memory)
     spec = built.spec
     if dump_spec:
         click.echo(spec_toml(spec), nl=False)

@@ -15,7 +15,15 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import game_options, rule_settings_options, spec_options
+from gandyn.cli.options import (
+    FILE,
+    Ranged,
+    game_options,
+    max_memory_option,
+    rule_settings_options,
+    spec_options,
+)
+from gandyn.limits import RANGES
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import RunSpec
 
@@ -30,11 +38,12 @@ _DEFAULT = RunSpec()
 @game_options
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
               type=click.Choice(_RULES), help="Update rule.")
-@click.option("--lr", type=float, default=_DEFAULT.rule.lr_g, show_default=True,
+@click.option("--lr", type=Ranged("lr"), default=_DEFAULT.rule.lr_g, show_default=True,
               help="Learning rate of both players (where no axis sets it).")
-@click.option("--lr-g", type=float, default=None, help="Generator's learning rate.")
-@click.option("--lr-d", type=float, default=None, help="Discriminator's learning rate.")
-@click.option("--steps", type=click.IntRange(min=3), default=_DEFAULT.steps, show_default=True,
+@click.option("--lr-g", type=Ranged("lr_g"), default=None, help="Generator's learning rate.")
+@click.option("--lr-d", type=Ranged("lr_d"), default=None, help="Discriminator's learning rate.")
+@click.option("--steps", type=click.IntRange(min=3, max=RANGES["steps"].high),
+              default=_DEFAULT.steps, show_default=True,
               help="Iterations per cell.")
 @click.option("--x0", "x0_spec", default=None, metavar="SYM=VALUE,...",
               help="The start (symbols left out take the game's default; axes override it).")
@@ -47,32 +56,33 @@ _DEFAULT = RunSpec()
 @click.option("--equilibrium", "equilibrium_spec", default=None, metavar="SYM=VALUE,...",
               help="The reference equilibrium (default: the game's closed form nearest the "
                    "start); give fewer symbols for a line of equilibria.")
-@click.option("--tol", type=float, default=1e-3, show_default=True,
+@click.option("--tol", type=Ranged("tol"), default=1e-3, show_default=True,
               help="Converged: distance to the equilibrium below this through the last "
                    "third of the final window.")
-@click.option("--window", type=int, default=None,
+@click.option("--window", type=Ranged("window"), default=None,
               help="Final window, in steps, over which the trend and loss amplitudes are "
                    "measured (default half of --steps).")
-@click.option("--growth", type=float, default=0.05, show_default=True,
+@click.option("--growth", type=Ranged("growth"), default=0.05, show_default=True,
               help="Largest distance over each third of the window / over the third before, "
                    "both above 1 + growth: diverging; both below 1/(1 + growth): converging.")
-@click.option("--max-norm", type=float, default=_DEFAULT.max_norm, show_default=True,
+@click.option("--max-norm", type=Ranged("max_norm"), default=_DEFAULT.max_norm, show_default=True,
               help="A run whose largest |parameter| exceeds this has diverged.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=16384, show_default=True,
+@click.option("--chunk-size", type=Ranged("chunk_size"), default=16384, show_default=True,
               help="Cells simulated together (memory is proportional to it).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", type=Ranged("workers"), default=1, show_default=True,
               help="Local worker processes (with --scheduler local: Dask workers).")
 @click.option("--scheduler", default=None, metavar="ADDRESS|local",
               help="Run the chunks on a Dask distributed cluster (needs the dask extra).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=FILE, default=None,
               help="Write the cells to .csv or .npz (with a sidecar OUT.meta.json); finished "
                    "chunks are kept in OUT.chunks/ until the sweep completes.")
 @click.option("--resume", is_flag=True,
               help="Complete an interrupted sweep to --out, reusing its finished chunks.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=FILE, default=None,
               help="Draw the map (one or two axes) with the linear stability boundary "
                    "(.pdf, .svg, .png).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@max_memory_option
 @spec_options("the sweep (a run spec with [[axes]], or a sweep's .meta.json)",
               "the resolved sweep spec")
 def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
@@ -81,7 +91,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
            axis_specs: tuple[str, ...], equilibrium_spec: str | None, tol: float,
            window: int | None, growth: float, max_norm: float, chunk_size: int, workers: int,
            scheduler: str | None, out: str | None, resume: bool, plot: str | None, force: bool,
-           spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
+           max_memory: int, spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
     """Map where training converges: simulate a grid of cells and classify each one.
 
     Every cell is a run of the update rule; its verdict is converged, cycling or
@@ -131,7 +141,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
         values["equilibrium"] = parse_assignments([equilibrium_spec], "--equilibrium")
     base = load_sweep_spec(spec_file) if spec_file is not None else SweepSpec()
     given_spec = merge_sweep(base, **values)
-    plan = make_plan(given_spec)
+    plan = make_plan(given_spec, max_memory=max_memory)
     spec = plan.spec(given_spec)
     if dump_spec:
         click.echo(sweep_spec_toml(spec), nl=False)

@@ -38,6 +38,7 @@ from gandyn.equilibria.rule_stability import check_rule, map_jacobian, rule_stab
 from gandyn.equilibria.smoothness import nonsmooth_at
 from gandyn.equilibria.stationary_sets import StationarySet
 from gandyn.errors import SpecError
+from gandyn.limits import RANGES, check_memory, check_value, parse_memory, path_bytes
 
 __all__ = ["analyze", "classify", "equilibrium_path"]
 
@@ -74,10 +75,12 @@ def classify(vf: VectorField, entry: StationarySet,
 
 
 def _check_counts(n_starts: int, grid_points: int) -> None:
-    if int(n_starts) < 1:
+    if isinstance(n_starts, int) and n_starts < 1:
         raise SpecError(f"n_starts must be at least 1, got {n_starts}")
-    if int(grid_points) < 2:
+    if isinstance(grid_points, int) and grid_points < 2:
         raise SpecError(f"grid_points must be at least 2, got {grid_points}")
+    check_value("n_starts", n_starts)
+    check_value("grid_points", grid_points)
 
 
 def analyze(
@@ -91,6 +94,7 @@ def analyze(
     seed: int = 0,
     grid_points: int = 101,
     spec: AnalysisSpec | None = None,
+    max_memory: int | str | None = None,
 ) -> Analysis:
     """Find the stationary points of ``field`` and classify each one.
 
@@ -114,6 +118,11 @@ def analyze(
         Grid size per axis of the global Nash analysis (at least 2).
     spec
         The request as its caller spelled it, kept with the result for its JSON.
+    max_memory
+        The memory budget, bytes or text such as ``"512M"`` (default
+        :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
+        a path whose eigenvalues would not fit (:func:`gandyn.limits.path_bytes`)
+        is refused before any is computed.
 
     Raises
     ------
@@ -126,11 +135,27 @@ def analyze(
         counts below their minimum.
     """
     _check_counts(n_starts, grid_points)
+    check_value("solve_timeout", solve_timeout)
+    check_value("seed", seed)
+    if box is not None:
+        for name, ends in box.items():
+            for end in ends:
+                if not RANGES["box"].contains(end):
+                    raise SpecError(f"box[{name!r}] must lie in {RANGES['box'].describe()}; "
+                                    f"got {end}")
     if rule is not None:
         check_rule(rule)
     if path is not None:
         path = PathRange(*path)
         check_path(field, *path)
+        check_value("path_count", path[3], what="path")
+        for end in (path[1], path[2]):
+            if not RANGES["box"].contains(end):
+                raise SpecError(f"`path` {path[0]}: the ends must be "
+                                f"{RANGES['box'].describe()}, not {end}")
+        budget = None if max_memory is None else parse_memory(max_memory)
+        check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), budget,
+                     f"a path of {path[3]} values", "path")
     entries = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
     equilibria = tuple(classify(field, e, rule) for e in entries)
     notes: list[str] = []

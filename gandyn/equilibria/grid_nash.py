@@ -52,6 +52,7 @@ from scipy.optimize import linprog
 from gandyn.arrays import Array, BoolArray
 from gandyn.derivation.field import VectorField
 from gandyn.errors import SpecError
+from gandyn.limits import RANGES, check_value
 
 __all__ = [
     "SUPPORT_THRESHOLD",
@@ -252,8 +253,12 @@ def payoff_grid(
         low, high = (float(v) for v in box[name])
         if not (np.isfinite(low) and np.isfinite(high) and low < high):
             raise SpecError(f"box for {name!r} must be finite with low < high, got {box[name]}")
+        if not (RANGES["box"].contains(low) and RANGES["box"].contains(high)):
+            raise SpecError(f"box for {name!r} must lie in {RANGES['box'].describe()} (costs "
+                            f"overflow beyond it), got {box[name]}")
     if int(n) < 2:
         raise SpecError(f"a Nash grid needs at least 2 points per axis, got n={n}")
+    check_value("grid_points", int(n), what="grid")
     (theta_low, theta_high), (psi_low, psi_high) = box[theta_name], box[psi_name]
     theta: Array = np.linspace(float(theta_low), float(theta_high), int(n))
     psi: Array = np.linspace(float(psi_low), float(psi_high), int(n))

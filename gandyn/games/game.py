@@ -20,6 +20,7 @@ from gandyn.errors import SpecError, UnknownNameError
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.games.registry import Registry
 from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
+from gandyn.limits import MAX_QUADRATURE_ORDER
 from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 from gandyn.symbolic.printing import latex
@@ -72,6 +73,7 @@ class GameOption:
     doc: str
     choices: tuple[str, ...] = ()
     minimum: int = 1
+    maximum: int | None = None
 
     def parse(self, game: str, raw: str | int) -> int | str:
         """Validate a value given on the command line."""
@@ -90,6 +92,8 @@ class GameOption:
             ) from None
         if value < self.minimum:
             raise SpecError(f"game {game!r}: option {self.name} must be at least {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise SpecError(f"game {game!r}: option {self.name} must be at most {self.maximum}")
         return value
 
 
@@ -403,6 +407,7 @@ GAMES.add(
                 "order",
                 DEFAULT_QUADRATURE_ORDER,
                 "Gauss-Hermite order for expectations with no closed form",
+                maximum=MAX_QUADRATURE_ORDER,
             ),
         ),
     )

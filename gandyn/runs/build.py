@@ -8,6 +8,7 @@ returns reproduces the run on its own; :func:`run` simulates it.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -71,11 +72,24 @@ def resolve_starts(default: Mapping[str, float],
     return tuple(tuple((k, float(v)) for k, v in s.items()) for s in full)
 
 
-def grid_starts(ranges: Mapping[str, tuple[float, float, int]]) -> list[dict[str, float]]:
-    """Starting states on a grid: every combination of ``name -> (low, high, count)``."""
+def grid_starts(ranges: Mapping[str, tuple[float, float, int]], *,
+                max_memory: int | None = None) -> list[dict[str, float]]:
+    """Starting states on a grid: every combination of ``name -> (low, high, count)``.
+
+    Raises
+    ------
+    SpecError
+        When the grid's points (the product of the counts) would not fit in
+        ``max_memory`` (:func:`gandyn.limits.starts_bytes`), before any is made.
+    """
+    from gandyn.limits import check_memory, starts_bytes
+
     if not ranges:
         return []
     keys = list(ranges)
+    points = math.prod(int(ranges[k][2]) for k in keys)
+    check_memory(starts_bytes(points, len(keys)), max_memory,
+                 f"a grid of {points} starting states", "grid")
     axes = [np.linspace(*ranges[k]) for k in keys]
     return [dict(zip(keys, map(float, combo), strict=True)) for combo in itertools.product(*axes)]
 
@@ -101,21 +115,46 @@ class Built:
     x0: Array
 
 
-def build(spec: RunSpec, base_dir: str | Path | None = None) -> Built:
+def build(spec: RunSpec, base_dir: str | Path | None = None, *,
+          max_memory: int | str | None = None) -> Built:
     """Check ``spec``, build its game, derive it and resolve its starting states.
+
+    Parameters
+    ----------
+    spec
+        The run.
+    base_dir
+        Where a relative game file is looked for first.
+    max_memory
+        The memory budget, bytes or text such as ``"512M"`` (default
+        :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
+        the run's arrays are estimated (:func:`gandyn.limits.check_run_memory`) and a run
+        over the budget is refused before the game is derived.
 
     Raises
     ------
     SpecError, UnknownNameError
-        A value no run can take or a name gandyn does not know.
+        A value no run can take, a run over the memory budget or a name gandyn
+        does not know.
     """
     from gandyn.derivation.field import derive
+    from gandyn.limits import check_run_memory, parse_memory
 
+    budget = None if max_memory is None else parse_memory(max_memory)
     spec.check()
     game = build_game_part(spec.game, base_dir)
     names = tuple(s.name for s in game.state_symbols)
     starts = resolve_starts(game.default_start, spec.starts)
     full = replace(spec.with_defaults(), starts=starts)
+    flow = full.flow_settings() if full.rule.name == "flow" else {}
+    check_run_memory(
+        n_runs=len(starts), n_state=len(names), n_logged=len(game.logged),
+        steps=full.steps, every=full.every,
+        flow_method=None if not flow else str(flow["method"]),
+        n_eval=None if not flow else int(flow["n_eval"]),
+        batch=None if full.minibatch is None else (
+            full.minibatch.batch_size, full.minibatch.batch_size_g or full.minibatch.batch_size),
+        max_memory=budget)
     x0 = np.array([[dict(s)[n] for n in names] for s in starts], dtype=np.float64)
     return Built(full, game, derive(game), x0)
 
@@ -129,7 +168,8 @@ class RunResult:
     trajectory: Trajectory
 
 
-def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None) -> RunResult:
+def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None, *,
+        max_memory: int | str | None = None) -> RunResult:
     """Build ``spec`` (unless built already) and simulate every start in one batch.
 
     Parameters
@@ -138,18 +178,22 @@ def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None) ->
         The run, or what :func:`build` made of it.
     progress
         Called with the number of steps done since the last call (discrete rules).
+    max_memory
+        The memory budget in bytes (see :func:`build`).
     """
-    built = spec if isinstance(spec, Built) else build(spec)
+    built = spec if isinstance(spec, Built) else build(spec, max_memory=max_memory)
     return RunResult(built.spec, built.field, _simulate(built, progress))
 
 
-def simulate(spec: RunSpec | None = None, /, **given: Any) -> RunResult:
+def simulate(spec: RunSpec | None = None, /, *, max_memory: int | str | None = None,
+             **given: Any) -> RunResult:
     """Run ``spec`` (default: every default) with the given values over it.
 
     The Python spelling of ``gandyn simulate``: the keywords are those of
     :func:`gandyn.runs.spec.merge` (``game``, ``loss``, ``regularizers``,
     ``params``, ``optimizer``, ``lr``, ``lr_g``, ``lr_d``, ``settings``,
-    ``steps``, ``batch_size``, ``seed``, ``starts``, ...), as structured values.
+    ``steps``, ``batch_size``, ``seed``, ``starts``, ...), as structured values,
+    and ``max_memory``, the memory budget (bytes, or text such as ``"512M"``).
 
     Examples
     --------
@@ -160,7 +204,7 @@ def simulate(spec: RunSpec | None = None, /, **given: Any) -> RunResult:
     """
     from gandyn.runs.spec import merge
 
-    return run(merge(spec if spec is not None else RunSpec(), **given))
+    return run(merge(spec if spec is not None else RunSpec(), **given), max_memory=max_memory)
 
 
 def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajectory:

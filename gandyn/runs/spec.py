@@ -141,36 +141,70 @@ class RunSpec:
     def check(self) -> None:
         """Raise :class:`~gandyn.errors.SpecError` for values no run can take.
 
-        The messages name the command-line options that set the fields.
+        Every number is checked against its range, declared once in
+        :data:`gandyn.limits.RANGES` (the command line's options use the same
+        declarations); the messages name the fields between backticks.
         """
+        from gandyn.limits import RANGES, check_value
+        from gandyn.rules.registry import SETTING_NAMES
+
         rule = self.rule
         if rule.name not in METHOD_NAMES:
             raise UnknownNameError("optimizer", rule.name, METHOD_NAMES)
-        for name, value in (("--lr-g", rule.lr_g), ("--lr-d", rule.lr_d)):
-            if not (value > 0 and value < float("inf")):
-                raise SpecError(f"{name} must be a positive number, not {value:g}")
-        from gandyn.rules.registry import SETTING_NAMES
-
+        check_value("lr_g", rule.lr_g)
+        check_value("lr_d", rule.lr_d)
         allowed = SETTING_NAMES[rule.name]
-        for key, _ in rule.settings:
+        for key, value in rule.settings:
             if key not in allowed:
                 takes = ", ".join(allowed) if allowed else "no settings"
                 raise SpecError(f"optimizer {rule.name!r} does not take {key!r} (it takes {takes})")
+            _check_setting(key, value)
         if self.measure not in (None, "state", "loop"):
             raise SpecError(f"`measure` must be state or loop, not {self.measure!r}")
-        if not (self.max_norm > 0):
-            raise SpecError("`max_norm` must be positive")
+        check_value("max_norm", self.max_norm)
+        check_value("steps", self.steps)
+        check_value("every", self.every)
+        if self.clip is not None:
+            check_value("clip", self.clip)
+        for name, value in self.game.params:
+            if not RANGES["params"].contains(value):
+                raise SpecError(f"hyper-parameter {name}={value}: must be "
+                                f"{RANGES['params'].describe()}")
+        for start in self.starts:
+            for name, value in start:
+                if not RANGES["box"].contains(value):
+                    raise SpecError(f"starting value {name}={value}: must be "
+                                    f"{RANGES['box'].describe()}")
         if rule.name == "flow":
             if self.minibatch is not None:
                 raise SpecError("`batch_size` needs a discrete update rule, not the flow")
             return
-        if self.steps < 0 or self.every < 1:
-            raise SpecError("`steps` must be >= 0 and `every` >= 1")
-        if self.clip is not None and not self.clip > 0:
-            raise SpecError("`clip` must be positive")
-        if self.minibatch is not None and self.with_defaults().measure != "loop":
-            raise SpecError("minibatch runs log what a training loop logs: use `measure` loop "
-                            "(the default with `batch_size`)")
+        if self.minibatch is not None:
+            check_value("batch_size", self.minibatch.batch_size)
+            if self.minibatch.batch_size_g is not None:
+                check_value("batch_size_g", self.minibatch.batch_size_g)
+            check_value("seed", self.minibatch.seed)
+            if self.with_defaults().measure != "loop":
+                raise SpecError("minibatch runs log what a training loop logs: use `measure` "
+                                "loop (the default with `batch_size`)")
+
+
+#: The flow's integrators (:func:`scipy.integrate.solve_ivp` methods).
+FLOW_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+
+
+def _check_setting(key: str, value: Any) -> None:
+    """A rule setting's value against its declared range (``t_end``, ``beta``, ``method``)."""
+    from gandyn.limits import RANGES, check_value
+
+    if key == "method":
+        if value not in FLOW_METHODS:
+            raise SpecError(f"`method` must be one of {', '.join(FLOW_METHODS)}, not {value!r}")
+    elif key == "first":
+        if value not in ("d", "g"):
+            raise SpecError(f"`first` must be d or g, not {value!r}")
+    elif key in RANGES:
+        check_value(key, value)
 
 
 # --- merging given values over a base spec ------------------------------------------------------
@@ -185,6 +219,22 @@ GIVEN_KEYS: tuple[str, ...] = (*GAME_KEYS, *RULE_KEYS, "steps", "every", "measur
 #: The run ``gandyn explain`` simulates when it is given no spec: the non-saturating Dirac-GAN
 #: logged as a training loop logs it, over 2000 steps (several periods of its oscillation).
 EXPLAIN_DEFAULTS = RunSpec(game=GameSpec(loss="non-saturating"), steps=2000, measure="loop")
+
+
+def _number(key: str, value: Any, kind: type = float) -> Any:
+    """``value`` as a float (or int), or a :class:`SpecError` naming ``key``."""
+    if isinstance(value, bool):
+        raise SpecError(f"`{key}` must be a number, not {value!r}")
+    try:
+        number = float(value)
+        if kind is int:
+            if not number.is_integer():
+                raise ValueError
+            return int(value) if isinstance(value, int) else int(number)
+        return number
+    except (TypeError, ValueError, OverflowError):
+        what = "an integer" if kind is int else "a number"
+        raise SpecError(f"`{key}` must be {what}, not {value!r}") from None
 
 
 def _unknown(given: Mapping[str, Any], known: Sequence[str]) -> None:
@@ -215,7 +265,7 @@ def merge_game(base: GameSpec, **given: Any) -> GameSpec:
     if "regularizers" in given:
         game = replace(game, regularizers=tuple(given["regularizers"]))
     if "params" in given:
-        game = replace(game, params=pairs({k: float(v) for k, v in
+        game = replace(game, params=pairs({k: _number("params", v) for k, v in
                                             dict(given["params"]).items()}))
     return game
 
@@ -232,11 +282,15 @@ def merge_rule(base: RuleSpec, **given: Any) -> RuleSpec:
     if "optimizer" in given:
         rule = replace(rule, name=given["optimizer"])
     if "lr" in given:
-        rule = replace(rule, lr_g=float(given["lr"]), lr_d=float(given["lr"]))
+        rate = _number("lr", given["lr"])
+        from gandyn.limits import check_value
+
+        check_value("lr", rate)  # named as given, before it becomes lr_g and lr_d
+        rule = replace(rule, lr_g=rate, lr_d=rate)
     if "lr_g" in given:
-        rule = replace(rule, lr_g=float(given["lr_g"]))
+        rule = replace(rule, lr_g=_number("lr_g", given["lr_g"]))
     if "lr_d" in given:
-        rule = replace(rule, lr_d=float(given["lr_d"]))
+        rule = replace(rule, lr_d=_number("lr_d", given["lr_d"]))
     if "settings" in given:
         rule = replace(rule, settings=pairs({**dict(rule.settings), **dict(given["settings"])}))
     return rule
@@ -269,21 +323,26 @@ def merge(base: RunSpec, **given: Any) -> RunSpec:
         if key in given:
             value = given[key]
             if key in ("max_norm", "clip") and value is not None:
-                value = float(value)
+                value = _number(key, value)
+            elif key in ("steps", "every"):
+                value = _number(key, value, int)
             spec = replace(spec, **{key: value})
     minibatch = spec.minibatch
     if "batch_size" in given:
         minibatch = (None if given["batch_size"] is None else
-                     MinibatchSpec(int(given["batch_size"]),
+                     MinibatchSpec(_number("batch_size", given["batch_size"], int),
                                    None if minibatch is None else minibatch.batch_size_g,
                                    0 if minibatch is None else minibatch.seed))
     if minibatch is not None:
         if "batch_size_g" in given:
-            minibatch = replace(minibatch, batch_size_g=given["batch_size_g"])
+            size_g = given["batch_size_g"]
+            minibatch = replace(minibatch, batch_size_g=None if size_g is None else
+                                _number("batch_size_g", size_g, int))
         if "seed" in given:
-            minibatch = replace(minibatch, seed=int(given["seed"]))
+            minibatch = replace(minibatch, seed=_number("seed", given["seed"], int))
     spec = replace(spec, minibatch=minibatch)
     if "starts" in given:
-        spec = replace(spec, starts=tuple(pairs({k: float(v) for k, v in dict(s).items()})
+        spec = replace(spec, starts=tuple(pairs({k: _number("starts", v)
+                                                 for k, v in dict(s).items()})
                                           for s in given["starts"]))
     return spec

@@ -333,10 +333,16 @@ def run_sweep(
 
 
 def sweep(spec: SweepSpec, *, chunk_dir: str | os.PathLike[str] | None = None, workers: int = 1,
-          scheduler: str | None = None) -> SweepResult:
+          scheduler: str | None = None, max_memory: int | str | None = None) -> SweepResult:
     """Plan the sweep ``spec`` against its game and simulate every cell.
 
     The Python spelling of ``gandyn sweep``: :func:`~gandyn.sweeps.plan.make_plan`
+    (with the memory budget ``max_memory``, bytes or text such as ``"512M"``)
     then :func:`run_sweep` with the same chunk folder, workers and scheduler.
     """
-    return run_sweep(make_plan(spec), chunk_dir=chunk_dir, workers=workers, scheduler=scheduler)
+    from gandyn.limits import check_value, parse_memory
+
+    check_value("workers", workers)
+    budget = None if max_memory is None else parse_memory(max_memory)
+    return run_sweep(make_plan(spec, max_memory=budget), chunk_dir=chunk_dir, workers=workers,
+                     scheduler=scheduler)

@@ -344,7 +344,8 @@ class SweepPlan:
         return replace(given, run=run, window=self.window)
 
 
-def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
+def make_plan(spec: SweepSpec, built: Game | None = None, *,
+              max_memory: int | None = None) -> SweepPlan:
     """Check a sweep spec against the game and resolve its axes and equilibrium.
 
     Parameters
@@ -356,12 +357,17 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
         ``equilibrium`` to the game's closed form nearest the start.
     built
         The game ``spec`` names, when the caller already built it.
+    max_memory
+        The memory budget in bytes (default :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
+        a sweep whose cells and chunk would not fit
+        (:func:`gandyn.limits.sweep_bytes`) is refused before its game is derived.
 
     Returns
     -------
     SweepPlan
     """
     from gandyn.derivation.field import derive
+    from gandyn.limits import RANGES, check_memory, check_value, sweep_bytes
     from gandyn.rules.registry import RULES
     from gandyn.rules.registry import SETTING_NAMES as RULE_SETTINGS
     from gandyn.runs.build import build_game_part
@@ -376,28 +382,39 @@ def make_plan(spec: SweepSpec, built: Game | None = None) -> SweepPlan:
     for key in settings:
         if key not in RULE_SETTINGS[optimizer]:
             raise SpecError(f"optimizer {optimizer!r} does not take {key!r}")
-    for name, value in (("--lr-g", lr_g), ("--lr-d", lr_d)):
-        if not (value > 0 and math.isfinite(value)):
-            raise SpecError(f"{name} must be a positive number, not {value:g}")
+    for key, value in (("lr_g", lr_g), ("lr_d", lr_d), ("steps", steps), ("tol", tol),
+                       ("max_norm", max_norm), ("growth", growth), ("chunk_size", chunk_size)):
+        check_value(key, value)
+    for key, setting in settings.items():
+        if key in RANGES:
+            check_value(key, setting)
     if steps < 3:
         raise SpecError("`steps` must be at least 3")
+    if spec.window is not None:
+        check_value("window", spec.window)
     window = max(3, steps // 2) if spec.window is None else int(spec.window)
     if not 3 <= window <= steps:  # three thirds of at least one step each
         raise SpecError(f"`window` must lie between 3 and `steps` ({steps}), not {window}")
-    for name, value in (("--tol", tol), ("--max-norm", max_norm)):
-        if not (value > 0 and math.isfinite(value)):
-            raise SpecError(f"{name} must be a positive number, not {value:g}")
-    if not (growth >= 0 and math.isfinite(growth)):
-        raise SpecError(f"`growth` must be a non-negative number, not {growth:g}")
-    if chunk_size < 1:
-        raise SpecError("`chunk_size` must be at least 1")
     if not spec.axes:
         raise SpecError("give at least one `axis` NAME=LOW:HIGH:COUNT[:log]")
+    for given_axis in spec.axes:
+        check_value("axis_count", given_axis.count, what="axis")
+        for end in (given_axis.low, given_axis.high):
+            if not RANGES["box"].contains(end):
+                raise SpecError(f"`axis` {given_axis.name}: the ends must be "
+                                f"{RANGES['box'].describe()}, not {end}")
     if len(run.starts) > 1:
         raise SpecError("a sweep has one start (give the others as axes)")
     start = dict(run.starts[0]) if run.starts else {}
+    for name, value in (*start.items(), *dict(spec.equilibrium or {}).items(),
+                        *run.game.params):
+        if not RANGES["box"].contains(value):
+            raise SpecError(f"{name}={value}: must be {RANGES['box'].describe()}")
     g = built if built is not None else build_game_part(run.game)
     names = [s.name for s in g.state_symbols]
+    cells = math.prod(int(axis.count) for axis in spec.axes)
+    check_memory(sweep_bytes(cells, len(spec.axes), min(chunk_size, cells), len(names)),
+                 max_memory, f"a sweep of {cells} cells", "axis", "chunk_size")
     base = g.default_start
     for key in start:
         if key not in base:

@@ -43,6 +43,7 @@ __all__ = [
     "Normal",
     "PointMasses",
     "Uniform",
+    "check_order",
     "expand_quadrature",
     "expect",
     "quadrature_symbols",
@@ -50,6 +51,28 @@ __all__ = [
 
 #: Quadrature order used when a game or regularizer does not choose one.
 DEFAULT_QUADRATURE_ORDER = 12
+
+
+def check_order(order: object, rule: str) -> None:
+    """Refuse a quadrature order outside ``1 .. MAX_QUADRATURE_ORDER``, before any node is made.
+
+    numpy's Gauss-Hermite rule loses its outermost weights to underflow from
+    order 371 and returns NaN from 372 (see :data:`gandyn.limits.MAX_QUADRATURE_ORDER`);
+    a larger order would silently turn every expectation into NaN.
+
+    Raises
+    ------
+    gandyn.errors.SpecError
+        For an order that is not an integer in range.
+    """
+    from gandyn.errors import SpecError
+    from gandyn.limits import MAX_QUADRATURE_ORDER
+
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or not (
+            1 <= int(order) <= MAX_QUADRATURE_ORDER):
+        raise SpecError(f"{rule} quadrature order must be an integer from 1 to "
+                        f"{MAX_QUADRATURE_ORDER}, not {order!r} (above it the weights underflow "
+                        "double precision or the derivation takes minutes)")
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,9 @@ class Normal:
     std: sp.Expr
     order: int = DEFAULT_QUADRATURE_ORDER
 
+    def __post_init__(self) -> None:
+        check_order(self.order, "Gauss-Hermite")
+
     def describe(self) -> str:
         """One line such as ``normal N(mu, sigma**2)``."""
         return f"normal N({self.mean}, ({self.std})**2), Gauss-Hermite order {self.order}"
@@ -91,6 +117,9 @@ class Uniform:
     low: sp.Expr
     high: sp.Expr
     order: int = DEFAULT_QUADRATURE_ORDER
+
+    def __post_init__(self) -> None:
+        check_order(self.order, "Gauss-Legendre")
 
     def describe(self) -> str:
         """One line such as ``uniform U(0, 1)``."""
@@ -139,6 +168,7 @@ def _float(value: float) -> sp.Float:
 @functools.cache
 def _hermite_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
     """Nodes and weights of ``E[f(u)]`` for ``u ~ N(0, 1)`` (probabilists' Hermite)."""
+    check_order(order, "Gauss-Hermite")
     nodes, weights = np.polynomial.hermite_e.hermegauss(order)
     weights = weights / np.sqrt(2.0 * np.pi)
     # Symmetrise: the rule is exactly symmetric; forcing it keeps E[u] = 0 exact.
@@ -153,6 +183,7 @@ def _hermite_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]
 @functools.cache
 def _legendre_rule(order: int) -> tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]:
     """Nodes and weights of ``E[f(u)]`` for ``u ~ U(0, 1)``."""
+    check_order(order, "Gauss-Legendre")
     nodes, weights = np.polynomial.legendre.leggauss(order)
     nodes = 0.5 * (nodes - nodes[::-1])
     weights = 0.5 * (weights + weights[::-1])

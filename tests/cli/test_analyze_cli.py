@@ -132,7 +132,8 @@ def test_nothing_found_is_said() -> None:
 
 def test_zero_learning_rate_is_refused() -> None:
     code, _, err = run("--optimizer", "simgd", "--lr", "0")
-    assert code != 0 and err.strip() == "error: learning rates must be positive"
+    assert code == 2 and err.strip() == ("error: Invalid value for '--lr': must be a finite "
+                                         "number > 0 and <= 1000000, not 0")
 
 
 def test_param_path_syntax_and_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]

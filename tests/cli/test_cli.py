@@ -249,9 +249,11 @@ def test_library_errors_name_fields_and_the_command_line_names_flags(invoke: Any
     from gandyn.errors import SpecError
     from gandyn.runs.build import simulate
 
-    with pytest.raises(SpecError, match=r"^`max_norm` must be positive$"):
+    with pytest.raises(SpecError, match=r"^`max_norm` must be a finite number > 0 and "
+                                        r"<= 1e300, not -1$"):
         simulate(max_norm=-1.0)
     assert in_flag_terms("`steps` must be >= 0 and `every` >= 1") == \
         "--steps must be >= 0 and --every >= 1"
-    code, _, err = invoke("simulate", "--max-norm", "-1")
-    assert code == 1 and err == "error: --max-norm must be positive\n"
+    code, _, err = invoke("simulate", "--steps", "100000000")
+    assert code == 1 and err.startswith("error: 1 run x 100000001 records")
+    assert err.endswith("reduce --steps or --every or raise --max-memory\n")

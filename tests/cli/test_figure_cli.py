@@ -108,7 +108,8 @@ def test_stability_map_radius_is_the_maps_spectral_radius(invoke: Invoke,
     (("eigenvalues", "--game", "hide-and-seek", "--out", "e.pdf"),
      "no isolated closed-form equilibrium"),
     (("eigenvalues", "--at", "theta=0", "--out", "e.pdf"), "missing: psi"),
-    (("eigenvalues", "--lr", "-1", "--out", "e.pdf"), "--lr-g must be a positive number"),
+    (("eigenvalues", "--lr", "-1", "--out", "e.pdf"),
+     "Invalid value for '--lr': must be a finite number > 0"),
     (("stability-map", "--x", "lr=0:1:1000", "--y", "beta=0:1:1000", "--out", "m.pdf"),
      "at most 250000"),
 ])
@@ -116,6 +117,6 @@ def test_bad_input_is_one_line(invoke: Invoke, tmp_path: Path, monkeypatch: pyte
                                args: tuple[str, ...], message: str) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, stderr = invoke("figure", *args)
-    assert code == 1
+    assert code == (2 if message.startswith("Invalid value") else 1)  # usage errors exit 2
     assert message in stderr and len(stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []

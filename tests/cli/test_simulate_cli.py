@@ -134,13 +134,13 @@ BAD = [
     (["--grid", "theta=2:1:5"], "low < high"),
     (["--grid", "theta=0:1"], "name=low:high:count"),
     (["--x0", "phi=1"], "unknown state symbol 'phi'"),
-    (["--lr-g", "0"], "--lr-g must be a positive number"),
+    (["--lr-g", "0"], "Invalid value for '--lr-g': must be a finite number > 0"),
     (["--optimizer", "momentum", "--beta", "2"], "beta"),
     (["--optimizer", "flow", "--beta", "0.5"], "does not take 'beta'"),
     (["--optimizer", "simgd", "--first", "g"], "does not take 'first'"),
     (["--out", "run.txt"], "unknown format"),
     (["--out", "no-such-folder/run.csv"], "does not exist"),
-    (["--optimizer", "flow", "--t-end", "-1"], "t_end"),
+    (["--optimizer", "flow", "--t-end", "-1"], "'--t-end'"),
     (["--optimizer", "sgd"], "sgd"),
 ]
 
@@ -175,7 +175,7 @@ def test_minibatch_mode_is_seeded_and_noisy(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "fragment"), [
     (["--game", "bilinear", "--batch-size", "4"], "no data or generator"),
     (["--optimizer", "flow", "--batch-size", "4"], "not the flow"),
-    (["--batch-size", "0"], "positive integer"),
+    (["--batch-size", "0"], "must be an integer from 1"),
     (["--reg", "consensus", "--batch-size", "4"], "consensus is not supported"),
     (["--batch-size", "4", "--measure", "state"], "--measure loop"),
 ])

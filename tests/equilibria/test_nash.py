@@ -220,6 +220,7 @@ def test_multi_parameter_game_and_tiny_grid_raise_one_line() -> None:
 
 
 def test_overflowing_costs_raise() -> None:
+    # refused before any cost is evaluated: the box lies outside the declared finite range
     vf = derive(make_game("dirac", "minimax"))
-    with pytest.raises(SpecError, match="not finite"):
+    with pytest.raises(SpecError, match="must lie in a finite number from -1e12 to 1e12"):
         payoff_grid(vf, {"theta": (-1e200, 1e200), "psi": (-1e200, 1e200)}, n=3)
