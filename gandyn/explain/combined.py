@@ -96,14 +96,16 @@ class CombinedReport:
     std_ratio_measured
         ``std(g_loss)/std(d_loss)``: ``raw``, ``detrended`` and ``diff``.
     fake_share
-        ``std(c * d_fake)/std(d_loss)`` of the detrended series: the part of
-        ``d_loss``'s swing its inferred fake part carries.
+        ``std(c * d_fake)/std(d_loss)`` of the detrended series, with ``d_fake``
+        from the logged ``D(G(z))`` that ``d_loss`` saw, else from ``g_loss``;
+        above 1 when the real part moves against the fake part.
     std_ratio_predicted
-        ``"fake-part-only"``: ``rms((1-p) dl)/rms(c p dl)``, the ratio if the
+        ``"fake-part-only"``: ``rms((1-P) dl)/rms(c P dl)``, the ratio if the
         real part were flat (an upper bound when the real part moves
         independently); ``"per-step"`` when ``D(x)`` and ``D(G(z))`` are
-        logged: ``rms((1-p_g) dl_g)/rms(c (p dl - (1-q) dr))`` with the
-        detrended logits those probabilities imply.
+        logged: ``rms((1-P_g) dl_g)/rms(c (P dl - (1-Q) dr))`` with the
+        detrended logits those probabilities imply and ``P``, ``Q`` their
+        local (moving-average) means.
     relative_error
         ``measured/predicted - 1`` (detrended) for each prediction.
     """
@@ -143,10 +145,12 @@ class CombinedReport:
             f"through its real or its fake part. g_loss swings {m['detrended']:.3g} times as "
             f"much as d_loss (after removing a {self.window}-step moving average; "
             f"{m['diff']:.3g} on step-to-step differences). "
-            f"The fake part carries {100 * self.fake_share:.0f}% of d_loss's swing; if the "
+            f"The fake part's swing is {100 * self.fake_share:.0f}% of d_loss's; if the "
             "real part were flat the first-order law would give "
-            f"{self.std_ratio_predicted['fake-part-only']:.3g}, and a real part moving on "
-            "its own only lowers it."
+            f"{self.std_ratio_predicted['fake-part-only']:.3g}. A real part that moves on its "
+            "own lowers the ratio; one that moves against the fake part raises it (a shift of "
+            "the discriminator's bias moves the real and the fake logit together, so the two "
+            "parts of d_loss cancel, and the fake part then swings more than d_loss itself)."
         )
         per_step = self.std_ratio_predicted.get("per-step")
         if per_step is not None and math.isfinite(per_step):
@@ -201,25 +205,26 @@ def analyze_combined(d_loss: Array, g_loss: Array, *, kind: str = "sum", window:
     g = np.asarray(g_loss, dtype=np.float64)
     n = d.size
     p_g = np.exp(-g)
-    d_fake = -np.log1p(-np.clip(p_g, 0.0, 1.0 - _P_CLIP))
+    # The fake part of d_loss: from the D(G(z)) that d_loss saw when it is logged, else from
+    # g_loss (one logit, the same discriminator).
+    p_fake = p_g if d_gz is None else np.asarray(d_gz, dtype=np.float64)
+    d_fake = -np.log1p(-np.clip(p_fake, 0.0, 1.0 - _P_CLIP))
     d_real = d / c - d_fake
     dd, dg, dfk = (_detrended(x, window) for x in (d, g, c * d_fake))
     measured = {"raw": _std_ratio(g, d), "detrended": _std_ratio(dg, dd),
                 "diff": _std_ratio(np.diff(g), np.diff(d))}
     fake_share = _std_ratio(dfk, dd)
-    half = window // 2
-    l_g = _logit(p_g)
-    dl = _detrended(l_g, window)
-    pc = p_g[half: n - half]
-    predicted = {"fake-part-only": _rms_ratio((1 - pc) * dl, c * pc * dl)}
+    # Slopes averaged over each fluctuation about the local trend (the moving average of p),
+    # as for the pair d_fake, g_loss (gandyn.explain.series, "local-mean-p").
+    p_after = p_g if d_gz_after is None else np.asarray(d_gz_after, dtype=np.float64)
+    dl_after = _detrended(_logit(p_after), window)
+    pa = running_mean(p_after, window)
+    predicted = {"fake-part-only": _rms_ratio((1 - pa) * dl_after, c * pa * dl_after)}
     if d_x is not None and d_gz is not None:
-        p_after = p_g if d_gz_after is None else np.asarray(d_gz_after, dtype=np.float64)
-        p_before = np.asarray(d_gz, dtype=np.float64)
         q = np.asarray(d_x, dtype=np.float64)
-        dl_after = _detrended(_logit(p_after), window)
-        dl_before = _detrended(_logit(p_before), window)
+        dl_before = _detrended(_logit(p_fake), window)
         dr = _detrended(_logit(q), window)
-        pa, pb, qc = p_after[half: n - half], p_before[half: n - half], q[half: n - half]
+        pb, qc = running_mean(p_fake, window), running_mean(q, window)
         predicted["per-step"] = _rms_ratio((1 - pa) * dl_after,
                                            c * (pb * dl_before - (1 - qc) * dr))
     relative = {k: (measured["detrended"] / v - 1.0) if v and math.isfinite(v) else math.nan

@@ -53,7 +53,7 @@ _PAIRING: dict[str, str] = {"mean-p": "detrended", "per-step": "detrended",
 #: The prediction the verdict judges, by how the two losses were sampled: ``"shared"`` (one
 #: fake batch and one discriminator for both), ``"independent"`` (independent minibatches).
 #: Chosen on the real-log corpus of docs/explain-calibration.md.
-JUDGED_BY: dict[str, str] = {"shared": "nonlinear", "independent": "sampling-spread"}
+JUDGED_BY: dict[str, str] = {"shared": "local-mean-p", "independent": "sampling-spread"}
 #: Relative tolerance of the verdict (docs/explain-calibration.md).
 LAW_RTOL = 0.25
 #: Moving-block bootstrap resamples for the standard error of a measured ratio.
@@ -268,19 +268,27 @@ class SeriesReport:
                 "With the minimax generator loss g_loss = -d_fake on one batch, the ratio is "
                 "exactly 1."
             )
-        text += (
-            f"The first-order law predicts {pr['per-step']:.4g} with per-step sensitivities "
-            f"(relative error {100 * self.relative_error['per-step']:+.1f}%) and "
-            f"{pr['mean-p']:.4g} from the mean p alone (relative error "
-            f"{100 * self.relative_error['mean-p']:+.1f}%). The per-step estimator weighs each "
-            "fluctuation of the logit with the slopes p_t and 1 - p_t at that step and is "
-            "exact to first order; the mean-p estimator is biased whenever p moves, because "
-            "(1 - p)/p is a nonlinear function of p. "
-        )
-        if self.law_holds:
-            text += "The law holds on this series: g_loss swings by about (1 - p)/p times d_fake."
+        judged = self.judged_by
+        if judged in pr and judged not in ("sampling", "sampling-spread"):
+            text += (
+                f"The first-order law predicts {pr[judged]:.4g} with the slopes p and 1 - p "
+                f"averaged over each fluctuation about the local trend ({judged}, relative "
+                f"error {100 * self.relative_error[judged]:+.1f}%), {pr['mean-p']:.4g} from the "
+                f"mean p alone ({100 * self.relative_error['mean-p']:+.1f}%) and "
+                f"{pr['per-step']:.4g} with each step's own slopes "
+                f"({100 * self.relative_error['per-step']:+.1f}%). Each step's own p is "
+                "correlated with its fluctuation (a high logit has a high p), which biases the "
+                "per-step weights when the logit moves by more than about one unit; averaged "
+                "slopes are the regression slopes of the two losses on the logit (Stein's "
+                "lemma) and do not suffer from it. "
+            )
+        if self.verdict == "holds":
+            text += ("The law holds on this series: g_loss swings about (1 - p)/p times as "
+                     "much as d_fake.")
+        elif self.verdict == "undecided":
+            text += f"Whether the law holds is undecided: {self.verdict_reason}."
         else:
-            text += "The per-step prediction misses the measured ratio: "
+            text += "The prediction misses the measured ratio: "
             spread = self.consistency.get("max_implied_logit_spread", 0.0)
             if spread >= SPREAD_NOTE:
                 text += (
