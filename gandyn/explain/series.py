@@ -56,6 +56,10 @@ _PAIRING: dict[str, str] = {"mean-p": "detrended", "per-step": "detrended",
 JUDGED_BY: dict[str, str] = {"shared": "local-mean-p", "independent": "sampling-spread"}
 #: Relative tolerance of the verdict (docs/explain-calibration.md).
 LAW_RTOL = 0.25
+#: Fewest records on which the verdict compares two spreads.
+MIN_STEPS_FOR_VERDICT = 50
+#: Largest fraction of records with a loss printed as exactly 0 before the verdict abstains.
+MAX_SATURATED_FRACTION = 0.1
 #: Moving-block bootstrap resamples for the standard error of a measured ratio.
 _N_BOOT = 200
 #: A spread of fake logits (within a batch) above which the text names it as a cause.
@@ -598,7 +602,7 @@ def analyze_series(
     mean_p_model: float | None = None
     spread_sd_d = spread_sd_g = np.zeros(0)
     if name == "non-saturating":
-        stride = max(1, w // 5) if independent else max(1, d_c.size // 2000)
+        stride = max(1, w // 5) if independent else max(1, d_c.size // 500)
         m_t, s_t = logit_spread_model(d_c[::stride], g_c[::stride])
         p_model, spread_sd_d, spread_sd_g = _spread_moments(m_t, s_t)
         mean_p_model = float(np.mean(p_model))
@@ -687,7 +691,19 @@ def analyze_series(
         num, den = _detrend(g, w), _detrend(d, w)
     num, den = num - np.mean(num), den - np.mean(den)
     relative_se = ratio_relative_se(num, den, block=max(1, min(w, n // 20)))
-    if not (std["d_fake"][pairing] > 0 and std["g_loss"][pairing] > 0):
+    # Losses printed as exactly 0 (a D(G(z)) printed as 0.0000 or 1.0000) are below the
+    # print's resolution: their swing is not measured.
+    saturated = float(np.mean((d == 0.0) | (g == 0.0)))
+    if n < MIN_STEPS_FOR_VERDICT:
+        verdict, verdict_reason = "undecided", (
+            f"only {n} records: too few to measure a ratio of two spreads (at least "
+            f"{MIN_STEPS_FOR_VERDICT} are needed)")
+    elif saturated > MAX_SATURATED_FRACTION:
+        verdict, verdict_reason = "undecided", (
+            f"d_fake or g_loss is exactly 0 on {100 * saturated:.0f}% of the records (a "
+            "D(G(z)) printed as 0 or 1): below the print's resolution its swing is not "
+            "measured")
+    elif not (std["d_fake"][pairing] > 0 and std["g_loss"][pairing] > 0):
         verdict, verdict_reason = "undecided", (
             "d_fake or g_loss does not move: there is no swing to explain")
     elif d_fake_from == "g_loss":
