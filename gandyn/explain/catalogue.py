@@ -13,15 +13,17 @@ to first order
 and the two move together when the slopes have the same sign, in opposite
 directions otherwise. :func:`loss_relation` derives both with sympy:
 
-========================  ======================================  =====================  =========
-loss                      ``d_fake(s)``, ``g_loss(s)``            ratio                  direction
-========================  ======================================  =====================  =========
-minimax                   ``softplus(l)``, ``-softplus(l)``       ``1``                  opposite
-non-saturating            ``softplus(l)``, ``softplus(-l)``       ``(1 - p)/p``          opposite
-wasserstein (clip, GP)    ``c``, ``-c``                           ``1`` (exactly)        opposite
-least-squares             ``s^2``, ``(s - 1)^2``                  ``|s - 1|/|s|``        opposite for 0 < s < 1
-hinge                     ``relu(1 + c)``, ``-c``                 ``1`` (``c > -1``)     opposite; ``d_fake`` flat for ``c < -1``
-========================  ======================================  =====================  =========
+==============  ======================  =================  =================
+loss            ``d_fake``, ``g_loss``  ratio              direction
+==============  ======================  =================  =================
+minimax         ``sp(l)``, ``-sp(l)``   ``1``              opposite
+non-saturating  ``sp(l)``, ``sp(-l)``   ``(1 - p)/p``      opposite
+wasserstein     ``c``, ``-c``           ``1`` (exactly)    opposite
+least-squares   ``s^2``, ``(s-1)^2``    ``|s - 1|/|s|``    opposite (0<s<1)
+hinge           ``relu(1+c)``, ``-c``   ``1`` (``c>-1``)   ``d_fake`` flat
+==============  ======================  =================  =================
+
+(``sp`` is softplus; for hinge, ``d_fake`` is flat where ``c < -1``.)
 
 Notes on the variants the issue tracker asked about:
 

@@ -162,8 +162,9 @@ class Explanation:
         (among them ``verdict``, ``verdict_reason``, ``judged_by``),
         ``relations``, ``dynamics`` and ``combined`` (for a log with one combined
         discriminator loss, :meth:`CombinedReport.to_dict
-        <gandyn.explain.combined.CombinedReport.to_dict>`, else ``None``). Non-finite numbers are ``None``
-        (complex eigenvalues ``[re, im]``), as :func:`gandyn.jsondata.plain` writes them.
+        <gandyn.explain.combined.CombinedReport.to_dict>`, else ``None``). Non-finite
+        numbers are ``None`` (complex eigenvalues ``[re, im]``), as
+        :func:`gandyn.jsondata.plain` writes them.
         """
         document = {"gandyn_version": __version__, "source": self.source,
                     "headline": self.headline(),
@@ -174,8 +175,11 @@ class Explanation:
         return converted
 
     def to_text(self) -> str:
-        """The one-line verdict, then the relations, the report, the combined loss and (for a
-        run) the period, as paragraphs wrapped at :data:`TEXT_WIDTH` columns."""
+        """The one-line verdict, then the paragraphs, wrapped at :data:`TEXT_WIDTH` columns.
+
+        The paragraphs: the relations, the report, the combined loss, the verdict and
+        (for a run) the period.
+        """
         paragraphs = [self.relations.to_text(), self.report.to_text()]
         if self.combined is not None:
             paragraphs.append(self.combined.to_text())

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.explain.smoothing import running_mean as moving_average
 from gandyn.explain.batch import (
     _jensen_excess,
     _normal_nodes,
@@ -34,6 +33,7 @@ from gandyn.explain.batch import (
     logit_spread_model,
 )
 from gandyn.explain.relations import _canonical
+from gandyn.explain.smoothing import running_mean as moving_average
 from gandyn.jsondata import plain
 
 __all__ = ["JUDGED_BY", "LAW_RTOL", "PREDICTED_ESTIMATORS", "SPREAD_ESTIMATORS", "SPREAD_NOTE",
