@@ -82,11 +82,23 @@ import sympy as sp
 
 from gandyn.symbolic.functions import softplus
 
-__all__ = ["CATALOGUE_LOSSES", "LossRelation", "loss_relation", "predicted_ratio"]
+__all__ = ["CATALOGUE_LOSSES", "CATALOGUE_NOTES", "LossRelation", "loss_relation",
+           "predicted_ratio"]
 
 #: The losses :func:`loss_relation` covers.
 CATALOGUE_LOSSES: tuple[str, ...] = ("minimax", "non-saturating", "wasserstein",
                                      "least-squares", "hinge")
+
+#: One line per loss the log analysis does not cover: what its relation says.
+CATALOGUE_NOTES: dict[str, str] = {
+    "wasserstein": "the critic's fake term c and g_loss = -c are both linear in the critic's "
+                   "output, so std(g_loss)/std(d_fake) is exactly 1 and the two move in "
+                   "opposite directions, with clipping or a gradient penalty alike",
+    "least-squares": "d_fake = s^2 and g_loss = (s - 1)^2, so to first order "
+                     "std(g_loss)/std(d_fake) = |s - 1|/|s| with s the mean score on fakes",
+    "hinge": "d_fake = relu(1 + c) and g_loss = -c: the ratio is 1/f with f the fraction of "
+             "fakes inside the margin, and d_fake is flat once all are beyond it",
+}
 
 _ALIASES = {"saturating": "minimax", "ns": "non-saturating", "nsgan": "non-saturating",
             "wgan": "wasserstein", "wgan-gp": "wasserstein", "lsgan": "least-squares",

@@ -46,8 +46,16 @@ def relations_for(loss: str) -> LogitRelations:
     try:
         return logit_relations(loss)
     except ValueError:
-        raise ExplainError(f"explain covers the cross-entropy losses non-saturating and "
-                           f"minimax, not {loss!r}") from None
+        pass
+    from gandyn.explain.catalogue import CATALOGUE_NOTES, loss_relation
+
+    try:
+        name = loss_relation(loss).loss
+    except ValueError:
+        name = ""
+    note = f" ({name}: {CATALOGUE_NOTES[name]})" if name in CATALOGUE_NOTES else ""
+    raise ExplainError(f"explain analyses logs of the cross-entropy losses non-saturating and "
+                       f"minimax, not {loss!r}{note}") from None
 
 
 def dynamics_text(dynamics: Mapping[str, Any]) -> str:
