@@ -321,7 +321,8 @@ def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int,
                                            batch_sizes=batch_sizes,
                                            measured_before_update=False, window=window,
                                            tol=tol)
-        explanation.source.update(kind="saved run", run=run, loss_from=(
+        explanation.source.update(kind="saved run", format=f"gandyn run ({Path(path).suffix})",
+                                  run=run, loss_from=(
             "--loss" if loss_name else "the run's spec"))
         explanations.append(explanation)
     return explanations
