@@ -284,7 +284,8 @@ class SeriesReport:
                 "correlated with its fluctuation (a high logit has a high p), which biases the "
                 "per-step weights when the logit moves by more than about one unit; averaged "
                 "slopes are the regression slopes of the two losses on the logit (Stein's "
-                "lemma) and do not suffer from it. "
+                "lemma) and do not suffer from it; the mean-p prediction is biased whenever p "
+                "moves over the log, because (1 - p)/p is a nonlinear function of p. "
             )
         if self.verdict == "holds":
             text += ("The law holds on this series: g_loss swings about (1 - p)/p times as "
