@@ -31,7 +31,9 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
                    "lines of any loop, CSV/TSV, JSON lines (StyleGAN's stats.jsonl), a "
                    "TensorBoard event file or folder, the CSV exports of TensorBoard, W&B or "
                    "MLflow; - reads standard input. Give it again for the per-scalar files of "
-                   "one run (merged on their step).")
+                   "one run (merged on their step). A run saved by `gandyn simulate --out` "
+                   "(run.csv with its sidecar, run.npz) is explained start by start, with the "
+                   "run's loss.")
 @click.option("--columns", "columns_spec", default=None, metavar="NAME=COLUMN,...",
               help="Column names of the log, e.g. d_fake=errD_fake,g_loss=errG.")
 @click.option("--pattern", default=None, metavar="TEMPLATE",
