@@ -188,7 +188,7 @@ class Explanation:
         The paragraphs: the relations, the report, the combined loss, the verdict and
         (for a run) the period.
         """
-        paragraphs = [self.relations.to_text(), self.report.to_text()]
+        paragraphs = [self.relations.to_text(), self.report.to_text(self._iterations())]
         if self.combined is not None:
             paragraphs.append(self.combined.to_text())
         verdict = f"Verdict: {self.report.verdict}: {self.report.verdict_reason}."

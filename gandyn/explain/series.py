@@ -228,13 +228,17 @@ class SeriesReport:
             "measured_relative_se": plain(self.measured_relative_se),
         }
 
-    def to_text(self) -> str:
-        """A paragraph with the numbers."""
+    def to_text(self, span: str | None = None) -> str:
+        """A paragraph with the numbers.
+
+        ``span`` names the stretch of the log in its own iterations (for example
+        ``"iterations 0 to 377"``); default: the number of records.
+        """
         low, high = self.thresholds
         rf = self.regime_fractions
         m, pr = self.std_ratio_measured, self.std_ratio_predicted
         text = (
-            f"Over {self.n} steps the losses imply a mean D(G(z)) = {self.mean_p:.4g} "
+            f"Over {span or f'{self.n} steps'} the losses imply a mean D(G(z)) = {self.mean_p:.4g} "
             f"(mean fake logit {self.mean_l:.4g}); the discriminator is winning "
             f"(p < {low:g}) {100 * rf['discriminator winning']:.1f}% of the time, balanced "
             f"{100 * rf['balanced']:.1f}%, the generator winning (p > {high:g}) "
