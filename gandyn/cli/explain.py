@@ -273,6 +273,8 @@ def _explain_log_file(log_files: tuple[str, ...], columns_spec: str | None,
 def _is_saved_run(path: str) -> bool:
     """Whether ``path`` is a run written by ``gandyn simulate --out`` (NPZ, or CSV with its
     sidecar or gandyn's ``run,step,t`` header), not a training log."""
+    from pathlib import Path
+
     from gandyn.files import sidecar_path
 
     source = Path(path)
@@ -284,12 +286,15 @@ def _is_saved_run(path: str) -> bool:
     if sidecar_path(source).is_file():
         return True
     with source.open("rb") as handle:
-        return handle.readline(64).startswith(b"run,step,t,")
+        head: bytes = handle.readline(64)
+    return head.startswith(b"run,step,t,")
 
 
 def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int, int] | None,
                        window: int | None, tol: float | None) -> list[Explanation]:
     """Explain every start of a saved gandyn run, with the loss of its stored spec."""
+    from pathlib import Path
+
     import numpy as np
 
     from gandyn.errors import SpecError
@@ -317,8 +322,9 @@ def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int,
                   for i, name in enumerate(traj.logged_names)}
         log = TrainingLog(step=np.asarray(traj.step, dtype=np.float64), source_format="csv",
                           columns_used={n: n for n in series}, n_rows=int(traj.step.size),
-                          **{n: series.get(n) for n in ("d_real", "d_fake", "g_loss", "d_x",
-                                                        "d_gz")})
+                          d_real=series.get("d_real"), d_fake=series.get("d_fake"),
+                          g_loss=series.get("g_loss"), d_x=series.get("d_x"),
+                          d_gz=series.get("d_gz"))
         explanation = explain_training_log(log, label=f"{path} run {run}", loss=loss,
                                            batch_sizes=batch_sizes,
                                            measured_before_update=False, window=window,

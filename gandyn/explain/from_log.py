@@ -259,4 +259,6 @@ def explain_training_log(log: TrainingLog, *, label: str = "<log>",
 
 def _with_series(log: TrainingLog, used: Mapping[str, Array]) -> TrainingLog:
     """``log`` with its loss series replaced by the cleaned ones (same format and columns)."""
-    return replace(log, **{name: used.get(name) for name in _LOSS_SERIES})
+    return replace(log, d_real=used.get("d_real"), d_fake=used.get("d_fake"),
+                   g_loss=used.get("g_loss"), d_x=used.get("d_x"), d_gz=used.get("d_gz"),
+                   d_total=used.get("d_total"), d_gz_after=used.get("d_gz_after"))

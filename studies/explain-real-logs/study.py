@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -51,23 +50,10 @@ CLAIM = ("on real logs of other projects the averaged-slope prediction of std(g_
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "data" / "real_logs"
 ESTIMATORS = ("local-mean-p", "mean-p", "per-step", "nonlinear")
 TOLERANCE = 0.25
-_PYTORCH_GAN = re.compile(r"\[Epoch (\d+)/\d+\] \[Batch (\d+)/(\d+)\] \[D loss: ([^\]]+)\] "
-                          r"\[G loss: ([^\]]+)\]")
-
-
-def read_pytorch_gan(path: Path) -> TrainingLog:
-    """PyTorch-GAN's ``[D loss: ...] [G loss: ...]`` lines (not yet read by read_log)."""
-    rows = [m for m in map(_PYTORCH_GAN.search, path.read_text().splitlines()) if m]
-    step = np.array([int(m[1]) * int(m[3]) + int(m[2]) for m in rows], dtype=float)
-    return TrainingLog(step=step, source_format="csv", columns_used={}, n_rows=step.size,
-                       d_total=np.array([float(m[4]) for m in rows]),
-                       g_loss=np.array([float(m[5]) for m in rows]))
 
 
 def load(entry: dict[str, Any], variant: str) -> TrainingLog:
     path = CORPUS / entry["file"]
-    if entry["format"] == "pytorch-gan":
-        return read_pytorch_gan(path)
     log = read_log(path)
     if variant == "before-update":
         return TrainingLog(step=log.step, source_format=log.source_format,

@@ -8,19 +8,16 @@ satisfy the law ("holds"); a pair measured across the discriminator's update, a 
 one combined discriminator loss, or a log printed below its resolution cannot test it
 ("undecided").
 
-PyTorch-GAN's ``[D loss: ...] [G loss: ...]`` lines are not read by
-:func:`gandyn.explain.logs.read_log` yet; they are parsed here by a small regular
-expression (:func:`read_pytorch_gan`) until the reader handles them.
+Every log is read by :func:`gandyn.explain.logs.read_log` as ``gandyn explain --log``
+reads it (PyTorch-GAN's ``[D loss: ...] [G loss: ...]`` lines as printed lines).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from gandyn.explain.explanation import ExplainError
@@ -29,23 +26,10 @@ from gandyn.explain.logs import TrainingLog, read_log
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "real_logs"
 MANIFEST: list[dict[str, Any]] = json.loads((CORPUS / "manifest.json").read_text())["logs"]
-_PYTORCH_GAN = re.compile(r"\[Epoch (\d+)/\d+\] \[Batch (\d+)/(\d+)\] \[D loss: ([^\]]+)\] "
-                          r"\[G loss: ([^\]]+)\]")
-
-
-def read_pytorch_gan(path: Path) -> TrainingLog:
-    """PyTorch-GAN's printout: step = epoch * batches + batch, d_total and g_loss."""
-    rows = [m for m in map(_PYTORCH_GAN.search, path.read_text().splitlines()) if m]
-    step = np.array([int(m[1]) * int(m[3]) + int(m[2]) for m in rows], dtype=float)
-    return TrainingLog(step=step, source_format="csv", columns_used={}, n_rows=step.size,
-                       d_total=np.array([float(m[4]) for m in rows]),
-                       g_loss=np.array([float(m[5]) for m in rows]))
 
 
 def load(entry: dict[str, Any], variant: str) -> TrainingLog:
     path = CORPUS / entry["file"]
-    if entry["format"] == "pytorch-gan":
-        return read_pytorch_gan(path)
     log = read_log(path)
     if variant == "before-update":
         # Keep only D(G(z)) before the update, as errD_fake saw it.
