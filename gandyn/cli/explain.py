@@ -33,7 +33,9 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
                    "lines of any loop, CSV/TSV, JSON lines (StyleGAN's stats.jsonl), a "
                    "TensorBoard event file or folder, the CSV exports of TensorBoard, W&B or "
                    "MLflow; - reads standard input. Give it again for the per-scalar files of "
-                   "one run (merged on their step).")
+                   "one run (merged on their step). A run saved by `gandyn simulate --out` "
+                   "(run.csv with its sidecar, run.npz) is explained start by start, with the "
+                   "run's loss.")
 @click.option("--columns", "columns_spec", default=None, metavar="NAME=COLUMN,...",
               help="Column names of the log, e.g. d_fake=errD_fake,g_loss=errG.")
 @click.option("--pattern", default=None, metavar="TEMPLATE",
@@ -67,6 +69,10 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
                    "after it (pairs g_loss[k] with d_fake[k+1]); default: before for the "
                    "Keras printout, after otherwise (the DCGAN printout's D(G(z)) after D's "
                    "update is used).")
+@click.option("--d-loss", "d_loss_kind", type=click.Choice(["sum", "mean"]), default="sum",
+              show_default=True,
+              help="Log: a single discriminator loss is d_real + d_fake (sum, the PyTorch "
+                   "DCGAN example's Loss_D) or their mean (PyTorch-GAN's d_loss).")
 @click.option("--window", type=click.IntRange(min=3), default=None,
               help="Steps of the moving average that removes the slow trend.")
 @click.option("--tol", type=Ranged("tol"), default=None,
@@ -86,7 +92,8 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             columns_spec: str | None, pattern: str | None, pair: str | None,
             log_format: str | None, optimizer: str, lr: float,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
-            batch_sizes_spec: str | None, before_update: bool | None, window: int | None,
+            batch_sizes_spec: str | None, before_update: bool | None, d_loss_kind: str,
+            window: int | None,
             tol: float | None, as_json: bool, plot: str | None, force: bool,
             spec_file: str | None, dump_spec: bool) -> None:
     """Explain why g_loss swings while d_fake stays flat, in logit space.
@@ -135,9 +142,23 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         check_writable(list(figure_paths(output_path(plot, option="plot",
                                                      formats=FIGURE_FORMATS)).values()), force)
     batch_sizes = _parse_batch_sizes(batch_sizes_spec)
+    if len(log_files) == 1 and _is_saved_run(log_files[0]):
+        log_file = log_files[0]
+        explanations = _explain_saved_run(log_file, loss_name, batch_sizes, window, tol)
+        if plot is not None:
+            raise SpecError("--plot draws one log; explain a saved run without --plot")
+        if as_json:
+            documents = [e.to_dict() for e in explanations]
+            click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
+        else:
+            click.echo("\n\n".join(
+                (f"Run {e.source['run']} of {log_file}:\n" if len(explanations) > 1 else "")
+                + e.to_text() for e in explanations))
+        return
     if log_files:
         explanation = _explain_log_file(log_files, columns_spec, log_format, pattern, pair,
-                                        loss, batch_sizes, before_update, window, tol)
+                                        loss, batch_sizes, before_update, window, tol,
+                                        d_loss_kind)
     else:
         from gandyn.explain import DivergedRunError, explain_run
 
@@ -233,7 +254,7 @@ def _explain_log_file(log_files: tuple[str, ...], columns_spec: str | None,
                       log_format: str | None, pattern: str | None, pair: str | None,
                       loss: str, batch_sizes: tuple[int, int] | None,
                       before_update: bool | None, window: int | None,
-                      tol: float | None) -> Explanation:
+                      tol: float | None, d_loss: str = "sum") -> Explanation:
     """:func:`gandyn.explain.explain_log` with its errors in the options' terms."""
     from gandyn.errors import SpecError
     from gandyn.explain import explain_log
@@ -245,11 +266,77 @@ def _explain_log_file(log_files: tuple[str, ...], columns_spec: str | None,
         return explain_log(log, columns=columns, fmt=log_format, pattern=pattern, pair=pair,
                            loss=loss,
                            batch_sizes=batch_sizes, measured_before_update=before_update,
-                           window=window, tol=tol)
+                           window=window, tol=tol, d_loss=d_loss)
     except MissingSeriesError as exc:
         if exc.name == "g_loss":
             raise SpecError(f"{exc} (give --columns g_loss=...)") from None
         raise
+
+
+def _is_saved_run(path: str) -> bool:
+    """Whether ``path`` is a run written by ``gandyn simulate --out`` (NPZ, or CSV with its
+    sidecar or gandyn's ``run,step,t`` header), not a training log."""
+    from pathlib import Path
+
+    from gandyn.files import sidecar_path
+
+    source = Path(path)
+    suffix = source.suffix.lower()
+    if suffix == ".npz":
+        return True
+    if suffix != ".csv" or not source.is_file():
+        return False
+    if sidecar_path(source).is_file():
+        return True
+    with source.open("rb") as handle:
+        head: bytes = handle.readline(64)
+    return head.startswith(b"run,step,t,")
+
+
+def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int, int] | None,
+                       window: int | None, tol: float | None) -> list[Explanation]:
+    """Explain every start of a saved gandyn run, with the loss of its stored spec."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from gandyn.errors import SpecError
+    from gandyn.explain.from_log import explain_training_log
+    from gandyn.explain.logs import TrainingLog
+    from gandyn.io.saved_runs import read_run
+    from gandyn.runs.spec import RunSpec
+
+    saved = read_run(path)
+    spec = None if saved.spec is None else RunSpec.from_dict(saved.spec, where=str(path))
+    loss = loss_name or (spec.game.loss if spec is not None else None)
+    if loss is None:
+        raise SpecError(f"{path}: the run has no sidecar naming its loss; give --loss")
+    if batch_sizes is None and spec is not None and spec.minibatch is not None:
+        # gandyn's minibatch mode draws independent batches for the two players.
+        m_d = spec.minibatch.batch_size
+        batch_sizes = (m_d, spec.minibatch.batch_size_g or m_d)
+    traj = saved.trajectory
+    explanations = []
+    for run in range(traj.n_runs):
+        if bool(traj.diverged[run]):
+            raise SpecError(f"{path}: run {run} diverged at step {float(traj.diverged_at[run]):g};"
+                            " its losses cannot be explained")
+        series = {name: np.asarray(traj.logged[run, :, i], dtype=np.float64)
+                  for i, name in enumerate(traj.logged_names)}
+        log = TrainingLog(step=np.asarray(traj.step, dtype=np.float64), source_format="csv",
+                          columns_used={n: n for n in series}, n_rows=int(traj.step.size),
+                          d_real=series.get("d_real"), d_fake=series.get("d_fake"),
+                          g_loss=series.get("g_loss"), d_x=series.get("d_x"),
+                          d_gz=series.get("d_gz"))
+        explanation = explain_training_log(log, label=f"{path} run {run}", loss=loss,
+                                           batch_sizes=batch_sizes,
+                                           measured_before_update=False, window=window,
+                                           tol=tol)
+        explanation.source.update(kind="saved run", format=f"gandyn run ({Path(path).suffix})",
+                                  run=run, loss_from=(
+            "--loss" if loss_name else "the run's spec"))
+        explanations.append(explanation)
+    return explanations
 
 
 class SimulatedRun(NamedTuple):

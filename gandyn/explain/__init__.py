@@ -31,6 +31,9 @@ whose ``to_dict()`` and ``to_text()`` are what ``gandyn explain`` prints.
 
 The modules, each depending only on those above it:
 
+:mod:`gandyn.explain.smoothing`
+    :func:`~gandyn.explain.smoothing.running_mean`: centred running means in
+    time linear in the series (cumulative sums), whatever the window.
 :mod:`gandyn.explain.batch`
     The exact facts of one batch of fake logits (numpy only): the Jensen
     excess of ``d_fake + g_loss`` over its single-logit value, and the normal
@@ -43,6 +46,15 @@ The modules, each depending only on those above it:
     :func:`analyze_series` and :class:`SeriesReport`: the consistency check,
     the measured and the predicted spread ratios of a logged pair, and the
     names of their estimators.
+:mod:`gandyn.explain.catalogue`
+    :func:`~gandyn.explain.catalogue.loss_relation`: ``d_fake`` and ``g_loss``
+    of every loss of the catalogue (minimax, non-saturating, Wasserstein,
+    least squares, hinge; label smoothing) in the discriminator's output, their
+    slopes and the first-order ratio.
+:mod:`gandyn.explain.combined`
+    :func:`~gandyn.explain.combined.analyze_combined`: what one combined
+    discriminator loss ``d_loss`` and ``g_loss`` can and cannot tell, and the
+    swing of one against the other.
 :mod:`gandyn.explain.dynamics`
     :func:`dynamics_prediction`: the measured period of a series against the
     one the flow's Jacobian predicts.
@@ -59,7 +71,8 @@ The modules, each depending only on those above it:
     :class:`Explanation`: the record both entry points return, its JSON
     document and its text; :class:`ExplainError`.
 :mod:`gandyn.explain.from_log`
-    :func:`explain_log`.
+    :func:`explain_log` and :func:`~gandyn.explain.from_log.explain_training_log`
+    (cleaning, range checks, ``d_fake`` logged, estimated or inferred).
 :mod:`gandyn.explain.from_run`
     :func:`explain_run`, for a trajectory, its vector field and its model
     handed over by the caller (the run layer sits above this package).

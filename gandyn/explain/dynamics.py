@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.arrays import Array, moving_average
+from gandyn.arrays import Array
+from gandyn.explain.smoothing import running_mean as moving_average
 
 __all__ = ["dynamics_prediction"]
 

@@ -11,6 +11,8 @@ paragraphs.
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +20,15 @@ from typing import Any
 from gandyn import __version__
 from gandyn.arrays import Array
 from gandyn.errors import GandynError
+from gandyn.explain.combined import CombinedReport
 from gandyn.explain.relations import LogitRelations, logit_relations
 from gandyn.explain.series import SeriesReport
 from gandyn.jsondata import plain
 
-__all__ = ["ExplainError", "Explanation", "dynamics_text", "relations_for"]
+__all__ = ["TEXT_WIDTH", "ExplainError", "Explanation", "dynamics_text", "relations_for"]
+
+#: Column width of the wrapped paragraphs of :meth:`Explanation.to_text`.
+TEXT_WIDTH = 88
 
 
 class ExplainError(GandynError, ValueError):
@@ -40,8 +46,16 @@ def relations_for(loss: str) -> LogitRelations:
     try:
         return logit_relations(loss)
     except ValueError:
-        raise ExplainError(f"explain covers the cross-entropy losses non-saturating and "
-                           f"minimax, not {loss!r}") from None
+        pass
+    from gandyn.explain.catalogue import CATALOGUE_NOTES, loss_relation
+
+    try:
+        name = loss_relation(loss).loss
+    except ValueError:
+        name = ""
+    note = f" ({name}: {CATALOGUE_NOTES[name]})" if name in CATALOGUE_NOTES else ""
+    raise ExplainError(f"explain analyses logs of the cross-entropy losses non-saturating and "
+                       f"minimax, not {loss!r}{note}") from None
 
 
 def dynamics_text(dynamics: Mapping[str, Any]) -> str:
@@ -93,6 +107,9 @@ class Explanation:
     steps, d_fake, g_loss
         The pair as analysed, for a figure: for a log measured before the
         update ``g_loss[k]`` is paired with ``d_fake[k + 1]`` (one step fewer).
+    combined
+        For a log with one combined discriminator loss: the swing of
+        ``g_loss`` against it (:func:`gandyn.explain.combined.analyze_combined`).
     """
 
     source: dict[str, Any]
@@ -102,34 +119,87 @@ class Explanation:
     steps: Array
     d_fake: Array
     g_loss: Array
+    combined: CombinedReport | None = None
 
     def __repr__(self) -> str:
         # The series run to thousands of steps: name the source and the verdict instead.
         what = self.source.get("path") or self.source.get("kind", "?")
         report = self.report
         return (f"Explanation({what}: {report.n} steps, loss {report.loss!r}, "
-                f"mean D(G(z)) = {report.mean_p:.3g}, law holds: {report.law_holds})")
+                f"mean D(G(z)) = {report.mean_p:.3g}, verdict: {report.verdict})")
+
+    def _iterations(self) -> str:
+        """How many of the log's own iterations the pair spans (not records)."""
+        if self.steps.size < 2:
+            return f"{self.report.n} steps"
+        first, last = float(self.steps[0]), float(self.steps[-1])
+        span = last - first
+        every = span / (self.steps.size - 1)
+        text = f"iterations {first:g} to {last:g}"
+        if every > 1.5:
+            text += f", every {every:.3g} on average ({self.steps.size} records)"
+        return text
+
+    def headline(self) -> str:
+        """One line: who is winning, how many times larger g_loss swings, the verdict."""
+        report = self.report
+        rf = report.regime_fractions
+        leader = max(rf, key=lambda k: rf[k])
+        who = {"discriminator winning": "the discriminator is winning",
+               "balanced": "the players are balanced",
+               "generator winning": "the generator is winning"}[leader]
+        if self.combined is not None and report.verdict_reason.startswith("d_fake was inferred"):
+            swing = self.combined.std_ratio_measured["detrended"]
+            against = "d_loss"
+        else:
+            swing = report.std_ratio_measured["detrended"]
+            against = "d_fake"
+        swing_text = (f"g_loss swings {swing:.3g} times as much as {against}"
+                      if math.isfinite(swing) else f"{against} does not move")
+        law = {"holds": "the logit law explains it",
+               "fails": "the logit law does not explain it",
+               "undecided": "whether the logit law explains it is undecided"}[report.verdict]
+        return (f"Over {self._iterations()} {who} {100 * rf[leader]:.0f}% of the time (mean "
+                f"D(G(z)) = {report.mean_p:.3g}); {swing_text}; {law}.")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``gandyn explain --json``, as plain JSON data.
 
-        Keys: ``gandyn_version``, ``source``, the keys of
-        :meth:`SeriesReport.to_dict <gandyn.explain.series.SeriesReport.to_dict>`,
-        ``relations`` and ``dynamics``. Non-finite numbers are ``None``
-        (complex eigenvalues ``[re, im]``), as :func:`gandyn.jsondata.plain` writes them.
+        Keys: ``gandyn_version``, ``source``, ``headline`` (:meth:`headline`), the keys
+        of :meth:`SeriesReport.to_dict <gandyn.explain.series.SeriesReport.to_dict>`
+        (among them ``verdict``, ``verdict_reason``, ``judged_by``),
+        ``relations``, ``dynamics`` and ``combined`` (for a log with one combined
+        discriminator loss, :meth:`CombinedReport.to_dict
+        <gandyn.explain.combined.CombinedReport.to_dict>`, else ``None``). Non-finite
+        numbers are ``None`` (complex eigenvalues ``[re, im]``), as
+        :func:`gandyn.jsondata.plain` writes them.
         """
         document = {"gandyn_version": __version__, "source": self.source,
+                    "headline": self.headline(),
                     **self.report.to_dict(), "relations": self.relations.to_dict(),
-                    "dynamics": _string_keys(self.dynamics)}
+                    "dynamics": _string_keys(self.dynamics),
+                    "combined": None if self.combined is None else self.combined.to_dict()}
         converted: dict[str, Any] = plain(document)
         return converted
 
     def to_text(self) -> str:
-        """The relations, the report and (for a run) the period, as paragraphs."""
-        paragraphs = [self.relations.to_text(), self.report.to_text()]
+        """The one-line verdict, then the paragraphs, wrapped at :data:`TEXT_WIDTH` columns.
+
+        The paragraphs: the relations, the report, the combined loss, the verdict and
+        (for a run) the period.
+        """
+        paragraphs = [self.relations.to_text(), self.report.to_text(self._iterations())]
+        if self.combined is not None:
+            paragraphs.append(self.combined.to_text())
+        verdict = f"Verdict: {self.report.verdict}: {self.report.verdict_reason}."
+        if self.source.get("skipped_rows"):
+            verdict += (f" {self.source['skipped_rows']} records with blank, NaN or infinite "
+                        "values were skipped.")
+        paragraphs.append(verdict)
         if self.dynamics is not None:
             paragraphs.append(dynamics_text(self.dynamics))
-        return "\n\n".join(paragraphs)
+        wrapped = [textwrap.fill(p, TEXT_WIDTH) for p in paragraphs]
+        return "\n\n".join([self.headline(), *wrapped])
 
     def plot_metadata(self) -> dict[str, Any]:
         """What a figure of this explanation records about its origin."""

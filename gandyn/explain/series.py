@@ -24,23 +24,44 @@ from typing import Any
 
 import numpy as np
 
-from gandyn.arrays import Array, moving_average
-from gandyn.explain.batch import _jensen_excess, _sigmoid, _spread_moments, logit_spread_model
+from gandyn.arrays import Array
+from gandyn.explain.batch import (
+    _jensen_excess,
+    _normal_nodes,
+    _sigmoid,
+    _spread_moments,
+    logit_spread_model,
+)
 from gandyn.explain.relations import _canonical
+from gandyn.explain.smoothing import running_mean as moving_average
 from gandyn.jsondata import plain
 
-__all__ = ["PREDICTED_ESTIMATORS", "SPREAD_ESTIMATORS", "SPREAD_NOTE", "SeriesReport",
-           "analyze_series"]
+__all__ = ["JUDGED_BY", "LAW_RTOL", "PREDICTED_ESTIMATORS", "SPREAD_ESTIMATORS", "SPREAD_NOTE",
+           "SeriesReport", "analyze_series", "judge_law", "ratio_relative_se"]
 
 
 #: Names of the spread estimators used by :func:`analyze_series`.
 SPREAD_ESTIMATORS: tuple[str, ...] = ("raw", "detrended", "diff")
 #: Names of the predicted-ratio estimators used by :func:`analyze_series`.
-PREDICTED_ESTIMATORS: tuple[str, ...] = ("mean-p", "per-step", "per-step-diff")
+PREDICTED_ESTIMATORS: tuple[str, ...] = ("mean-p", "per-step", "per-step-diff",
+                                          "local-mean-p", "nonlinear")
 #: Which measured ratio each prediction is compared with.
 _PAIRING: dict[str, str] = {"mean-p": "detrended", "per-step": "detrended",
+                            "local-mean-p": "detrended", "nonlinear": "detrended",
                             "per-step-diff": "diff", "sampling": "diff",
                             "sampling-spread": "diff"}
+#: The prediction the verdict judges, by how the two losses were sampled: ``"shared"`` (one
+#: fake batch and one discriminator for both), ``"independent"`` (independent minibatches).
+#: Chosen on the real-log corpus of docs/explain-calibration.md.
+JUDGED_BY: dict[str, str] = {"shared": "local-mean-p", "independent": "sampling-spread"}
+#: Relative tolerance of the verdict (docs/explain-calibration.md).
+LAW_RTOL = 0.25
+#: Fewest records on which the verdict compares two spreads.
+MIN_STEPS_FOR_VERDICT = 50
+#: Largest fraction of records with a loss printed as exactly 0 before the verdict abstains.
+MAX_SATURATED_FRACTION = 0.1
+#: Moving-block bootstrap resamples for the standard error of a measured ratio.
+_N_BOOT = 200
 #: A spread of fake logits (within a batch) above which the text names it as a cause.
 SPREAD_NOTE = 0.25
 
@@ -132,8 +153,8 @@ class SeriesReport:
     reason
         Why the pair is inconsistent (empty when consistent).
     law_holds
-        ``None`` when inconsistent; otherwise whether the ``per-step``
-        prediction is within ``law_rtol`` of the measured detrended ratio.
+        ``True`` when :attr:`verdict` is ``"holds"``, ``False`` when it is
+        ``"fails"``, ``None`` when it is ``"undecided"``.
     estimators
         The names of the spread and prediction estimators used.
     mean_p_real
@@ -144,6 +165,15 @@ class SeriesReport:
         (:func:`gandyn.explain.batch.logit_spread_model`);
         with a spread of logits it is closer to the true batch mean than
         ``mean_p``, which is recovered from one loss as if all logits were equal.
+    verdict, verdict_reason
+        ``"holds"``, ``"fails"`` or ``"undecided"``, and why (see
+        :func:`judge_law`).
+    judged_by, law_rtol
+        The prediction the verdict compares with the measured ratio (see
+        :data:`JUDGED_BY`) and the tolerance.
+    measured_relative_se
+        Relative standard error of the measured ratio the verdict uses
+        (moving-block bootstrap over the steps).
     """
 
     loss: str
@@ -164,6 +194,11 @@ class SeriesReport:
     estimators: dict[str, tuple[str, ...]]
     mean_p_real: float | None = None
     mean_p_model: float | None = None
+    verdict: str = "undecided"
+    verdict_reason: str = ""
+    judged_by: str = ""
+    law_rtol: float = math.nan
+    measured_relative_se: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dictionary (non-finite numbers become ``None``)."""
@@ -186,15 +221,24 @@ class SeriesReport:
             "estimators": plain(self.estimators),
             "mean_p_real": plain(self.mean_p_real),
             "mean_p_model": plain(self.mean_p_model),
+            "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
+            "judged_by": self.judged_by,
+            "law_rtol": plain(self.law_rtol),
+            "measured_relative_se": plain(self.measured_relative_se),
         }
 
-    def to_text(self) -> str:
-        """A paragraph with the numbers."""
+    def to_text(self, span: str | None = None) -> str:
+        """A paragraph with the numbers.
+
+        ``span`` names the stretch of the log in its own iterations (for example
+        ``"iterations 0 to 377"``); default: the number of records.
+        """
         low, high = self.thresholds
         rf = self.regime_fractions
         m, pr = self.std_ratio_measured, self.std_ratio_predicted
         text = (
-            f"Over {self.n} steps the losses imply a mean D(G(z)) = {self.mean_p:.4g} "
+            f"Over {span or f'{self.n} steps'} the losses imply a mean D(G(z)) = {self.mean_p:.4g} "
             f"(mean fake logit {self.mean_l:.4g}); the discriminator is winning "
             f"(p < {low:g}) {100 * rf['discriminator winning']:.1f}% of the time, balanced "
             f"{100 * rf['balanced']:.1f}%, the generator winning (p > {high:g}) "
@@ -232,19 +276,28 @@ class SeriesReport:
                 "With the minimax generator loss g_loss = -d_fake on one batch, the ratio is "
                 "exactly 1."
             )
-        text += (
-            f"The first-order law predicts {pr['per-step']:.4g} with per-step sensitivities "
-            f"(relative error {100 * self.relative_error['per-step']:+.1f}%) and "
-            f"{pr['mean-p']:.4g} from the mean p alone (relative error "
-            f"{100 * self.relative_error['mean-p']:+.1f}%). The per-step estimator weighs each "
-            "fluctuation of the logit with the slopes p_t and 1 - p_t at that step and is "
-            "exact to first order; the mean-p estimator is biased whenever p moves, because "
-            "(1 - p)/p is a nonlinear function of p. "
-        )
-        if self.law_holds:
-            text += "The law holds on this series: g_loss swings by about (1 - p)/p times d_fake."
+        judged = self.judged_by
+        if judged in pr and judged not in ("sampling", "sampling-spread"):
+            text += (
+                f"The first-order law predicts {pr[judged]:.4g} with the slopes p and 1 - p "
+                f"averaged over each fluctuation about the local trend ({judged}, relative "
+                f"error {100 * self.relative_error[judged]:+.1f}%), {pr['mean-p']:.4g} from the "
+                f"mean p alone ({100 * self.relative_error['mean-p']:+.1f}%) and "
+                f"{pr['per-step']:.4g} with each step's own slopes "
+                f"({100 * self.relative_error['per-step']:+.1f}%). Each step's own p is "
+                "correlated with its fluctuation (a high logit has a high p), which biases the "
+                "per-step weights when the logit moves by more than about one unit; averaged "
+                "slopes are the regression slopes of the two losses on the logit (Stein's "
+                "lemma) and do not suffer from it; the mean-p prediction is biased whenever p "
+                "moves over the log, because (1 - p)/p is a nonlinear function of p. "
+            )
+        if self.verdict == "holds":
+            text += ("The law holds on this series: g_loss swings about (1 - p)/p times as "
+                     "much as d_fake.")
+        elif self.verdict == "undecided":
+            text += f"Whether the law holds is undecided: {self.verdict_reason}."
         else:
-            text += "The per-step prediction misses the measured ratio: "
+            text += "The prediction misses the measured ratio: "
             spread = self.consistency.get("max_implied_logit_spread", 0.0)
             if spread >= SPREAD_NOTE:
                 text += (
@@ -257,6 +310,85 @@ class SeriesReport:
             else:
                 text += "the fluctuations of the logit are too large for the linearization."
         return text
+
+
+def ratio_relative_se(num: Array, den: Array, block: int, seed: int = 0) -> float:
+    """Relative standard error of ``rms(num)/rms(den)`` by a moving-block bootstrap.
+
+    The two centred series (detrended fluctuations or step-to-step
+    differences, paired step by step) are cut into consecutive blocks of
+    ``block`` steps, which keeps their short-range correlation [5]_; blocks are
+    resampled with replacement, ``_N_BOOT`` times, from their sums of squares,
+    so the cost is linear in the series.
+
+    References
+    ----------
+    .. [5] Kunsch (1989). The jackknife and the bootstrap for general
+       stationary observations. Ann. Statist. 17(3).
+    """
+    n_blocks = num.size // block
+    if n_blocks < 4:
+        return math.inf
+    cut = n_blocks * block
+    s_num = np.sum((num[:cut] ** 2).reshape(n_blocks, block), axis=1)
+    s_den = np.sum((den[:cut] ** 2).reshape(n_blocks, block), axis=1)
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, n_blocks, size=(_N_BOOT, n_blocks))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.sqrt(s_num[pick].sum(axis=1) / s_den[pick].sum(axis=1))
+    full = math.sqrt(float(s_num.sum()) / float(s_den.sum())) if s_den.sum() > 0 else math.nan
+    if not (math.isfinite(full) and full > 0 and np.all(np.isfinite(ratios))):
+        return math.inf
+    return float(np.std(ratios) / full)
+
+
+def judge_law(measured: float, predicted: float, relative_se: float, rtol: float
+              ) -> tuple[str, str]:
+    """``("holds" | "fails" | "undecided", reason)`` for one measured and one predicted ratio.
+
+    ``holds`` when the relative error is within ``rtol`` and the measured
+    ratio is known to better than ``rtol`` (one standard error); ``fails``
+    when the error exceeds ``rtol`` by more than two standard errors;
+    ``undecided`` otherwise, so that a noisy measurement never gives a
+    confident verdict either way.
+    """
+    if not (math.isfinite(measured) and math.isfinite(predicted) and predicted > 0):
+        return "undecided", (f"the measured ({measured:.3g}) or predicted ({predicted:.3g}) "
+                             "ratio is not a finite positive number")
+    err = measured / predicted - 1.0
+    se = relative_se
+    if abs(err) <= rtol and se <= rtol:
+        return "holds", (f"measured {measured:.3g} against predicted {predicted:.3g} "
+                         f"({100 * err:+.0f}%, within {100 * rtol:.0f}%; the measured ratio "
+                         f"is known to {100 * se:.0f}%)")
+    if abs(err) > rtol + 2 * se:
+        return "fails", (f"measured {measured:.3g} against predicted {predicted:.3g} "
+                         f"({100 * err:+.0f}%, beyond {100 * rtol:.0f}% by more than two "
+                         f"standard errors of {100 * se:.0f}%)")
+    return "undecided", (f"measured {measured:.3g} against predicted {predicted:.3g} "
+                         f"({100 * err:+.0f}%) with a standard error of {100 * se:.0f}%: too "
+                         f"few steps to tell a miss from the {100 * rtol:.0f}% tolerance")
+
+
+def _nonlinear_ratio(l_trend: Array, spread: float) -> float:
+    """``std(softplus(-l))/std(softplus(l))`` for ``l = trend + N(0, spread^2)``, exactly.
+
+    The first-order law ``(1 - p)/p`` linearizes both losses about the trend;
+    for large fluctuations of the logit their curvature matters (``d_fake`` is
+    convex and grows faster above the trend than it falls below). This
+    evaluates the variances of the two losses over a normal fluctuation by
+    Gauss-Hermite quadrature at every trend value (a few thousand, evenly
+    strided), then the ratio of their root mean squares.
+    """
+    u, wts = _normal_nodes()
+    stride = max(1, l_trend.size // 2000)
+    logits = l_trend[::stride, None] + spread * u
+    variances = []
+    for sign in (-1.0, 1.0):
+        values = np.logaddexp(0.0, sign * logits)
+        mean = values @ wts
+        variances.append(float(np.mean((values - mean[:, None]) ** 2 @ wts)))
+    return _ratio(math.sqrt(variances[0]), math.sqrt(variances[1]))
 
 
 def _recover(d_fake: Array, g_loss: Array, loss: str) -> tuple[Array, Array, Array, Array]:
@@ -283,10 +415,11 @@ def analyze_series(
     thresholds: tuple[float, float] = (0.3, 0.7),
     tol: float = 1e-3,
     min_correlation: float = 0.99,
-    law_rtol: float = 0.1,
+    law_rtol: float = LAW_RTOL,
     batch_sizes: tuple[int, int] | None = None,
     single_logit: bool = False,
     measured_before_update: bool = False,
+    d_fake_from: str = "logged",
 ) -> SeriesReport:
     """Measure and explain the spreads of a logged ``(d_fake, g_loss)`` pair.
 
@@ -310,7 +443,11 @@ def analyze_series(
         Consistency tolerance, in loss units, and (with ``single_logit``) the
         least correlation of the two recovered ``p`` series; see Notes.
     law_rtol
-        Relative tolerance for ``law_holds``.
+        Relative tolerance of the verdict (:func:`judge_law`).
+    d_fake_from
+        ``"logged"``, ``"d_gz"`` (estimated from a logged mean ``D(G(z))``) or
+        ``"g_loss"`` (inferred from ``g_loss``, as for a log with one combined
+        discriminator loss: the verdict is then ``"undecided"``).
     batch_sizes
         ``(m_d, m_g)`` when ``d_fake`` and ``g_loss`` are means over
         *independent* minibatches of these sizes (the Keras pattern: a fresh
@@ -470,7 +607,7 @@ def analyze_series(
     mean_p_model: float | None = None
     spread_sd_d = spread_sd_g = np.zeros(0)
     if name == "non-saturating":
-        stride = max(1, w // 5) if independent else max(1, d_c.size // 2000)
+        stride = max(1, w // 5) if independent else max(1, d_c.size // 500)
         m_t, s_t = logit_spread_model(d_c[::stride], g_c[::stride])
         p_model, spread_sd_d, spread_sd_g = _spread_moments(m_t, s_t)
         mean_p_model = float(np.mean(p_model))
@@ -521,8 +658,22 @@ def analyze_series(
                 float(np.sqrt(np.mean(((1 - pm) * ddl) ** 2))),
                 float(np.sqrt(np.mean((pm * ddl) ** 2))),
             )
+            # Linearized about the local trend, with the slopes averaged over the
+            # fluctuation rather than taken at each step's own p: for a normal fluctuation
+            # of l, the regression slopes of d_fake and g_loss on l are E[p] and -E[1 - p]
+            # (Stein's lemma), whatever its size. p_t and dl_t are correlated (a step with
+            # a high logit has a high p), which biases the per-step weights when the
+            # fluctuations are large.
+            p_local = moving_average(p, w)
+            predicted["local-mean-p"] = _ratio(
+                float(np.sqrt(np.mean(((1 - p_local) * dl) ** 2))),
+                float(np.sqrt(np.mean((p_local * dl) ** 2))),
+            )
+            l_trend = moving_average(l_t, w)
+            predicted["nonlinear"] = _nonlinear_ratio(l_trend, float(np.std(dl)))
         else:
             predicted["per-step"] = predicted["per-step-diff"] = math.nan
+            predicted["local-mean-p"] = predicted["nonlinear"] = math.nan
         if batch_sizes is not None:
             scale = math.sqrt(batch_sizes[0] / batch_sizes[1])
             predicted["sampling"] = scale * _ratio(
@@ -536,11 +687,41 @@ def analyze_series(
         k: (measured[_PAIRING[k]] / v - 1.0) if v and math.isfinite(v) else math.nan
         for k, v in predicted.items()
     }
-    law_holds: bool | None = None
-    if consistent:
-        # With independent batches the fast part is sampling noise: judge the law there.
-        err = relative_error["sampling-spread" if batch_sizes is not None else "per-step"]
-        law_holds = bool(math.isfinite(err) and abs(err) <= law_rtol)
+    # --- the verdict: one prediction against its measured ratio, with that ratio's noise.
+    judged_by = JUDGED_BY["independent" if batch_sizes is not None else "shared"]
+    pairing = _PAIRING[judged_by]
+    if pairing == "diff":
+        num, den = np.diff(g), np.diff(d)
+    else:
+        num, den = _detrend(g, w), _detrend(d, w)
+    num, den = num - np.mean(num), den - np.mean(den)
+    relative_se = ratio_relative_se(num, den, block=max(1, min(w, n // 20)))
+    # Losses printed as exactly 0 (a D(G(z)) printed as 0.0000 or 1.0000) are below the
+    # print's resolution: their swing is not measured.
+    saturated = float(np.mean((d == 0.0) | (g == 0.0)))
+    if n < MIN_STEPS_FOR_VERDICT:
+        verdict, verdict_reason = "undecided", (
+            f"only {n} records: too few to measure a ratio of two spreads (at least "
+            f"{MIN_STEPS_FOR_VERDICT} are needed)")
+    elif saturated > MAX_SATURATED_FRACTION:
+        verdict, verdict_reason = "undecided", (
+            f"d_fake or g_loss is exactly 0 on {100 * saturated:.0f}% of the records (a "
+            "D(G(z)) printed as 0 or 1): below the print's resolution its swing is not "
+            "measured")
+    elif not (std["d_fake"][pairing] > 0 and std["g_loss"][pairing] > 0):
+        verdict, verdict_reason = "undecided", (
+            "d_fake or g_loss does not move: there is no swing to explain")
+    elif d_fake_from == "g_loss":
+        verdict, verdict_reason = "undecided", (
+            "d_fake was inferred from g_loss, so their ratio follows the law by construction; "
+            "a log with d_fake or D(G(z)) can test it")
+    elif not consistent:
+        verdict, verdict_reason = "undecided", (
+            "the two losses do not describe one D(G(z)), so the law cannot be tested on them")
+    else:
+        verdict, verdict_reason = judge_law(measured[pairing], predicted[judged_by],
+                                            relative_se, law_rtol)
+    law_holds: bool | None = {"holds": True, "fails": False}.get(verdict)
 
     mean_p_real = None
     if d_real is not None:
@@ -556,5 +737,7 @@ def analyze_series(
         estimators={"spread": SPREAD_ESTIMATORS,
                     "predicted": tuple(predicted)},
         mean_p_real=mean_p_real, mean_p_model=mean_p_model,
+        verdict=verdict, verdict_reason=verdict_reason, judged_by=judged_by,
+        law_rtol=law_rtol, measured_relative_se=relative_se,
     )
 

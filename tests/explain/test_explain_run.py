@@ -55,8 +55,12 @@ def test_dirac_flow_law_and_period() -> None:
     assert data["dynamics"]["eigenvalue"] == pytest.approx([-GAMMA / 2, omega], rel=1e-10)
     assert set(data["dynamics"]["relative_errors"]) == {"1", "2"}
     assert data["source"] == {"kind": "simulation"}
-    assert explained.to_text().endswith(dynamics["note"])
-    assert explained.to_text().count("\n\n") == 2
+    assert " ".join(explained.to_text().split()).endswith(dynamics["note"])
+    # The one-line verdict, then relations, report, verdict and period paragraphs.
+    text = explained.to_text()
+    assert text.count("\n\n") == 4
+    assert text.split("\n")[0] == explained.headline()
+    assert max(len(line) for line in text.split("\n")[1:]) <= 88
     np.testing.assert_array_equal(explained.g_loss, run.loss("g_loss")[0])
 
 
