@@ -33,7 +33,7 @@ from gandyn.errors import InputFileError, OutputExistsError, SpecError
 
 __all__ = ["FIGURE_FORMATS", "INPUT_LIMIT", "TEMPORARY_SUFFIX", "ZIP_DATE", "check_writable",
            "decode_text", "figure_paths", "legacy_sidecar_path", "npz_bytes", "output_path",
-           "read_input", "replace_file", "sidecar_path", "write_files"]
+           "read_input", "replace_file", "shareable_name", "sidecar_path", "write_files"]
 
 
 def output_path(path: str | os.PathLike[str], *, option: str,
@@ -288,6 +288,33 @@ FIGURE_FORMATS: tuple[str, ...] = (".pdf", ".svg", ".png")
 #: The ending of the temporary files :func:`write_files` writes beside their target
 #: (``.run.csv.3f2a9c1b7d4e.tmp``); one left behind means a writer was killed.
 TEMPORARY_SUFFIX = ".tmp"
+
+
+def shareable_name(path: str | os.PathLike[str]) -> str:
+    """How an output records an input's path without revealing private folders.
+
+    A figure or sidecar may travel with a double-blind submission, so it must
+    not name a home directory. A relative path is kept as given; an absolute
+    one becomes relative to the working directory when it lies below it, and
+    its bare file name otherwise. ``-`` (standard input) stays ``-``.
+
+    Parameters
+    ----------
+    path
+        The input's path as the user gave it.
+
+    Returns
+    -------
+    str
+        A path with no absolute prefix.
+    """
+    text = os.fspath(path)
+    if text == "-" or not os.path.isabs(text):
+        return text
+    try:
+        return Path(text).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return Path(text).name
 
 
 def sidecar_path(path: str | os.PathLike[str]) -> Path:

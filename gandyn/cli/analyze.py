@@ -21,6 +21,7 @@ from gandyn.cli.options import (
     spec_options,
 )
 from gandyn.rules.names import RULE_NAMES
+from gandyn.runs.spec import shareable_spec
 
 if TYPE_CHECKING:
     from gandyn.equilibria.records import Analysis, AnalysisSpec
@@ -191,7 +192,7 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     if plot is not None and result.path is not None:
         from gandyn.plotting.eigenvalue_paths import plot_eigenvalue_path
 
-        meta = {"gandyn_version": __version__, "spec": spec.to_dict()}
+        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict())}
         for written in plot_eigenvalue_path(result.path.to_dict(), plot, metadata=meta,
                                             force=force):
             click.echo(f"wrote {written}", err=as_json)

@@ -18,6 +18,7 @@ from gandyn.cli.options import (
 )
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import EXPLAIN_DEFAULTS as _DEFAULT
+from gandyn.runs.spec import shareable_spec
 
 if TYPE_CHECKING:
     from gandyn.explain import Explanation
@@ -127,6 +128,10 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         built = simulation(spec_file, game_spec, game_file, loss_name, reg_specs, param_specs,
                            optimizer, lr, steps, x0_specs, batch_size, seed)
         run_spec = built.spec
+        if window is not None and window + 2 > run_spec.steps + 1:
+            # The detrending needs window + 2 recorded steps; say so before simulating.
+            raise SpecError(f"--window {window} needs at least {window + 1} --steps "
+                            f"(got {run_spec.steps}): lower --window or raise --steps")
         if dump_spec:
             from gandyn.runs.spec_files import spec_toml
 
@@ -379,4 +384,4 @@ def simulate(built: Built) -> SimulatedRun:
 
     result = run(built)
     return SimulatedRun(result.trajectory, result.field, built.game.definition.model,
-                        result.spec.to_dict())
+                        shareable_spec(result.spec.to_dict()))

@@ -16,6 +16,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import FILE
+from gandyn.runs.spec import shareable_spec
 
 __all__ = ["plot"]
 
@@ -110,7 +111,8 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
 
         points = isolated_points(closed_form_equilibria(field), traj.state_names)
     # What `simulate --plot` stores, so that the same run gives the same files.
-    meta: dict[str, Any] = {"gandyn_version": __version__, "spec": saved.spec}
+    meta: dict[str, Any] = {"gandyn_version": __version__, "spec": None if saved.spec is None
+                            else shareable_spec(saved.spec)}
     if runs_spec is not None:
         meta["runs"] = parse_runs(runs_spec, saved.trajectory.n_runs)
     x_axis = "time" if traj.method.get("optimizer") == "flow" else "step"

@@ -17,7 +17,7 @@ from gandyn.cli.options import (
     spec_options,
 )
 from gandyn.rules.names import METHOD_NAMES
-from gandyn.runs.spec import RunSpec
+from gandyn.runs.spec import RunSpec, shareable_spec
 
 __all__ = ["simulate"]
 
@@ -158,11 +158,11 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     if out is not None:
         from gandyn.io.trajectory_files import write_trajectory
 
-        written += write_trajectory(traj, out, spec.to_dict(), force=force)
+        written += write_trajectory(traj, out, shareable_spec(spec.to_dict()), force=force)
     if plot is not None:
         from gandyn.plotting import plot_simulation
 
-        meta = {"gandyn_version": __version__, "spec": spec.to_dict()}
+        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict())}
         written += plot_simulation(traj, result.field, plot, metadata=meta,
                                    layout=layout,  # type: ignore[arg-type]  # click.Choice
                                    force=force,

@@ -25,7 +25,7 @@ from gandyn.cli.options import (
 )
 from gandyn.limits import RANGES
 from gandyn.rules.names import RULE_NAMES
-from gandyn.runs.spec import RunSpec
+from gandyn.runs.spec import RunSpec, shareable_spec
 
 __all__ = ["sweep"]
 
@@ -190,13 +190,14 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
             raise click.exceptions.Abort() from None
     written: list[Path] = []
     if out is not None:
-        written += write_sweep(result, out, spec.to_dict(), force=force or resume)
+        written += write_sweep(result, out, shareable_spec(spec.to_dict()), force=force or resume)
         if chunk_dir is not None:
             shutil.rmtree(chunk_dir, ignore_errors=True)
     if plot is not None:
         from gandyn.plotting.sweep import plot_sweep
 
-        meta = {"gandyn_version": __version__, "spec": spec.to_dict(), **result.summary()}
+        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict()),
+                **result.summary()}
         written += plot_sweep(result, plot, metadata=meta, force=force or resume)
     click.echo(summary_text(result))
     for path in written:

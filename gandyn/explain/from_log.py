@@ -33,6 +33,7 @@ from gandyn.explain.conventions import SAMPLED_TOLERANCE, conventions_for
 from gandyn.explain.explanation import ExplainError, Explanation, relations_for
 from gandyn.explain.logs import MissingSeriesError, TrainingLog, read_log
 from gandyn.explain.series import analyze_series
+from gandyn.files import shareable_name
 
 __all__ = ["estimate_d_fake", "explain_log", "explain_training_log"]
 
@@ -143,7 +144,9 @@ def explain_log(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     """
     relations_for(loss)
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-    label = ", ".join(os.fspath(p) for p in paths)
+    # The label goes into the report's source, which figures' sidecars carry: no
+    # absolute paths (see gandyn.files.shareable_name).
+    label = ", ".join(shareable_name(p) for p in paths)
     log = read_log(paths if len(paths) != 1 else paths[0], columns=columns, fmt=fmt,
                    pattern=pattern, pair=pair)
     return explain_training_log(log, label=label, loss=loss, batch_sizes=batch_sizes,

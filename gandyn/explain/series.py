@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gandyn.arrays import Array
+from gandyn.errors import SpecError
 from gandyn.explain.batch import (
     _jensen_excess,
     _normal_nodes,
@@ -531,7 +532,9 @@ def analyze_series(
     if w % 2 == 0:
         w += 1
     if w < 3 or n < w + 2:
-        raise ValueError(f"need at least window + 2 = {w + 2} steps (window {w}), got {n}")
+        # A SpecError (a ValueError) so that the command line reports it in one line.
+        raise SpecError(f"need at least window + 2 = {w + 2} steps (window {w}), got {n}: "
+                        "lower --window or give a longer run")
 
     p_d, p_g, l_d, l_g = _recover(d, g, name)
 

@@ -45,6 +45,7 @@ __all__ = [
     "merge",
     "merge_game",
     "merge_rule",
+    "shareable_spec",
 ]
 
 
@@ -346,3 +347,34 @@ def merge(base: RunSpec, **given: Any) -> RunSpec:
                                                  for k, v in dict(s).items()})
                                           for s in given["starts"]))
     return spec
+
+
+def shareable_spec(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A spec's plain data as outputs record it: the game file without private folders.
+
+    Figures and sidecars travel with papers and double-blind submissions, so
+    the game file is named as :func:`gandyn.files.shareable_name` gives it
+    (relative to the working directory, or its bare name). A spec read back
+    from the sidecar looks for a relative game file beside the sidecar first
+    (:func:`gandyn.runs.build.build_game_part`), then in the working directory.
+
+    Parameters
+    ----------
+    data
+        The spec as :meth:`RunSpec.to_dict` gives it (or as a sidecar stored it).
+
+    Returns
+    -------
+    dict
+        A copy of ``data``; only ``game.file`` (or the flat form's ``game_file``)
+        may differ.
+    """
+    from gandyn.files import shareable_name
+
+    copy = dict(data)
+    game = copy.get("game")
+    if isinstance(game, Mapping) and isinstance(game.get("file"), str):
+        copy["game"] = {**game, "file": shareable_name(game["file"])}
+    if isinstance(copy.get("game_file"), str):  # the flat form (analyze's spec, old sidecars)
+        copy["game_file"] = shareable_name(copy["game_file"])
+    return copy

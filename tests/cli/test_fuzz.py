@@ -13,6 +13,7 @@ every run, and their number is fixed so the test stays within seconds.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,7 +179,17 @@ def test_values_found_by_hand_are_refused_in_one_line(invoke: Any, args: list[st
     assert "internal error" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="gandyn.explain raises ValueError for a window longer "
-                                       "than the series (its module is outside this change)")
 def test_explain_window_longer_than_the_run_is_refused_in_one_line(invoke: Any) -> None:
     _check(invoke, ["explain", "--steps", "10", "--window", "100000"])
+    _, _, err = invoke("explain", "--steps", "10", "--window", "100000")
+    assert "--window 100000 needs at least 100001 --steps" in err
+
+
+def test_explain_window_longer_than_a_log_is_refused_in_one_line(invoke: Any,
+                                                                 tmp_path: Path) -> None:
+    log = tmp_path / "short.csv"
+    log.write_text("d_fake,g_loss\n" + "".join(f"{0.5 + 0.01 * i},{0.9 - 0.01 * i}\n"
+                                                 for i in range(20)))
+    code, _, err = invoke("explain", "--log", str(log), "--window", "101")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: ")
+    assert "window + 2" in err and "internal error" not in err
