@@ -16,6 +16,7 @@ import click
 
 from gandyn import __version__
 from gandyn.cli.options import FILE
+from gandyn.cli.portrait import portrait_options, resolve_axes, resolve_portrait
 from gandyn.runs.spec import shareable_spec
 
 __all__ = ["plot"]
@@ -39,9 +40,11 @@ __all__ = ["plot"]
 @click.option("--fps", type=click.IntRange(min=1, max=50), default=20, show_default=True,
               help="--animate: frames per second (a GIF stores each frame's delay in "
                    "hundredths of a second, rounded down).")
+@portrait_options
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: str,
-         runs_spec: str | None, frames: int | None, fps: int, force: bool) -> None:
+         runs_spec: str | None, frames: int | None, fps: int, axes_spec: str | None,
+         slice_spec: str | None, force: bool) -> None:
     """Draw or animate a run saved by `gandyn simulate --out`, without simulating again.
 
     \b
@@ -52,6 +55,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
       gandyn plot run.npz --plot run.pdf
       gandyn plot run.csv --plot fig.png --runs 2,0 --layout one-column
       gandyn plot run.npz --animate run.gif --frames 120 --fps 24
+      gandyn plot gaussian.npz --plot g.pdf --axes theta_mu,psi_1 --slice-at psi_0=0,psi_2=0
     """
     from gandyn.errors import SpecError
     from gandyn.files import (
@@ -98,6 +102,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
 
     saved = read_run(source)
     traj = saved.trajectory
+    resolve_axes(axes_spec, traj.state_names)  # names checked before the field is derived
     if runs_spec is not None:
         traj = select_runs(traj, parse_runs(runs_spec, traj.n_runs))
     try:
@@ -116,6 +121,14 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
     if runs_spec is not None:
         meta["runs"] = parse_runs(runs_spec, saved.trajectory.n_runs)
     x_axis = "time" if traj.method.get("optimizer") == "flow" else "step"
+    from gandyn.plotting.figures import valid_until
+
+    portrait = resolve_portrait(
+        axes_spec, slice_spec, traj.state_names,
+        n_theta=None if field is None else len(field.game.theta), equilibria=points,
+        last_state=traj.x[0, max(valid_until(traj, 0) - 1, 0)])
+    if axes_spec is not None or portrait.slice_at is not None:
+        meta["portrait"] = portrait.to_dict(traj.state_names)
     written: list[Path] = []
     if plot_path is not None:
         from gandyn.plotting import plot_simulation
@@ -123,14 +136,18 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         written += plot_simulation(traj, field, plot_path, metadata=meta,
                                    layout=layout,  # type: ignore[arg-type]  # click.Choice
                                    force=force, equilibria=points,
-                                   x=x_axis)  # type: ignore[arg-type]
+                                   x=x_axis,  # type: ignore[arg-type]
+                                   axes=portrait.axes, slice_at=portrait.slice_at,
+                                   slice_name=portrait.slice_name)
     if anim_path is not None:
         from gandyn.plotting.animation import animate_trajectory
 
         written += animate_trajectory(traj, field, anim_path, metadata=meta,
                                       layout=layout,  # type: ignore[arg-type]
                                       frames=frames, fps=fps, force=force, equilibria=points,
-                                      x=x_axis)  # type: ignore[arg-type]
+                                      x=x_axis,  # type: ignore[arg-type]
+                                   axes=portrait.axes, slice_at=portrait.slice_at,
+                                   slice_name=portrait.slice_name)
     for path in written:
         click.echo(f"wrote {path}")
 

@@ -16,6 +16,7 @@ from gandyn.cli.options import (
     rule_settings_options,
     spec_options,
 )
+from gandyn.cli.portrait import portrait_options, resolve_portrait
 from gandyn.rules.names import METHOD_NAMES
 from gandyn.runs.spec import RunSpec, shareable_spec
 
@@ -76,6 +77,7 @@ _DEFAULT = RunSpec()
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png.")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size for --plot.")
+@portrait_options
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @max_memory_option
 @spec_options("the simulation", "the resolved spec")
@@ -84,7 +86,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
              lr: float, lr_g: float | None, lr_d: float | None, steps: int, every: int,
              x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str | None,
              batch_size: int | None, batch_size_g: int | None, seed: int, max_norm: float,
-             clip: float | None, out: str | None, plot: str | None, layout: str, force: bool,
+             clip: float | None, out: str | None, plot: str | None, layout: str,
+             axes_spec: str | None, slice_spec: str | None, force: bool,
              max_memory: int, spec_file: str | None, dump_spec: bool,
              **rule_options: Any) -> None:
     """Simulate the gradient flow or a discrete update rule and record the three losses.
@@ -95,6 +98,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn simulate --game gaussian --loss ns --batch-size 64 --seed 1 --out run.csv
       gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
       gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
+      gandyn simulate --game gaussian --plot g.pdf --axes theta_mu,psi_1 --slice-at psi_0=0
     """
     from gandyn.cli.options import game_values, given_on_command_line, given_values
     from gandyn.errors import SpecError
@@ -137,6 +141,12 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     clashes = sorted({str(p) for p in targets if targets.count(p) > 1})
     if clashes:
         raise SpecError(f"--out and --plot would both write {clashes[0]}; choose other names")
+    state_names = [s.name for s in built.game.state_symbols]
+    if plot is None and (axes_spec is not None or slice_spec is not None):
+        raise SpecError("--axes and --slice-at choose what --plot draws: give --plot FIG")
+    # The names are checked before the work; the slice's default needs the run.
+    resolve_portrait(axes_spec, slice_spec, state_names, n_theta=len(built.game.theta),
+                     equilibria=[], last_state=None)
     check_writable(targets, force)  # before any work, so nothing is half-written
     flow = spec.rule.name == "flow"
     # A progress bar only for a person watching a terminal, never in logs or pipes.
@@ -161,12 +171,19 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
         written += write_trajectory(traj, out, shareable_spec(spec.to_dict()), force=force)
     if plot is not None:
         from gandyn.plotting import plot_simulation
+        from gandyn.plotting.figures import valid_until
 
         meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict())}
+        marked = isolated_points(points, traj.state_names)
+        portrait = resolve_portrait(
+            axes_spec, slice_spec, traj.state_names, n_theta=len(built.game.theta),
+            equilibria=marked, last_state=traj.x[0, max(valid_until(traj, 0) - 1, 0)])
+        if axes_spec is not None or portrait.slice_at is not None:
+            meta["portrait"] = portrait.to_dict(traj.state_names)
         written += plot_simulation(traj, result.field, plot, metadata=meta,
                                    layout=layout,  # type: ignore[arg-type]  # click.Choice
-                                   force=force,
-                                   equilibria=isolated_points(points, traj.state_names),
-                                   x="time" if flow else "step")
+                                   force=force, equilibria=marked,
+                                   x="time" if flow else "step", axes=portrait.axes,
+                                   slice_at=portrait.slice_at, slice_name=portrait.slice_name)
     for path in written:
         click.echo(f"wrote {path}")

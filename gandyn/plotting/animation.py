@@ -42,7 +42,7 @@ from matplotlib.text import Text
 from gandyn.errors import OutputExistsError, SpecError
 from gandyn.files import figure_paths, write_files
 from gandyn.jsondata import json_bytes, plain
-from gandyn.plotting.figures import field_grid, valid_until
+from gandyn.plotting.figures import portrait_axes, portrait_grid, valid_until
 from gandyn.plotting.save import write_npz
 from gandyn.plotting.simulation import Layout, simulation_data, simulation_figure
 from gandyn.plotting.style import CYCLE, PALETTE, output_rc, paper_style
@@ -161,6 +161,9 @@ def animation_figure(
     equilibria: Sequence[Sequence[float]] | np.ndarray[Any, Any] = (),
     x: Literal["step", "time"] = "step",
     params: Mapping[str, float] | None = None,
+    axes: tuple[int, int] | None = None,
+    slice_at: Sequence[float] | np.ndarray[Any, Any] | None = None,
+    slice_name: str | None = None,
 ) -> TrajectoryAnimation:
     """Build the animation figure (call inside :func:`~gandyn.plotting.paper_style`).
 
@@ -179,7 +182,7 @@ def animation_figure(
     trail
         Records in the trail behind each point (default a tenth of the
         records, at least 2).
-    equilibria, x, params
+    equilibria, x, params, axes, slice_at, slice_name
         As for :func:`~gandyn.plotting.simulation_figure`.
 
     Returns
@@ -196,18 +199,13 @@ def animation_figure(
     if isinstance(length, bool) or not isinstance(length, int) or length < 1:
         raise SpecError(f"trail must be a positive number of records, got {trail!r}")
     fig = simulation_figure(traj, field, layout=layout, equilibria=equilibria, x=x,
-                            params=params)
+                            params=params, axes=axes, slice_at=slice_at, slice_name=slice_name)
     phase, losses = fig.axes[0], fig.axes[1]
     # The full paths stay as a faint guide; the moving point and its trail carry the eye.
     for artist in [*phase.lines, *phase.patches]:
         artist.set_alpha(GUIDE_ALPHA)
     # The coordinates the phase portrait shows (its default: theta and the first psi).
-    x_index = 0
-    if field is not None:
-        y_index = len(field.game.theta)
-    else:
-        psi = [i for i, name in enumerate(traj.state_names) if name.startswith("psi")]
-        y_index = psi[0] if psi else 1
+    x_index, y_index = portrait_axes(traj.state_names, field, axes)
     last_good = np.array([valid_until(traj, r) - 1 for r in range(traj.n_runs)])
     plane = traj.x[:, :, [x_index, y_index]]
     colors = np.array([to_rgba(CYCLE[r % len(CYCLE)]) for r in range(traj.n_runs)])
@@ -285,6 +283,9 @@ def animate_trajectory(
     equilibria: Sequence[Sequence[float]] | np.ndarray[Any, Any] = (),
     x: Literal["step", "time"] = "step",
     params: Mapping[str, float] | None = None,
+    axes: tuple[int, int] | None = None,
+    slice_at: Sequence[float] | np.ndarray[Any, Any] | None = None,
+    slice_name: str | None = None,
 ) -> list[Path]:
     """Write an animation of ``traj`` with its metadata and data beside it.
 
@@ -298,7 +299,7 @@ def animate_trajectory(
     metadata
         The run spec and gandyn version (JSON-able), as for
         :func:`~gandyn.plotting.save_figure`.
-    layout, frames, trail, equilibria, x, params
+    layout, frames, trail, equilibria, x, params, axes, slice_at, slice_name
         See :func:`animation_figure`.
     fps
         Frames per second, 1 to :data:`MAX_FPS`.
@@ -343,11 +344,13 @@ def animate_trajectory(
     meta = plain(meta)
     with paper_style():
         anim = animation_figure(traj, field, layout=layout, frames=frames, trail=trail,
-                                equilibria=equilibria, x=x, params=params)
+                                equilibria=equilibria, x=x, params=params, axes=axes,
+                                slice_at=slice_at, slice_name=slice_name)
         grid = None
-        if field is not None and len(traj.state_names) == 2:
+        if field is not None:
             phase = anim.figure.axes[0]
-            grid = field_grid(field, phase.get_xlim(), phase.get_ylim(), params=params)
+            grid = portrait_grid(field, traj.state_names, phase.get_xlim(), phase.get_ylim(),
+                                 axes=axes, slice_at=slice_at, params=params)
         data = simulation_data(traj, equilibria, grid)
         data["frame_records"] = np.asarray(anim.records, dtype=np.int64)
         arrays = {k: np.asarray(v) for k, v in data.items()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -41,6 +41,9 @@ __all__ = [
     "loss_curves",
     "loss_label",
     "phase_portrait",
+    "portrait_axes",
+    "portrait_grid",
+    "projection_note",
     "state_label",
     "zero_level_lines",
 ]
@@ -246,6 +249,124 @@ def _flow_on_axes(
     return grid["grid_y"], grid["grid_x"], grid["field_v"].T, grid["field_u"].T
 
 
+def portrait_axes(names: Sequence[str], field: VectorField | None,
+                  axes: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The state coordinates a phase portrait puts on its x and y axes.
+
+    ``axes`` if given (checked); otherwise the first coordinate against the
+    first discriminator coordinate (``len(field.game.theta)``; without a
+    field, the first coordinate named ``psi...``, else 1).
+    """
+    if axes is None:
+        if field is not None:
+            y_index = len(field.game.theta)
+        else:
+            psi = [i for i, name in enumerate(names) if name.startswith("psi")]
+            y_index = psi[0] if psi else 1
+        axes = (0, y_index)
+    x_index, y_index = axes
+    _check_state_index(names, x_index, "x_index")
+    _check_state_index(names, y_index, "y_index")
+    if x_index == y_index:
+        raise SpecError(f"x_index and y_index are both {x_index}: choose two coordinates")
+    return x_index, y_index
+
+
+def _slice_on_axes(
+    field: VectorField, x_index: int, y_index: int, xl: tuple[float, float],
+    yl: tuple[float, float], slice_at: Array, points: int,
+    params: Mapping[str, float] | None,
+) -> tuple[Array, Array, Array, Array]:
+    """The field's two shown components on the plane through ``slice_at`` (axis order)."""
+    gx = np.linspace(xl[0], xl[1], points)
+    gy = np.linspace(yl[0], yl[1], points)
+    mesh = np.broadcast_to(np.asarray(slice_at, dtype=np.float64),
+                           (points, points, slice_at.size)).copy()
+    mx, my = np.meshgrid(gx, gy, indexing="xy")
+    mesh[..., x_index] = mx
+    mesh[..., y_index] = my
+    with np.errstate(all="ignore"):
+        values = np.asarray(field.field_fn(mesh, params), dtype=np.float64)
+    values = np.where(np.isfinite(values), values, np.nan)
+    return gx, gy, values[..., x_index], values[..., y_index]
+
+
+def _portrait_flow(
+    field: VectorField, names: Sequence[str], x_index: int, y_index: int,
+    xl: tuple[float, float], yl: tuple[float, float], slice_at: Array | None, points: int,
+    params: Mapping[str, float] | None,
+) -> tuple[Array, Array, Array, Array] | None:
+    """Grid and shown field components in axis order, or ``None`` when no field is drawn."""
+    if len(names) == 2:
+        return _flow_on_axes(field, x_index, xl, yl, points, params)
+    if slice_at is None:
+        return None
+    return _slice_on_axes(field, x_index, y_index, xl, yl, slice_at, points, params)
+
+
+def _checked_slice(names: Sequence[str], slice_at: Sequence[float] | Array | None
+                   ) -> Array | None:
+    if slice_at is None:
+        return None
+    values = np.asarray(slice_at, dtype=np.float64).reshape(-1)
+    if values.size != len(names):
+        raise SpecError(f"slice_at has {values.size} values for a state of {len(names)} "
+                        f"coordinates ({', '.join(names)})")
+    if not np.all(np.isfinite(values)):
+        raise SpecError("slice_at must be finite")
+    return values
+
+
+def projection_note(names: Sequence[str], x_index: int, y_index: int,
+                    slice_at: Array | None, slice_name: str | None = None) -> str:
+    """What a portrait of a state with more than two coordinates shows, in words.
+
+    The paths are projections onto the two shown coordinates; the field, if
+    drawn, is the slice through ``slice_at``: exact only where the hidden
+    coordinates have those values.
+    """
+    hidden = [i for i in range(len(names)) if i not in (x_index, y_index)]
+    shown = f"{state_label(names[x_index])}, {state_label(names[y_index])}"
+    if slice_at is None:
+        return f"paths projected onto ({shown}); field not drawn"
+    fixed = ", ".join(f"{state_label(names[i])} = {slice_at[i]:.3g}" for i in hidden)
+    where = f" ({slice_name})" if slice_name else ""
+    return f"paths projected onto ({shown}); field at {fixed}{where}"
+
+
+def portrait_grid(
+    field: VectorField, names: Sequence[str], xlim: tuple[float, float],
+    ylim: tuple[float, float], *, axes: tuple[int, int] | None = None,
+    slice_at: Sequence[float] | Array | None = None,
+    params: Mapping[str, float] | None = None,
+) -> dict[str, np.ndarray[Any, Any]] | None:
+    """The data behind a phase portrait's field, for the figure's sidecar.
+
+    For a 2-D state shown in its own order this is :func:`field_grid`
+    (``xlim``, ``ylim`` the ranges of the first and second coordinate).
+    Otherwise ``xlim``/``ylim`` are the shown axes' ranges and the result adds
+    ``axes`` (the two coordinates' indices) and, for a state of more than two
+    coordinates, ``slice_at`` (the full state the slice passes through);
+    ``field_u``/``field_v`` are the components along the x and y axes.
+    ``None`` when no field is drawn (more than two coordinates, no slice).
+    """
+    x_index, y_index = portrait_axes(names, field, axes)
+    if len(names) == 2 and (x_index, y_index) == (0, 1):
+        return field_grid(field, xlim, ylim, params=params)
+    values = _checked_slice(names, slice_at)
+    flow = _portrait_flow(field, names, x_index, y_index, xlim, ylim, values, GRID_POINTS,
+                          params)
+    if flow is None:
+        return None
+    gx, gy, u, v = flow
+    data: dict[str, np.ndarray[Any, Any]] = {
+        "grid_x": gx, "grid_y": gy, "field_u": u, "field_v": v,
+        "axes": np.array([x_index, y_index], dtype=np.int64)}
+    if values is not None and len(names) > 2:
+        data["slice_at"] = values
+    return data
+
+
 def _draw_quiver(ax: Axes, gx: Array, gy: Array, u: Array, v: Array) -> None:
     """Unit arrows of the field's direction (length: 0.8 of a cell), magnitude dropped."""
     sx, sy = gx[-1] - gx[0], gy[-1] - gy[0]
@@ -275,6 +396,8 @@ def phase_portrait(
     field_style: Literal["stream", "quiver", "none"] = "stream",
     nullclines: bool = False,
     equilibrium_kinds: Sequence[str] | None = None,
+    slice_at: Sequence[float] | Array | None = None,
+    slice_name: str | None = None,
 ) -> Axes:
     """Draw the phase portrait: the flow field, nullclines, equilibria and every run's path.
 
@@ -294,7 +417,8 @@ def phase_portrait(
         The state coordinates on the axes. ``y_index`` defaults to the first
         discriminator coordinate (``len(field.game.theta)``; without a field,
         the first coordinate named ``psi...``, else 1). For a state of more
-        than two coordinates the paths are projected and no field is drawn.
+        than two coordinates the paths are projected onto the two chosen
+        coordinates, and a note above the axes says so.
     xlim, ylim
         Axis limits; by default the paths and equilibria with an 8 % margin.
     density
@@ -316,6 +440,13 @@ def phase_portrait(
         names them (``stable focus``, ``saddle``, ``centre``, ...): each class
         gets its marker (:data:`EQUILIBRIUM_MARKERS`; filled is stable, open
         is not) and a legend label. ``None``: black stars labelled ``equilibrium``.
+    slice_at
+        For a state of more than two coordinates: a full state through which
+        the field is drawn on the plane of the two shown coordinates (the
+        hidden ones held at its values; the field there is exact only on that
+        plane). ``None``: no field for such states.
+    slice_name
+        What ``slice_at`` is (``"the equilibrium"``), for the note.
 
     Returns
     -------
@@ -329,15 +460,9 @@ def phase_portrait(
         names = traj.state_names
     n = len(names)
     if y_index is None:
-        if field is not None:
-            y_index = len(field.game.theta)
-        else:
-            psi = [i for i, name in enumerate(names) if name.startswith("psi")]
-            y_index = psi[0] if psi else 1
-    _check_state_index(names, x_index, "x_index")
-    _check_state_index(names, y_index, "y_index")
-    if x_index == y_index:
-        raise SpecError(f"x_index and y_index are both {x_index}: choose two coordinates")
+        y_index = portrait_axes(names, field)[1]
+    x_index, y_index = portrait_axes(names, field, (x_index, y_index))
+    sliced = _checked_slice(names, slice_at)
     if field is not None and len(field.game.state_symbols) != n:
         raise SpecError(
             f"the field's state has {len(field.game.state_symbols)} coordinates "
@@ -362,19 +487,25 @@ def phase_portrait(
     all_y = np.concatenate([p[:, y_index] for p in paths] + [eq[:, y_index]])
     xl, yl = _limits(all_x, xlim), _limits(all_y, ylim)
 
-    if field is not None and n == 2:
+    if field is not None and (n == 2 or sliced is not None):
+        def flow(points: int) -> tuple[Array, Array, Array, Array]:
+            drawn = _portrait_flow(field, names, x_index, y_index, xl, yl, sliced, points,
+                                   params)
+            assert drawn is not None  # a 2-D state, or a slice
+            return drawn
+
         if field_style == "stream":
-            gx, gy, u, v = _flow_on_axes(field, x_index, xl, yl, GRID_POINTS, params)
+            gx, gy, u, v = flow(GRID_POINTS)
             ax.streamplot(
                 gx, gy, np.ma.masked_invalid(u), np.ma.masked_invalid(v), density=density,
                 color=STREAM_COLOR, linewidth=0.5, arrowsize=0.6, zorder=0,
             )
         elif field_style == "quiver":
-            gx, gy, u, v = _flow_on_axes(field, x_index, xl, yl, QUIVER_POINTS, params)
+            gx, gy, u, v = flow(QUIVER_POINTS)
             _draw_quiver(ax, gx, gy, u, v)
         if nullclines:
             # a finer grid than the streamlines': the level set is interpolated linearly
-            gx, gy, u, v = _flow_on_axes(field, x_index, xl, yl, 4 * GRID_POINTS - 3, params)
+            gx, gy, u, v = flow(4 * GRID_POINTS - 3)
             for k, (comp, index) in enumerate(((u, x_index), (v, y_index))):
                 line = zero_level_lines(gx, gy, comp)
                 ax.plot(line[:, 0], line[:, 1], color=NULLCLINE_COLORS[k], linestyle=(0, (5, 2)),
@@ -411,6 +542,11 @@ def phase_portrait(
     ax.set_ylim(yl)
     ax.set_xlabel(state_label(names[x_index]))
     ax.set_ylabel(state_label(names[y_index]))
+    if n > 2:  # the reader must know the picture is a projection (and where the field is cut)
+        ax.text(0.0, 1.02, projection_note(names, x_index, y_index,
+                                           sliced if field is not None else None, slice_name),
+                transform=ax.transAxes, ha="left", va="bottom", fontsize=note_fontsize(),
+                wrap=True)
     return ax
 
 

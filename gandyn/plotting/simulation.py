@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gandyn.errors import SpecError
-from gandyn.plotting.figures import field_grid, loss_curves, phase_portrait
+from gandyn.plotting.figures import loss_curves, phase_portrait, portrait_axes, portrait_grid
 from gandyn.plotting.save import save_figure
 from gandyn.plotting.style import ONE_COLUMN_TALL, TWO_COLUMN, paper_figure, paper_style
 
@@ -46,11 +46,17 @@ def simulation_figure(
     xlim: tuple[float, float] | None = None,
     ylim: tuple[float, float] | None = None,
     params: Mapping[str, float] | None = None,
+    axes: tuple[int, int] | None = None,
+    slice_at: Sequence[float] | np.ndarray[Any, Any] | None = None,
+    slice_name: str | None = None,
 ) -> Figure:
     """Build the simulation figure (call inside :func:`~gandyn.plotting.paper_style`).
 
     ``two-column``: a 7.0 in wide figure, phase portrait left, loss curves
-    right. ``one-column``: 3.4 in wide, the two panels stacked.
+    right. ``one-column``: 3.4 in wide, the two panels stacked. ``axes``
+    (two state indices), ``slice_at`` and ``slice_name`` choose the
+    portrait's coordinates and the slice of the field for states of more
+    than two coordinates (see :func:`~gandyn.plotting.phase_portrait`).
     """
     if layout not in LAYOUTS:
         raise SpecError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
@@ -60,8 +66,10 @@ def simulation_figure(
     else:
         fig = paper_figure(ONE_COLUMN_TALL)
         left, right = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1.15, 1.0]})
-    phase_portrait(left, field, traj, equilibria=equilibria, xlim=xlim, ylim=ylim,
-                   params=params)
+    x_index, y_index = portrait_axes(traj.state_names, field, axes)
+    phase_portrait(left, field, traj, x_index=x_index, y_index=y_index, equilibria=equilibria,
+                   xlim=xlim, ylim=ylim, params=params, slice_at=slice_at,
+                   slice_name=slice_name)
     loss_curves(right, traj, run=run, x=x, ylabel=_loss_axis_label(field))
     return fig
 
@@ -111,6 +119,9 @@ def plot_simulation(
     xlim: tuple[float, float] | None = None,
     ylim: tuple[float, float] | None = None,
     params: Mapping[str, float] | None = None,
+    axes: tuple[int, int] | None = None,
+    slice_at: Sequence[float] | np.ndarray[Any, Any] | None = None,
+    slice_name: str | None = None,
 ) -> list[Path]:
     """Draw and save the simulation figure with its metadata and data.
 
@@ -138,6 +149,11 @@ def plot_simulation(
         The loss curves' horizontal axis: ``step`` or ``time``.
     xlim, ylim, params
         Passed to :func:`~gandyn.plotting.phase_portrait`.
+    axes, slice_at, slice_name
+        The portrait's two state coordinates and, for states of more than two
+        coordinates, the state the field's slice passes through; see
+        :func:`simulation_figure`. The data file then holds ``axes`` and
+        ``slice_at`` beside the grid (:func:`~gandyn.plotting.figures.portrait_grid`).
 
     Returns
     -------
@@ -154,12 +170,14 @@ def plot_simulation(
     })
     with paper_style():
         fig = simulation_figure(traj, field, layout=layout, equilibria=equilibria, x=x,
-                                xlim=xlim, ylim=ylim, params=params)
+                                xlim=xlim, ylim=ylim, params=params, axes=axes,
+                                slice_at=slice_at, slice_name=slice_name)
         grid = None
-        if field is not None and len(traj.state_names) == 2:
-            # the same limits and grid as the streamplot (theta on the x axis)
+        if field is not None:
+            # the same limits and grid as the streamplot
             phase = fig.axes[0]
-            grid = field_grid(field, phase.get_xlim(), phase.get_ylim(), params=params)
+            grid = portrait_grid(field, traj.state_names, phase.get_xlim(), phase.get_ylim(),
+                                 axes=axes, slice_at=slice_at, params=params)
         data = simulation_data(traj, equilibria, grid)
         return save_figure(fig, path, metadata=meta, data=data, force=force, also=also,
                            dpi=dpi)
