@@ -196,6 +196,13 @@ class Explanation:
             verdict += (f" {self.source['skipped_rows']} records with blank, NaN or infinite "
                         "values were skipped.")
         paragraphs.append(verdict)
+        left_out = self.source.get("skipped")
+        if self.source.get("kind") == "log" and isinstance(left_out, dict) and left_out:
+            # What the reader left out, so that a user can see nothing was silently dropped.
+            counts = "; ".join(f"{what}: {count}" for what, count in left_out.items())
+            paragraphs.append(f"Read {self.source.get('rows', '?')} records from "
+                              f"{self.source.get('path', 'the log')} "
+                              f"({self.source.get('format', '?')}); left out: {counts}.")
         if self.dynamics is not None:
             paragraphs.append(dynamics_text(self.dynamics))
         wrapped = [textwrap.fill(p, TEXT_WIDTH) for p in paragraphs]
