@@ -66,6 +66,18 @@ ENTRIES = (
           "--y gamma_r1=0.05:2:41 --out FIG",
           "The spectral radius of simultaneous steps at the equilibrium over the learning "
           "rate and the R1 weight, with its boundary `rho = 1`."),
+    Entry("time-scales", "How the ratio of learning rates decides stability",
+          "gandyn figure time-scales --game bilinear --param a=-0.5,b=1 --out FIG",
+          "The bilinear game with the generator's own cost `-theta^2/4`: its equilibrium is "
+          "not a Nash equilibrium but a local minimax point, and the flow converges to it only "
+          "when the discriminator learns more than `tau* = 0.5` times as fast as the "
+          "generator (Fiez and Ratliff 2021)."),
+    Entry("portrait-axes", "Two coordinates of a larger game",
+          "gandyn simulate --game gaussian --steps 300 --plot FIG --axes theta_mu,psi_1 "
+          "--slice-at theta_sigma=1,psi_0=0,psi_2=0",
+          "The Gaussian game has five parameters: the run is projected onto `theta_mu` and "
+          "`psi_1`, and the field is drawn on the plane where the other three are held at "
+          "the stated values."),
     Entry("sweep", "A convergence map",
           "gandyn sweep --reg r1 --x0 theta=0.1,psi=0.1 --axis lr=0.05:2:12:log "
           "--axis gamma=0:1:9 --steps 400 --plot FIG",

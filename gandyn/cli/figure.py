@@ -4,8 +4,9 @@
 draw their own figures; this group draws the rest: the generator costs
 against ``D(G(z))`` (``costs``), the payoff map with best responses and Nash
 points (``nash-map``), the eigenvalues against a rule's stability region
-(``eigenvalues``) and a rule's spectral radius over two parameters
-(``stability-map``). Each writes the figure with its JSON sidecar (the
+(``eigenvalues``), a rule's spectral radius over two parameters
+(``stability-map``) and the eigenvalues as the discriminator's learning rate
+grows against the generator's (``time-scales``). Each writes the figure with its JSON sidecar (the
 values that made it) and its data, refuses to overwrite without ``--force``,
 and checks its output before any work.
 """
@@ -173,7 +174,7 @@ def _rule_options(func: Any) -> Any:
 
 @click.group()
 def figure() -> None:
-    """Draw a figure that no other command draws: costs, nash-map, eigenvalues, stability-map.
+    """Draw a figure no other command draws (costs, Nash map, eigenvalues, time scales, ...).
 
     \b
     Examples:
@@ -182,6 +183,7 @@ def figure() -> None:
       gandyn figure eigenvalues --reg r1:gamma=0.3 --optimizer altgd --lr 0.5 --out eig.pdf
       gandyn figure stability-map --reg r1:gamma=1 --x lr=0.01:3:60 --y gamma_r1=0.05:2:60 \\
           --out map.png --style icml
+      gandyn figure time-scales --game bilinear --param a=-0.5,b=1 --out tau.pdf
     """
 
 
@@ -343,3 +345,46 @@ def stability_map_command(game_spec: str, game_file: str | None, loss_name: str 
                                                                 param_specs),
                     "at": point, "optimizer": optimizer, "lr_g": rate_g, "lr_d": rate_d,
                     "x": [x_name, x_low, x_high, x_count], "y": [y_name, y_low, y_high, y_count]})
+
+
+@figure.command("time-scales")
+@game_options
+@click.option("--at", "at_specs", multiple=True, metavar="SYM=VALUE,...",
+              help="The stationary point (every state coordinate); default: the game's "
+                   "closed-form equilibrium.")
+@click.option("--ratios", "ratio_spec", default="1e-3:1e3", show_default=True,
+              metavar="LOW:HIGH", help="The range of tau = lr_d / lr_g drawn (log axis).")
+@click.option("--points", type=click.IntRange(2, 100_000), default=400, show_default=True,
+              help="Ratios at which the eigenvalues are computed.")
+@_output_options
+def time_scales_command(game_spec: str, game_file: str | None, loss_name: str | None,
+                        reg_specs: Sequence[str], param_specs: Sequence[str],
+                        at_specs: Sequence[str], ratio_spec: str, points: int, out: str,
+                        also: Sequence[str], style: str, layout: str, force: bool) -> None:
+    """Eigenvalues of the flow with the discriminator tau times faster, and the critical ratios."""
+    import numpy as np
+
+    from gandyn.symbolic.option_text import parse_range
+
+    _, low, high, _ = parse_range(f"tau={ratio_spec}", "--ratios", count=False)
+    if not low > 0:
+        from gandyn.errors import SpecError
+
+        raise SpecError(f"--ratios {ratio_spec}: the ratios must be positive")
+    _check_outputs(out, also, force)
+    vf = _game_field(game_spec, game_file, loss_name, reg_specs, param_specs)
+    point = _point(vf, at_specs)
+    jacobian = np.asarray(vf.jacobian_fn(np.asarray(point)), dtype=np.float64)
+    n_theta = len(vf.game.theta)
+
+    def draw(fig: Figure) -> dict[str, Any]:
+        from gandyn.plotting.time_scales import time_scale_axes, time_scale_data
+
+        data = time_scale_data(jacobian, n_theta, (low, high), points)
+        time_scale_axes(fig.add_subplot(), data)
+        return data
+
+    _draw_and_save(out, also, style, layout, force, draw,
+                   {"figure": "time-scales", **_game_metadata(game_spec, game_file, loss_name,
+                                                              reg_specs, param_specs),
+                    "at": point, "ratios": [low, high], "points": points})

@@ -112,6 +112,8 @@ def test_stability_map_radius_is_the_maps_spectral_radius(invoke: Invoke,
      "Invalid value for '--lr': must be a finite number > 0"),
     (("stability-map", "--x", "lr=0:1:1000", "--y", "beta=0:1:1000", "--out", "m.pdf"),
      "at most 250000"),
+    (("time-scales", "--ratios", "0:10", "--out", "t.pdf"), "must be positive"),
+    (("time-scales", "--ratios", "10:1", "--out", "t.pdf"), "--ratios"),
 ])
 def test_bad_input_is_one_line(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                args: tuple[str, ...], message: str) -> None:
@@ -120,3 +122,21 @@ def test_bad_input_is_one_line(invoke: Invoke, tmp_path: Path, monkeypatch: pyte
     assert code == (2 if message.startswith("Invalid value") else 1)  # usage errors exit 2
     assert message in stderr and len(stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_time_scales_mark_the_closed_form_critical_ratio(invoke: Invoke, tmp_path: Path) -> None:
+    # The bilinear game with a = -0.5, b = 1: J = [[-a, -1], [1, -b]] at the origin, det J > 0,
+    # so the flow with the discriminator tau times faster is stable iff -a - tau b < 0,
+    # i.e. tau > -a / b = 0.5 (trace of the 2 x 2 Jacobian; Hirsch, Smale and Devaney, Ch. 4).
+    out = tmp_path / "tau.pdf"
+    code, _, err = invoke("figure", "time-scales", "--game", "bilinear", "--param",
+                          "a=-0.5,b=1", "--ratios", "0.01:100", "--points", "201", "--out",
+                          str(out))
+    assert code == 0, err
+    data = np.load(tmp_path / "tau.pdf.data.npz")
+    assert data["critical_ratios"] == pytest.approx([0.5], rel=1e-10)
+    np.testing.assert_array_equal(data["stable"], data["tau"] > 0.5)
+    trace = data["eigenvalues_real"].sum(axis=1)
+    np.testing.assert_allclose(trace, 0.5 - data["tau"], rtol=1e-9, atol=1e-12)
+    side = json.loads((tmp_path / "tau.pdf.json").read_text())
+    assert side["metadata"]["figure"] == "time-scales" and side["metadata"]["at"] == [0.0, 0.0]
