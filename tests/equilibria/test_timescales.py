@@ -165,3 +165,30 @@ def test_a_point_off_the_best_response_is_not_stackelberg() -> None:
     vf = _bilinear(-0.5, 1.0)
     verdict = stackelberg_type(vf, {"theta": 1.0, "psi": 0.0})  # F_psi = theta - b psi = 1
     assert verdict.verdict == "not-stackelberg" and "discriminator" in verdict.reason
+
+
+def _general_sum(k: float):  # type: ignore[no-untyped-def]
+    """f_G = k theta^2 + theta psi + psi, f_D = (psi - theta^2)^2 / 2: the response is curved."""
+    from gandyn.derivation.field import derive
+    from gandyn.games.game import GameDefinition, make_game
+    from gandyn.symbolic.model import real_symbol
+
+    theta, psi = real_symbol("theta"), real_symbol("psi")
+    definition = GameDefinition(
+        name="curved-response", title="general-sum game with a curved best response",
+        reference="test", theta=(theta,), psi=(psi,), params=(),
+        direct_costs=(k * theta**2 + theta * psi + psi, (psi - theta**2) ** 2 / 2))
+    return derive(make_game(definition))
+
+
+@pytest.mark.parametrize("k", [-0.5, -1.5, 0.25])
+def test_a_curved_best_response_enters_the_leaders_hessian(k: float) -> None:
+    # r(theta) = theta^2, so g(theta) = f_G(theta, r(theta)) = (k + 1) theta^2 + theta^3 and
+    # D2g(0) = 2 (k + 1). The term f_G,psi D2r = 1 * 2 is what the second derivatives at the
+    # point alone (2 k) miss: k = -0.5 is a Stackelberg equilibrium only because of it.
+    vf = _general_sum(k)
+    assert not vf.game.zero_sum
+    verdict = stackelberg_type(vf, {"theta": 0.0, "psi": 0.0})
+    assert verdict.leader_hessian_eigenvalues == pytest.approx((2 * (k + 1),), rel=1e-6)
+    assert (verdict.verdict == "differential-stackelberg") is (k > -1)
+    assert "central differences" in verdict.reason
