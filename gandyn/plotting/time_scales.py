@@ -94,8 +94,10 @@ def time_scale_axes(ax: Axes, data: dict[str, np.ndarray[Any, Any]]) -> Axes:
                     fontsize=note_fontsize())
     ax.set_xscale("log")
     finite = np.abs(real[np.isfinite(real)])
-    small = float(np.min(finite[finite > 0])) if np.any(finite > 0) else 1.0
-    ax.set_yscale("symlog", linthresh=max(small, 1e-3))
+    largest = float(np.max(finite)) if finite.size and np.max(finite) > 0 else 1.0
+    # Linear within three decades of the largest real part, logarithmic beyond: the
+    # crossing of zero stays visible and the fast eigenvalues (growing like tau) fit.
+    ax.set_yscale("symlog", linthresh=10.0 ** np.floor(np.log10(largest) - 3), linscale=0.5)
     ax.set_xlim(taus[0], taus[-1])
     ax.set_xlabel(r"ratio of learning rates $\tau = \eta_D / \eta_G$")
     ax.set_ylabel(r"$\mathrm{Re}\,\lambda(J_\tau)$")
