@@ -38,6 +38,24 @@ exactly as to a catalogue game. The format is chosen by the extension
     theta = 1.0
     psi = 1.0
 
+A game may instead write the players' costs directly (no loss applies then,
+nor a regularizer that needs a discriminator on data), with any number of
+parameters per player::
+
+    [generator]
+    parameters = ["theta_1", "theta_2"]
+    cost = "theta_1 * psi + theta_2**2 / 2"     # f_G, which the generator minimizes
+
+    [discriminator]
+    parameters = ["psi"]
+    cost = "-theta_1 * psi + b * psi**2 / 2"     # f_D, which the discriminator minimizes
+
+or, for a zero-sum game, its value alone at the top level: ``value =
+"theta * psi - psi**2 / 2"`` (``f_G = V``, ``f_D = -V``: the generator
+minimizes ``V``, the discriminator maximizes it). ``[parameters]`` and
+``[start]`` are as above; ``[data]``, ``[latent]``, ``sample`` and ``logit`` are
+refused in such a file.
+
 Every number may also be written as an expression string: ``"1/2"``,
 ``"sqrt(sigma**2 + 1)"`` (points, weights, mean, std, low and high may use
 the hyper-parameters; values and starts must be numbers). Expressions are
@@ -107,10 +125,10 @@ _INPUT, _LATENT, _DATA = "x", "z", "x_data"
 
 _TOP_KEYS = (
     "name", "title", "reference", "generator", "discriminator", "data", "latent",
-    "parameters", "start",
+    "parameters", "start", "value",
 )
-_GENERATOR_KEYS = ("parameters", "sample", "doc")
-_DISCRIMINATOR_KEYS = ("parameters", "logit", "doc")
+_GENERATOR_KEYS = ("parameters", "sample", "cost", "doc")
+_DISCRIMINATOR_KEYS = ("parameters", "logit", "cost", "doc")
 _FORMS = {
     "points": ("points", "weights"),
     "normal": ("mean", "std", "order"),
@@ -359,16 +377,23 @@ class _Reader:
 
         generator = self.table(document, "generator", required=True)
         discriminator = self.table(document, "discriminator", required=True)
-        data = self.table(document, "data", required=True)
+        # Two kinds of file: a GAN model (sample, logit, data), to which a loss applies,
+        # or the players' costs written directly (a value, or each player's cost).
+        direct = "value" in document or "cost" in generator or "cost" in discriminator
+        data = self.table(document, "data", required=not direct)
         latent = self.table(document, "latent", required=False)
         hyper = self.table(document, "parameters", required=False)
         start = self.table(document, "start", required=False)
         self.known_keys(generator, _GENERATOR_KEYS, "[generator] ")
         self.known_keys(discriminator, _DISCRIMINATOR_KEYS, "[discriminator] ")
-        for key, section in (("generator", generator), ("discriminator", discriminator)):
-            needed = "sample" if key == "generator" else "logit"
-            if needed not in section:
-                self.fail(f"[{key}] needs {needed!r}")
+        if direct:
+            self.check_direct(document, generator, discriminator)
+        else:
+            for key, section in (("generator", generator), ("discriminator", discriminator)):
+                needed = "sample" if key == "generator" else "logit"
+                if needed not in section:
+                    self.fail(f"[{key}] needs {needed!r} (or give the costs: 'cost' in "
+                              "[generator] and [discriminator], or a zero-sum 'value')")
 
         theta_names = self.name_list(generator, "[generator]")
         psi_names = self.name_list(discriminator, "[discriminator]")
@@ -395,6 +420,10 @@ class _Reader:
 
         theta = tuple(real_symbol(n) for n in theta_names)
         psi = tuple(real_symbol(n) for n in psi_names)
+        if direct:
+            return self.direct_game(document, generator, discriminator, theta, psi, params,
+                                    name=name, title=title, reference=reference,
+                                    start=self.start(start, theta_names + psi_names))
         x, z, x_data = real_symbol(_INPUT), real_symbol(_LATENT), real_symbol(_DATA)
         hyper_symbols = {p.name: p.symbol for p in params}
         everything = {
@@ -455,6 +484,60 @@ class _Reader:
             options=(),
             start=self.start(start, theta_names + psi_names),
         )
+
+    # -- games with direct costs ---------------------------------------------------------------
+
+    def check_direct(self, document: Mapping[str, Any], generator: Mapping[str, Any],
+                     discriminator: Mapping[str, Any]) -> None:
+        """A file with direct costs has no model keys, and one way to give the costs."""
+        for where, section, key in (("[generator]", generator, "sample"),
+                                    ("[discriminator]", discriminator, "logit")):
+            if key in section:
+                self.fail(f"{where} has both {key!r} and costs: give a GAN model (sample, "
+                          "logit, [data]) or the costs, not both")
+        for key in ("data", "latent"):
+            if key in document:
+                self.fail(f"[{key}] describes a GAN model; a game with direct costs has none")
+        if "value" in document:
+            for where, section in (("[generator]", generator),
+                                   ("[discriminator]", discriminator)):
+                if "cost" in section:
+                    self.fail(f"{where} cost and 'value' both given: 'value' is the zero-sum "
+                              "game's (the generator minimizes it, the discriminator "
+                              "maximizes it); give either it or both costs")
+        else:
+            for where, section in (("[generator]", generator),
+                                   ("[discriminator]", discriminator)):
+                if "cost" not in section:
+                    self.fail(f"{where} needs 'cost' (or give the zero-sum game's 'value')")
+
+    def direct_game(self, document: Mapping[str, Any], generator: Mapping[str, Any],
+                    discriminator: Mapping[str, Any], theta: tuple[sp.Symbol, ...],
+                    psi: tuple[sp.Symbol, ...], params: tuple[Parameter, ...], *, name: str,
+                    title: str, reference: str, start: tuple[tuple[str, float], ...]
+                    ) -> GameDefinition:
+        """The game whose costs the file writes: ``value`` (zero-sum) or each player's ``cost``."""
+        symbols = {**{s.name: s for s in theta + psi}, **{p.name: p.symbol for p in params}}
+        if "value" in document:
+            value = self.expression(document["value"], "value", symbols, {})
+            cost_g, cost_d = value, -value
+            described = (f"generator minimizes V = {value}", "discriminator maximizes V")
+        else:
+            cost_g = self.expression(generator["cost"], "[generator] cost", symbols, {})
+            cost_d = self.expression(discriminator["cost"], "[discriminator] cost", symbols, {})
+            described = (f"generator; cost {cost_g}", f"discriminator; cost {cost_d}")
+        if not cost_g.has(*theta):
+            self.fail("the generator's cost does not depend on any generator parameter")
+        if not cost_d.has(*psi):
+            self.fail("the discriminator's cost does not depend on any discriminator parameter")
+        symbol_docs = [
+            (", ".join(s.name for s in theta), self.doc(generator, described[0])),
+            (", ".join(s.name for s in psi), self.doc(discriminator, described[1])),
+            *[(p.name, p.doc) for p in params],
+        ]
+        return GameDefinition(name=name, title=title, reference=reference, theta=theta,
+                              psi=psi, params=params, direct_costs=(cost_g, cost_d),
+                              symbol_docs=tuple(symbol_docs), options=(), start=start)
 
     def check_support(self, expr: sp.Expr, variable: sp.Symbol, dist: Distribution,
                       where: str, what: str) -> None:
