@@ -105,7 +105,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, int | np.integer):
         return str(int(value))
     if isinstance(value, float | np.floating):
-        v = float(value)
+        v = float(value) + 0.0  # no "-0"
         return f"{v:.6g}" if math.isfinite(v) else str(v)
     if isinstance(value, complex | np.complexfloating):
         z = complex(value)
