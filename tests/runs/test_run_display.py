@@ -51,6 +51,13 @@ def test_to_numpy_reshapes_to_the_trajectory(result: Any) -> None:
         np.testing.assert_array_equal(table[name].reshape(shape), traj.loss(name))
 
 
+def test_per_run_clocks_give_each_run_its_times(result: Any) -> None:
+    # a rule with per-run rates records t as (B, n_t): each run on its own clock
+    traj = result.trajectory
+    clocks = dataclasses.replace(traj, t=np.stack([traj.t, 2.0 * traj.t]))
+    np.testing.assert_array_equal(clocks.to_numpy()["t"], np.concatenate([traj.t, 2.0 * traj.t]))
+
+
 def test_to_dataframe(result: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("pandas")
     frame = result.to_dataframe()
