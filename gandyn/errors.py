@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["GameFileError", "GandynError", "InputFileError", "OutputExistsError", "SpecError",
-           "UnknownNameError"]
+__all__ = ["GameFileError", "GandynError", "InputFileError", "MissingDependencyError",
+           "OutputExistsError", "SpecError", "UnknownNameError"]
 
 
 class GandynError(Exception):
@@ -35,6 +35,10 @@ class InputFileError(GandynError, ValueError):
 
 class OutputExistsError(GandynError, FileExistsError):
     """An output file exists and ``--force`` was not given: nothing was written."""
+
+
+class MissingDependencyError(GandynError, ImportError):
+    """An optional package a feature needs is not installed; the message says what to install."""
 
 
 class UnknownNameError(GandynError, KeyError):

@@ -55,3 +55,69 @@ def invoke() -> Callable[..., tuple[int, str, str]]:
         return result.exit_code, result.stdout, result.stderr
 
     return run
+
+
+class ParsedHtml:
+    """The tables of a ``_repr_html_`` and a check of its structure (see :func:`read_html`)."""
+
+    #: The only elements gandyn's notebook HTML uses: no script, style, link, image or form.
+    ALLOWED = frozenset({"div", "p", "strong", "table", "caption", "thead", "tbody", "tr", "th",
+                         "td"})
+
+    def __init__(self, text: str) -> None:
+        from html.parser import HTMLParser
+
+        self.tables: list[dict[str, Any]] = []
+        self.paragraphs: list[str] = []
+        open_tags: list[str] = []
+        parsed = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                assert tag in ParsedHtml.ALLOWED, f"unexpected element <{tag}>"
+                assert all(name == "scope" for name, _ in attrs), attrs
+                open_tags.append(tag)
+                if tag == "table":
+                    parsed.tables.append({"caption": None, "rows": []})
+                elif tag == "tr":
+                    parsed.tables[-1]["rows"].append([])
+                elif tag in ("td", "th"):
+                    parsed.tables[-1]["rows"][-1].append("")
+                elif tag == "p":
+                    parsed.paragraphs.append("")
+
+            def handle_endtag(self, tag: str) -> None:
+                assert open_tags and open_tags[-1] == tag, f"</{tag}> closes {open_tags[-1:]}"
+                open_tags.pop()
+
+            def handle_data(self, data: str) -> None:
+                where = open_tags[-1] if open_tags else None
+                if where in ("td", "th"):
+                    parsed.tables[-1]["rows"][-1][-1] += data
+                elif where == "caption":
+                    parsed.tables[-1]["caption"] = data
+                elif where in ("p", "strong"):
+                    parsed.paragraphs[-1] += data
+                else:
+                    assert not data.strip(), f"text outside a cell or paragraph: {data!r}"
+
+        parser = Parser(convert_charrefs=True)
+        parser.feed(text)
+        parser.close()
+        assert open_tags == [], f"unclosed {open_tags}"
+
+    def table(self, caption: str) -> list[list[str]]:
+        """The rows of the table with this caption."""
+        (found,) = [t["rows"] for t in self.tables if t["caption"] == caption]
+        return found
+
+    def fields(self, caption: str) -> dict[str, str]:
+        """A two-column table of named values as a mapping."""
+        return {row[0]: row[1] for row in self.table(caption)}
+
+
+@pytest.fixture
+def read_html() -> Callable[[str], ParsedHtml]:
+    """Parse a ``_repr_html_``: fails on a disallowed element or attribute, a tag closed out
+    of order, an unclosed tag or text outside a cell; the tables by caption, text unescaped."""
+    return ParsedHtml

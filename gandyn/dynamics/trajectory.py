@@ -74,6 +74,63 @@ class Trajectory:
         """The state coordinate ``name`` as ``(B, n_t)``."""
         return self.x[..., self.state_names.index(name)]
 
+    def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """One row per run and record, run by run: the columns of a saved CSV run."""
+        runs, records = self.x.shape[0], self.x.shape[1]
+        t = np.broadcast_to(self.t, (runs, records)) if self.t.ndim == 1 else self.t
+        columns: dict[str, np.ndarray[Any, Any]] = {
+            "run": np.repeat(np.arange(runs, dtype=np.int64), records),
+            "step": np.tile(np.asarray(self.step).astype(np.int64), runs),
+            "t": np.asarray(t, dtype=np.float64).reshape(-1),
+        }
+        for i, name in enumerate(self.state_names):
+            columns[name] = self.x[..., i].reshape(-1)
+        for i, name in enumerate(self.logged_names):
+            columns[name] = self.logged[..., i].reshape(-1)
+        return columns
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        """The runs as one structured array, a row per run and record (run by run).
+
+        Fields ``run``, ``step``, ``t``, then the state coordinates and the
+        logged losses under their names, as ``gandyn simulate --out run.csv``
+        writes them; ``table[name]`` is ``x`` or ``logged`` flattened over
+        ``(run, record)``.
+        """
+        from gandyn.tables import structured
+
+        return structured(self._columns())
+
+    def to_dataframe(self) -> Any:
+        """The rows of :meth:`to_numpy` as a ``pandas.DataFrame`` (needs pandas).
+
+        Raises
+        ------
+        gandyn.errors.MissingDependencyError
+            pandas is not installed (``pip install 'gandyn[pandas]'``).
+        """
+        from gandyn.tables import dataframe
+
+        return dataframe(self._columns(), "a trajectory")
+
+    def _repr_html_(self) -> str:
+        """The notebook's view: the method, then each run's start, end and last losses."""
+        from gandyn.tables import MAX_HTML_ROWS, html_block, html_fields, html_table
+
+        runs, records = self.x.shape[0], self.x.shape[1]
+        header = ["run", *(f"{s} start" for s in self.state_names),
+                  *(f"{s} end" for s in self.state_names),
+                  *(f"{name} end" for name in self.logged_names), "diverged at"]
+        rows = [[run, *self.x[run, 0], *self.x[run, -1], *self.logged[run, -1],
+                 float(self.diverged_at[run]) if self.diverged[run] else None]
+                for run in range(min(runs, MAX_HTML_ROWS))]
+        title = (f"Trajectory: {runs} runs x {records} records, "
+                 f"{self.method.get('optimizer', '?')}, measure {self.measure}")
+        return html_block(title, html_fields(self.method.items(), caption="method"),
+                          html_table(rows, header, caption="runs (end: the last record)",
+                                     total=runs),
+                          note=self.message or None)
+
     def __repr__(self) -> str:
         # Shapes and names only: the arrays can hold millions of numbers.
         runs, records = (self.x.shape[0], self.x.shape[1]) if self.x.ndim == 3 else (0, 0)

@@ -57,6 +57,18 @@ def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
 
+def _point(point: Mapping[str, float]) -> str:
+    """``theta = 0, psi = 1``."""
+    return ", ".join(f"{k} = {v:.6g}" for k, v in point.items())
+
+
+def _where(e: Equilibrium) -> str:
+    """An equilibrium's point, or a set's equation (or first sample)."""
+    if e.kind == "isolated" and e.point is not None:
+        return _point(e.point)
+    return f"set: {e.equation}" if e.equation else f"set through {_point(e.evaluated_at)}"
+
+
 @dataclass(frozen=True)
 class RuleChoice:
     """An update rule to analyze: its name, both learning rates and its settings.
@@ -362,6 +374,81 @@ class Analysis:
     path: EquilibriumPath | None = None
     notes: tuple[str, ...] = ()
     spec: AnalysisSpec | None = None
+
+    def _title(self) -> str:
+        game = self.field.game
+        loss = game.loss.name if game.loss is not None else "direct costs"
+        regs = "".join(f" + {r.describe()}" for r in game.regularizers)
+        return f"{game.name} / {loss}{regs}"
+
+    def __repr__(self) -> str:
+        # The field and every record print at length: the game and what was found instead.
+        found = "; ".join(
+            f"{_where(e)}: {e.stability}, {e.nash}" for e in self.equilibria[:3])
+        more = f"; {len(self.equilibria) - 3} more" if len(self.equilibria) > 3 else ""
+        rule = f", rule {self.rule.name}" if self.rule is not None else ""
+        nash = ""
+        if self.global_nash is not None:
+            nash = f", pure Nash on the grid: {len(self.global_nash.pure_nash)}"
+        count = len(self.equilibria)
+        return (f"Analysis({self._title()}{rule}: {count} equilibri{'um' if count == 1 else 'a'}"
+                f"{' (' + found + more + ')' if found else ''}{nash})")
+
+    def _repr_html_(self) -> str:
+        """The notebook's view: the game, each equilibrium, the global Nash picture, notes."""
+        from gandyn.tables import html_block, html_fields, html_table
+
+        game = self.field.game
+        fields: list[tuple[str, Any]] = [
+            ("game", game.name), ("loss", game.loss.name if game.loss else None),
+            ("regularizers", [r.describe() for r in game.regularizers]),
+            ("params", {p.name: p.value for p in game.params}), ("zero-sum", game.zero_sum)]
+        if self.rule is not None:
+            fields.append(("update rule", f"{self.rule.name}, lr_g = {self.rule.lr_g:g}, "
+                                          f"lr_d = {self.rule.lr_d:g}"))
+        if self.box is not None:
+            fields.append(("box", {k: f"[{lo:g}, {hi:g}]" for k, (lo, hi) in self.box.items()}))
+        header = ["equilibrium", "source", "eigenvalues of dF/dx", "flow", "class", "Nash",
+                  "local minimax", "flags"]
+        if self.rule is not None:
+            header += ["spectral radius", f"{self.rule.name}", "stable lr_g"]
+        rows = []
+        for e in self.equilibria:
+            eigenvalues = [complex(re, im) for re, im in complex_pairs(e.eigenvalues)]
+            row: list[Any] = [_where(e), e.source, eigenvalues, e.stability, e.flow_class,
+                              e.nash, e.local_minimax, "; ".join(e.flags)]
+            if self.rule is not None:
+                r = e.rule
+                row += ([None] * 3 if r is None else
+                        [r.spectral_radius, "stable" if r.stable else "unstable",
+                         None if r.stable_lr is None
+                         else f"({r.stable_lr[0]:g}, {r.stable_lr[1]:g})"])
+            rows.append(row)
+        parts = [html_fields(fields, caption="game"),
+                 html_table(rows, header, caption="equilibria")]
+        if self.global_nash is not None:
+            g = self.global_nash
+            nash: list[tuple[str, Any]] = [
+                ("grid points", g.grid_points),
+                ("pure Nash equilibria", [_point(p) for p in g.pure_nash] or "none"),
+                ("min-max", g.min_max), ("max-min", g.max_min), ("duality gap", g.duality_gap)]
+            if g.mixed is not None:
+                nash += [("mixed value", g.mixed.value),
+                         ("mixed theta (value, probability)", [f"({v:g}, {q:g})"
+                                                               for v, q in g.mixed.theta]),
+                         ("mixed psi (value, probability)", [f"({v:g}, {q:g})"
+                                                             for v, q in g.mixed.psi])]
+            parts.append(html_fields(nash, caption="the game on a grid of the box"))
+        if self.path is not None:
+            path = self.path.path
+            values = path.values
+            parts.append(html_table(
+                [[event.kind, event.value] for event in path.events], ["event", path.parameter],
+                caption=f"eigenvalues at {_point(self.path.point)} along {path.parameter} from "
+                        f"{float(values[0]):g} to {float(values[-1]):g} ({len(values)} values)"))
+        if self.notes:
+            parts.append(html_table([[n] for n in self.notes], ["notes"]))
+        return html_block(f"Analysis: {self._title()}", *parts)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``gandyn analyze --json``."""

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from gandyn import __version__
 from gandyn.arrays import Array
 from gandyn.errors import GandynError
@@ -207,6 +209,64 @@ class Explanation:
             paragraphs.append(dynamics_text(self.dynamics))
         wrapped = [textwrap.fill(p, TEXT_WIDTH) for p in paragraphs]
         return "\n\n".join([self.headline(), *wrapped])
+
+    def _columns(self) -> dict[str, Any]:
+        return {"step": self.steps, "d_fake": self.d_fake, "g_loss": self.g_loss}
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        """The pair as analysed, one structured array: fields ``step``, ``d_fake``, ``g_loss``.
+
+        The series of :attr:`steps`, :attr:`d_fake` and :attr:`g_loss` (for a
+        log measured before the update, ``g_loss[k]`` beside ``d_fake[k + 1]``).
+        The numbers the analysis found are in :meth:`to_dict`.
+        """
+        from gandyn.tables import structured
+
+        return structured(self._columns())
+
+    def to_dataframe(self) -> Any:
+        """The rows of :meth:`to_numpy` as a ``pandas.DataFrame`` (needs pandas).
+
+        Raises
+        ------
+        gandyn.errors.MissingDependencyError
+            pandas is not installed (``pip install 'gandyn[pandas]'``).
+        """
+        from gandyn.tables import dataframe
+
+        return dataframe(self._columns(), "an explanation")
+
+    def _repr_html_(self) -> str:
+        """The notebook's view: the headline, the source, the numbers and the verdict."""
+        from gandyn.tables import html_block, html_fields, html_table
+
+        report = self.report
+        rf = report.regime_fractions
+        low, high = report.thresholds
+        numbers = [("loss", report.loss), ("steps", report.n), ("window", report.window),
+                   ("mean D(G(z))", report.mean_p), ("mean fake logit", report.mean_l),
+                   ("mean D(G(z)) of spread logits", report.mean_p_model),
+                   (f"discriminator winning (p < {low:g})", rf["discriminator winning"]),
+                   ("balanced", rf["balanced"]),
+                   (f"generator winning (p > {high:g})", rf["generator winning"]),
+                   ("consistent", report.consistent), ("verdict", report.verdict),
+                   ("verdict reason", report.verdict_reason),
+                   ("judged by", report.judged_by), ("tolerance", report.law_rtol)]
+        measured = html_fields(report.std_ratio_measured.items(),
+                               caption="measured std(g_loss)/std(d_fake)")
+        predicted = html_table(
+            [[name, value, report.relative_error.get(name)]
+             for name, value in report.std_ratio_predicted.items()],
+            ["estimator", "predicted ratio", "measured/predicted - 1"],
+            caption="predicted std(g_loss)/std(d_fake)")
+        parts = [html_fields(self.source.items(), caption="source"),
+                 html_fields(numbers, caption="what the pair says"), measured, predicted]
+        if self.combined is not None:
+            parts.append(html_fields(self.combined.to_dict().items(),
+                                     caption="one combined discriminator loss"))
+        if self.dynamics is not None:
+            parts.append(html_fields(self.dynamics.items(), caption="dynamics"))
+        return html_block("Explanation", *parts, note=self.headline())
 
     def plot_metadata(self) -> dict[str, Any]:
         """What a figure of this explanation records about its origin."""

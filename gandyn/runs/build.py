@@ -167,6 +167,46 @@ class RunResult:
     field: VectorField
     trajectory: Trajectory
 
+    def _title(self) -> str:
+        """``dirac / non-saturating / simgd``: the game, its loss and the method."""
+        game = self.field.game
+        loss = game.loss.name if game.loss is not None else "direct costs"
+        regs = "".join(f" + {r.describe()}" for r in game.regularizers)
+        return f"{game.name} / {loss}{regs} / {self.spec.rule.name}"
+
+    def __repr__(self) -> str:
+        # The spec, the field and the trajectory each print at length: one line instead.
+        traj = self.trajectory
+        diverged = int(np.count_nonzero(traj.diverged))
+        return (f"RunResult({self._title()}: {traj.n_runs} runs x {traj.x.shape[1]} records, "
+                f"diverged {diverged} of {traj.n_runs})")
+
+    def _repr_html_(self) -> str:
+        """The notebook's view: the run's spec, then the trajectory's tables."""
+        from gandyn.tables import html_block, html_fields
+
+        spec, rule = self.spec, self.spec.rule
+        fields = [("game", self.field.game.name),
+                  ("loss", self.field.game.loss.name if self.field.game.loss else None),
+                  ("regularizers", [r.describe() for r in self.field.game.regularizers]),
+                  ("params", {p.name: p.value for p in self.field.game.params}),
+                  ("method", rule.name), ("lr_g", rule.lr_g), ("lr_d", rule.lr_d),
+                  ("settings", dict(rule.settings)), ("steps", spec.steps),
+                  ("every", spec.every), ("measure", spec.measure)]
+        if spec.minibatch is not None:
+            fields.append(("minibatch", spec.minibatch.to_dict()))
+        return html_block(f"RunResult: {self._title()}", html_fields(fields, caption="spec"),
+                          self.trajectory._repr_html_())
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        """The trajectory's rows (:meth:`Trajectory.to_numpy
+        <gandyn.dynamics.trajectory.Trajectory.to_numpy>`)."""
+        return self.trajectory.to_numpy()
+
+    def to_dataframe(self) -> Any:
+        """The trajectory's rows as a ``pandas.DataFrame`` (needs pandas)."""
+        return self.trajectory.to_dataframe()
+
 
 def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None, *,
         max_memory: int | str | None = None) -> RunResult:

@@ -105,6 +105,67 @@ class SweepResult:
         return {"counts": self.counts(), "agree_with_linear": agree,
                 "compared_with_linear": compared}
 
+    def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """One row per cell: the columns of ``gandyn sweep --out map.csv``."""
+        columns: dict[str, np.ndarray[Any, Any]] = dict(self.axis_values)
+        columns["verdict"] = self.verdict_names
+        columns["decided_at"] = np.asarray(self.measures["decided_at"]).astype(np.int64)
+        for name in ("distance", "g_loss_amplitude", "d_fake_amplitude", "spectral_radius"):
+            columns[name] = self.measures[name]
+        columns["linear"] = self.linear
+        return columns
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        """The cells as one structured array, a row per cell (the first axis varies slowest).
+
+        Fields: one per axis under its command-line name, ``verdict``
+        (``converged``, ``cycling``, ``diverged``), ``decided_at``,
+        ``distance``, ``g_loss_amplitude``, ``d_fake_amplitude``,
+        ``spectral_radius`` and ``linear`` (``stable``, ``unstable``,
+        ``unknown``): the columns of ``gandyn sweep --out map.csv``.
+        """
+        from gandyn.tables import structured
+
+        return structured(self._columns())
+
+    def to_dataframe(self) -> Any:
+        """The rows of :meth:`to_numpy` as a ``pandas.DataFrame`` (needs pandas).
+
+        Raises
+        ------
+        gandyn.errors.MissingDependencyError
+            pandas is not installed (``pip install 'gandyn[pandas]'``).
+        """
+        from gandyn.tables import dataframe
+
+        return dataframe(self._columns(), "a sweep")
+
+    def _repr_html_(self) -> str:
+        """The notebook's view: what was swept, the verdict counts, the linear prediction."""
+        from gandyn.tables import html_block, html_fields, html_table
+
+        plan = self.plan
+        game = plan.game
+        fields: list[tuple[str, Any]] = [
+            ("game", game.file or game.name), ("loss", game.loss or "the game's default"),
+            ("regularizers", [r.name + "".join(f":{k}={v}" for k, v in r.settings)
+                              for r in game.regularizers]),
+            ("params", dict(game.params)), ("update rule", plan.optimizer),
+            ("lr_g", plan.lr_g), ("lr_d", plan.lr_d), ("settings", dict(plan.settings)),
+            ("start", dict(plan.start)), ("steps", plan.steps), ("cells", plan.n_cells),
+            ("equilibrium", dict(plan.equilibrium) or None),
+            ("equilibrium source", plan.equilibrium_source)]
+        axes = html_table([[a.name, a.low, a.high, a.count, "log" if a.log else "linear"]
+                           for a in plan.axes], ["axis", "low", "high", "count", "spacing"],
+                          caption="axes")
+        counts = self.counts()
+        agree, compared = self.agreement()
+        verdicts = [*counts.items(), ("agrees with the linear prediction",
+                                      f"{agree} of {compared}")]
+        return html_block(f"SweepResult: {plan.n_cells} cells",
+                          html_fields(fields, caption="sweep"), axes,
+                          html_fields(verdicts, caption="verdicts"))
+
 
 def _chunk_path(folder: Path, index: int) -> Path:
     return folder / f"chunk-{index:06d}.npz"

@@ -36,7 +36,7 @@ LAYERS: Mapping[str, int] = {
     "cli": 10,
 }
 #: Modules at the package root that every layer may use; they import no layer.
-BASE = {"errors", "arrays", "jsondata", "files", "limits"}
+BASE = {"errors", "arrays", "jsondata", "files", "limits", "tables"}
 #: Root modules outside the layering: the lazy public API and ``python -m gandyn``.
 ENTRY = {"__init__", "__main__"}
 
