@@ -115,10 +115,12 @@ def sample_terms(game: Game) -> SampleTerms:
             f"game {game.name!r} has no data or generator to sample; minibatches need a GAN model"
         )
     for reg in game.regularizers:
-        if reg.regularizer.stage == "field":
+        if reg.regularizer.stage in ("field", "player"):
+            # Both are functions of the expected costs (their gradients), not the mean of
+            # a per-sample term; an anchor could be, but keeping one rule keeps it simple.
             raise SpecError(
-                f"{reg.name} is not supported with minibatches: it penalizes the expected "
-                "gradient, not the mean of a per-sample term"
+                f"{reg.name} is not supported with minibatches: it is computed from the "
+                "expected costs, not as the mean of a per-sample term"
             )
     for reg in game.regularizers:
         if reg.regularizer.stage == "model":

@@ -38,6 +38,10 @@ exactly as to a catalogue game. The format is chosen by the extension
     theta = 1.0
     psi = 1.0
 
+``penalty`` in ``[generator]`` or ``[discriminator]`` adds a term in the
+parameters and hyper-parameters to that player's cost after the loss (an
+anchor ``"lam * theta**2 / 2"``, say).
+
 A game may instead write the players' costs directly (no loss applies then,
 nor a regularizer that needs a discriminator on data), with any number of
 parameters per player::
@@ -127,8 +131,8 @@ _TOP_KEYS = (
     "name", "title", "reference", "generator", "discriminator", "data", "latent",
     "parameters", "start", "value",
 )
-_GENERATOR_KEYS = ("parameters", "sample", "cost", "doc")
-_DISCRIMINATOR_KEYS = ("parameters", "logit", "cost", "doc")
+_GENERATOR_KEYS = ("parameters", "sample", "cost", "penalty", "doc")
+_DISCRIMINATOR_KEYS = ("parameters", "logit", "cost", "penalty", "doc")
 _FORMS = {
     "points": ("points", "weights"),
     "normal": ("mean", "std", "order"),
@@ -464,6 +468,13 @@ class _Reader:
             theta=theta, psi=psi, x=x, logit=logit, real_sample=x_data, fake_sample=sample,
             random=tuple(random),
         )
+        # Terms in one player's cost (an anchor theta**2, a penalty in the parameters):
+        # functions of the parameters and hyper-parameters, not of samples.
+        in_parameters = {k: v for k, v in everything.items() if k not in (_INPUT, _LATENT)}
+        cost_terms = tuple(
+            self.expression(section["penalty"], f"[{key}] penalty", in_parameters, {})
+            if "penalty" in section else sp.S.Zero
+            for key, section in (("generator", generator), ("discriminator", discriminator)))
         symbol_docs = [
             (", ".join(theta_names), self.doc(generator, f"generator G(z) = {sample}")),
             (", ".join(psi_names), self.doc(discriminator, f"discriminator logit s(x) = {logit}")),
@@ -481,6 +492,7 @@ class _Reader:
             params=params,
             model=model,
             symbol_docs=tuple(symbol_docs),
+            cost_terms=(cost_terms[0], cost_terms[1]),
             options=(),
             start=self.start(start, theta_names + psi_names),
         )
@@ -498,6 +510,10 @@ class _Reader:
         for key in ("data", "latent"):
             if key in document:
                 self.fail(f"[{key}] describes a GAN model; a game with direct costs has none")
+        for where, section in (("[generator]", generator), ("[discriminator]", discriminator)):
+            if "penalty" in section:
+                self.fail(f"{where} penalty adds to a GAN model's loss; with direct costs, "
+                          "write the term in the cost")
         if "value" in document:
             for where, section in (("[generator]", generator),
                                    ("[discriminator]", discriminator)):

@@ -60,6 +60,9 @@ class GameDefinition:
     model: GanModel | None = None
     direct_costs: tuple[sp.Expr, sp.Expr] | None = None
     symbol_docs: tuple[tuple[str, str], ...] = ()
+    #: Terms added to the generator's and the discriminator's cost after the loss (a game
+    #: file's ``penalty`` keys): anchors, penalties in the players' parameters.
+    cost_terms: tuple[sp.Expr, sp.Expr] = (sp.S.Zero, sp.S.Zero)
     options: tuple[tuple[str, int | str], ...] = ()
     start: tuple[tuple[str, float], ...] = ()
 
@@ -686,6 +689,11 @@ def make_game(
                 cost_d = cost_d + reg.penalty(model)
 
     theta, psi = definition.theta, definition.psi
+    cost_g, cost_d = cost_g + definition.cost_terms[0], cost_d + definition.cost_terms[1]
+    for reg in applied:
+        if reg.regularizer.stage == "player":
+            extra_g, extra_d = reg.player_penalty(theta, psi, cost_g, cost_d)
+            cost_g, cost_d = cost_g + extra_g, cost_d + extra_d
     for reg in applied:
         if reg.regularizer.stage == "field":
             extra = reg.field_penalty(theta, psi, cost_g, cost_d)

@@ -1,6 +1,6 @@
 """Regularizers: gradient penalties, consensus and instance noise.
 
-A regularizer acts at one of three stages of building a game
+A regularizer acts at one of four stages of building a game
 (:func:`gandyn.games.game.make_game`):
 
 ``model``
@@ -9,6 +9,10 @@ A regularizer acts at one of three stages of building a game
 ``penalty``
     adds a term to the discriminator's cost computed from the model
     (R1, R2, WGAN-GP);
+``player``
+    adds a term to one player's cost computed from the costs so far: the
+    Nagarajan-Kolter penalty on the generator, anchors (weight decay) on
+    either player's parameters;
 ``field``
     adds a term to both players' costs computed from the game's gradient
     (consensus), after every other regularizer.
@@ -43,7 +47,7 @@ __all__ = [
     "get_regularizer",
 ]
 
-Stage = Literal["model", "penalty", "field"]
+Stage = Literal["model", "penalty", "player", "field"]
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ class AppliedRegularizer:
         items = [f"{k}={v:g}" for k, v in self.values] + [f"{k}={v}" for k, v in self.options]
         return f"{self.name}:{','.join(items)}" if items else self.name
 
-    # --- the three stages -------------------------------------------------------------------
+    # --- the four stages --------------------------------------------------------------------
 
     def transform_model(self, model: GanModel) -> GanModel:
         """Stage ``model``: return the changed model."""
@@ -159,6 +163,23 @@ class AppliedRegularizer:
             integrand = sp.expand(grad**2) - 2 * target * sp.Abs(grad) + target**2
             return gamma * expect(integrand, variables)
         raise AssertionError(f"{self.name} has no penalty stage")
+
+    def player_penalty(
+        self, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...],
+        cost_g: sp.Expr, cost_d: sp.Expr,
+    ) -> tuple[sp.Expr, sp.Expr]:
+        """Stage ``player``: the terms added to the generator's and the discriminator's cost."""
+        if self.name == "nagarajan-kolter":
+            # eta |grad_psi V|^2 with V the discriminator's objective, V = -cost_d.
+            eta = self.symbol("eta")
+            return eta * sp.Add(*(sp.diff(cost_d, p) ** 2 for p in psi)), sp.S.Zero
+        if self.name == "anchor-g":
+            gamma = self.symbol("gamma")
+            return gamma / 2 * sp.Add(*(t**2 for t in theta)), sp.S.Zero
+        if self.name == "anchor-d":
+            gamma = self.symbol("gamma")
+            return sp.S.Zero, gamma / 2 * sp.Add(*(p**2 for p in psi))
+        raise AssertionError(f"{self.name} has no player stage")
 
     def field_penalty(
         self, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...],
@@ -245,6 +266,54 @@ REGULARIZERS.add(
         ),
         hyper_parameters=(HyperParameter("gamma", 1.0, "weight of |xi|**2 / 2"),),
         formula="cost_g += gamma/2 |xi|**2 and cost_d += gamma/2 |xi|**2",
+    )
+)
+REGULARIZERS.add(
+    Regularizer(
+        name="nagarajan-kolter",
+        aliases=("nk", "gradient-norm-g"),
+        title="Nagarajan-Kolter penalty: the discriminator's gradient norm in G's cost",
+        tag="nk",
+        stage="player",
+        needs_model=False,
+        reference=(
+            "Nagarajan and Kolter (2017), Gradient descent GAN optimization is locally "
+            "stable, NeurIPS, Sec. 5 (G descends V + eta |grad_psi V|**2)"
+        ),
+        hyper_parameters=(HyperParameter("eta", 0.5, "weight of |grad_psi cost_d|**2"),),
+        formula="cost_g += eta * |d cost_d / d psi|**2",
+    )
+)
+REGULARIZERS.add(
+    Regularizer(
+        name="anchor-g",
+        aliases=("weight-decay-g",),
+        title="anchor (weight decay) on the generator's parameters",
+        tag="ag",
+        stage="player",
+        needs_model=False,
+        reference=(
+            "Krogh and Hertz (1992), A Simple Weight Decay Can Improve Generalization, "
+            "NeurIPS (the penalty gamma/2 |w|**2)"
+        ),
+        hyper_parameters=(HyperParameter("gamma", 0.1, "weight of |theta|**2 / 2"),),
+        formula="cost_g += gamma/2 * |theta|**2",
+    )
+)
+REGULARIZERS.add(
+    Regularizer(
+        name="anchor-d",
+        aliases=("weight-decay-d",),
+        title="anchor (weight decay) on the discriminator's parameters",
+        tag="ad",
+        stage="player",
+        needs_model=False,
+        reference=(
+            "Krogh and Hertz (1992), A Simple Weight Decay Can Improve Generalization, "
+            "NeurIPS (the penalty gamma/2 |w|**2)"
+        ),
+        hyper_parameters=(HyperParameter("gamma", 0.1, "weight of |psi|**2 / 2"),),
+        formula="cost_d += gamma/2 * |psi|**2",
     )
 )
 REGULARIZERS.add(
