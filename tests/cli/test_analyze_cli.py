@@ -39,7 +39,8 @@ def test_r1_dirac_contract_and_learning_rate_bound(gamma: float) -> None:
     assert data["zero_sum"] is True
     (eq,) = data["equilibria"]
     for key in ("point", "kind", "eigenvalues", "stability", "nash", "nash_reason",
-                "local_minimax", "local_minimax_reason", "map_eigenvalues", "spectral_radius", "map_stability", "stable_lr"):
+                "local_minimax", "local_minimax_reason", "map_eigenvalues", "spectral_radius",
+                "map_stability", "stable_lr"):
         assert key in eq, key
     assert eq["kind"] == "isolated" and eq["point"] == {"theta": 0.0, "psi": 0.0}
     assert eq["stability"] == "stable"
