@@ -173,8 +173,8 @@ def _player_one_sided(vf: VectorField, x: Array, player: int) -> tuple[str, str]
     if falling:
         r = falling[0]
         detail = (f"slope {r.slope:.3g}" if abs(r.slope) > _SLOPE_TOL * (1.0 + abs(r.slope))
-                  else f"slope 0, curvature {r.curvature:.3g}")
-        return "descent", f"{cost} decreases along {r.direction} ({detail})"
+                  else f"slope 0 and curvature {r.curvature:.3g}")
+        return "descent", f"{cost} decreases along {r.direction}, one-sided {detail}"
     if all(r.change == "rises" for r in rays):
         if len(rays) == 2:  # one parameter: both sides checked, a strict local minimum
             return "min", f"{cost} rises on both sides"
@@ -247,8 +247,8 @@ def nash_type(
     negative = [k for k, c in classes.items() if c == "negative-eigenvalue"]
     if negative:
         return LocalVerdict("not-nash", f"the Hessian of {negative[0]} has a negative "
-                            "eigenvalue: that player can improve (second-order necessary "
-                            "condition fails)")
+                            "eigenvalue: that player can improve, the second-order necessary "
+                            "condition fails")
     singular = [k for k, c in classes.items() if c == "singular"]
     if singular:
         return LocalVerdict("undecided", f"the Hessian of {' and of '.join(singular)} is "
@@ -339,21 +339,23 @@ def local_minimax(
     v_tp = -vf.jacobian_fn(x)[:n_theta, n_theta:]
     d_class = _sign_class(_eigvalsh(d_pp))
     if d_class == "negative-eigenvalue":
-        return LocalVerdict("no", "V_pp = -(Hessian of cost_d in psi) has a positive eigenvalue: "
-                            "psi does not maximize V locally (Prop. 18 fails)")
+        return LocalVerdict("no", "the Hessian of cost_d in psi has a negative eigenvalue "
+                            "(V_pp a positive one): psi does not maximize V locally, "
+                            "Prop. 18 fails")
     if d_class == "singular":
-        return LocalVerdict("undecided", "V_pp = -(Hessian of cost_d in psi) is singular: "
+        return LocalVerdict("undecided", "the Hessian of cost_d in psi (-V_pp) is singular: "
                             "the second-order test is inconclusive")
     schur = v_tt + v_tp @ np.linalg.solve(d_pp, v_tp.T)
     s_class = _sign_class(_eigvalsh(schur))
     if s_class == "negative-eigenvalue":
         return LocalVerdict("no", "the Schur complement V_tt - V_tp V_pp^-1 V_pt has a negative "
-                            "eigenvalue (Prop. 18 fails)")
+                            "eigenvalue: Prop. 18 fails")
     if s_class == "singular":
         return LocalVerdict("undecided", "the Schur complement V_tt - V_tp V_pp^-1 V_pt is "
                             "singular: the second-order test is inconclusive")
-    return LocalVerdict("yes", "V_pp negative definite and the Schur complement "
-                        "V_tt - V_tp V_pp^-1 V_pt positive definite (Prop. 19)")
+    return LocalVerdict("yes", "V_pp is negative definite and the Schur complement "
+                        "V_tt - V_tp V_pp^-1 V_pt positive definite: a strict local minimax "
+                        "point by Prop. 19")
 
 
 def _minimax_at_kink(vf: VectorField, x: Array, kinks: list[str]) -> LocalVerdict:
@@ -361,7 +363,7 @@ def _minimax_at_kink(vf: VectorField, x: Array, kinks: list[str]) -> LocalVerdic
     d_outcome, d_why = _player_one_sided(vf, x, 1)
     if d_outcome == "descent":
         return LocalVerdict("no", f"{prefix}: {d_why}, so psi does not maximize V(theta*, .) "
-                            "locally (the definition of a local minimax point fails)")
+                            "locally: the definition of a local minimax point fails")
     g_outcome, g_why = _player_one_sided(vf, x, 0)
     if d_outcome == "min" and g_outcome == "min":
         return LocalVerdict("yes", f"{prefix}: {g_why}, {d_why}: a strict local Nash "

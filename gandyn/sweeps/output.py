@@ -142,7 +142,8 @@ def summary_text(result: SweepResult) -> str:
         "verdicts: " + ", ".join(f"{name} {counts[name]}" for name in VERDICTS),
     ]
     marginal = int(np.sum(result.linear == "marginal"))
-    marginal_text = (f"; {marginal} cells marginal (spectral radius 1 within "
+    marginal_text = (f"; {marginal} {'cell' if marginal == 1 else 'cells'} marginal "
+                     f"(spectral radius 1 within "
                      f"{MAP_MARGINAL_TOL:g}: the linear test is inconclusive)" if marginal else "")
     if compared:
         lines.append(f"linear prediction (spectral radius < 1: converged) agrees on {agree} "
