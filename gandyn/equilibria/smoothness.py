@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -44,14 +45,12 @@ _SIDE_STEP = 1e-7
 _SLIDING_RTOL = 1e-5
 
 
-def _kinks(vf: VectorField, point: Mapping[str, float],
-           tol: float) -> list[tuple[sp.Basic, sp.Expr]]:
-    """``(term, switching function)`` for each kinked term of ``F`` whose switch vanishes."""
+@functools.lru_cache(maxsize=32)
+def _switching_terms(vf: VectorField) -> tuple[tuple[sp.Basic, sp.Expr], ...]:
+    """``(term, switching function)`` for every kinked term of ``F`` (one walk per game)."""
     from gandyn.symbolic.functions import relu, step
 
-    state = {s: float(point[s.name]) for s in vf.game.state_symbols}
-    values = {**{s: float(v) for s, v in vf.game.param_values.items()}, **state}
-    scale = 1.0 + max((abs(v) for v in state.values()), default=0.0)
+    known = set(vf.game.state_symbols) | set(vf.game.param_values)
     found: list[tuple[sp.Basic, sp.Expr]] = []
     for expr in vf.field:
         for atom in sp.preorder_traversal(expr):
@@ -61,12 +60,21 @@ def _kinks(vf: VectorField, point: Mapping[str, float],
             args = atom.args
             switch = (args[0] - args[1] if isinstance(atom, (sp.Max, sp.Min)) and len(args) == 2
                       else args[0])
-            if not switch.free_symbols <= set(values):
+            if not switch.free_symbols <= known:
                 continue  # depends on an integration variable
-            value = complex(switch.subs(values).evalf())
-            if abs(value) <= tol * scale and all(atom != a for a, _ in found):
+            if all(atom != a for a, _ in found):
                 found.append((atom, switch))
-    return found
+    return tuple(found)
+
+
+def _kinks(vf: VectorField, point: Mapping[str, float],
+           tol: float) -> list[tuple[sp.Basic, sp.Expr]]:
+    """``(term, switching function)`` for each kinked term of ``F`` whose switch vanishes."""
+    state = {s: float(point[s.name]) for s in vf.game.state_symbols}
+    values = {**{s: float(v) for s, v in vf.game.param_values.items()}, **state}
+    scale = 1.0 + max((abs(v) for v in state.values()), default=0.0)
+    return [(atom, switch) for atom, switch in _switching_terms(vf)
+            if abs(complex(switch.subs(values).evalf())) <= tol * scale]
 
 
 def nonsmooth_at(vf: VectorField, point: Mapping[str, float], *, tol: float = 1e-9) -> list[str]:
