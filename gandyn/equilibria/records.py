@@ -439,7 +439,7 @@ class Analysis:
             if self.rule is not None:
                 r = e.rule
                 row += ([None] * 3 if r is None else
-                        [r.spectral_radius, "stable" if r.stable else "unstable",
+                        [r.spectral_radius, r.stability,
                          None if r.stable_lr is None
                          else f"({r.stable_lr[0]:g}, {r.stable_lr[1]:g})"])
             rows.append(row)

@@ -127,8 +127,8 @@ class SweepResult:
         Fields: one per axis under its command-line name, ``verdict``
         (``converged``, ``cycling``, ``diverged``), ``decided_at``,
         ``distance``, ``g_loss_amplitude``, ``d_fake_amplitude``,
-        ``spectral_radius`` and ``linear`` (``stable``, ``unstable``,
-        ``unknown``): the columns of ``gandyn sweep --out map.csv``.
+        ``spectral_radius`` and ``linear`` (``stable``, ``marginal``,
+        ``unstable``, ``unknown``): the columns of ``gandyn sweep --out map.csv``.
         """
         from gandyn.tables import structured
 
