@@ -4,7 +4,10 @@ Conventions follow :mod:`gandyn.derivation.field`: the state is ``x = (theta, ps
 the gradient flow is ``dx/dt = F(x) = -xi(x)`` and every Jacobian here is
 ``dF/dx``, so a stationary point is *flow-stable* when every eigenvalue of
 ``dF/dx`` has a negative real part. A discrete rule is locally stable at a
-fixed point when the spectral radius of its map's Jacobian is below one.
+fixed point when the spectral radius of its map's Jacobian is below one, and
+*marginal* (the linear test inconclusive) when it is 1 within
+:data:`MAP_MARGINAL_TOL`. Tests that cannot decide say ``"undecided"`` with the
+reason (docs/verdicts.md).
 
 * :func:`analyze` -- all of the below for every stationary point found, as
   one :class:`Equilibrium` record each, gathered in an :class:`Analysis`
@@ -15,10 +18,15 @@ fixed point when the spectral radius of its map's Jacobian is below one.
   box, multi-start numeric root finding; lines and surfaces of stationary
   points are reported once, as a ``set``.
 * :func:`flow_stability` -- the linearized flow: node, focus, saddle, centre.
-* :func:`nash_type` -- each player's second-order condition on its own cost.
-* :func:`local_minimax` -- strict local minimax for zero-sum games.
-* :func:`map_stability`, :func:`stable_lr_range` -- discrete update rules.
-* :func:`nonsmooth_at` -- kinks of ``F``, where its Jacobian describes neither side.
+* :func:`nash_type` -- each player's optimality conditions on its own cost,
+  a :class:`LocalVerdict` (verdict and reason).
+* :func:`local_minimax` -- local minimax for zero-sum games (``yes``, ``no``,
+  ``undecided``), a :class:`LocalVerdict`.
+* :func:`map_stability`, :func:`map_class`, :func:`stable_lr_range` -- discrete
+  update rules: stable, marginal, unstable.
+* :func:`nonsmooth_at` -- kinks of ``F``, where its Jacobian describes neither side;
+  :func:`switching_point` -- whether a root on a switching surface is an
+  equilibrium (or a sliding mode).
 
 The inputs are structured values (a box is ``{symbol: (low, high)}``, a rule a
 :class:`RuleChoice`, a path ``(parameter, low, high, count)``); the command
@@ -37,11 +45,14 @@ line parses text. The modules, from the bottom up:
     :func:`flow_stability` and :class:`FlowStability`.
 :mod:`gandyn.equilibria.local_optimality`
     :func:`nash_type` and :func:`local_minimax` (second-order conditions on
-    each player's own cost).
+    each player's own cost; one-sided checks at a kink).
 :mod:`gandyn.equilibria.smoothness`
-    :func:`nonsmooth_at`: the terms of ``F`` with a kink at a point.
+    :func:`nonsmooth_at`: the terms of ``F`` with a kink at a point;
+    :func:`switching_point` and :class:`SwitchCheck`: ``F`` on a switching
+    surface and Filippov's sliding modes.
 :mod:`gandyn.equilibria.maps`
-    :func:`map_stability`, :class:`MapStability` and :func:`stable_lr_range`.
+    :func:`map_stability`, :class:`MapStability`, :func:`map_class` and
+    :func:`stable_lr_range`.
 :mod:`gandyn.equilibria.rule_stability`
     An update rule at an equilibrium; the only module here (with
     :mod:`~gandyn.equilibria.maps`) that calls :mod:`gandyn.rules`.
@@ -80,8 +91,14 @@ from gandyn.equilibria.classification import analyze, classify
 from gandyn.equilibria.eigenvalue_paths import PathError
 from gandyn.equilibria.finding import find_equilibria
 from gandyn.equilibria.flow import FlowStability, flow_stability
-from gandyn.equilibria.local_optimality import local_minimax, nash_type
-from gandyn.equilibria.maps import MapStability, map_stability, stable_lr_range
+from gandyn.equilibria.local_optimality import LocalVerdict, local_minimax, nash_type
+from gandyn.equilibria.maps import (
+    MAP_MARGINAL_TOL,
+    MapStability,
+    map_class,
+    map_stability,
+    stable_lr_range,
+)
 from gandyn.equilibria.records import (
     Analysis,
     AnalysisSpec,
@@ -93,16 +110,18 @@ from gandyn.equilibria.records import (
     RuleChoice,
     RuleStability,
 )
-from gandyn.equilibria.smoothness import nonsmooth_at
+from gandyn.equilibria.smoothness import SwitchCheck, nonsmooth_at, switching_point
 from gandyn.equilibria.stationary_sets import StationarySet
 
 __all__ = [
+    "MAP_MARGINAL_TOL",
     "Analysis",
     "AnalysisSpec",
     "Equilibrium",
     "EquilibriumPath",
     "FlowStability",
     "GlobalNash",
+    "LocalVerdict",
     "MapStability",
     "MixedNash",
     "PathError",
@@ -110,13 +129,16 @@ __all__ = [
     "RuleChoice",
     "RuleStability",
     "StationarySet",
+    "SwitchCheck",
     "analyze",
     "classify",
     "find_equilibria",
     "flow_stability",
     "local_minimax",
+    "map_class",
     "map_stability",
     "nash_type",
     "nonsmooth_at",
     "stable_lr_range",
+    "switching_point",
 ]

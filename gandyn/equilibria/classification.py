@@ -35,7 +35,7 @@ from gandyn.equilibria.records import (
     RuleChoice,
 )
 from gandyn.equilibria.rule_stability import check_rule, map_jacobian, rule_stability
-from gandyn.equilibria.smoothness import nonsmooth_at
+from gandyn.equilibria.smoothness import SwitchCheck, nonsmooth_at, switching_point
 from gandyn.equilibria.stationary_sets import StationarySet
 from gandyn.errors import SpecError
 from gandyn.limits import RANGES, check_memory, check_value, parse_memory, path_bytes
@@ -49,13 +49,17 @@ def classify(vf: VectorField, entry: StationarySet,
 
     A set is analyzed at its first sample. A kink of ``F`` at the point
     (``|psi|``, ``sign``, ``relu``, ...) leaves no Jacobian there: the
-    eigenvalues are those of one smooth piece and the verdict is inconclusive.
+    eigenvalues are those of one smooth piece and the verdict is inconclusive,
+    and the Nash and minimax tests check the costs one-sidedly
+    (:mod:`gandyn.equilibria.local_optimality`).
     """
     names = [s.name for s in vf.game.state_symbols]
     at = entry.point if entry.point is not None else entry.samples[0]
     x = np.array([at[n] for n in names], dtype=np.float64)
     flow = flow_stability(vf.jacobian_fn(x))
     kinks = tuple(nonsmooth_at(vf, at))
+    nash = nash_type(vf, at)
+    minimax = local_minimax(vf, at)
     return Equilibrium(
         kind=entry.kind,
         source=entry.source,
@@ -68,8 +72,10 @@ def classify(vf: VectorField, entry: StationarySet,
         flow_class=flow.kind,
         inconclusive=flow.inconclusive or bool(kinks),
         nonsmooth=kinks,
-        nash=nash_type(vf, at),
-        local_minimax=local_minimax(vf, at),
+        nash=nash.verdict,
+        nash_reason=nash.reason,
+        local_minimax=None if minimax is None else minimax.verdict,
+        local_minimax_reason=None if minimax is None else minimax.reason,
         rule=None if rule is None else rule_stability(vf, rule, x, flow.eigenvalues),
     )
 
@@ -156,10 +162,11 @@ def analyze(
         budget = None if max_memory is None else parse_memory(max_memory)
         check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), budget,
                      f"a path of {path[3]} values", "path")
-    entries = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
+    found = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
+    entries, switching = _on_switching_surfaces(field, found)
     equilibria = tuple(classify(field, e, rule) for e in entries)
-    notes: list[str] = []
-    if not entries:
+    notes: list[str] = [c.describe() for c in switching]
+    if not entries and not switching:
         notes.append("no stationary point found" + (" in the box" if box else
                                                     " in closed form; give --box to search"))
     nash: GlobalNash | None = None
@@ -176,7 +183,30 @@ def analyze(
         if not isolated:
             raise PathError("needs an isolated equilibrium (none was found)")
         followed = equilibrium_path(field, isolated[0], rule, *path)
-    return Analysis(field, equilibria, rule, box, nash, followed, tuple(notes), spec)
+    return Analysis(field, equilibria, rule, box, nash, followed, tuple(notes), spec,
+                    switching=tuple(switching))
+
+
+def _on_switching_surfaces(vf: VectorField, found: list[StationarySet]
+                           ) -> tuple[list[StationarySet], list[SwitchCheck]]:
+    """Drop root candidates on a switching surface where ``F`` (``sign(0) = 0``) is not zero.
+
+    A root finder converges to ``psi = 1e-16`` beside a jump of ``F`` across
+    ``psi = 0`` where one side's smooth piece vanishes; gandyn's field on the
+    surface is not zero there, so the candidate is no equilibrium. It is kept
+    as a :class:`~gandyn.equilibria.smoothness.SwitchCheck`, which says
+    whether it is a sliding-mode (Filippov) equilibrium.
+    """
+    kept: list[StationarySet] = []
+    dropped: list[SwitchCheck] = []
+    for entry in found:
+        at = entry.point if entry.point is not None else entry.samples[0]
+        check = switching_point(vf, at)
+        if check is None or check.equilibrium:
+            kept.append(entry)
+        else:
+            dropped.append(check)
+    return kept, dropped
 
 
 def equilibrium_path(vf: VectorField, point: Mapping[str, float], rule: RuleChoice | None,

@@ -1,7 +1,9 @@
 """Discrete update rules linearized at a fixed point: spectral radius, stable rates.
 
 :func:`map_stability` decides local stability of one update rule from the
-spectral radius of its map's Jacobian (:class:`MapStability`);
+spectral radius of its map's Jacobian (:class:`MapStability`): stable below 1,
+unstable above, marginal on the unit circle (:func:`map_class`, within
+:data:`MAP_MARGINAL_TOL`);
 :func:`stable_lr_range` scans and bisects the learning rates where it holds.
 
 References
@@ -10,6 +12,9 @@ References
    Sec. 3 (discrete maps: stable when the spectral radius is below one).
 .. [2] Gidel et al. (2019). Negative Momentum for Improved Game Dynamics.
    AISTATS (momentum maps on the extended state).
+.. [3] Bailey, Gidel and Piliouras (2020). Finite Regret and Cycles with
+   Fixed Step-Size via Alternating Gradient Descent-Ascent. COLT (alternating
+   steps on bilinear games: bounded, recurrent orbits).
 """
 
 from __future__ import annotations
@@ -27,11 +32,40 @@ from gandyn.errors import SpecError
 from gandyn.rules.base import FieldFunctions, UpdateRule
 from gandyn.rules.registry import make_rule
 
-__all__ = ["MapStability", "map_stability", "stable_lr_range"]
+__all__ = ["MAP_CLASSES", "MAP_MARGINAL_TOL", "MapStability", "map_class", "map_stability",
+           "stable_lr_range"]
 
 
-#: A map is stable when its spectral radius is below ``1 - _MAP_MARGIN``.
-_MAP_MARGIN = 1e-12
+#: A spectral radius within this of 1 (``|rho - 1| <= MAP_MARGINAL_TOL``) is *on* the unit
+#: circle: the linear test is inconclusive ("marginal"). Eigenvalues of a map near the identity
+#: are computed to a few ``1e-16``; a tolerance of ``1e-10`` also leaves rates as small as
+#: ``1e-5`` of simultaneous steps on a rotation (``rho = sqrt(1 + h^2)``) marginal, where
+#: ``rho - 1`` is below ``1e-10`` and the growth shows only after ``1e10`` steps.
+MAP_MARGINAL_TOL = 1e-10
+
+#: The classes of a map at a fixed point, by its spectral radius.
+MAP_CLASSES = ("stable", "marginal", "unstable")
+
+
+def map_class(spectral_radius: Any) -> Any:
+    """``"stable"``, ``"marginal"`` or ``"unstable"`` for each spectral radius (``"unknown"``: NaN).
+
+    ``rho < 1 - MAP_MARGINAL_TOL`` is stable (locally exponentially stable),
+    ``rho > 1 + MAP_MARGINAL_TOL`` unstable, and a radius within
+    :data:`MAP_MARGINAL_TOL` of 1 marginal: an eigenvalue on the unit circle,
+    where the linearization cannot decide (the nonlinear terms, or a Jordan
+    block, do). Alternating gradient steps on the bilinear game are marginal
+    for every ``h < 2``: their map has determinant 1 and orbits stay bounded
+    (Bailey, Gidel and Piliouras 2020). A scalar gives a ``str``, an array an
+    array of ``str``.
+    """
+    rho = np.asarray(spectral_radius, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        names = np.where(np.isnan(rho), "unknown",
+                         np.where(rho < 1.0 - MAP_MARGINAL_TOL, "stable",
+                                  np.where(rho > 1.0 + MAP_MARGINAL_TOL, "unstable",
+                                           "marginal")))
+    return str(names) if names.ndim == 0 else names
 
 
 @dataclass(frozen=True)
@@ -44,13 +78,23 @@ class MapStability:
         Eigenvalues of the map's Jacobian on the extended state, sorted.
     spectral_radius
         Their largest modulus.
-    stable
-        ``spectral_radius < 1 - 1e-12`` (locally exponentially stable).
+    stability
+        ``"stable"``, ``"marginal"`` or ``"unstable"`` (:func:`map_class`).
     """
 
     eigenvalues: ComplexArray
     spectral_radius: float
-    stable: bool
+    stability: str
+
+    @property
+    def stable(self) -> bool:
+        """``spectral_radius < 1 - MAP_MARGINAL_TOL`` (locally exponentially stable)."""
+        return self.stability == "stable"
+
+    @property
+    def inconclusive(self) -> bool:
+        """The radius is 1 within :data:`MAP_MARGINAL_TOL`: the linear test cannot decide."""
+        return self.stability == "marginal"
 
 
 def map_stability(rule: UpdateRule, field: FieldFunctions, point_vector: Any, *,
@@ -91,7 +135,7 @@ def map_stability(rule: UpdateRule, field: FieldFunctions, point_vector: Any, *,
     jac = rule.map_jacobian(field, x, buffers, k)[0]
     eig = np.sort_complex(np.linalg.eigvals(jac).astype(np.complex128))
     radius = float(np.max(np.abs(eig)))
-    return MapStability(eig, radius, radius < 1.0 - _MAP_MARGIN)
+    return MapStability(eig, radius, map_class(radius))
 
 
 def stable_lr_range(
@@ -111,7 +155,10 @@ def stable_lr_range(
     ``lr_g = lr`` and ``lr_d = lr * lr_ratio``; ``lr`` is scanned on ``n``
     log-spaced values from ``lr_min`` (default ``1e-5 lr_max``) to
     ``lr_max``, :func:`map_stability` decides each, and both ends of the
-    first stable run are refined by bisection (to a relative ``1e-12``).
+    first stable run are refined by bisection (to a relative ``1e-12``) on
+    where the spectral radius crosses 1. A rate whose map is marginal (radius
+    1 within :data:`MAP_MARGINAL_TOL`, as alternating steps on a rotation) is
+    not stable.
 
     Parameters
     ----------
@@ -147,17 +194,21 @@ def stable_lr_range(
     extra = dict(settings or {})
     x = np.asarray(point_vector, dtype=np.float64)
 
-    def stable(lr: float) -> bool:
+    def radius(lr: float) -> float:
         rule = make_rule(rule_name, lr, lr * lr_ratio, **extra)
-        return map_stability(rule, game, x, k=k).stable
+        return map_stability(rule, game, x, k=k).spectral_radius
+
+    def stable(lr: float) -> bool:
+        return bool(map_class(radius(lr)) == "stable")
 
     def boundary(inside: float, outside: float) -> float:
-        # invariant: stable(inside), not stable(outside)
+        # invariant: radius(inside) < 1 <= radius(outside); the ends of a stable interval are
+        # where the radius crosses 1 itself, not 1 - MAP_MARGINAL_TOL
         for _ in range(200):
             if abs(outside - inside) <= 1e-12 * max(abs(inside), abs(outside)):
                 break
             mid = math.sqrt(inside * outside)
-            if stable(mid):
+            if radius(mid) < 1.0:
                 inside = mid
             else:
                 outside = mid

@@ -24,6 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
     from gandyn.equilibria.eigenvalue_paths import EigenvaluePath
+    from gandyn.equilibria.smoothness import SwitchCheck
 
 __all__ = [
     "Analysis",
@@ -110,8 +111,10 @@ class RuleStability:
         Eigenvalues of the map's Jacobian on the extended state.
     spectral_radius
         Their largest modulus.
-    stable
-        Whether the spectral radius is below one.
+    stability
+        ``"stable"`` (spectral radius below one), ``"marginal"`` (on the unit
+        circle within :data:`gandyn.equilibria.maps.MAP_MARGINAL_TOL`: the
+        linear test is inconclusive) or ``"unstable"``.
     stable_lr
         ``(low, high)``: the learning rates ``lr_g`` (at the analysis's ratio
         ``lr_d / lr_g``) for which the point is locally stable, or ``None``.
@@ -121,16 +124,21 @@ class RuleStability:
 
     eigenvalues: tuple[complex, ...]
     spectral_radius: float
-    stable: bool
+    stability: str
     stable_lr: tuple[float, float] | None
     stable_lr_method: str
+
+    @property
+    def stable(self) -> bool:
+        """Whether the spectral radius is below one."""
+        return self.stability == "stable"
 
     def to_dict(self) -> dict[str, Any]:
         """The rule's keys of an equilibrium's JSON entry."""
         return {
             "map_eigenvalues": complex_pairs(self.eigenvalues),
             "spectral_radius": self.spectral_radius,
-            "map_stability": "stable" if self.stable else "unstable",
+            "map_stability": self.stability,
             "stable_lr": None if self.stable_lr is None else list(self.stable_lr),
             "stable_lr_method": self.stable_lr_method,
         }
@@ -164,10 +172,12 @@ class Equilibrium:
         Linearization cannot decide: a marginal spectrum or a kink of ``F``.
     nonsmooth
         Terms of ``F`` with a kink at the point (:func:`gandyn.equilibria.nonsmooth_at`).
-    nash
-        ``differential-nash``, ``degenerate`` or ``not-nash`` (:func:`gandyn.equilibria.nash_type`).
-    local_minimax
-        Strict local minimax (zero-sum games), ``None`` otherwise.
+    nash, nash_reason
+        ``differential-nash``, ``local-nash``, ``not-nash`` or ``undecided``
+        (:func:`gandyn.equilibria.nash_type`), and why.
+    local_minimax, local_minimax_reason
+        ``yes``, ``no`` or ``undecided`` (zero-sum games;
+        :func:`gandyn.equilibria.local_minimax`) and why; ``None`` otherwise.
     rule
         Stability under the analyzed update rule, or ``None`` without one.
     """
@@ -184,7 +194,9 @@ class Equilibrium:
     inconclusive: bool
     nonsmooth: tuple[str, ...]
     nash: str
-    local_minimax: bool | None
+    nash_reason: str
+    local_minimax: str | None
+    local_minimax_reason: str | None
     rule: RuleStability | None = None
 
     @property
@@ -192,14 +204,14 @@ class Equilibrium:
         """What a reader should not miss about this point.
 
         The flow can attract non-Nash points and repel Nash ones (Mazumdar,
-        Ratliff and Sastry 2020); a degenerate point is undecided and gets no
-        flag. A kink of ``F`` leaves no Jacobian there.
+        Ratliff and Sastry 2020); an undecided Nash test gets no flag. A kink
+        of ``F`` leaves no Jacobian there.
         """
         stable = self.stability == "stable"
         flags = []
-        if stable and self.nash == "not-nash":
+        if stable and self.nash == "not-nash" and not self.nonsmooth:
             flags.append("stable but not Nash")
-        if self.nash == "differential-nash" and not stable:
+        if self.nash in ("differential-nash", "local-nash") and not stable and not self.nonsmooth:
             flags.append("Nash but not stable")
         if self.nonsmooth:
             flags.append(
@@ -224,7 +236,9 @@ class Equilibrium:
             "nonsmooth": list(self.nonsmooth),
             "inconclusive": self.inconclusive,
             "nash": self.nash,
+            "nash_reason": self.nash_reason,
             "local_minimax": self.local_minimax,
+            "local_minimax_reason": self.local_minimax_reason,
             "flags": self.flags,
         })
         if self.rule is not None:
@@ -364,6 +378,10 @@ class Analysis:
         What the analysis could not do or a reader should know.
     spec
         The request as its caller spelled it (``spec`` in the JSON; ``{}`` when ``None``).
+    switching
+        Root candidates on a switching surface of ``F`` where ``F`` (with
+        ``sign(0) = 0``) is not zero: not equilibria, each with whether it is a
+        sliding-mode equilibrium (:func:`gandyn.equilibria.smoothness.switching_point`).
     """
 
     field: VectorField
@@ -374,6 +392,7 @@ class Analysis:
     path: EquilibriumPath | None = None
     notes: tuple[str, ...] = ()
     spec: AnalysisSpec | None = None
+    switching: tuple[SwitchCheck, ...] = ()
 
     def _title(self) -> str:
         game = self.field.game
@@ -420,7 +439,7 @@ class Analysis:
             if self.rule is not None:
                 r = e.rule
                 row += ([None] * 3 if r is None else
-                        [r.spectral_radius, "stable" if r.stable else "unstable",
+                        [r.spectral_radius, r.stability,
                          None if r.stable_lr is None
                          else f"({r.stable_lr[0]:g}, {r.stable_lr[1]:g})"])
             rows.append(row)
@@ -466,6 +485,7 @@ class Analysis:
             "params": {p.name: p.value for p in game.params},
             "zero_sum": game.zero_sum,
             "equilibria": [e.to_dict() for e in self.equilibria],
+            "switching_points": [c.to_dict() for c in self.switching],
             "notes": list(self.notes),
         }
         if self.rule is not None:

@@ -111,7 +111,7 @@ def rule_stability(vf: VectorField, rule: RuleChoice, x: Array,
         stable_lr = None if interval is None else (float(interval[0]), float(interval[1]))
         method = SCAN_METHOD
     return RuleStability(tuple(complex(z) for z in mapped.eigenvalues),
-                         float(mapped.spectral_radius), bool(mapped.stable), stable_lr, method)
+                         float(mapped.spectral_radius), mapped.stability, stable_lr, method)
 
 
 def map_jacobian(vf: VectorField, rule: RuleChoice, x: Array, params: dict[str, float]) -> Array:

@@ -47,9 +47,9 @@ def _equilibrium_lines(i: int, eq: Equilibrium, rule: RuleChoice | None) -> list
     else:
         verdict = eq.flow_class + (" (linear analysis inconclusive)" if eq.inconclusive else "")
         lines.append(f"  flow: {eq.stability}, {verdict}; eigenvalues of dF/dx: " + eigen_text)
-    minimax = eq.local_minimax
-    minimax_text = "" if minimax is None else f"; local minimax: {'yes' if minimax else 'no'}"
-    lines.append(f"  Nash: {eq.nash}{minimax_text}")
+    lines.append(f"  Nash: {eq.nash} ({eq.nash_reason})")
+    if eq.local_minimax is not None:
+        lines.append(f"  local minimax: {eq.local_minimax} ({eq.local_minimax_reason})")
     for flag in eq.flags:
         lines.append(f"  note: {flag}")
     if eq.rule is not None:
@@ -58,7 +58,9 @@ def _equilibrium_lines(i: int, eq: Equilibrium, rule: RuleChoice | None) -> list
             "never locally stable for lr in the scan" if stable_lr is None
             else f"locally stable for lr_g in ({stable_lr[0]:.6g}, {stable_lr[1]:.6g})"
         )
-        verdict = "stable" if eq.rule.stable else "unstable"
+        verdict = eq.rule.stability
+        if verdict == "marginal":
+            verdict += ": on the unit circle, linear analysis inconclusive"
         lines.append(f"  {rule.name if rule else 'map'}: spectral radius "
                      f"{eq.rule.spectral_radius:.6g} ({verdict}); {lr_text}")
     return lines

@@ -33,10 +33,6 @@ from gandyn.sweeps.plan import SweepPlan, SweepSpec, make_plan
 
 __all__ = ["SweepResult", "prepare_chunk_dir", "run_sweep", "sweep"]
 
-#: A map is predicted stable when its spectral radius is below ``1 - _MAP_MARGIN``
-#: (the margin of :func:`gandyn.equilibria.map_stability`).
-_MAP_MARGIN = 1e-12
-
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -78,11 +74,18 @@ class SweepResult:
 
     @property
     def linear(self) -> np.ndarray[Any, np.dtype[np.str_]]:
-        """The linear prediction per cell: ``stable``, ``unstable`` or ``unknown``."""
-        rho = self.measures["spectral_radius"]
-        with np.errstate(invalid="ignore"):
-            return np.where(np.isnan(rho), "unknown",
-                            np.where(rho < 1 - _MAP_MARGIN, "stable", "unstable"))
+        """The linear prediction per cell: ``stable``, ``marginal``, ``unstable`` or ``unknown``.
+
+        From the spectral radius by :func:`gandyn.equilibria.maps.map_class`:
+        ``marginal`` is a radius within
+        :data:`~gandyn.equilibria.maps.MAP_MARGINAL_TOL` of 1, where the
+        linear test is inconclusive; ``unknown`` a cell without one (NaN).
+        """
+        from gandyn.equilibria.maps import map_class
+
+        names: np.ndarray[Any, np.dtype[np.str_]] = np.asarray(
+            map_class(np.asarray(self.measures["spectral_radius"], dtype=np.float64)).reshape(-1))
+        return names
 
     def counts(self) -> dict[str, int]:
         """Cells per verdict."""
@@ -92,10 +95,12 @@ class SweepResult:
         """``(agreeing, compared)``: cells whose verdict matches the linear prediction.
 
         ``stable`` (``rho < 1``) matches ``converged``; ``unstable`` matches
-        ``cycling`` or ``diverged``; cells without a prediction are not compared.
+        ``cycling`` or ``diverged``; cells without a prediction and
+        ``marginal`` cells (the linear test is inconclusive there) are not
+        compared.
         """
         linear = self.linear
-        known = linear != "unknown"
+        known = (linear != "unknown") & (linear != "marginal")
         match = (linear == "stable") == (self.verdict == 0)
         return int(np.sum(match & known)), int(np.sum(known))
 
@@ -103,7 +108,8 @@ class SweepResult:
         """Counts and agreement, for the sidecar and the printed summary."""
         agree, compared = self.agreement()
         return {"counts": self.counts(), "agree_with_linear": agree,
-                "compared_with_linear": compared}
+                "compared_with_linear": compared,
+                "marginal_linear": int(np.sum(self.linear == "marginal"))}
 
     def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
         """One row per cell: the columns of ``gandyn sweep --out map.csv``."""
@@ -121,8 +127,8 @@ class SweepResult:
         Fields: one per axis under its command-line name, ``verdict``
         (``converged``, ``cycling``, ``diverged``), ``decided_at``,
         ``distance``, ``g_loss_amplitude``, ``d_fake_amplitude``,
-        ``spectral_radius`` and ``linear`` (``stable``, ``unstable``,
-        ``unknown``): the columns of ``gandyn sweep --out map.csv``.
+        ``spectral_radius`` and ``linear`` (``stable``, ``marginal``,
+        ``unstable``, ``unknown``): the columns of ``gandyn sweep --out map.csv``.
         """
         from gandyn.tables import structured
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gandyn.equilibria.maps import MAP_MARGINAL_TOL
 from gandyn.sweeps.chunk import VERDICTS, _engine
 
 if TYPE_CHECKING:
@@ -54,7 +55,9 @@ def sweep_meta(result: SweepResult, spec: Mapping[str, Any]) -> dict[str, Any]:
                       "max-norm ball, else the first step from which the run stays on the "
                       "side of the tolerance ball where it ends",
         "linear": "spectral radius of the map's Jacobian at the equilibrium (buffers at their "
-                  "fixed-point values): stable below 1",
+                  f"fixed-point values): stable below 1, unstable above, marginal within "
+                  f"{MAP_MARGINAL_TOL:g} of 1 (the linear test is inconclusive; not compared "
+                  "with the verdict), unknown without an isolated equilibrium",
         "amplitude": "half the range of the loss over the last third of the final window",
     }
     meta: dict[str, Any] = plain({
@@ -98,8 +101,8 @@ def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping
 
     One row (CSV) or array entry (NPZ) per cell: a column per axis under its
     command-line name, ``verdict`` (``converged``, ``cycling``, ``diverged``),
-    then :data:`MEASURES` (``linear`` is ``stable``, ``unstable`` or
-    ``unknown``). The NPZ also holds ``meta`` (the sidecar's JSON).
+    then :data:`MEASURES` (``linear`` is ``stable``, ``marginal``,
+    ``unstable`` or ``unknown``). The NPZ also holds ``meta`` (the sidecar's JSON).
 
     Both files are written whole or not at all, and not over existing files
     unless ``force`` (:func:`gandyn.files.write_files`).
@@ -138,9 +141,15 @@ def summary_text(result: SweepResult) -> str:
         f"{plan.steps} steps",
         "verdicts: " + ", ".join(f"{name} {counts[name]}" for name in VERDICTS),
     ]
+    marginal = int(np.sum(result.linear == "marginal"))
+    marginal_text = (f"; {marginal} {'cell' if marginal == 1 else 'cells'} marginal "
+                     f"(spectral radius 1 within "
+                     f"{MAP_MARGINAL_TOL:g}: the linear test is inconclusive)" if marginal else "")
     if compared:
         lines.append(f"linear prediction (spectral radius < 1: converged) agrees on {agree} "
-                     f"of {compared} cells")
+                     f"of {compared} cells{marginal_text}")
+    elif marginal:
+        lines.append(f"linear prediction: inconclusive{marginal_text}")
     else:
         lines.append("linear prediction: none (no isolated equilibrium)")
     return "\n".join(lines)

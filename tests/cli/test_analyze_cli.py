@@ -38,8 +38,9 @@ def test_r1_dirac_contract_and_learning_rate_bound(gamma: float) -> None:
     data = analyze_json("--reg", f"r1:gamma={gamma}", "--optimizer", "simgd", "--lr", "0.1")
     assert data["zero_sum"] is True
     (eq,) = data["equilibria"]
-    for key in ("point", "kind", "eigenvalues", "stability", "nash", "local_minimax",
-                "map_eigenvalues", "spectral_radius", "map_stability", "stable_lr"):
+    for key in ("point", "kind", "eigenvalues", "stability", "nash", "nash_reason",
+                "local_minimax", "local_minimax_reason", "map_eigenvalues", "spectral_radius",
+                "map_stability", "stable_lr"):
         assert key in eq, key
     assert eq["kind"] == "isolated" and eq["point"] == {"theta": 0.0, "psi": 0.0}
     assert eq["stability"] == "stable"
@@ -48,8 +49,11 @@ def test_r1_dirac_contract_and_learning_rate_bound(gamma: float) -> None:
     expected = [complex(-gamma / 2, -omega), complex(-gamma / 2, omega)]
     assert got == pytest.approx(expected)
     assert eq["stable_lr"][1] == pytest.approx(4 * gamma, rel=1e-6)
-    assert eq["nash"] == "degenerate"  # cost_g'' in theta vanishes at psi = 0
-    assert eq["local_minimax"] is True
+    assert eq["nash"] == "undecided"  # cost_g'' in theta vanishes at psi = 0
+    assert "cost_g in theta is singular" in eq["nash_reason"]
+    # Jin, Netrapalli and Jordan (2020), Prop. 19: V_pp = -gamma < 0, Schur 1/(4 gamma) > 0
+    assert eq["local_minimax"] == "yes" and "Prop. 19" in eq["local_minimax_reason"]
+    assert eq["map_stability"] == "stable"
 
 
 def test_line_of_equilibria_is_one_set() -> None:
@@ -58,6 +62,7 @@ def test_line_of_equilibria_is_one_set() -> None:
     assert len(sets) == 1 and sets[0]["equation"] == "psi = 0"
     assert all(s["psi"] == 0 for s in sets[0]["samples"])
     assert data["equilibria"][0]["local_minimax"] is None  # not zero-sum
+    assert data["equilibria"][0]["local_minimax_reason"] is None
 
 
 def test_bilinear_pure_nash_and_zero_gap() -> None:
@@ -121,7 +126,7 @@ def test_local_minimax_point_that_is_not_nash() -> None:
     # it is not a Nash equilibrium.
     data = analyze_json("--game", "bilinear", "--param", "a=-0.5", "--param", "b=1")
     (eq,) = data["equilibria"]
-    assert eq["local_minimax"] is True and eq["nash"] == "not-nash"
+    assert eq["local_minimax"] == "yes" and eq["nash"] == "not-nash"
 
 
 def test_nothing_found_is_said() -> None:

@@ -27,6 +27,21 @@ def rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def test_marginal_linear_prediction_in_files(tmp_path: Path) -> None:
+    # altgd on the bilinear game: map determinant 1, eigenvalues on the unit circle for h < 2
+    # (Bailey, Gidel and Piliouras 2020): the linear column says "marginal", the summary says
+    # the cells are not compared.
+    target = tmp_path / "alt.csv"
+    code, out, err = run("--game", "bilinear", "--optimizer", "altgd", "--axis", "lr=0.5:2.5:3",
+                         "--steps", "200", "--out", str(target))
+    assert code == 0, err
+    assert [r["linear"] for r in rows(target)] == ["marginal", "marginal", "unstable"]
+    assert "2 cells marginal (spectral radius 1 within 1e-10" in out
+    meta = json.loads((tmp_path / "alt.csv.meta.json").read_text())
+    assert meta["marginal_linear"] == 2 and meta["compared_with_linear"] == 1
+    assert "marginal" in meta["measure_notes"]["linear"]
+
+
 def test_help() -> None:
     code, out, _ = run("--help")
     assert code == 0

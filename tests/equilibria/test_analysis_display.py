@@ -77,4 +77,4 @@ def test_html_escapes_notes(r1_analysis: Any, read_html: Callable[[str], Any]) -
 def test_repr_is_one_short_line(r1_analysis: Any) -> None:
     text = repr(r1_analysis)
     assert text == ("Analysis(dirac / non-saturating + r1:gamma=0.3, rule simgd: 1 equilibrium "
-                    "(theta = 0, psi = 0: stable, degenerate))")
+                    "(theta = 0, psi = 0: stable, undecided))")

@@ -189,29 +189,42 @@ def test_bilinear_centre() -> None:
 
 def test_nash_types_by_hand() -> None:
     # Bilinear: d^2 cost_g/d theta^2 = a, d^2 cost_d/d psi^2 = b.
-    assert nash_type(_bilinear(), ORIGIN) == "degenerate"
-    assert nash_type(_bilinear(1.0, 1.0), ORIGIN) == "differential-nash"
-    assert nash_type(_bilinear(-1.0, 1.0), ORIGIN) == "not-nash"
+    # a = b = 0: both Hessians vanish, the second-order test cannot decide.
+    assert nash_type(_bilinear(), ORIGIN).verdict == "undecided"
+    assert nash_type(_bilinear(1.0, 1.0), ORIGIN).verdict == "differential-nash"
+    assert nash_type(_bilinear(-1.0, 1.0), ORIGIN).verdict == "not-nash"
     # Dirac non-saturating, c = 0: cost_g = softplus(-psi theta), so
     # d^2 cost_g/d theta^2 = psi^2 s'(psi theta) = 0 at psi = 0; cost_d = log 2 +
     # softplus(psi theta), d^2 cost_d/d psi^2 = theta^2 s'(psi theta) = 0 at theta = 0.
-    assert nash_type(_dirac("non-saturating"), ORIGIN) == "degenerate"
-    # With R1, D's Hessian is gamma > 0 but G's stays 0: still degenerate.
-    assert nash_type(_dirac("minimax", 0.3), ORIGIN) == "degenerate"
+    assert nash_type(_dirac("non-saturating"), ORIGIN).verdict == "undecided"
+    # With R1, D's Hessian is gamma > 0 but G's stays 0: still undecided, and the reason says
+    # whose Hessian is singular.
+    with_r1 = nash_type(_dirac("minimax", 0.3), ORIGIN)
+    assert with_r1.verdict == "undecided" and "cost_g in theta is singular" in with_r1.reason
     # Not a stationary point: F(1, 1) = (-2, 0) for a = b = 1.
-    assert nash_type(_bilinear(1.0, 1.0), {"theta": 1.0, "psi": 1.0}) == "not-nash"
+    moved = nash_type(_bilinear(1.0, 1.0), {"theta": 1.0, "psi": 1.0})
+    assert moved.verdict == "not-nash" and "not stationary" in moved.reason
 
 
 def test_local_minimax() -> None:
     # Non-saturating is not zero-sum (cost_g + cost_d has the term softplus(-l) + softplus(l)).
     assert local_minimax(_dirac("non-saturating"), ORIGIN) is None
     # Minimax, c = 0: V = -cost_d, V_pp = -theta^2 s' = 0 at the origin: not strict.
-    assert local_minimax(_dirac("minimax"), ORIGIN) is False
+    # The second-order test cannot decide (Prop. 18 and 19 both need V_pp < 0): undecided.
+    assert _minimax(_dirac("minimax")) == "undecided"
     # With R1: V_pp = -gamma, V_tt = 0, V_tp = d^2 cost_g / d theta d psi = -s(0) = -1/2:
     # Schur complement 0 - (-1/2)(-1/gamma)(-1/2) = 1/(4 gamma) > 0.
-    assert local_minimax(_dirac("minimax", 0.3), ORIGIN) is True
-    # Bilinear a = b = 0: V = theta psi, V_pp = 0: not strict.
-    assert local_minimax(_bilinear(), ORIGIN) is False
+    assert _minimax(_dirac("minimax", 0.3)) == "yes"
+    # Bilinear a = b = 0: V = theta psi, V_pp = 0: the second-order test is inconclusive (the
+    # origin is in fact a non-strict local minimax point: V(0, psi) = 0 and
+    # max_{|psi'| <= r} theta psi' = r |theta| >= 0).
+    assert _minimax(_bilinear()) == "undecided"
+
+
+def _minimax(vf: VectorField, point: dict[str, float] = ORIGIN) -> str:
+    result = local_minimax(vf, point)
+    assert result is not None
+    return result.verdict
 
 
 def test_stable_but_not_nash() -> None:
@@ -225,10 +238,10 @@ def test_stable_but_not_nash() -> None:
     imag = math.sqrt(0.9 - 0.45**2)
     np.testing.assert_allclose(result.eigenvalues, [-0.45 - 1j * imag, -0.45 + 1j * imag])
     assert result.kind == "stable focus"
-    assert nash_type(vf, ORIGIN) == "not-nash"
+    assert nash_type(vf, ORIGIN).verdict == "not-nash"
     # Zero-sum (cost_g + cost_d = a theta^2/2 + b psi^2/2): V_tt = -0.1, V_pp = -1, V_tp = 1,
     # Schur -0.1 + 1 = 0.9 > 0: a strict local minimax point that is not a Nash equilibrium.
-    assert local_minimax(vf, ORIGIN) is True
+    assert _minimax(vf) == "yes"
 
 
 # --- discrete maps -----------------------------------------------------------------------------

@@ -373,3 +373,24 @@ def test_equilibrium_and_start_options() -> None:
                   equilibrium={"theta": 3.0, "psi": 0.0})
     with pytest.raises(GandynError, match="unknown state symbol 'phi'"):
         make_plan(axes=["lr=0.1:1:2"], equilibrium={"phi": 0.0})
+
+
+def test_altgd_bilinear_is_marginal_below_two() -> None:
+    # Alternating steps on the bilinear game (Bailey, Gidel and Piliouras 2020, COLT; Gidel et al.
+    # 2019, Sec. 3): the map Jacobian [[1 - h^2, -h], [h, 1]] has determinant 1 and trace
+    # t = 2 - h^2, so its eigenvalues lie on the unit circle for h <= 2 (bounded orbits) and its
+    # radius is |t|/2 + sqrt(t^2/4 - 1) > 1 beyond. The linear test cannot decide on the circle:
+    # those cells are "marginal" and not compared with the simulated verdict.
+    plan = make_plan(game="bilinear", optimizer="altgd", axes=["lr=0.1:3:8"], steps=300)
+    result = run_sweep(plan)
+    h = result.axis_values["lr"]
+    t = 2 - h * h
+    inside = h < 2
+    expected = np.where(inside, 1.0, np.abs(t) / 2 + np.sqrt(np.maximum(t * t / 4 - 1, 0)))
+    np.testing.assert_allclose(result.measures["spectral_radius"], expected, rtol=1e-12)
+    assert result.linear.tolist() == np.where(inside, "marginal", "unstable").tolist()
+    # bounded orbits are neither shrinking nor growing; beyond h = 2 they grow
+    assert set(result.verdict_names[inside]) == {"cycling"}
+    assert set(result.verdict_names[~inside]) == {"diverged"}
+    assert result.agreement() == (int((~inside).sum()), int((~inside).sum()))
+    assert result.summary()["marginal_linear"] == int(inside.sum())
