@@ -51,8 +51,8 @@ def test_the_penalty_matches_finite_differences_of_the_discriminators_gradient()
     plain = derive(make_game("dirac", "non-saturating", params={"c": 0.5}))
     penalized = derive(make_game("dirac", "non-saturating", [_reg("nk", eta=eta)],
                                  params={"c": 0.5}))
-    x, h = np.array([0.3, -0.8]), 1e-6
-    grad_psi = -(plain.costs_fn(x + [0, h])[1] - plain.costs_fn(x - [0, h])[1]) / (2 * h)
+    x, step = np.array([0.3, -0.8]), np.array([0.0, 1e-6])
+    grad_psi = -(plain.costs_fn(x + step)[1] - plain.costs_fn(x - step)[1]) / (2 * step[1])
     extra = penalized.costs_fn(x)[0] - plain.costs_fn(x)[0]
     assert extra == pytest.approx(eta * grad_psi**2, rel=1e-8)
 
