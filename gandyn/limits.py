@@ -127,6 +127,7 @@ RANGES: dict[str, Range] = {
     "lr": _RATE,
     "lr_g": _RATE,
     "lr_d": _RATE,
+    "tau": _RATE,
     "steps": Range(0, 10**9, integer=True),
     "every": Range(1, 10**12, integer=True),
     "max_norm": Range(0.0, 1e300, low_open=True),

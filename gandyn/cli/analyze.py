@@ -62,7 +62,7 @@ def _run(spec: AnalysisSpec, lr_g: float, lr_d: float, solve_timeout: float,
     try:
         return analyze_field(derive_field(game), box=spec.box, rule=rule, path=path,
                              solve_timeout=solve_timeout, n_starts=spec.n_starts, seed=spec.seed,
-                             grid_points=spec.grid_points, spec=spec,
+                             grid_points=spec.grid_points, spec=spec, tau=spec.tau,
                              max_memory=max_memory)
     except PathError as error:
         raise SpecError(f"--path {error.reason}") from None
@@ -123,6 +123,10 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
 @click.option("--path", "path_spec", default=None, metavar="NAME=LOW:HIGH:N",
               help="Eigenvalues at the first isolated equilibrium along a hyper-parameter, "
                    "e.g. --path gamma_r1=0:2:101.")
+@click.option("--tau", type=Ranged("tau"), default=None,
+              help="Ratio lr_d / lr_g at which each equilibrium's two-time-scale flow is "
+                   "classified (default: --lr-d / --lr-g, 1 when equal); the critical ratios "
+                   "where stability changes are listed whatever it is.")
 @click.option("--n-starts", type=Ranged("n_starts"), default=64, show_default=True,
               help="Starting points of the numeric root finding in the box.")
 @click.option("--grid-points", type=Ranged("grid_points"), default=101,
@@ -141,7 +145,8 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
 def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
-            lr_d: float | None, path_spec: str | None, n_starts: int, grid_points: int,
+            lr_d: float | None, path_spec: str | None, tau: float | None, n_starts: int,
+            grid_points: int,
             seed: int, solve_timeout: float, as_json: bool, plot: str | None, force: bool,
             max_memory: int, spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
     """Find equilibria; classify stability (flow and update rule) and Nash type.
@@ -151,6 +156,7 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn analyze --game dirac --reg r1:gamma=0.3 --optimizer simgd --lr 0.1
       gandyn analyze --game dirac --loss lsgan --box theta=-2:2,psi=-2:2 --json
       gandyn analyze --game dirac --reg r1 --path gamma_r1=0:2:101
+      gandyn analyze --game-file examples/zero-sum-value.toml --tau 2
     """
     import json
 
@@ -187,6 +193,9 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             click.echo(spec_toml(run_spec), nl=False)
             return
         spec, rate_g, rate_d = _from_run_spec(run_spec, spec)
+    from dataclasses import replace
+
+    spec = replace(spec, tau=rate_d / rate_g if tau is None else tau)
     result = _run(spec, rate_g, rate_d, solve_timeout, max_memory)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else analysis_text(result))
     if plot is not None and result.path is not None:

@@ -36,7 +36,9 @@ from gandyn.equilibria.records import (
 )
 from gandyn.equilibria.rule_stability import check_rule, map_jacobian, rule_stability
 from gandyn.equilibria.smoothness import SwitchCheck, nonsmooth_at, switching_point
+from gandyn.equilibria.stackelberg import StackelbergVerdict, stackelberg_type
 from gandyn.equilibria.stationary_sets import StationarySet
+from gandyn.equilibria.timescales import time_scales
 from gandyn.errors import SpecError
 from gandyn.limits import RANGES, check_memory, check_value, parse_memory, path_bytes
 
@@ -44,14 +46,16 @@ __all__ = ["analyze", "classify", "equilibrium_path"]
 
 
 def classify(vf: VectorField, entry: StationarySet,
-             rule: RuleChoice | None = None) -> Equilibrium:
+             rule: RuleChoice | None = None, tau: float = 1.0) -> Equilibrium:
     """The flow, Nash, minimax and (given a rule) map analysis of one stationary point or set.
 
     A set is analyzed at its first sample. A kink of ``F`` at the point
     (``|psi|``, ``sign``, ``relu``, ...) leaves no Jacobian there: the
     eigenvalues are those of one smooth piece and the verdict is inconclusive,
     and the Nash and minimax tests check the costs one-sidedly
-    (:mod:`gandyn.equilibria.local_optimality`).
+    (:mod:`gandyn.equilibria.local_optimality`). The Stackelberg test and the
+    time-scale analysis (the flow with the discriminator ``tau`` times faster)
+    need second derivatives: at a kink they say ``undecided`` and ``None``.
     """
     names = [s.name for s in vf.game.state_symbols]
     at = entry.point if entry.point is not None else entry.samples[0]
@@ -60,6 +64,13 @@ def classify(vf: VectorField, entry: StationarySet,
     kinks = tuple(nonsmooth_at(vf, at))
     nash = nash_type(vf, at)
     minimax = local_minimax(vf, at)
+    if kinks:
+        leader = StackelbergVerdict("undecided", "F is not differentiable here: the "
+                                    "second-order conditions do not apply")
+        scales = None
+    else:
+        leader = stackelberg_type(vf, at)
+        scales = time_scales(vf.jacobian_fn(x), len(vf.game.theta), tau)
     return Equilibrium(
         kind=entry.kind,
         source=entry.source,
@@ -77,6 +88,9 @@ def classify(vf: VectorField, entry: StationarySet,
         local_minimax=None if minimax is None else minimax.verdict,
         local_minimax_reason=None if minimax is None else minimax.reason,
         rule=None if rule is None else rule_stability(vf, rule, x, flow.eigenvalues),
+        stackelberg=leader.verdict,
+        stackelberg_reason=leader.reason,
+        time_scales=scales,
     )
 
 
@@ -101,6 +115,7 @@ def analyze(
     grid_points: int = 101,
     spec: AnalysisSpec | None = None,
     max_memory: int | str | None = None,
+    tau: float = 1.0,
 ) -> Analysis:
     """Find the stationary points of ``field`` and classify each one.
 
@@ -124,6 +139,10 @@ def analyze(
         Grid size per axis of the global Nash analysis (at least 2).
     spec
         The request as its caller spelled it, kept with the result for its JSON.
+    tau
+        The ratio ``lr_d / lr_g`` at which each point's time-scale flow is
+        classified (:func:`gandyn.equilibria.timescales.time_scales`; the
+        critical ratios are found whatever it is).
     max_memory
         The memory budget, bytes or text such as ``"512M"`` (default
         :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
@@ -141,6 +160,7 @@ def analyze(
         counts below their minimum.
     """
     _check_counts(n_starts, grid_points)
+    check_value("tau", tau)
     check_value("solve_timeout", solve_timeout)
     check_value("seed", seed)
     if box is not None:
@@ -164,7 +184,7 @@ def analyze(
                      f"a path of {path[3]} values", "path")
     found = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
     entries, switching = _on_switching_surfaces(field, found)
-    equilibria = tuple(classify(field, e, rule) for e in entries)
+    equilibria = tuple(classify(field, e, rule, tau) for e in entries)
     notes: list[str] = [c.describe() for c in switching]
     if not entries and not switching:
         notes.append("no stationary point found" + (" in the box" if box else

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
     from gandyn.equilibria.eigenvalue_paths import EigenvaluePath
     from gandyn.equilibria.smoothness import SwitchCheck
+    from gandyn.equilibria.timescales import TimeScales
 
 __all__ = [
     "Analysis",
@@ -180,6 +181,14 @@ class Equilibrium:
         :func:`gandyn.equilibria.local_minimax`) and why; ``None`` otherwise.
     rule
         Stability under the analyzed update rule, or ``None`` without one.
+    stackelberg, stackelberg_reason
+        ``differential-stackelberg``, ``not-stackelberg`` or ``undecided`` with
+        the generator leading (:func:`gandyn.equilibria.stackelberg.stackelberg_type`),
+        and why.
+    time_scales
+        The flow with the discriminator ``tau`` times faster: its class at
+        the analyzed ``tau`` and the critical ratios
+        (:func:`gandyn.equilibria.timescales.time_scales`); ``None`` at a kink.
     """
 
     kind: Literal["isolated", "set"]
@@ -198,6 +207,9 @@ class Equilibrium:
     local_minimax: str | None
     local_minimax_reason: str | None
     rule: RuleStability | None = None
+    stackelberg: str | None = None
+    stackelberg_reason: str | None = None
+    time_scales: TimeScales | None = None
 
     @property
     def flags(self) -> list[str]:
@@ -239,6 +251,9 @@ class Equilibrium:
             "nash_reason": self.nash_reason,
             "local_minimax": self.local_minimax,
             "local_minimax_reason": self.local_minimax_reason,
+            "stackelberg": self.stackelberg,
+            "stackelberg_reason": self.stackelberg_reason,
+            "time_scales": None if self.time_scales is None else self.time_scales.to_dict(),
             "flags": self.flags,
         })
         if self.rule is not None:
@@ -346,6 +361,7 @@ class AnalysisSpec:
     n_starts: int = 64
     seed: int = 0
     grid_points: int = 101
+    tau: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The ``spec`` record of the JSON."""
@@ -353,7 +369,8 @@ class AnalysisSpec:
                 "regularizers": list(self.regularizers), "params": list(self.params),
                 "box": {k: list(v) for k, v in (self.box or {}).items()},
                 "optimizer": self.optimizer, "settings": dict(self.settings), "path": self.path,
-                "n_starts": self.n_starts, "seed": self.seed, "grid_points": self.grid_points}
+                "n_starts": self.n_starts, "seed": self.seed, "grid_points": self.grid_points,
+                "tau": self.tau}
 
 
 @dataclass(frozen=True)

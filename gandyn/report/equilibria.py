@@ -50,6 +50,16 @@ def _equilibrium_lines(i: int, eq: Equilibrium, rule: RuleChoice | None) -> list
     lines.append(f"  Nash: {eq.nash} ({eq.nash_reason})")
     if eq.local_minimax is not None:
         lines.append(f"  local minimax: {eq.local_minimax} ({eq.local_minimax_reason})")
+    if eq.stackelberg is not None:
+        lines.append(f"  Stackelberg (generator leads): {eq.stackelberg} "
+                     f"({eq.stackelberg_reason})")
+    if eq.time_scales is not None:
+        scales = eq.time_scales
+        critical = (", ".join(f"{c:.6g}" for c in scales.critical) if scales.critical
+                    else f"none in [{scales.ratio_range[0]:g}, {scales.ratio_range[1]:g}]")
+        lines.append(f"  time scales (lr_d = tau lr_g): stable for {scales.stable_ratios()}; "
+                     f"critical ratios: {critical}; at tau = {scales.tau:g}: "
+                     f"{scales.flow.stability}, {scales.flow.kind}")
     for flag in eq.flags:
         lines.append(f"  note: {flag}")
     if eq.rule is not None:

@@ -22,6 +22,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -193,3 +195,30 @@ def test_a_curved_best_response_enters_the_leaders_hessian(k: float) -> None:
     assert verdict.leader_hessian_eigenvalues == pytest.approx((2 * (k + 1),), rel=1e-6)
     assert (verdict.verdict == "differential-stackelberg") is (k > -1)
     assert "central differences" in verdict.reason
+
+
+def test_analyze_reports_stackelberg_and_the_critical_ratio(
+        invoke: Callable[..., tuple[int, str, str]]) -> None:
+    # The bilinear game with a = -0.5, b = 1: tau* = -a/b = 0.5, Stackelberg (a + 1/b > 0).
+    import json
+
+    code, out, err = invoke("analyze", "--game", "bilinear", "--param", "a=-0.5,b=1",
+                            "--tau", "0.25", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["spec"]["tau"] == 0.25
+    origin = data["equilibria"][0]
+    assert origin["stackelberg"] == "differential-stackelberg"
+    scales = origin["time_scales"]
+    assert scales["critical_ratios"] == pytest.approx([0.5], rel=1e-10)
+    assert scales["tau"] == 0.25 and scales["stability"] == "unstable"
+    assert scales["stable_for"] == "tau > 0.5"
+    code, out, err = invoke("analyze", "--game", "bilinear", "--param", "a=-0.5,b=1",
+                            "--optimizer", "simgd", "--lr-g", "0.1", "--lr-d", "0.3")
+    assert code == 0, err
+    assert "at tau = 3: stable" in out and "Stackelberg (generator leads): " in out
+
+
+def test_analyze_refuses_a_bad_ratio(invoke: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = invoke("analyze", "--tau", "0")
+    assert code == 2 and "--tau" in err and err.count("\n") == 1
