@@ -16,7 +16,7 @@ generator's (TTUR, Heusel et al. 2017; tau-GDA, Jin, Netrapalli and Jordan
   distance to the origin are checked against the closed form.
 * On a GAN, the 1-D Gaussian game with the non-saturating loss at its
   equilibrium (the generator matches the data, ``D = 1/2``), the generator's
-  own Hessian vanishes (Nash: degenerate) and the point is a differential
+  own Hessian vanishes (the Nash test: undecided) and the point is a differential
   Stackelberg equilibrium; the flow is stable for every ratio, so the ratio
   changes the rate of convergence, not the verdict. With discrete
   simultaneous steps it changes the largest stable step: gandyn's bound from

@@ -15,7 +15,7 @@
   ``(a + 1/b) theta^2 / 2``: the same condition (Fiez, Chasnov and Ratliff
   2020, Def. 4).
 * The Dirac-GAN with the non-saturating loss and R1 (weight gamma) at the
-  origin: the generator's own Hessian is 0 (Nash degenerate), the leader's
+  origin: the generator's own Hessian is 0 (the Nash test is undecided), the leader's
   Hessian along the best response is ``1 / (2 gamma)`` (derived by hand in
   the test's comment), so the point is a differential Stackelberg equilibrium.
 """
@@ -146,7 +146,7 @@ def test_the_bilinear_critical_ratio_is_the_closed_form() -> None:
 
 
 @pytest.mark.parametrize("gamma", [0.25, 1.0, 3.0])
-def test_the_dirac_gan_with_r1_is_stackelberg_but_nash_degenerate(gamma: float) -> None:
+def test_the_dirac_gan_with_r1_is_stackelberg_but_nash_undecided(gamma: float) -> None:
     from gandyn.derivation.field import derive
     from gandyn.equilibria.local_optimality import nash_type
     from gandyn.games.game import make_game
