@@ -123,6 +123,28 @@ LOSSES.add(
 )
 LOSSES.add(
     Loss(
+        name="maximum-likelihood",
+        aliases=("ml", "mle"),
+        title="maximum-likelihood generator cost",
+        d_real=softplus(-_r),
+        d_fake=softplus(_l),
+        g_loss=-sp.exp(_l) / 2,
+        output=sigmoid(_S),
+        zero_sum=False,
+        reference=(
+            "Goodfellow (2014), On distinguishability criteria for estimating generative "
+            "models, arXiv:1412.6515; Goodfellow (2016), NIPS tutorial, arXiv:1701.00160, "
+            "Sec. 3.2.3 and Fig. 16"
+        ),
+        note=(
+            "g_loss = -exp(l)/2 = -D/(2(1 - D)): with an optimal discriminator the "
+            "generator's expected gradient is that of maximum likelihood; the cost is "
+            "unbounded below as D(G(z)) -> 1 (it overflows for l > 709)"
+        ),
+    )
+)
+LOSSES.add(
+    Loss(
         name="wasserstein",
         aliases=("wgan",),
         title="Wasserstein GAN",

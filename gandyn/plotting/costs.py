@@ -40,7 +40,7 @@ from scipy.special import logit as np_logit
 from gandyn.arrays import Array
 from gandyn.errors import SpecError
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
-from gandyn.plotting.style import LOSS_STYLE, PALETTE, RUN_COLORS
+from gandyn.plotting.style import LOSS_STYLE, PALETTE, RUN_COLORS, note_fontsize
 from gandyn.symbolic.functions import NUMPY_NAMESPACE, sigmoid
 
 __all__ = [
@@ -228,6 +228,7 @@ def generator_costs(
             raise SpecError(f"logit_range must be finite and increasing, got {logit_range}")
         grid = np.linspace(lo, hi, int(points))
     colors = _cost_colors([curve.loss.name for curve in curves])
+    drawn: list[Array] = []
     for k, curve in enumerate(curves):
         if x == "probability":
             y = (curve.cost_at_probability(grid) if quantity == "cost"
@@ -237,6 +238,8 @@ def generator_costs(
         label = curve.loss.name + (" (saturates)" if curve.saturates else "")
         ax.plot(grid, y, color=colors[k],
                 linestyle="--" if curve.saturates else "-", label=label)
+        drawn.append(np.asarray(y, dtype=np.float64))
+    _clip_unbounded(ax, np.concatenate(drawn))
     ax.axhline(0.0, color=PALETTE["black"], linewidth=0.5, zorder=0)
     if x == "probability":
         ax.set_xlim(0.0, 1.0)
@@ -250,6 +253,25 @@ def generator_costs(
     if legend:
         ax.legend(loc="best")
     return ax
+
+
+def _clip_unbounded(ax: Axes, values: Array) -> None:
+    """Keep the curves readable when one cost is unbounded (the maximum-likelihood cost).
+
+    When the values' full range is more than 5 times that of their central 96 %,
+    the vertical axis shows the central range with a margin, as Goodfellow
+    (2016, Fig. 16) does, and says that it is clipped.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return
+    low, high = (float(v) for v in np.percentile(finite, [2.0, 98.0]))
+    span = high - low
+    if span <= 0 or float(finite.max() - finite.min()) <= 5 * span:
+        return
+    ax.set_ylim(low - 0.25 * span, high + 0.25 * span)
+    ax.text(1.0, 1.02, "axis clipped: a cost is unbounded", transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=note_fontsize())
 
 
 #: The generator costs that are logged losses keep that loss's colour: the

@@ -25,6 +25,20 @@ def test_the_styles_offered_are_the_venues() -> None:
     assert set(VENUE_NAMES) == set(VENUES)
 
 
+def test_the_maximum_likelihood_cost_is_goodfellows_and_the_axis_says_it_is_clipped(
+        invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "ml.svg"
+    code, _, stderr = invoke("figure", "costs", "--losses",
+                             "minimax,non-saturating,maximum-likelihood", "--points", "400",
+                             "--out", str(out))
+    assert code == 0, stderr
+    data = _data(out)
+    p = data["p"]
+    # Goodfellow (2016), Sec. 3.2.3: J(G) = -1/2 E exp(sigmoid^-1(D(G(z)))) = -p / (2 (1 - p)).
+    assert data["cost_maximum_likelihood"] == pytest.approx(-p / (2 * (1 - p)), rel=1e-12)
+    assert "axis clipped: a cost is unbounded" in out.read_text()
+
+
 def test_costs_are_goodfellows_closed_forms(invoke: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "costs.pdf"
     code, _, stderr = invoke("figure", "costs", "--out", str(out), "--also", "png",

@@ -40,6 +40,13 @@ TEXTBOOK = {
         lambda r, f: -np.log(1 - _D(f)),
         lambda r, f: -np.log(_D(f)),
     ),
+    # Goodfellow (2016), Sec. 3.2.3: D as in eq. (1); G minimizes
+    # -1/2 E_z exp(sigmoid^-1(D(G(z)))) = -1/2 D / (1 - D).
+    "maximum-likelihood": (
+        lambda r, f: -np.log(_D(r)),
+        lambda r, f: -np.log(1 - _D(f)),
+        lambda r, f: -0.5 * _D(f) / (1 - _D(f)),
+    ),
     # Arjovsky et al. (2017), eq. (3): the critic maximizes E[f(x)] - E[f(G(z))].
     "wasserstein": (lambda r, f: -r, lambda r, f: f, lambda r, f: -f),
     # Mao et al. (2017), eq. (2) with a = 0, b = 1, c = 1.
@@ -192,3 +199,21 @@ def test_unknown_loss_without_close_match_lists_known() -> None:
 def test_every_loss_cites_a_paper(name: str) -> None:
     reference = get_loss(name).reference
     assert any(str(year) in reference for year in range(2014, 2025))
+
+
+@pytest.mark.parametrize(("mu", "s"), [(0.7, 1.0), (-0.4, 1.3), (1.1, 0.8)])
+def test_maximum_likelihood_cost_gives_the_kl_gradient_at_the_optimal_discriminator(
+        mu: float, s: float) -> None:
+    # Goodfellow (2014), arXiv:1412.6515, and Goodfellow (2016), Sec. 3.2.3: with the optimal
+    # discriminator, whose logit is l*(x) = log p_data(x) - log p_g(x), the expected gradient
+    # of -E_z exp(l*(G(z))) / 2 is half the gradient of KL(p_data || p_g). For p_data = N(0, 1)
+    # and p_g = N(mu, s^2), l* is the Gaussian game's quadratic logit with
+    # psi = (mu^2/(2 s^2) + log s, -mu/s^2, 1/(2 s^2) - 1/2), and
+    # KL = log s + (1 + mu^2)/(2 s^2) - 1/2.
+    from gandyn.derivation.field import derive
+    from gandyn.games.game import make_game
+
+    vf = derive(make_game("gaussian", "maximum-likelihood", options={"order": 40}))
+    state = np.array([mu, s, mu**2 / (2 * s * s) + np.log(s), -mu / s**2, 1 / (2 * s * s) - 0.5])
+    grad_kl = np.array([mu / s**2, 1 / s - (1 + mu**2) / s**3])
+    np.testing.assert_allclose(vf.field_fn(state)[:2], -0.5 * grad_kl, rtol=1e-10, atol=1e-12)
