@@ -18,14 +18,15 @@ from typing import Any, Literal
 import numpy as np
 import sympy as sp
 
+from gandyn.derivation import cache
 from gandyn.derivation.bounded import limit_memory
-from gandyn.derivation.field import VectorField
+from gandyn.derivation.field import VectorField, _cache_dir, _cache_key
 from gandyn.errors import SpecError
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
 
-__all__ = ["StationaryPoints", "closed_form_equilibria", "distances_to_equilibria",
-           "find_stationary_points", "isolated_points"]
+__all__ = ["CLOSED_FORM_TIMEOUT", "StationaryPoints", "closed_form_equilibria",
+           "distances_to_equilibria", "find_stationary_points", "isolated_points"]
 
 Status = Literal["solved", "timeout", "too-large", "unsolved"]
 
@@ -36,6 +37,9 @@ MAX_OPERATIONS = 400
 MAX_SOLVE_TIMEOUT = 3600.0
 #: Memory the solver's child process may allocate beyond what it starts with.
 MAX_SOLVE_MEMORY = 2 * 2**30
+#: Time limit of :func:`closed_form_equilibria` (the points simulate and plot mark), in
+#: seconds: the catalogue's games solve in well under a second on an idle machine.
+CLOSED_FORM_TIMEOUT = 5.0
 #: Generic value given to a free symbol of a parametric solution when checking it.
 _PROBE = sp.Rational(3719, 10000)
 
@@ -140,6 +144,10 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
             "limit MAX_OPERATIONS); use numeric root finding (gandyn analyze)",
         )
     equations = [_rewrite_elementary(f) for f in field]
+    key = _cache_key("stationary-points", *field, *state)
+    cached = _load_solved(key, state)
+    if cached is not None:
+        return _solved(cached, equations)
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     worker = ctx.Process(target=_solve_worker, args=(equations, state, out), daemon=True)
@@ -174,16 +182,56 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
             continue
         points.append(tuple((s, sp.nsimplify(v) if v.is_Float else v) for s, v in point.items()))
     unique = sorted(set(points), key=lambda p: [sp.default_sort_key(v) for _, v in p])
-    noun = "point" if len(unique) == 1 else "points"
-    message = f"sympy found {len(unique)} stationary {noun}"
+    _store_solved(key, unique)
+    return _solved(unique, equations)
+
+
+def _solved(points: list[tuple[tuple[sp.Symbol, sp.Expr], ...]],
+            equations: list[sp.Expr]) -> StationaryPoints:
+    noun = "point" if len(points) == 1 else "points"
+    message = f"sympy found {len(points)} stationary {noun}"
     if any(s.has(sp.exp, sp.log) for s in equations):
         message += " (transcendental system: there may be others)"
-    return StationaryPoints(tuple(unique), "solved", message)
+    return StationaryPoints(tuple(points), "solved", message)
+
+
+def _load_solved(key: str, state: list[sp.Symbol]
+                 ) -> list[tuple[tuple[sp.Symbol, sp.Expr], ...]] | None:
+    """A solve of the same field kept on disk (the derivation cache), or ``None``.
+
+    The closed-form solve is the slowest step of most commands and runs under
+    a time limit; keeping its result means a busy machine cannot make a
+    second run of the same game miss an equilibrium the first one found.
+    """
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    parts = cache.load(folder, key)
+    if parts is None or not parts or [len(p) for p in parts[:1]] != [1]:
+        return None
+    count = parts[0][0]
+    points = parts[1:]
+    if not (isinstance(count, sp.Integer) and int(count) == len(points)):
+        return None
+    if any(len(p) != len(state) or any(not v.free_symbols <= set(state) for v in p)
+           for p in points):
+        return None  # not a solve of this state: derive again
+    return [tuple(zip(state, p, strict=True)) for p in points]
+
+
+def _store_solved(key: str, points: list[tuple[tuple[sp.Symbol, sp.Expr], ...]]) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    cache.store(folder, key, [[sp.Integer(len(points))],
+                              *([value for _, value in point] for point in points)])
 
 
 def closed_form_equilibria(field: Any) -> list[dict[str, float]]:
     """Closed-form stationary points with their fixed coordinates (free ones left out)."""
-    found = find_stationary_points(field, timeout=2.0)
+    # Short, since simulate and plot call it only to mark points: a solve that finishes
+    # is kept on disk (see find_stationary_points), so a busy machine costs it once.
+    found = find_stationary_points(field, timeout=CLOSED_FORM_TIMEOUT)
     points = []
     for point in found.points:
         fixed = {}

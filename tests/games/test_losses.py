@@ -217,3 +217,12 @@ def test_maximum_likelihood_cost_gives_the_kl_gradient_at_the_optimal_discrimina
     state = np.array([mu, s, mu**2 / (2 * s * s) + np.log(s), -mu / s**2, 1 / (2 * s * s) - 0.5])
     grad_kl = np.array([mu / s**2, 1 / s - (1 + mu**2) / s**3])
     np.testing.assert_allclose(vf.field_fn(state)[:2], -0.5 * grad_kl, rtol=1e-10, atol=1e-12)
+
+
+def test_a_maximum_likelihood_run_that_overflows_is_reported_diverged() -> None:
+    # theta = psi = 30 puts the fake logit at 900, beyond exp's double range (709.78).
+    from gandyn.runs.build import simulate
+
+    result = simulate(loss="maximum-likelihood", starts=[{"theta": 30.0, "psi": 30.0}],
+                      steps=10)
+    assert bool(result.trajectory.diverged[0])
