@@ -26,15 +26,17 @@ import sympy as sp
 from gandyn.errors import SpecError
 from gandyn.games.game import Game, per_sample_logged
 from gandyn.games.regularizers import AppliedRegularizer
-from gandyn.symbolic.expectations import Distribution, Uniform
+from gandyn.symbolic.expectations import Distribution, Normal, Uniform
 from gandyn.symbolic.model import GanModel, real_symbol
 
-__all__ = ["GP_MIX", "SampleTerms", "Variables", "sample_terms"]
+__all__ = ["DRAGAN_SHIFT", "GP_MIX", "SampleTerms", "Variables", "sample_terms"]
 
 Variables = tuple[tuple[sp.Symbol, Distribution], ...]
 
 #: The interpolation weight of WGAN-GP, one per (real, fake) pair.
 GP_MIX = real_symbol("epsilon_gp")
+#: DRAGAN's standard normal perturbation of a data sample, one per real sample.
+DRAGAN_SHIFT = real_symbol("epsilon_dragan")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,11 @@ def _penalty_integrand(reg: AppliedRegularizer, model: GanModel) -> tuple[sp.Exp
         grad = model.input_gradient_at(point)
         integrand = gamma * (sp.Abs(grad) - reg.symbol("target")) ** 2
         return integrand, ((GP_MIX, Uniform(sp.S.Zero, sp.S.One, reg.option("order"))),)
+    if reg.name == "dragan":
+        point = model.real_sample + reg.symbol("sigma") * DRAGAN_SHIFT
+        grad = model.input_gradient_at(point)
+        integrand = gamma * (sp.Abs(grad) - reg.symbol("target")) ** 2
+        return integrand, ((DRAGAN_SHIFT, Normal(sp.S.Zero, sp.S.One, reg.option("order"))),)
     raise SpecError(f"regularizer {reg.name!r} is not supported with minibatches")
 
 

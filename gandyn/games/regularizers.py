@@ -8,7 +8,7 @@ A regularizer acts at one of four stages of building a game
     the data and the generator's distribution with a Gaussian);
 ``penalty``
     adds a term to the discriminator's cost computed from the model
-    (R1, R2, WGAN-GP);
+    (R1, R2, WGAN-GP, DRAGAN);
 ``player``
     adds a term to one player's cost computed from the costs so far: the
     Nagarajan-Kolter penalty on the generator, anchors (weight decay) on
@@ -162,6 +162,16 @@ class AppliedRegularizer:
             grad = model.input_gradient_at(point)
             integrand = sp.expand(grad**2) - 2 * target * sp.Abs(grad) + target**2
             return gamma * expect(integrand, variables)
+        if self.name == "dragan":
+            target, sigma = self.symbol("target"), self.symbol("sigma")
+            shift = real_symbol("epsilon_dragan")
+            noise = Normal(sp.S.Zero, sp.S.One, self.option("order"))
+            point = model.real_sample + sigma * shift
+            variables = {**model.variables, shift: noise}
+            point, variables = collapse_normals(point, variables, "u_dragan")
+            grad = model.input_gradient_at(point)
+            integrand = sp.expand(grad**2) - 2 * target * sp.Abs(grad) + target**2
+            return gamma * expect(integrand, variables)
         raise AssertionError(f"{self.name} has no penalty stage")
 
     def player_penalty(
@@ -250,6 +260,31 @@ REGULARIZERS.add(
         formula=(
             "cost_d += gamma * E[(|d s/dx (e x + (1-e) G(z))| - target)**2], e ~ U(0, 1)"
         ),
+    )
+)
+REGULARIZERS.add(
+    Regularizer(
+        name="dragan",
+        aliases=(),
+        title="DRAGAN gradient penalty around the data",
+        tag="dragan",
+        stage="penalty",
+        needs_model=True,
+        reference=(
+            "Kodali, Abernethy, Hays and Kira (2017), On Convergence and Stability of GANs, "
+            "arXiv:1705.07215, Sec. 4 (the penalty on perturbed real samples)"
+        ),
+        hyper_parameters=(
+            HyperParameter("gamma", 10.0, "penalty weight (lambda in the paper)"),
+            HyperParameter("target", 1.0, "target gradient norm (k in the paper)"),
+            HyperParameter("sigma", 0.5, "standard deviation of the perturbation of data"),
+        ),
+        options=(
+            IntegerOption(
+                "order", DEFAULT_QUADRATURE_ORDER, "Gauss-Hermite order over the perturbation"
+            ),
+        ),
+        formula="cost_d += gamma * E[(|d s/dx (x + sigma e)| - target)**2], e ~ N(0, 1)",
     )
 )
 REGULARIZERS.add(

@@ -129,3 +129,34 @@ def test_the_command_line_takes_the_new_regularizers(
     origin = json.loads(out)["equilibria"][0]
     assert origin["point"] == {"theta": 0.0, "psi": 0.0}
     assert origin["stability"] == "stable" and origin["flow_class"] == "stable focus"
+
+
+@pytest.mark.parametrize(("psi_1", "psi_2"), [(3.0, 0.05), (-2.0, 0.1)])
+def test_dragan_penalizes_the_gradient_at_perturbed_data(psi_1: float, psi_2: float) -> None:
+    # Kodali et al. (2017), Sec. 4: gamma E[(|ds/dx(x + sigma e)| - k)^2], x ~ N(0, 1) the data,
+    # e ~ N(0, 1). With the Gaussian game's logit s(x) = psi_0 + psi_1 x + psi_2 x^2 the gradient
+    # y = psi_1 + 2 psi_2 (x + sigma e) is normal, mean psi_1, sd 2|psi_2| sqrt(1 + sigma^2);
+    # E|y| is the folded normal's mean. Far from y = 0 the quadrature is exact (a quadratic).
+    from scipy.stats import norm
+
+    gamma, k, sigma = 2.0, 1.0, 0.5
+    plain = derive(make_game("gaussian", "non-saturating"))
+    penalized = derive(make_game("gaussian", "non-saturating",
+                                 [_reg("dragan", gamma=gamma, target=k, sigma=sigma)]))
+    x = np.array([0.3, 1.2, 0.1, psi_1, psi_2])
+    added = penalized.costs_fn(x)[1] - plain.costs_fn(x)[1]
+    m, sd = psi_1, 2 * abs(psi_2) * np.sqrt(1 + sigma**2)
+    mean_abs = sd * np.sqrt(2 / np.pi) * np.exp(-m * m / (2 * sd * sd)) + m * (
+        1 - 2 * norm.cdf(-m / sd))
+    assert added == pytest.approx(gamma * (m * m + sd * sd - 2 * k * mean_abs + k * k),
+                                  rel=1e-12)
+    assert penalized.costs_fn(x)[0] == plain.costs_fn(x)[0]  # the generator's cost is untouched
+
+
+def test_dragan_runs_with_minibatches() -> None:
+    from gandyn.runs.build import simulate
+
+    result = simulate(game="gaussian", loss="non-saturating",
+                      regularizers=[("dragan", {"gamma": 1.0})], batch_size=8, seed=3,
+                      lr=0.02, steps=30)
+    assert result.trajectory.x.shape == (1, 31, 5) and not bool(result.trajectory.diverged[0])
