@@ -313,7 +313,8 @@ def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int,
 
     saved = read_run(path)
     spec = None if saved.spec is None else RunSpec.from_dict(saved.spec, where=str(path))
-    loss = loss_name or (spec.game.loss if spec is not None else None)
+    # The logged series are those of the run's logged loss (--log-loss), if it had one.
+    loss = loss_name or (spec.game.log_loss or spec.game.loss if spec is not None else None)
     if loss is None:
         raise SpecError(f"{path}: the run has no sidecar naming its loss; give --loss")
     if batch_sizes is None and spec is not None and spec.minibatch is not None:

@@ -28,6 +28,9 @@ _DEFAULT = RunSpec()
 
 @click.command()
 @game_options
+@click.option("--log-loss", "log_loss", default=None, metavar="NAME",
+              help="Log this loss's d_real, d_fake and g_loss while --loss trains (books "
+                   "train with one generator loss and plot another).")
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
               type=click.Choice(METHOD_NAMES),
               help="Update rule, or the continuous gradient flow.")
@@ -81,7 +84,7 @@ _DEFAULT = RunSpec()
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @max_memory_option
 @spec_options("the simulation", "the resolved spec")
-def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
+def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_loss: str | None,
              reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
              lr: float, lr_g: float | None, lr_d: float | None, steps: int, every: int,
              x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str | None,
@@ -110,6 +113,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None,
     given = given_on_command_line()
     # Each value: the command line if given there, else the spec file, else the library default.
     values = game_values(given, game_spec, game_file, loss_name, reg_specs, param_specs)
+    if log_loss is not None:
+        values["log_loss"] = log_loss
     values.update(given_values(given, optimizer=optimizer, lr=lr, lr_g=lr_g, lr_d=lr_d,
                                steps=steps, every=every, measure=measure,
                                batch_size=batch_size, batch_size_g=batch_size_g, seed=seed,

@@ -132,8 +132,10 @@ def sample_terms(game: Game) -> SampleTerms:
     for reg in game.regularizers:
         if reg.regularizer.stage == "model":
             model = reg.transform_model(model)
-    logged = per_sample_logged(model, game.loss)
-    by_name = dict(logged)
+    trained = per_sample_logged(model, game.loss)
+    # The costs come from the training loss; what is logged may be another loss's terms.
+    logged = trained if game.log_loss is None else per_sample_logged(model, game.log_loss)
+    by_name = dict(trained)
     cost_d = by_name["d_real"] + by_name["d_fake"]
     extra: Variables = ()
     for reg in game.regularizers:

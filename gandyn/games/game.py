@@ -146,6 +146,8 @@ class Game:
         The regularizers applied, in the order they were applied.
     definition
         The definition the game was built from.
+    log_loss
+        The loss whose terms are logged, when it is not ``loss`` (``None``: ``loss``).
     """
 
     name: str
@@ -158,6 +160,7 @@ class Game:
     loss: Loss | None
     regularizers: tuple[AppliedRegularizer, ...]
     definition: GameDefinition = field(compare=False)
+    log_loss: Loss | None = None
 
     def __repr__(self) -> str:
         # The costs can run to pages (quadrature sums): name the game, not its expressions.
@@ -612,6 +615,7 @@ def make_game(
     regularizers: Sequence[AppliedRegularizer | str | tuple[str, Mapping[str, float]]] = (),
     options: Mapping[str, str | int] | None = None,
     params: Mapping[str, float] | None = None,
+    log_loss: str | Loss | None = None,
 ) -> Game:
     """Build a :class:`Game` from a catalogue name (or a definition), a loss and regularizers.
 
@@ -633,6 +637,11 @@ def make_game(
         Structural options of a catalogue game (``order``, ``logit``).
     params
         Hyper-parameter values by symbol name (``c``, ``gamma_r1``).
+    log_loss
+        Log the terms of this loss (``d_real``, ``d_fake``, ``g_loss``) while
+        the costs come from ``loss``: books train with one generator loss and
+        plot another (the minimax dynamics logged as the non-saturating
+        ``g_loss``). ``None``: the training loss is logged.
 
     Returns
     -------
@@ -653,7 +662,11 @@ def make_game(
             raise SpecError(f"regularizer {name!r} given more than once")
 
     applied_loss: Loss | None
+    shown_loss: Loss | None = None
     if definition.model is None:
+        if log_loss is not None:
+            raise SpecError(f"game {definition.name!r} defines its costs directly; "
+                            "there is no loss to log")
         if loss is not None:
             loss_name = loss.name if isinstance(loss, Loss) else loss
             raise SpecError(
@@ -687,6 +700,12 @@ def make_game(
         for reg in applied:
             if reg.regularizer.stage == "penalty":
                 cost_d = cost_d + reg.penalty(model)
+        if log_loss is not None:
+            # The costs above train; the logged terms are those of another loss at the
+            # same logits (same model, same noise).
+            shown = log_loss if isinstance(log_loss, Loss) else get_loss(log_loss)
+            logged = _logged_from_loss(model, shown)
+            shown_loss = shown if shown.name != applied_loss.name else None
 
     theta, psi = definition.theta, definition.psi
     cost_g, cost_d = cost_g + definition.cost_terms[0], cost_d + definition.cost_terms[1]
@@ -711,5 +730,6 @@ def make_game(
         loss=applied_loss,
         regularizers=tuple(applied),
         definition=definition,
+        log_loss=shown_loss,
     )
     return built.with_params(params) if params else built

@@ -26,9 +26,11 @@ def summarize(result: RunResult,
     found = closed_form_equilibria(result.field) if points is None else points
     dist = distances_to_equilibria(final, names, found)
     method = traj.method.get("optimizer", "?")
-    lines = [f"{result.field.game.name} / "
-             f"{result.field.game.loss.name if result.field.game.loss else 'direct costs'} / "
-             f"{method}: {traj.message}"]
+    game = result.field.game
+    loss = game.loss.name if game.loss else "direct costs"
+    if game.log_loss is not None:
+        loss += f" (logged as {game.log_loss.name})"
+    lines = [f"{game.name} / {loss} / {method}: {traj.message}"]
     wanted = [n for n in ("d_real", "d_fake", "g_loss") if n in traj.logged_names]
     header = ["run", "final " + ",".join(names), "dist to eq."] + [f"{n} range" for n in wanted]
     header.append("status")

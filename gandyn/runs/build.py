@@ -53,9 +53,11 @@ def build_game_part(part: GameSpec, base_dir: str | Path | None = None) -> Game:
         path = Path(part.file)
         if base_dir is not None and not path.is_absolute() and (Path(base_dir) / path).is_file():
             path = Path(base_dir) / path
-        game = make_game(load_game_file(str(path)), part.loss, regularizers)
+        game = make_game(load_game_file(str(path)), part.loss, regularizers,
+                         log_loss=part.log_loss)
     else:
-        game = make_game(part.name, part.loss, regularizers, options=dict(part.options))
+        game = make_game(part.name, part.loss, regularizers, options=dict(part.options),
+                         log_loss=part.log_loss)
     return game.with_params(dict(part.params)) if part.params else game
 
 

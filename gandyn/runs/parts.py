@@ -55,6 +55,9 @@ class GameSpec:
         Applied in order.
     params
         Hyper-parameter values by symbol name (``c``, ``gamma_r1``).
+    log_loss
+        The loss whose terms are logged, when it differs from the one that
+        trains (``None``: the training loss); see :func:`gandyn.games.game.make_game`.
     """
 
     name: str = "dirac"
@@ -63,6 +66,7 @@ class GameSpec:
     loss: str | None = None
     regularizers: tuple[RegularizerSpec, ...] = ()
     params: tuple[tuple[str, float], ...] = ()
+    log_loss: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", pairs(self.options))
@@ -73,9 +77,12 @@ class GameSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON and TOML."""
-        return {"name": self.name, "options": dict(self.options), "file": self.file,
+        data = {"name": self.name, "options": dict(self.options), "file": self.file,
                 "loss": self.loss, "regularizers": [r.to_dict() for r in self.regularizers],
                 "params": dict(self.params)}
+        if self.log_loss is not None:  # only when set: specs without it read as before
+            data["log_loss"] = self.log_loss
+        return data
 
 
 @dataclass(frozen=True)

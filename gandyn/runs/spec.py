@@ -211,7 +211,7 @@ def _check_setting(key: str, value: Any) -> None:
 # --- merging given values over a base spec ------------------------------------------------------
 
 #: The values :func:`merge` takes, by the names of the command-line options that give them.
-GAME_KEYS = ("game", "game_options", "game_file", "loss", "regularizers", "params")
+GAME_KEYS = ("game", "game_options", "game_file", "loss", "regularizers", "params", "log_loss")
 RULE_KEYS = ("optimizer", "lr", "lr_g", "lr_d", "settings")
 GIVEN_KEYS: tuple[str, ...] = (*GAME_KEYS, *RULE_KEYS, "steps", "every", "measure", "max_norm",
                                "clip", "batch_size", "batch_size_g", "seed", "starts")
@@ -250,8 +250,8 @@ def merge_game(base: GameSpec, **given: Any) -> GameSpec:
 
     ``game`` (a name) replaces the name and its options (``game_options``,
     default none); ``regularizers`` (:class:`RegularizerSpec` or ``(name,
-    settings)``) and ``params`` (a mapping) replace the base's; ``game_file``
-    and ``loss`` replace theirs.
+    settings)``) and ``params`` (a mapping) replace the base's; ``game_file``,
+    ``loss`` and ``log_loss`` replace theirs.
     """
     _unknown(given, GAME_KEYS)
     game = base
@@ -263,6 +263,8 @@ def merge_game(base: GameSpec, **given: Any) -> GameSpec:
         game = replace(game, file=given["game_file"])
     if "loss" in given:
         game = replace(game, loss=given["loss"])
+    if "log_loss" in given:
+        game = replace(game, log_loss=given["log_loss"])
     if "regularizers" in given:
         game = replace(game, regularizers=tuple(given["regularizers"]))
     if "params" in given:

@@ -110,7 +110,7 @@ class _Fields:
 
 def _game(data: Any, where: str) -> GameSpec:
     fields = _Fields(data, where, "game",
-                     ("name", "options", "file", "loss", "regularizers", "params"))
+                     ("name", "options", "file", "loss", "regularizers", "params", "log_loss"))
     regularizers = []
     for i, item in enumerate(fields.tables("regularizers")):
         reg = _Fields(item, where, f"game.regularizers[{i}]", ("name", "settings"))
@@ -122,7 +122,8 @@ def _game(data: Any, where: str) -> GameSpec:
                     if not isinstance(v, float))  # none is: floats=False refuses them
     return GameSpec(name=_or(fields.text("name"), GameSpec().name), options=options,
                     file=fields.text("file"), loss=fields.text("loss"),
-                    regularizers=tuple(regularizers), params=fields.numbers("params"))
+                    regularizers=tuple(regularizers), params=fields.numbers("params"),
+                    log_loss=fields.text("log_loss"))
 
 
 def _rule(data: Any, where: str) -> RuleSpec:
