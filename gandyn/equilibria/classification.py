@@ -183,12 +183,21 @@ def analyze(
         check_memory(path_bytes(int(path[3]), len(field.game.state_symbols)), budget,
                      f"a path of {path[3]} values", "path")
     found = find_equilibria(field, box, n_starts=n_starts, seed=seed, timeout=solve_timeout)
+    notes: list[str] = []
+    if not found and box is None:
+        # No closed form: search numerically around the game's start before giving up.
+        searched = default_box(field)
+        found = find_equilibria(field, searched, n_starts=n_starts, seed=seed,
+                                use_sympy=False)
+        shown = ", ".join(f"{k}={a:g}:{b:g}" for k, (a, b) in searched.items())
+        notes.append(f"no stationary point in closed form; searched the box {shown} around "
+                     f"the game's start numerically ({n_starts} starts; --box chooses another)")
     entries, switching = _on_switching_surfaces(field, found)
     equilibria = tuple(classify(field, e, rule, tau) for e in entries)
-    notes: list[str] = [c.describe() for c in switching]
+    notes += [c.describe() for c in switching]
     if not entries and not switching:
         notes.append("no stationary point found" + (" in the box" if box else
-                                                    " in closed form; give --box to search"))
+                                                    "; give --box to search elsewhere"))
     nash: GlobalNash | None = None
     if box is not None:
         if grid_game_applies(field):
@@ -205,6 +214,26 @@ def analyze(
         followed = equilibrium_path(field, isolated[0], rule, *path)
     return Analysis(field, equilibria, rule, box, nash, followed, tuple(notes), spec,
                     switching=tuple(switching))
+
+
+#: Half-width of the default search box, relative to ``max(1, |start|)`` per coordinate.
+DEFAULT_BOX_SCALE = 3.0
+
+
+def default_box(vf: VectorField) -> dict[str, tuple[float, float]]:
+    """Where :func:`analyze` searches when no box is given and sympy finds no closed form.
+
+    Each coordinate's range is centred on the game's starting value (0 where it
+    has none) with half-width ``3 max(1, |start|)``: the parameters' scale as the
+    game's author set it, which for the catalogue's GANs is the data's scale.
+    """
+    start = dict(vf.game.definition.start)
+    box = {}
+    for symbol in vf.game.state_symbols:
+        centre = float(start.get(symbol.name, 0.0))
+        half = DEFAULT_BOX_SCALE * max(1.0, abs(centre))
+        box[symbol.name] = (centre - half, centre + half)
+    return box
 
 
 def _on_switching_surfaces(vf: VectorField, found: list[StationarySet]
