@@ -203,7 +203,7 @@ class TimeScales:
     limits: dict[str, bool | None]
 
     def stable_ratios(self) -> str:
-        """The ratios with a stable point, in words (``"tau > 1"``, ``"none in [1e-06, 1e+06]"``).
+        """The ratios with a stable point, in words (``"tau > 1"``, ``"no tau in [1e-06, 1e+06]"``).
 
         Each interval between critical ratios is classified at its geometric middle.
         """
@@ -214,7 +214,7 @@ class TimeScales:
             if self.flow_at(middle).stability == "stable":
                 stable.append((a, b))
         if not stable:
-            return f"none in [{self.ratio_range[0]:g}, {self.ratio_range[1]:g}]"
+            return f"no tau in [{self.ratio_range[0]:g}, {self.ratio_range[1]:g}]"
         parts = []
         for a, b in stable:
             lower = a if a != self.ratio_range[0] else None

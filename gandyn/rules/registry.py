@@ -21,6 +21,7 @@ from gandyn.rules.flow import GradientFlow
 from gandyn.rules.gradient import AlternatingGD, SimultaneousGD
 from gandyn.rules.momentum import AlternatingMomentum, Momentum
 from gandyn.rules.names import METHOD_NAMES, RULE_NAMES
+from gandyn.rules.proximal import ProximalPoint
 from gandyn.rules.sga import SymplecticGradientAdjustment
 
 __all__ = ["METHODS", "RULES", "SETTING_NAMES", "make_rule", "method_settings"]
@@ -29,7 +30,7 @@ __all__ = ["METHODS", "RULES", "SETTING_NAMES", "make_rule", "method_settings"]
 RULES: dict[str, type[UpdateRule]] = {
     rule.name: rule
     for rule in (SimultaneousGD, AlternatingGD, Momentum, AlternatingMomentum, Adam, OptimisticGD,
-                 Extragradient, SymplecticGradientAdjustment)
+                 Extragradient, SymplecticGradientAdjustment, ProximalPoint)
 }
 #: Every method by name: the flow, then the discrete rules.
 METHODS: dict[str, type[UpdateRule] | type[GradientFlow]] = {GradientFlow.name: GradientFlow,
