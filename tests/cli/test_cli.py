@@ -188,8 +188,8 @@ def test_bad_input_through_the_real_entry_point() -> None:
     assert proc.stderr.strip() == (
         "error: unknown loss 'non-saturatin'; did you mean 'non-saturating' or 'saturating'? "
         "(known: hinge, "
-        "least-squares, lsgan, minimax, non-saturating, ns, nsgan, relativistic, "
-        "relativistic-pairing, rpgan, saturating, wasserstein, wgan)"
+        "least-squares, lsgan, maximum-likelihood, minimax, ml, mle, non-saturating, ns, "
+        "nsgan, relativistic, relativistic-pairing, rpgan, saturating, wasserstein, wgan)"
     )
 
 
