@@ -634,15 +634,14 @@ def loss_curves(
         ax.axvline(at, color=PALETTE["black"], linestyle=":", linewidth=0.8, label="diverged")
         # nothing is recorded after the divergence: show the run, not the empty remainder
         last = min(last, at + 0.05 * (at - first))
-    ax.set_xlabel("step $k$" if x == "step" else "time $t$")
+    axis_name = "step $k$" if x == "step" else "time $t$"
+    # The portrait beside it shows every run: say which one this is, under the axis where
+    # it covers no data.
+    ax.set_xlabel(axis_name + (f" (run {run})" if traj.n_runs > 1 else ""))
     ax.set_ylabel(ylabel)
     ax.set_xlim(first, last if last > first else first + 1.0)
     if legend:
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles),
                   borderaxespad=0.2, handlelength=2.4)
-    if traj.n_runs > 1:  # the portrait beside it shows every run: say which one this is
-        ax.text(0.99, 0.98, f"run {run}", transform=ax.transAxes, ha="right", va="top",
-                fontsize=note_fontsize(),
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
     return ax

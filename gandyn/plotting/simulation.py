@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
     from gandyn.dynamics.trajectory import Trajectory
 
-__all__ = ["LAYOUTS", "plot_simulation", "simulation_data", "simulation_figure"]
+__all__ = ["LAYOUTS", "plot_simulation", "run_parameters", "simulation_data", "simulation_figure"]
 
 Layout = Literal["one-column", "two-column"]
 LAYOUTS: tuple[str, ...] = ("one-column", "two-column")
@@ -67,11 +67,58 @@ def simulation_figure(
         fig = paper_figure(ONE_COLUMN_TALL)
         left, right = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1.15, 1.0]})
     x_index, y_index = portrait_axes(traj.state_names, field, axes)
+    described = run_parameters(traj, field)
     phase_portrait(left, field, traj, x_index=x_index, y_index=y_index, equilibria=equilibria,
                    xlim=xlim, ylim=ylim, params=params, slice_at=slice_at,
                    slice_name=slice_name)
     loss_curves(right, traj, run=run, x=x, ylabel=_loss_axis_label(field))
+    if described:
+        # The step size and penalty weights a reader needs, under the axis (no data there).
+        right.set_xlabel(f"{right.get_xlabel()}\n{described}")
     return fig
+
+
+def _number(value: Any) -> str:
+    return f"{float(value):.4g}"
+
+
+def run_parameters(traj: Trajectory, field: VectorField | None) -> str:
+    """The run's method, learning rates and regularizer weights in one line of mathtext.
+
+    ``simgd, $\\eta_G = \\eta_D = 0.1$; r1: $\\gamma = 0.3$``: what a reader needs to
+    reproduce the figure's dynamics; empty when the trajectory records no method.
+    """
+    method = dict(traj.method)
+    name = method.get("optimizer")
+    if not name:
+        return ""
+    parts = [str(name)]
+    lr_g, lr_d = method.get("lr_g"), method.get("lr_d")
+    rates = method.get("rates")
+    if name == "flow" and isinstance(rates, list | tuple) and field is not None and rates:
+        # The flow records its per-coordinate time scales: generator first.
+        lr_g, lr_d = rates[0], rates[-1] if len(field.game.psi) else rates[0]
+    if isinstance(lr_g, int | float) and isinstance(lr_d, int | float):
+        if name == "flow":
+            if lr_g != lr_d:
+                parts[0] += rf", $\tau = \eta_D/\eta_G = {_number(lr_d / lr_g)}$"
+        elif lr_g == lr_d:
+            parts[0] += rf", $\eta_G = \eta_D = {_number(lr_g)}$"
+        else:
+            parts[0] += rf", $\eta_G = {_number(lr_g)}$, $\eta_D = {_number(lr_d)}$"
+    if field is not None:
+        values = {p.name: p.value for p in field.game.params}
+        for reg in field.game.regularizers:
+            settings = ", ".join(
+                rf"${_symbol(key)} = {_number(values.get(f'{key}_{reg.regularizer.tag}', v))}$"
+                for key, v in reg.values)
+            parts.append(f"{reg.name}: {settings}" if settings else reg.name)
+    return "; ".join(parts)
+
+
+def _symbol(name: str) -> str:
+    greek = {"gamma", "sigma", "eta", "lambda", "beta", "tau"}
+    return "\\" + name if name in greek else name
 
 
 def simulation_data(

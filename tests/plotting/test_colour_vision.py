@@ -101,7 +101,7 @@ def test_simulation_figures_with_many_runs(runs: int) -> None:
     loss_colors = set(_line_colors(fig, "$").values())
     run_colors = set(_line_colors(fig, "run ").values())
     assert loss_colors and run_colors and not loss_colors & run_colors
-    assert any(text.get_text() == "run 1" for text in fig.axes[1].texts)
+    assert fig.axes[1].get_xlabel().startswith("step $k$ (run 1)")
 
 
 def test_generator_cost_figure_keeps_the_logged_losses_colours() -> None:
@@ -135,3 +135,17 @@ def test_explain_and_eigenvalue_figures() -> None:
         explain_axes(ax_losses, ax_p, step, d_fake, g_loss, window=25)
         eigenvalue_path_axes(ax_re, ax_im, path)
     assert indistinct_series(fig) == []
+
+
+def test_the_simulation_figure_states_the_step_sizes_and_penalty_weights() -> None:
+    from gandyn.plotting.simulation import run_parameters
+
+    result = simulate(loss="non-saturating", optimizer="altgd", lr_g=0.1, lr_d=0.25, steps=20,
+                      regularizers=[("r1", {"gamma": 0.3})])
+    text = run_parameters(result.trajectory, result.field)
+    assert text == r"altgd, $\eta_G = 0.1$, $\eta_D = 0.25$; r1: $\gamma = 0.3$"
+    with paper_style():
+        fig = simulation_figure(result.trajectory, result.field)
+    assert fig.axes[1].get_xlabel() == "step $k$\n" + text
+    flow = simulate(optimizer="flow", lr_g=1.0, lr_d=3.0, steps=20)
+    assert run_parameters(flow.trajectory, flow.field) == r"flow, $\tau = \eta_D/\eta_G = 3$"
