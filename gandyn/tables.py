@@ -24,13 +24,13 @@ import html
 import importlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gandyn.errors import MissingDependencyError
 
-__all__ = ["MAX_HTML_ROWS", "PANDAS_HINT", "cell_text", "dataframe", "html_block",
+__all__ = ["MAX_HTML_ROWS", "PANDAS_HINT", "Tabular", "cell_text", "dataframe", "html_block",
            "html_fields", "html_table", "structured"]
 
 #: What to install for :func:`dataframe`.
@@ -179,3 +179,27 @@ def html_block(title: str, *parts: str, note: str | None = None) -> str:
     if note:
         head += f"<p>{html.escape(note)}</p>"
     return head + "".join(parts) + "</div>"
+
+
+class Tabular:
+    """A record whose rows are named columns: ``to_dataframe`` from its ``_columns``.
+
+    Each record says what it is (:attr:`table_name`, for the message when
+    pandas is missing) and gives its columns; its own ``to_numpy`` documents them.
+    """
+
+    #: How the missing-pandas message names the record ("a sweep").
+    table_name: ClassVar[str] = "a record"
+
+    def _columns(self) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def to_dataframe(self) -> Any:
+        """The rows of ``to_numpy()`` as a ``pandas.DataFrame`` (needs pandas).
+
+        Raises
+        ------
+        gandyn.errors.MissingDependencyError
+            pandas is not installed (``pip install 'gandyn[pandas]'``).
+        """
+        return dataframe(self._columns(), self.table_name)

@@ -8,11 +8,12 @@ Made by :func:`gandyn.dynamics.discrete.simulate_rule` (discrete update rules),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from gandyn.arrays import Array
+from gandyn.tables import Tabular
 
 __all__ = ["Measure", "Trajectory"]
 
@@ -20,7 +21,7 @@ Measure = Literal["state", "loop"]
 
 
 @dataclass(frozen=True, repr=False)
-class Trajectory:
+class Trajectory(Tabular):
     """A batch of simulated runs.
 
     Attributes
@@ -74,6 +75,8 @@ class Trajectory:
         """The state coordinate ``name`` as ``(B, n_t)``."""
         return self.x[..., self.state_names.index(name)]
 
+    table_name: ClassVar[str] = "a trajectory"
+
     def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
         """One row per run and record, run by run: the columns of a saved CSV run."""
         runs, records = self.x.shape[0], self.x.shape[1]
@@ -100,18 +103,6 @@ class Trajectory:
         from gandyn.tables import structured
 
         return structured(self._columns())
-
-    def to_dataframe(self) -> Any:
-        """The rows of :meth:`to_numpy` as a ``pandas.DataFrame`` (needs pandas).
-
-        Raises
-        ------
-        gandyn.errors.MissingDependencyError
-            pandas is not installed (``pip install 'gandyn[pandas]'``).
-        """
-        from gandyn.tables import dataframe
-
-        return dataframe(self._columns(), "a trajectory")
 
     def _repr_html_(self) -> str:
         """The notebook's view: the method, then each run's start, end and last losses."""

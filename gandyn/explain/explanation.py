@@ -15,7 +15,7 @@ import math
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from gandyn.explain.combined import CombinedReport
 from gandyn.explain.relations import LogitRelations, logit_relations
 from gandyn.explain.series import SeriesReport
 from gandyn.jsondata import plain
+from gandyn.tables import Tabular
 
 __all__ = ["TEXT_WIDTH", "ExplainError", "Explanation", "dynamics_text", "relations_for"]
 
@@ -86,7 +87,7 @@ def _string_keys(value: Any) -> Any:
 
 
 @dataclass(frozen=True, eq=False)
-class Explanation:
+class Explanation(Tabular):
     """Why ``g_loss`` swings while ``d_fake`` stays flat, for one log or run.
 
     Attributes
@@ -210,6 +211,8 @@ class Explanation:
         wrapped = [textwrap.fill(p, TEXT_WIDTH) for p in paragraphs]
         return "\n\n".join([self.headline(), *wrapped])
 
+    table_name: ClassVar[str] = "an explanation"
+
     def _columns(self) -> dict[str, Any]:
         return {"step": self.steps, "d_fake": self.d_fake, "g_loss": self.g_loss}
 
@@ -223,18 +226,6 @@ class Explanation:
         from gandyn.tables import structured
 
         return structured(self._columns())
-
-    def to_dataframe(self) -> Any:
-        """The rows of :meth:`to_numpy` as a ``pandas.DataFrame`` (needs pandas).
-
-        Raises
-        ------
-        gandyn.errors.MissingDependencyError
-            pandas is not installed (``pip install 'gandyn[pandas]'``).
-        """
-        from gandyn.tables import dataframe
-
-        return dataframe(self._columns(), "an explanation")
 
     def _repr_html_(self) -> str:
         """The notebook's view: the headline, the source, the numbers and the verdict."""

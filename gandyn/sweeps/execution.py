@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -30,12 +30,13 @@ from gandyn.arrays import Array
 from gandyn.errors import SpecError
 from gandyn.sweeps.chunk import VERDICTS, simulate_chunk
 from gandyn.sweeps.plan import SweepPlan, SweepSpec, make_plan
+from gandyn.tables import Tabular
 
 __all__ = ["SweepResult", "prepare_chunk_dir", "run_sweep", "sweep"]
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(Tabular):
     """The cells of a finished sweep.
 
     Attributes
@@ -111,6 +112,8 @@ class SweepResult:
                 "compared_with_linear": compared,
                 "marginal_linear": int(np.sum(self.linear == "marginal"))}
 
+    table_name: ClassVar[str] = "a sweep"
+
     def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
         """One row per cell: the columns of ``gandyn sweep --out map.csv``."""
         columns: dict[str, np.ndarray[Any, Any]] = dict(self.axis_values)
@@ -133,18 +136,6 @@ class SweepResult:
         from gandyn.tables import structured
 
         return structured(self._columns())
-
-    def to_dataframe(self) -> Any:
-        """The rows of :meth:`to_numpy` as a ``pandas.DataFrame`` (needs pandas).
-
-        Raises
-        ------
-        gandyn.errors.MissingDependencyError
-            pandas is not installed (``pip install 'gandyn[pandas]'``).
-        """
-        from gandyn.tables import dataframe
-
-        return dataframe(self._columns(), "a sweep")
 
     def _repr_html_(self) -> str:
         """The notebook's view: what was swept, the verdict counts, the linear prediction."""
