@@ -34,8 +34,10 @@ def summarize(result: RunResult,
     wanted = [n for n in ("d_real", "d_fake", "g_loss") if n in traj.logged_names]
     header = ["run", "final " + ",".join(names), "dist to eq."] + [f"{n} range" for n in wanted]
     header.append("status")
+    # Only the rows printed are formatted: a grid of 10^5 runs prints six.
+    listed = traj.n_runs if traj.n_runs <= MAX_ROWS else MAX_ROWS // 2
     rows = []
-    for run in range(traj.n_runs):
+    for run in range(listed):
         row = [str(run), "(" + ", ".join(_fmt(v) for v in final[run]) + ")", _fmt(dist[run])]
         for name in wanted:
             series = traj.loss(name)[run]
@@ -46,14 +48,13 @@ def summarize(result: RunResult,
         else:
             row.append("ok")
         rows.append(row)
-    shown = rows if len(rows) <= MAX_ROWS else rows[: MAX_ROWS // 2]
-    widths = [max(len(r[i]) for r in [header, *shown]) for i in range(len(header))]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in shown]
-    if len(rows) > len(shown):
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    if traj.n_runs > listed:
         finite = dist[np.isfinite(dist) & ~traj.diverged]
         median = f"{np.median(finite):.4g}" if finite.size else "nan"
-        lines.append(f"... {len(rows) - len(shown)} more runs; all {len(rows)}: "
+        lines.append(f"... {traj.n_runs - listed} more runs; all {traj.n_runs}: "
                      f"{int(traj.diverged.sum())} diverged, median distance to equilibrium "
                      f"{median}")
     return "\n".join(lines)
