@@ -15,6 +15,7 @@ from gandyn.cli.options import (
     given_on_command_line,
     given_values,
     spec_options,
+    style_option,
 )
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import EXPLAIN_DEFAULTS as _DEFAULT
@@ -85,6 +86,7 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
 @click.option("--plot", type=FILE, default=None,
               help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
                    "(.pdf, .svg, .png; non-saturating loss).")
+@style_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @spec_options("the run to simulate (logged as a training loop logs it, from its first start)",
               "the run it would simulate")
@@ -95,7 +97,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
             batch_sizes_spec: str | None, before_update: bool | None, d_loss_kind: str,
             window: int | None,
-            tol: float | None, as_json: bool, plot: str | None, force: bool,
+            tol: float | None, as_json: bool, plot: str | None, style: str, force: bool,
             spec_file: str | None, dump_spec: bool) -> None:
     """Explain why g_loss swings while d_fake stays flat, in logit space.
 
@@ -174,7 +176,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
                             "a simulation records what each player's gradient saw")
         if batch_size is not None and batch_sizes is not None:
             raise SpecError("--batch-sizes describes a log; a simulation takes --batch-size")
-        run = simulate(built)
+        run = simulate(built, show_progress=not as_json)
         try:
             explanation = explain_run(run.trajectory, run.field, model=run.model,
                                       batch_size=batch_size, loss=loss, batch_sizes=batch_sizes,
@@ -182,16 +184,20 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         except DivergedRunError as exc:
             raise SpecError(f"{exc}; use a smaller --lr") from None
     if plot is not None:
+        from gandyn.cli.output import wrote
+        from gandyn.plotting import venue_style
         from gandyn.plotting.explain import plot_explanation
 
         report = explanation.report
-        written = plot_explanation(
-            explanation.steps, explanation.d_fake, explanation.g_loss, plot,
-            window=report.window, thresholds=report.thresholds,
-            sampling_ratio=report.std_ratio_predicted.get("sampling-spread"),
-            metadata=explanation.plot_metadata(), force=force)
-        for path in written:
-            click.echo(f"wrote {path}", err=True)
+        metadata = explanation.plot_metadata()
+        if style != "default":
+            metadata = {**metadata, "style": style}
+        with venue_style(style):
+            wrote(plot_explanation(
+                explanation.steps, explanation.d_fake, explanation.g_loss, plot,
+                window=report.window, thresholds=report.thresholds,
+                sampling_ratio=report.std_ratio_predicted.get("sampling-spread"),
+                metadata=metadata, force=force))
     if as_json:
         click.echo(json.dumps(explanation.to_dict(), indent=2))
     else:
@@ -379,10 +385,17 @@ def simulation(spec_file: str | None, game_spec: str, game_file: str | None,
     return build(replace(spec, starts=spec.starts[:1]))
 
 
-def simulate(built: Built) -> SimulatedRun:
-    """Simulate the run to explain (built once by :func:`simulation`)."""
+def simulate(built: Built, show_progress: bool = True) -> SimulatedRun:
+    """Simulate the run to explain (built once by :func:`simulation`), with a progress bar
+    on a terminal for a long one (:func:`gandyn.cli.output.progress`)."""
+    from gandyn.cli.output import progress
     from gandyn.runs.build import run
 
-    result = run(built)
+    spec = built.spec
+    batch = 1 if spec.minibatch is None else spec.minibatch.batch_size
+    long_run = spec.rule.name != "flow" and spec.steps * batch >= 200_000
+    with progress(spec.steps, "simulating",
+                  show=None if long_run and show_progress else False) as bar:
+        result = run(built, progress=bar.advance if bar.shown else None)
     return SimulatedRun(result.trajectory, result.field, built.game.definition.model,
                         shareable_spec(result.spec.to_dict()))
