@@ -86,9 +86,10 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
 
         check_animation_path(output_path(anim_path, option="animate"))
         targets += list(figure_paths(anim_path).values())
+    stdin = run_file == "-"
     source = Path(run_file)
-    inputs = {source.resolve(), sidecar_path(source).resolve(),
-              legacy_sidecar_path(source).resolve()}
+    inputs = set() if stdin else {source.resolve(), sidecar_path(source).resolve(),
+                                  legacy_sidecar_path(source).resolve()}
     for target in targets:
         if target.resolve() in inputs:
             raise SpecError(f"{target} would overwrite the run being drawn; choose another name")
@@ -105,7 +106,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         select_runs,
     )
 
-    saved = read_run(source)
+    saved = _read_stdin_run() if stdin else read_run(source)
     traj = saved.trajectory
     resolve_axes(axes_spec, traj.state_names)  # names checked before the field is derived
     if runs_spec is not None:
@@ -114,7 +115,8 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         field = rebuild_field(saved)
     except FieldUnavailable as exc:
         field = None
-        warn(f"{exc}: drawing without the vector field")
+        warn(("the run on standard input holds no spec (a CSV keeps it in its sidecar)"
+              if stdin else str(exc)) + ": drawing without the vector field")
     points: list[list[float]] = []
     if field is not None:
         from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
@@ -190,3 +192,23 @@ def _given(name: str) -> bool:
 
     ctx = click.get_current_context()
     return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+
+def _read_stdin_run() -> Any:
+    """A run piped in (``gandyn simulate --out - | gandyn plot - ...``), told by its content.
+
+    The readers of :mod:`gandyn.io.saved_runs` take a file with an extension,
+    so the bytes go to a private temporary file named after their format
+    (:func:`gandyn.files.stdin_format`: NPZ, JSON, else CSV).
+    """
+    import tempfile
+
+    from gandyn.files import read_input, stdin_format
+    from gandyn.io.saved_runs import read_run
+    from gandyn.io.trajectory_files import FORMATS
+
+    data = read_input("-", what="run")
+    with tempfile.TemporaryDirectory(prefix="gandyn-stdin-") as folder:
+        path = Path(folder) / ("stdin" + stdin_format(data, FORMATS))
+        path.write_bytes(data)
+        return read_run(path)

@@ -135,3 +135,57 @@ def test_plot_json_says_what_was_drawn(invoke: Invoke, tmp_path: Path,
     assert sidecar["metadata"]["runs"] == document["runs"]
     assert document["n_records"] == sidecar["metadata"]["trajectory"]["n_records"] == 21
     assert document["equilibria"] == [[0.0, 0.0]]
+
+
+def stdin_invoke(args: list[str], data: bytes | str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from gandyn.cli import cli
+
+    result = CliRunner().invoke(cli, args, input=data, prog_name="gandyn")
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_spec_on_standard_input(invoke: Invoke, tmp_path: Path, fmt: str) -> None:
+    args = ["--loss", "ns", "--steps", "25", "--lr", "0.3", "--x0", "theta=0.5,psi=-1"]
+    if fmt == "toml":
+        code, spec, err = invoke("simulate", *args, "--dump-spec")
+    else:  # a run's JSON holds its spec
+        code, _, err = invoke("simulate", *args, "--out", str(tmp_path / "run.json"))
+        spec = (tmp_path / "run.json").read_text()
+    assert code == 0, err
+    code, piped, err = stdin_invoke(["simulate", "--spec", "-", "--json"], spec)
+    assert code == 0, err
+    code, direct, _ = invoke("simulate", *args, "--json")
+    assert json.loads(piped) == json.loads(direct)
+
+
+@pytest.mark.parametrize("name", ["custom-dirac.toml", "custom-gaussian-mixture.json"])
+def test_game_file_on_standard_input(invoke: Invoke, name: str) -> None:
+    path = Path(__file__).parents[2] / "examples" / name
+    code, piped, err = stdin_invoke(["derive", "--game-file", "-", "--format", "json"],
+                                    path.read_bytes())
+    assert code == 0, err
+    code, direct, _ = invoke("derive", "--game-file", str(path), "--format", "json")
+    assert json.loads(piped) == json.loads(direct)
+
+
+def test_plot_reads_a_piped_run(invoke: Invoke, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, csv_text, _ = invoke("simulate", "--steps", "20", "--out", "-")
+    assert code == 0
+    code, out, err = stdin_invoke(["plot", "-", "--plot", "fig.png", "--json"], csv_text)
+    assert code == 0, err
+    assert json.loads(out)["vector_field"] is False  # a CSV's spec is in its sidecar
+    assert err.startswith("warning: the run on standard input holds no spec")
+    with np.load("fig.png.data.npz") as shown:
+        rows = list(csv.DictReader(io.StringIO(csv_text)))
+        np.testing.assert_array_equal(shown["x"][0, :, 0], [float(r["theta"]) for r in rows])
+    code, _, err = invoke("simulate", "--steps", "20", "--out", "run.npz")
+    assert code == 0, err
+    code, out, err = stdin_invoke(["plot", "-", "--plot", "npz.png", "--json"],
+                                  Path("run.npz").read_bytes())
+    assert code == 0, err
+    assert json.loads(out)["vector_field"] is True and "warning" not in err
