@@ -165,7 +165,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     if log_files:
         explanation = _explain_log_file(log_files, columns_spec, log_format, pattern, pair,
                                         loss, batch_sizes, before_update, window, tol,
-                                        d_loss_kind)
+                                        d_loss_kind, show_progress=not as_json)
     else:
         from gandyn.explain import DivergedRunError, explain_run
 
@@ -265,19 +265,39 @@ def _explain_log_file(log_files: tuple[str, ...], columns_spec: str | None,
                       log_format: str | None, pattern: str | None, pair: str | None,
                       loss: str, batch_sizes: tuple[int, int] | None,
                       before_update: bool | None, window: int | None,
-                      tol: float | None, d_loss: str = "sum") -> Explanation:
-    """:func:`gandyn.explain.explain_log` with its errors in the options' terms."""
+                      tol: float | None, d_loss: str = "sum",
+                      show_progress: bool = False) -> Explanation:
+    """:func:`gandyn.explain.explain_log` with its errors in the options' terms.
+
+    A long log (:data:`LONG_LOG_BYTES` or more) gets a progress bar on a
+    terminal: the log read, then explained.
+    """
+    import os
+
+    from gandyn.cli.output import progress
     from gandyn.errors import SpecError
-    from gandyn.explain import explain_log
-    from gandyn.explain.logs import MissingSeriesError
+    from gandyn.explain.explanation import relations_for
+    from gandyn.explain.from_log import explain_training_log
+    from gandyn.explain.logs import MissingSeriesError, read_log
+    from gandyn.files import shareable_name
 
     columns = parse_columns(columns_spec) if columns_spec else None
+    size = sum(os.path.getsize(p) for p in log_files if p != "-" and os.path.isfile(p))
     try:
+        relations_for(loss)
         log: str | list[str] = log_files[0] if len(log_files) == 1 else list(log_files)
-        return explain_log(log, columns=columns, fmt=log_format, pattern=pattern, pair=pair,
-                           loss=loss,
-                           batch_sizes=batch_sizes, measured_before_update=before_update,
-                           window=window, tol=tol, d_loss=d_loss)
+        # as gandyn.explain.explain_log does, in two steps for the bar
+        with progress(2, "reading and explaining the log",
+                      show=None if show_progress and size >= LONG_LOG_BYTES else False) as bar:
+            training_log = read_log(log, columns=columns, fmt=log_format, pattern=pattern,
+                                    pair=pair)
+            bar.advance()
+            explanation = explain_training_log(
+                training_log, label=", ".join(shareable_name(p) for p in log_files), loss=loss,
+                batch_sizes=batch_sizes, measured_before_update=before_update, window=window,
+                tol=tol, d_loss=d_loss)
+            bar.advance()
+        return explanation
     except MissingSeriesError as exc:
         if exc.name == "g_loss":
             raise SpecError(f"{exc} (give --columns g_loss=...)") from None
@@ -349,6 +369,10 @@ def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int,
             "--loss" if loss_name else "the run's spec"))
         explanations.append(explanation)
     return explanations
+
+
+#: A log of this many bytes or more gets a progress bar (about a second of reading).
+LONG_LOG_BYTES = 8 * 2**20
 
 
 class SimulatedRun(NamedTuple):

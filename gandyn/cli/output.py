@@ -17,10 +17,11 @@ are printed whatever the verbosity.
 
 References
 ----------
-.. [1] The POSIX utility conventions (IEEE Std 1003.1-2017, Base Definitions,
-   Sec. 12.2) and the Command Line Interface Guidelines (clig.dev, "Output"):
-   standard output for the program's output, standard error for messages
-   about it.
+.. [1] IEEE and The Open Group (2018). The Open Group Base Specifications
+   Issue 7 (POSIX.1-2017), Shell and Utilities, Sec. 1.4 Utility Description
+   Defaults: "STDERR ... used only for diagnostic messages".
+.. [2] Prasad, Firshman, Tashian and Parish (2020). Command Line Interface
+   Guidelines, "Output". https://clig.dev
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ QUIET = -1
 VERBOSE = 1
 
 #: The key of the verbosity in :attr:`click.Context.meta` (shared by a group and its commands).
-_KEY = "gandyn.verbosity"
+_KEY = "gandyn/verbosity"
 #: The key of the command's start time (``--verbose``).
-_STARTED = "gandyn.started"
+_STARTED = "gandyn/started"
 
 
 def verbosity() -> int:
