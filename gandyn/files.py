@@ -63,6 +63,9 @@ def output_path(path: str | os.PathLike[str], *, option: str,
     name = os.fspath(path)
     if not name.strip():
         raise SpecError(f"`{option}`: empty file name")
+    if name == "-":  # commands that can print their output take "-" before calling this
+        raise SpecError(f"`{option}` -: this output is written as files (with its sidecars), "
+                        "not to standard output; give a file name")
     if name.endswith((os.sep, "/")) or Path(name).name in ("", ".", ".."):
         raise SpecError(f"`{option}` {name}: names a folder; give a file name")
     target = Path(name)

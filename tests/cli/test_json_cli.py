@@ -189,3 +189,17 @@ def test_plot_reads_a_piped_run(invoke: Invoke, tmp_path: Path,
                                   Path("run.npz").read_bytes())
     assert code == 0, err
     assert json.loads(out)["vector_field"] is True and "warning" not in err
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "--plot", "-"],
+    ["sweep", "--axis", "lr=0.1:1:3", "--plot", "-"],
+    ["figure", "costs", "--out", "-"],
+    ["explain", "--loss", "ns", "--plot", "-"],
+], ids=["simulate", "sweep", "figure", "explain"])
+def test_figures_cannot_go_to_stdout(invoke: Invoke, args: list[str]) -> None:
+    code, out, err = invoke(*args)
+    assert code == 1 and out == ""
+    assert err.strip().endswith("-: this output is written as files (with its sidecars), not "
+                                "to standard output; give a file name")
+    assert len(err.splitlines()) == 1
