@@ -33,6 +33,9 @@ REGULARIZER_NAMES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "r2": (),
     "wgan-gp": ("gp", "gradient-penalty"),
     "consensus": ("co",),
+    "nagarajan-kolter": ("nk", "gradient-norm-g"),
+    "anchor-g": ("weight-decay-g",),
+    "anchor-d": ("weight-decay-d",),
     "instance-noise": ("noise",),
 })
 

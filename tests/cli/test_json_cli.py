@@ -95,10 +95,12 @@ def test_sweep_json_counts_the_written_cells(invoke: Invoke, tmp_path: Path) -> 
     assert document["n_cells"] == len(rows) == 18
     assert document["counts"] == {v: sum(r["verdict"] == v for r in rows)
                                   for v in ("converged", "cycling", "diverged")}
-    compared = [r for r in rows if r["linear"] != "unknown"]
+    # cells without a prediction or with an inconclusive (marginal) one are not compared
+    compared = [r for r in rows if r["linear"] in ("stable", "unstable")]
     agree = sum((r["linear"] == "stable") == (r["verdict"] == "converged") for r in compared)
     assert (document["agree_with_linear"], document["compared_with_linear"]) == (
         agree, len(compared))
+    assert document["marginal_linear"] == sum(r["linear"] == "marginal" for r in rows)
     assert [a["name"] for a in document["axes"]] == ["lr", "gamma"]
     assert document["axes"][0] == {"name": "lr", "low": 0.05, "high": 2.0, "count": 6,
                                    "log": True}
