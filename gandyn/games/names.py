@@ -21,6 +21,7 @@ __all__ = ["GAME_NAMES", "LOSS_NAMES", "REGULARIZER_NAMES"]
 LOSS_NAMES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "minimax": ("saturating",),
     "non-saturating": ("ns", "nsgan"),
+    "maximum-likelihood": ("ml", "mle"),
     "wasserstein": ("wgan",),
     "least-squares": ("lsgan",),
     "hinge": (),
@@ -32,6 +33,7 @@ REGULARIZER_NAMES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "r1": (),
     "r2": (),
     "wgan-gp": ("gp", "gradient-penalty"),
+    "dragan": (),
     "consensus": ("co",),
     "nagarajan-kolter": ("nk", "gradient-norm-g"),
     "anchor-g": ("weight-decay-g",),

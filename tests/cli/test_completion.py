@@ -24,8 +24,10 @@ def completions(args: list[str], incomplete: str) -> list[str]:
 
 @pytest.mark.parametrize(("args", "incomplete", "expected"), [
     (["simulate", "--loss"], "non", ["non-saturating"]),
-    (["derive", "--loss"], "", ["minimax", "non-saturating", "wasserstein", "least-squares",
-                                "hinge", "relativistic"]),
+    (["derive", "--loss"], "", ["minimax", "non-saturating", "maximum-likelihood",
+                                "wasserstein", "least-squares", "hinge", "relativistic"]),
+    (["simulate", "--loss"], "m", ["minimax", "maximum-likelihood"]),
+    (["simulate", "--reg"], "d", ["dragan"]),
     (["analyze", "--loss"], "wg", ["wgan"]),  # no name starts so: the alias
     (["derive", "--game"], "di", ["dirac"]),
     (["sweep", "--game"], "two", ["two-point", "two-point-bump"]),
