@@ -10,6 +10,7 @@ from gandyn import __version__
 from gandyn.cli.options import (
     FILE,
     Ranged,
+    complete_loss,
     game_options,
     max_memory_option,
     rule_settings_options,
@@ -29,6 +30,7 @@ _DEFAULT = RunSpec()
 @click.command()
 @game_options
 @click.option("--log-loss", "log_loss", default=None, metavar="NAME",
+              shell_complete=complete_loss,
               help="Log this loss's d_real, d_fake and g_loss while --loss trains (books "
                    "train with one generator loss and plot another).")
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,

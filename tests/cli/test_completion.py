@@ -27,6 +27,7 @@ def completions(args: list[str], incomplete: str) -> list[str]:
     (["derive", "--loss"], "", ["minimax", "non-saturating", "maximum-likelihood",
                                 "wasserstein", "least-squares", "hinge", "relativistic"]),
     (["simulate", "--loss"], "m", ["minimax", "maximum-likelihood"]),
+    (["simulate", "--log-loss"], "non", ["non-saturating"]),
     (["simulate", "--reg"], "d", ["dragan"]),
     (["analyze", "--loss"], "wg", ["wgan"]),  # no name starts so: the alias
     (["derive", "--game"], "di", ["dirac"]),
