@@ -33,7 +33,8 @@ from gandyn.errors import InputFileError, OutputExistsError, SpecError
 
 __all__ = ["FIGURE_FORMATS", "INPUT_LIMIT", "TEMPORARY_SUFFIX", "ZIP_DATE", "check_writable",
            "decode_text", "figure_paths", "legacy_sidecar_path", "npz_bytes", "output_path",
-           "read_input", "replace_file", "shareable_name", "sidecar_path", "write_files"]
+           "read_input", "replace_file", "shareable_name", "sidecar_path", "stdin_format",
+           "write_files"]
 
 
 def output_path(path: str | os.PathLike[str], *, option: str,
@@ -62,6 +63,9 @@ def output_path(path: str | os.PathLike[str], *, option: str,
     name = os.fspath(path)
     if not name.strip():
         raise SpecError(f"`{option}`: empty file name")
+    if name == "-":  # commands that can print their output take "-" before calling this
+        raise SpecError(f"`{option}` -: this output is written as files (with its sidecars), "
+                        "not to standard output; give a file name")
     if name.endswith((os.sep, "/")) or Path(name).name in ("", ".", ".."):
         raise SpecError(f"`{option}` {name}: names a folder; give a file name")
     target = Path(name)
@@ -440,6 +444,37 @@ def read_input(path: str | os.PathLike[str], *, what: str, limit: int = INPUT_LI
     if len(data) > limit:
         raise InputFileError(f"{what} {name} is larger than the limit of {limit // 2**20} MiB")
     return data
+
+
+def stdin_format(data: bytes, formats: Sequence[str]) -> str:
+    """The format of an input read from standard input (``-``), which has no extension.
+
+    Told from the first bytes: a zip archive (``PK\\x03\\x04``) is ``.npz``, a
+    document whose first non-blank character is ``{`` is ``.json`` (every
+    JSON input gandyn reads is an object); anything else is the text format
+    among ``formats`` (``.toml`` for specs and game files, ``.csv`` for runs).
+
+    Parameters
+    ----------
+    data
+        The bytes read.
+    formats
+        The extensions the reader accepts, e.g. ``(".toml", ".json")``.
+
+    Returns
+    -------
+    str
+        One of ``formats``; the last one if nothing else fits (its reader then
+        reports what is wrong with the content).
+    """
+    if data.startswith(b"PK\x03\x04") and ".npz" in formats:
+        return ".npz"
+    if data.lstrip()[:1] == b"{" and ".json" in formats:
+        return ".json"
+    for text_format in (".toml", ".csv"):
+        if text_format in formats:
+            return text_format
+    return formats[-1]
 
 
 def decode_text(data: bytes, *, what: str, name: str) -> str:

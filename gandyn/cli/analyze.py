@@ -19,6 +19,7 @@ from gandyn.cli.options import (
     max_memory_option,
     rule_settings_options,
     spec_options,
+    style_option,
 )
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import shareable_spec
@@ -138,6 +139,7 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
 @click.option("--plot", type=FILE, default=None,
               help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
+@style_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @max_memory_option
 @spec_options("the game and the update rule (a flow analyzes no map)",
@@ -146,9 +148,9 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
             lr_d: float | None, path_spec: str | None, tau: float | None, n_starts: int,
-            grid_points: int,
-            seed: int, solve_timeout: float, as_json: bool, plot: str | None, force: bool,
-            max_memory: int, spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
+            grid_points: int, seed: int, solve_timeout: float, as_json: bool,
+            plot: str | None, style: str, force: bool, max_memory: int, spec_file: str | None,
+            dump_spec: bool, **rule_options: Any) -> None:
     """Find equilibria; classify stability (flow and update rule) and Nash type.
 
     \b
@@ -199,9 +201,11 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
     result = _run(spec, rate_g, rate_d, solve_timeout, max_memory)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else analysis_text(result))
     if plot is not None and result.path is not None:
+        from gandyn.cli.output import wrote
+        from gandyn.plotting import venue_style
         from gandyn.plotting.eigenvalue_paths import plot_eigenvalue_path
 
-        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict())}
-        for written in plot_eigenvalue_path(result.path.to_dict(), plot, metadata=meta,
-                                            force=force):
-            click.echo(f"wrote {written}", err=as_json)
+        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict()),
+                **({} if style == "default" else {"style": style})}
+        with venue_style(style):
+            wrote(plot_eigenvalue_path(result.path.to_dict(), plot, metadata=meta, force=force))

@@ -85,13 +85,37 @@ def in_flag_terms(message: str) -> str:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gandyn")
-def cli() -> None:
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only the result: no 'wrote' lines, warnings or progress bars "
+                   "(errors are still printed).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print details on stderr: the derivation cache's hits and misses, "
+                   "the wall time.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """gandyn: analytical simulator of GAN loss dynamics.
 
     Derive every player's cost, gradient, vector field, Jacobian and Hessian
-    for low-dimensional GAN games, losses and regularizers.
-    """
+    for low-dimensional GAN games, losses and regularizers; simulate, analyze,
+    sweep and explain them; draw the figures.
 
+    \b
+    Results go to stdout; 'wrote PATH' lines, warnings and progress bars to
+    stderr. Global options come before the command: gandyn -q simulate ...
+    """
+    from gandyn.cli.output import QUIET, VERBOSE, set_verbosity
+
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other; give one")
+    set_verbosity(ctx, QUIET if quiet else VERBOSE if verbose else 0)
+
+
+@cli.result_callback()
+def _succeeded(result: Any, quiet: bool, verbose: bool) -> Any:
+    from gandyn.cli.output import finished
+
+    finished()
+    return result
 
 
 

@@ -15,6 +15,7 @@ from gandyn.cli.options import (
     given_on_command_line,
     given_values,
     spec_options,
+    style_option,
 )
 from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import EXPLAIN_DEFAULTS as _DEFAULT
@@ -85,6 +86,7 @@ __all__ = ["explain", "parse_columns", "simulate", "simulation"]
 @click.option("--plot", type=FILE, default=None,
               help="Draw the losses with the regimes shaded and g_loss predicted from d_fake "
                    "(.pdf, .svg, .png; non-saturating loss).")
+@style_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @spec_options("the run to simulate (logged as a training loop logs it, from its first start)",
               "the run it would simulate")
@@ -95,7 +97,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
             steps: int, x0_specs: tuple[str, ...], batch_size: int | None, seed: int,
             batch_sizes_spec: str | None, before_update: bool | None, d_loss_kind: str,
             window: int | None,
-            tol: float | None, as_json: bool, plot: str | None, force: bool,
+            tol: float | None, as_json: bool, plot: str | None, style: str, force: bool,
             spec_file: str | None, dump_spec: bool) -> None:
     """Explain why g_loss swings while d_fake stays flat, in logit space.
 
@@ -163,7 +165,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
     if log_files:
         explanation = _explain_log_file(log_files, columns_spec, log_format, pattern, pair,
                                         loss, batch_sizes, before_update, window, tol,
-                                        d_loss_kind)
+                                        d_loss_kind, show_progress=not as_json)
     else:
         from gandyn.explain import DivergedRunError, explain_run
 
@@ -174,7 +176,7 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
                             "a simulation records what each player's gradient saw")
         if batch_size is not None and batch_sizes is not None:
             raise SpecError("--batch-sizes describes a log; a simulation takes --batch-size")
-        run = simulate(built)
+        run = simulate(built, show_progress=not as_json)
         try:
             explanation = explain_run(run.trajectory, run.field, model=run.model,
                                       batch_size=batch_size, loss=loss, batch_sizes=batch_sizes,
@@ -182,16 +184,20 @@ def explain(game_spec: str, game_file: str | None, loss_name: str | None,
         except DivergedRunError as exc:
             raise SpecError(f"{exc}; use a smaller --lr") from None
     if plot is not None:
+        from gandyn.cli.output import wrote
+        from gandyn.plotting import venue_style
         from gandyn.plotting.explain import plot_explanation
 
         report = explanation.report
-        written = plot_explanation(
-            explanation.steps, explanation.d_fake, explanation.g_loss, plot,
-            window=report.window, thresholds=report.thresholds,
-            sampling_ratio=report.std_ratio_predicted.get("sampling-spread"),
-            metadata=explanation.plot_metadata(), force=force)
-        for path in written:
-            click.echo(f"wrote {path}", err=True)
+        metadata = explanation.plot_metadata()
+        if style != "default":
+            metadata = {**metadata, "style": style}
+        with venue_style(style):
+            wrote(plot_explanation(
+                explanation.steps, explanation.d_fake, explanation.g_loss, plot,
+                window=report.window, thresholds=report.thresholds,
+                sampling_ratio=report.std_ratio_predicted.get("sampling-spread"),
+                metadata=metadata, force=force))
     if as_json:
         click.echo(json.dumps(explanation.to_dict(), indent=2))
     else:
@@ -259,19 +265,39 @@ def _explain_log_file(log_files: tuple[str, ...], columns_spec: str | None,
                       log_format: str | None, pattern: str | None, pair: str | None,
                       loss: str, batch_sizes: tuple[int, int] | None,
                       before_update: bool | None, window: int | None,
-                      tol: float | None, d_loss: str = "sum") -> Explanation:
-    """:func:`gandyn.explain.explain_log` with its errors in the options' terms."""
+                      tol: float | None, d_loss: str = "sum",
+                      show_progress: bool = False) -> Explanation:
+    """:func:`gandyn.explain.explain_log` with its errors in the options' terms.
+
+    A long log (:data:`LONG_LOG_BYTES` or more) gets a progress bar on a
+    terminal: the log read, then explained.
+    """
+    import os
+
+    from gandyn.cli.output import progress
     from gandyn.errors import SpecError
-    from gandyn.explain import explain_log
-    from gandyn.explain.logs import MissingSeriesError
+    from gandyn.explain.explanation import relations_for
+    from gandyn.explain.from_log import explain_training_log
+    from gandyn.explain.logs import MissingSeriesError, read_log
+    from gandyn.files import shareable_name
 
     columns = parse_columns(columns_spec) if columns_spec else None
+    size = sum(os.path.getsize(p) for p in log_files if p != "-" and os.path.isfile(p))
     try:
+        relations_for(loss)
         log: str | list[str] = log_files[0] if len(log_files) == 1 else list(log_files)
-        return explain_log(log, columns=columns, fmt=log_format, pattern=pattern, pair=pair,
-                           loss=loss,
-                           batch_sizes=batch_sizes, measured_before_update=before_update,
-                           window=window, tol=tol, d_loss=d_loss)
+        # as gandyn.explain.explain_log does, in two steps for the bar
+        with progress(2, "reading and explaining the log",
+                      show=None if show_progress and size >= LONG_LOG_BYTES else False) as bar:
+            training_log = read_log(log, columns=columns, fmt=log_format, pattern=pattern,
+                                    pair=pair)
+            bar.advance()
+            explanation = explain_training_log(
+                training_log, label=", ".join(shareable_name(p) for p in log_files), loss=loss,
+                batch_sizes=batch_sizes, measured_before_update=before_update, window=window,
+                tol=tol, d_loss=d_loss)
+            bar.advance()
+        return explanation
     except MissingSeriesError as exc:
         if exc.name == "g_loss":
             raise SpecError(f"{exc} (give --columns g_loss=...)") from None
@@ -345,6 +371,10 @@ def _explain_saved_run(path: str, loss_name: str | None, batch_sizes: tuple[int,
     return explanations
 
 
+#: A log of this many bytes or more gets a progress bar (about a second of reading).
+LONG_LOG_BYTES = 8 * 2**20
+
+
 class SimulatedRun(NamedTuple):
     """What :func:`simulate` hands to :func:`gandyn.explain.explain_run`."""
 
@@ -379,10 +409,17 @@ def simulation(spec_file: str | None, game_spec: str, game_file: str | None,
     return build(replace(spec, starts=spec.starts[:1]))
 
 
-def simulate(built: Built) -> SimulatedRun:
-    """Simulate the run to explain (built once by :func:`simulation`)."""
+def simulate(built: Built, show_progress: bool = True) -> SimulatedRun:
+    """Simulate the run to explain (built once by :func:`simulation`), with a progress bar
+    on a terminal for a long one (:func:`gandyn.cli.output.progress`)."""
+    from gandyn.cli.output import progress
     from gandyn.runs.build import run
 
-    result = run(built)
+    spec = built.spec
+    batch = 1 if spec.minibatch is None else spec.minibatch.batch_size
+    long_run = spec.rule.name != "flow" and spec.steps * batch >= 200_000
+    with progress(spec.steps, "simulating",
+                  show=None if long_run and show_progress else False) as bar:
+        result = run(built, progress=bar.advance if bar.shown else None)
     return SimulatedRun(result.trajectory, result.field, built.game.definition.model,
                         shareable_spec(result.spec.to_dict()))

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import FILE, Ranged, build_game, game_options
+from gandyn.cli.options import FILE, VENUE_NAMES, Ranged, build_game, game_options, style_option
+from gandyn.cli.output import wrote
 from gandyn.rules.names import RULE_NAMES
 
 if TYPE_CHECKING:
@@ -30,22 +31,16 @@ if TYPE_CHECKING:
 
 __all__ = ["VENUE_NAMES", "figure"]
 
-#: The venue presets of :data:`gandyn.plotting.style.VENUES`, named here so that
-#: ``--help`` needs no matplotlib (a test keeps the two lists equal).
-VENUE_NAMES = ("default", "neurips", "iclr", "icml", "ieee", "jmlr", "arxiv", "slides")
-
 
 def _output_options(func: Any) -> Any:
-    options = [
+    options: list[Callable[[Any], Any]] = [
         click.option("--out", "out", required=True, type=FILE,
                      help="The figure: .pdf, .svg or .png (FIG.json and FIG.data.npz are "
                           "written beside it)."),
         click.option("--also", "also", multiple=True, metavar="FORMAT",
                      help="Also write this format with the same stem (pdf, svg, png); "
                           "repeatable."),
-        click.option("--style", "style", type=click.Choice(VENUE_NAMES), default="default",
-                     show_default=True,
-                     help="Venue preset: its column and text widths, font sizes, PNG dpi."),
+        style_option,
         click.option("--layout", type=click.Choice(["one-column", "two-column"]),
                      default="one-column", show_default=True, help="Figure width."),
         click.option("--force", is_flag=True, help="Overwrite existing output files."),
@@ -93,8 +88,7 @@ def _draw_and_save(out: str, also: Sequence[str], style: str, layout: str, force
         written = save_figure(fig, out, metadata={"gandyn_version": __version__, **metadata,
                                                   "style": style, "layout": layout},
                               data=data, force=force, also=tuple(also))
-    for path in written:
-        click.echo(f"wrote {path}")
+    wrote(written)
 
 
 #: Seconds the closed-form solve for the default point may take.

@@ -14,8 +14,12 @@ if TYPE_CHECKING:
 __all__ = [
     "FILE",
     "MEMORY",
+    "VENUE_NAMES",
     "Ranged",
     "build_game",
+    "complete_game",
+    "complete_loss",
+    "complete_regularizer",
     "game_options",
     "game_part",
     "game_values",
@@ -24,6 +28,7 @@ __all__ = [
     "max_memory_option",
     "rule_settings_options",
     "spec_options",
+    "style_option",
 ]
 
 
@@ -99,18 +104,79 @@ def max_memory_option(func: Any) -> Any:
              "work; units K, M, G, T (powers of 1024).")(func)
 
 
+#: The venue presets of :data:`gandyn.plotting.style.VENUES`, named here so that
+#: ``--help`` and shell completion need no matplotlib (a test keeps the two lists equal).
+VENUE_NAMES = ("default", "neurips", "iclr", "icml", "ieee", "jmlr", "arxiv", "slides")
+
+
+def style_option(func: Any) -> Any:
+    """``--style VENUE``: the venue preset every figure of the command is made for.
+
+    The command draws inside :func:`gandyn.plotting.venue_style`, so the figure
+    takes the venue's width, font sizes and PNG resolution.
+    """
+    return click.option(
+        "--style", "style", type=click.Choice(VENUE_NAMES), default="default",
+        show_default=True,
+        help="Venue preset of the figures: column and text widths, font sizes, PNG dpi "
+             "(neurips, iclr, icml, ieee, jmlr, arxiv, slides).")(func)
+
+
+def _completions(names: Any, incomplete: str) -> list[Any]:
+    """The catalogue names that start with ``incomplete`` (aliases only if no name does).
+
+    ``names`` maps each name to its aliases. Only the name before a ``:``
+    (``r1:gamma=0.3``) is completed; past the ``:`` nothing is offered.
+    """
+    from click.shell_completion import CompletionItem
+
+    if ":" in incomplete:
+        return []
+    typed = incomplete.strip().lower().replace("_", "-")
+    found = [CompletionItem(name) for name in names if name.startswith(typed)]
+    if not found:
+        found = [CompletionItem(alias, help=f"alias of {name}")
+                 for name, aliases in names.items() for alias in aliases
+                 if alias.startswith(typed)]
+    return found
+
+
+def complete_loss(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``--loss`` from the catalogue (:mod:`gandyn.games.names`)."""
+    from gandyn.games.names import LOSS_NAMES
+
+    return _completions(LOSS_NAMES, incomplete)
+
+
+def complete_regularizer(ctx: click.Context, param: click.Parameter,
+                         incomplete: str) -> list[Any]:
+    """Shell completion of ``--reg`` from the catalogue (:mod:`gandyn.games.names`)."""
+    from gandyn.games.names import REGULARIZER_NAMES
+
+    return _completions(REGULARIZER_NAMES, incomplete)
+
+
+def complete_game(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``--game`` from the catalogue (:mod:`gandyn.games.names`)."""
+    from gandyn.games.names import GAME_NAMES
+
+    return _completions(GAME_NAMES, incomplete)
+
+
 def game_options(func: Any) -> Any:
     options = [
         click.option("--game", "game_spec", default="dirac", show_default=True,
-                     metavar="NAME[:key=value,...]",
+                     metavar="NAME[:key=value,...]", shell_complete=complete_game,
                      help="Catalogue game and its options, e.g. gaussian:order=8 "
                           "(see `gandyn list games`)."),
         click.option("--game-file", type=FILE, default=None,
                      help="A custom game in TOML or JSON (see docs/custom-games.md); "
                           "replaces --game."),
         click.option("--loss", "loss_name", default=None, metavar="NAME",
+                     shell_complete=complete_loss,
                      help="GAN loss (default minimax; see `gandyn list losses`)."),
         click.option("--reg", "reg_specs", multiple=True, metavar="NAME[:key=value,...]",
+                     shell_complete=complete_regularizer,
                      help="Regularizer, repeatable, e.g. --reg r1:gamma=0.3 "
                           "(see `gandyn list regularizers`)."),
         click.option("--param", "param_specs", multiple=True, metavar="NAME=VALUE",

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gandyn import __version__
-from gandyn.cli.options import FILE
+from gandyn.cli.options import FILE, style_option
 from gandyn.cli.portrait import portrait_options, resolve_axes, resolve_portrait
 from gandyn.runs.spec import shareable_spec
 
@@ -41,10 +41,13 @@ __all__ = ["plot"]
               help="--animate: frames per second (a GIF stores each frame's delay in "
                    "hundredths of a second, rounded down).")
 @portrait_options
+@style_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was drawn and written as JSON.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: str,
          runs_spec: str | None, frames: int | None, fps: int, axes_spec: str | None,
-         slice_spec: str | None, force: bool) -> None:
+         slice_spec: str | None, style: str, as_json: bool, force: bool) -> None:
     """Draw or animate a run saved by `gandyn simulate --out`, without simulating again.
 
     \b
@@ -56,7 +59,9 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
       gandyn plot run.csv --plot fig.png --runs 2,0 --layout one-column
       gandyn plot run.npz --animate run.gif --frames 120 --fps 24
       gandyn plot gaussian.npz --plot g.pdf --axes theta_mu,psi_1 --slice-at psi_0=0,psi_2=0
+      gandyn plot run.npz --plot fig.pdf --style icml --json
     """
+    from gandyn.cli.output import progress, warn, wrote
     from gandyn.errors import SpecError
     from gandyn.files import (
         FIGURE_FORMATS,
@@ -81,9 +86,10 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
 
         check_animation_path(output_path(anim_path, option="animate"))
         targets += list(figure_paths(anim_path).values())
+    stdin = run_file == "-"
     source = Path(run_file)
-    inputs = {source.resolve(), sidecar_path(source).resolve(),
-              legacy_sidecar_path(source).resolve()}
+    inputs = set() if stdin else {source.resolve(), sidecar_path(source).resolve(),
+                                  legacy_sidecar_path(source).resolve()}
     for target in targets:
         if target.resolve() in inputs:
             raise SpecError(f"{target} would overwrite the run being drawn; choose another name")
@@ -100,7 +106,7 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         select_runs,
     )
 
-    saved = read_run(source)
+    saved = _read_stdin_run() if stdin else read_run(source)
     traj = saved.trajectory
     resolve_axes(axes_spec, traj.state_names)  # names checked before the field is derived
     if runs_spec is not None:
@@ -109,7 +115,8 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
         field = rebuild_field(saved)
     except FieldUnavailable as exc:
         field = None
-        click.echo(f"warning: {exc}: drawing without the vector field", err=True)
+        warn(("the run on standard input holds no spec (a CSV keeps it in its sidecar)"
+              if stdin else str(exc)) + ": drawing without the vector field")
     points: list[list[float]] = []
     if field is not None:
         from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
@@ -120,6 +127,8 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
                             else shareable_spec(saved.spec)}
     if runs_spec is not None:
         meta["runs"] = parse_runs(runs_spec, saved.trajectory.n_runs)
+    if style != "default":  # as `simulate --plot --style` stores it
+        meta["style"] = style
     x_axis = "time" if traj.method.get("optimizer") == "flow" else "step"
     from gandyn.plotting.figures import valid_until
 
@@ -130,26 +139,52 @@ def plot(run_file: str, plot_path: str | None, anim_path: str | None, layout: st
     if axes_spec is not None or portrait.slice_at is not None:
         meta["portrait"] = portrait.to_dict(traj.state_names)
     written: list[Path] = []
-    if plot_path is not None:
-        from gandyn.plotting import plot_simulation
+    n_frames = 0
+    from gandyn.plotting import venue_style
 
-        written += plot_simulation(traj, field, plot_path, metadata=meta,
-                                   layout=layout,  # type: ignore[arg-type]  # click.Choice
-                                   force=force, equilibria=points,
-                                   x=x_axis,  # type: ignore[arg-type]
-                                   axes=portrait.axes, slice_at=portrait.slice_at,
-                                   slice_name=portrait.slice_name)
-    if anim_path is not None:
-        from gandyn.plotting.animation import animate_trajectory
+    with venue_style(style):
+        if plot_path is not None:
+            from gandyn.plotting import plot_simulation
 
-        written += animate_trajectory(traj, field, anim_path, metadata=meta,
-                                      layout=layout,  # type: ignore[arg-type]
-                                      frames=frames, fps=fps, force=force, equilibria=points,
-                                      x=x_axis,  # type: ignore[arg-type]
-                                   axes=portrait.axes, slice_at=portrait.slice_at,
-                                   slice_name=portrait.slice_name)
-    for path in written:
-        click.echo(f"wrote {path}")
+            written += plot_simulation(traj, field, plot_path, metadata=meta,
+                                       layout=layout,  # type: ignore[arg-type]  # click.Choice
+                                       force=force, equilibria=points,
+                                       x=x_axis,  # type: ignore[arg-type]
+                                       axes=portrait.axes, slice_at=portrait.slice_at,
+                                       slice_name=portrait.slice_name)
+        if anim_path is not None:
+            from gandyn.plotting.animation import animate_trajectory, frame_records
+
+            n_frames = len(frame_records(len(traj.step), frames))
+            with progress(n_frames, "animating", json_output=as_json) as bar:
+                written += animate_trajectory(
+                    traj, field, anim_path, metadata=meta,
+                    layout=layout,  # type: ignore[arg-type]
+                    frames=frames, fps=fps, force=force, equilibria=points,
+                    x=x_axis,  # type: ignore[arg-type]
+                    axes=portrait.axes, slice_at=portrait.slice_at,
+                    slice_name=portrait.slice_name,
+                    progress=bar.reach if bar.shown else None)
+    wrote(written)
+    if as_json:
+        import json
+
+        click.echo(json.dumps({
+            "run": run_file,
+            "runs": (parse_runs(runs_spec, saved.trajectory.n_runs) if runs_spec is not None
+                     else list(range(saved.trajectory.n_runs))),
+            "state_names": list(traj.state_names),
+            "n_records": len(traj.step),
+            "x": x_axis,
+            "vector_field": field is not None,
+            "equilibria": points,
+            "layout": layout,
+            "style": style,
+            "plot": None if plot_path is None else str(plot_path),
+            "animation": None if anim_path is None else {"file": str(anim_path),
+                                                          "frames": n_frames, "fps": fps},
+            "files": [str(p) for p in written],
+        }, indent=2))
 
 
 def _given(name: str) -> bool:
@@ -157,3 +192,23 @@ def _given(name: str) -> bool:
 
     ctx = click.get_current_context()
     return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+
+def _read_stdin_run() -> Any:
+    """A run piped in (``gandyn simulate --out - | gandyn plot - ...``), told by its content.
+
+    The readers of :mod:`gandyn.io.saved_runs` take a file with an extension,
+    so the bytes go to a private temporary file named after their format
+    (:func:`gandyn.files.stdin_format`: NPZ, JSON, else CSV).
+    """
+    import tempfile
+
+    from gandyn.files import read_input, stdin_format
+    from gandyn.io.saved_runs import read_run
+    from gandyn.io.trajectory_files import FORMATS
+
+    data = read_input("-", what="run")
+    with tempfile.TemporaryDirectory(prefix="gandyn-stdin-") as folder:
+        path = Path(folder) / ("stdin" + stdin_format(data, FORMATS))
+        path.write_bytes(data)
+        return read_run(path)

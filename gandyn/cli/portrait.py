@@ -12,12 +12,12 @@ taken from run 0's last state), and otherwise the paths are drawn alone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import click
-import numpy as np
 
 from gandyn.errors import SpecError, UnknownNameError
 
@@ -133,7 +133,7 @@ def resolve_portrait(axes_spec: str | None, slice_spec: str | None, names: Seque
             if names.index(name) in shown:
                 raise SpecError(f"--slice-at: {name} is on an axis of the portrait; give only "
                                 "the hidden coordinates")
-            if not np.isfinite(value):
+            if not math.isfinite(value):  # math, not numpy: the CLI starts without numpy
                 raise SpecError(f"--slice-at: {name} must be finite, not {value}")
     hidden = [name for i, name in enumerate(names) if i not in shown]
     source: str | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -11,10 +10,12 @@ from gandyn import __version__
 from gandyn.cli.options import (
     FILE,
     Ranged,
+    complete_loss,
     game_options,
     max_memory_option,
     rule_settings_options,
     spec_options,
+    style_option,
 )
 from gandyn.cli.portrait import portrait_options, resolve_portrait
 from gandyn.rules.names import METHOD_NAMES
@@ -29,6 +30,7 @@ _DEFAULT = RunSpec()
 @click.command()
 @game_options
 @click.option("--log-loss", "log_loss", default=None, metavar="NAME",
+              shell_complete=complete_loss,
               help="Log this loss's d_real, d_fake and g_loss while --loss trains (books "
                    "train with one generator loss and plot another).")
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
@@ -75,12 +77,15 @@ _DEFAULT = RunSpec()
               help="flow: absolute tolerance (default 1e-10).")
 @click.option("--out", type=FILE, default=None,
               help="Write the run to .csv, .npz or .json (CSV and NPZ with a sidecar "
-                   "OUT.meta.json).")
+                   "OUT.meta.json); - prints the CSV on stdout (no sidecar).")
 @click.option("--plot", type=FILE, default=None,
               help="Draw the phase portrait and loss curves to .pdf, .svg or .png.")
 @click.option("--layout", type=click.Choice(["one-column", "two-column"]), default="two-column",
               show_default=True, help="Figure size for --plot.")
 @portrait_options
+@style_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON: final states, losses, divergence, files written.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @max_memory_option
 @spec_options("the simulation", "the resolved spec")
@@ -90,8 +95,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
              x0_specs: tuple[str, ...], grid_specs: tuple[str, ...], measure: str | None,
              batch_size: int | None, batch_size_g: int | None, seed: int, max_norm: float,
              clip: float | None, out: str | None, plot: str | None, layout: str,
-             axes_spec: str | None, slice_spec: str | None, force: bool,
-             max_memory: int, spec_file: str | None, dump_spec: bool,
+             axes_spec: str | None, slice_spec: str | None, style: str, as_json: bool,
+             force: bool, max_memory: int, spec_file: str | None, dump_spec: bool,
              **rule_options: Any) -> None:
     """Simulate the gradient flow or a discrete update rule and record the three losses.
 
@@ -102,6 +107,7 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
       gandyn simulate --optimizer altgd --lr 0.2 --steps 500 --out run.csv --plot run.pdf
       gandyn simulate --optimizer flow --t-end 50 --grid theta=-2:2:5,psi=-2:2:5
       gandyn simulate --game gaussian --plot g.pdf --axes theta_mu,psi_1 --slice-at psi_0=0
+      gandyn simulate --steps 100 --out - | head
     """
     from gandyn.cli.options import game_values, given_on_command_line, given_values
     from gandyn.errors import SpecError
@@ -132,11 +138,16 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
     if dump_spec:
         click.echo(spec_toml(spec), nl=False)
         return
+    from gandyn.cli.output import progress, warn, wrote
     from gandyn.files import FIGURE_FORMATS, check_writable, figure_paths, output_path, sidecar_path
     from gandyn.io.trajectory_files import FORMATS
 
+    to_stdout = out == "-"
+    if to_stdout and as_json:
+        raise SpecError("--out - prints the run's CSV on stdout, --json the summary: "
+                        "give one of them, or --out FILE with --json")
     targets = []
-    if out is not None:
+    if out is not None and not to_stdout:
         out_path = output_path(out, option="out", formats=FORMATS)
         targets += [out_path] if out_path.suffix.lower() == ".json" else [
             out_path, sidecar_path(out_path)]
@@ -154,41 +165,63 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
                      equilibria=[], last_state=None)
     check_writable(targets, force)  # before any work, so nothing is half-written
     flow = spec.rule.name == "flow"
-    # A progress bar only for a person watching a terminal, never in logs or pipes.
-    if sys.stderr.isatty() and not flow and spec.steps * len(spec.starts) >= 200_000:
-        with click.progressbar(length=spec.steps, label="simulating", file=sys.stderr) as bar:
-            result = run(built, progress=bar.update)
-    else:
-        result = run(built)
+    # A bar only where a run takes seconds: many steps x runs, or minibatches at every step.
+    batch = 1 if spec.minibatch is None else spec.minibatch.batch_size
+    long_run = not flow and spec.steps * len(spec.starts) * batch >= 200_000
+    with progress(spec.steps, "simulating", json_output=as_json,
+                  show=None if long_run else False) as bar:
+        result = run(built, progress=bar.advance if bar.shown else None)
     traj = result.trajectory
     from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
-    from gandyn.report.simulation import summarize
+    from gandyn.report.simulation import summarize, summary_dict
 
     points = closed_form_equilibria(result.field)
-    click.echo(summarize(result, points))
     if traj.diverged.any():
         n = int(traj.diverged.sum())
-        click.echo(f"warning: {n} of {traj.n_runs} runs diverged (see the summary)", err=True)
+        warn(f"{n} of {traj.n_runs} runs diverged (see the summary)")
     written = []
-    if out is not None:
+    if out is not None and not to_stdout:
         from gandyn.io.trajectory_files import write_trajectory
 
         written += write_trajectory(traj, out, shareable_spec(spec.to_dict()), force=force)
     if plot is not None:
-        from gandyn.plotting import plot_simulation
+        from gandyn.plotting import plot_simulation, venue_style
         from gandyn.plotting.figures import valid_until
 
-        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict())}
+        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict()),
+                **_style_meta(style)}
         marked = isolated_points(points, traj.state_names)
         portrait = resolve_portrait(
             axes_spec, slice_spec, traj.state_names, n_theta=len(built.game.theta),
             equilibria=marked, last_state=traj.x[0, max(valid_until(traj, 0) - 1, 0)])
         if axes_spec is not None or portrait.slice_at is not None:
             meta["portrait"] = portrait.to_dict(traj.state_names)
-        written += plot_simulation(traj, result.field, plot, metadata=meta,
-                                   layout=layout,  # type: ignore[arg-type]  # click.Choice
-                                   force=force, equilibria=marked,
-                                   x="time" if flow else "step", axes=portrait.axes,
-                                   slice_at=portrait.slice_at, slice_name=portrait.slice_name)
-    for path in written:
-        click.echo(f"wrote {path}")
+        with venue_style(style):
+            written += plot_simulation(traj, result.field, plot, metadata=meta,
+                                       layout=layout,  # type: ignore[arg-type]  # click.Choice
+                                       force=force, equilibria=marked,
+                                       x="time" if flow else "step", axes=portrait.axes,
+                                       slice_at=portrait.slice_at,
+                                       slice_name=portrait.slice_name)
+    wrote(written)
+    if to_stdout:
+        from gandyn.cli.output import info
+        from gandyn.io.trajectory_files import trajectory_csv
+
+        click.echo(trajectory_csv(traj), nl=False)
+        info(summarize(result, points))  # stdout holds the CSV alone
+    elif as_json:
+        import json
+
+        from gandyn.jsondata import plain
+
+        document = {**summary_dict(result, points), "files": [str(p) for p in written],
+                    "spec": shareable_spec(spec.to_dict())}
+        click.echo(json.dumps(plain(document), indent=2))
+    else:
+        click.echo(summarize(result, points))
+
+
+def _style_meta(style: str) -> dict[str, str]:
+    """The venue in a figure's metadata; none for the default, whose files stay as they were."""
+    return {} if style == "default" else {"style": style}

@@ -7,8 +7,6 @@ verdict rules are documented in :mod:`gandyn.sweeps.chunk`.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from gandyn.cli.options import (
     max_memory_option,
     rule_settings_options,
     spec_options,
+    style_option,
 )
 from gandyn.limits import RANGES
 from gandyn.rules.names import RULE_NAMES
@@ -75,12 +74,17 @@ _DEFAULT = RunSpec()
               help="Run the chunks on a Dask distributed cluster (needs the dask extra).")
 @click.option("--out", type=FILE, default=None,
               help="Write the cells to .csv or .npz (with a sidecar OUT.meta.json); finished "
-                   "chunks are kept in OUT.chunks/ until the sweep completes.")
+                   "chunks are kept in OUT.chunks/ until the sweep completes; - prints the "
+                   "CSV on stdout (no sidecar).")
 @click.option("--resume", is_flag=True,
               help="Complete an interrupted sweep to --out, reusing its finished chunks.")
 @click.option("--plot", type=FILE, default=None,
               help="Draw the map (one or two axes) with the linear stability boundary "
                    "(.pdf, .svg, .png).")
+@style_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON: axes, verdict counts, agreement with the "
+                   "linear prediction, files written.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @max_memory_option
 @spec_options("the sweep (a run spec with [[axes]], or a sweep's .meta.json)",
@@ -90,8 +94,9 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
            lr_g: float | None, lr_d: float | None, steps: int, x0_spec: str | None,
            axis_specs: tuple[str, ...], equilibrium_spec: str | None, tol: float,
            window: int | None, growth: float, max_norm: float, chunk_size: int, workers: int,
-           scheduler: str | None, out: str | None, resume: bool, plot: str | None, force: bool,
-           max_memory: int, spec_file: str | None, dump_spec: bool, **rule_options: Any) -> None:
+           scheduler: str | None, out: str | None, resume: bool, plot: str | None, style: str,
+           as_json: bool, force: bool, max_memory: int, spec_file: str | None, dump_spec: bool,
+           **rule_options: Any) -> None:
     """Map where training converges: simulate a grid of cells and classify each one.
 
     Every cell is a run of the update rule; its verdict is converged, cycling or
@@ -103,10 +108,12 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn sweep --reg r1 --axis lr=0.01:2:50:log --axis gamma=0:2:41 --out map.csv
       gandyn sweep --game bilinear --axis lr=0.01:1:20:log --plot bilinear.pdf
       gandyn sweep --axis theta=-2:2:41 --axis psi=-2:2:41 --reg r1:gamma=0.3 --workers 2
+      gandyn sweep --axis lr=0.01:1:20:log --out - --json > /dev/null
     """
     import shutil
 
     from gandyn.cli.options import game_values, given_on_command_line, given_values
+    from gandyn.cli.output import info, progress, wrote
     from gandyn.errors import SpecError
     from gandyn.files import check_writable, output_path, sidecar_path
     from gandyn.sweeps import (
@@ -146,10 +153,14 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     if dump_spec:
         click.echo(sweep_spec_toml(spec), nl=False)
         return
-    if resume and out is None:
-        raise SpecError("--resume completes the sweep written to --out: give --out")
+    to_stdout = out == "-"
+    if resume and (out is None or to_stdout):
+        raise SpecError("--resume completes the sweep written to --out: give --out FILE")
+    if to_stdout and as_json:
+        raise SpecError("--out - prints the cells' CSV on stdout, --json the summary: "
+                        "give one of them, or --out FILE with --json")
     targets: list[Path] = []
-    if out is not None:
+    if out is not None and not to_stdout:
         target = output_path(out, option="out", formats=FORMATS)
         targets += [target, sidecar_path(target)]
     if plot is not None:
@@ -162,46 +173,49 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
     # --resume may replace what the killed sweep it completes had begun to write.
     check_writable(targets, force or resume)
     chunk_dir = None
-    if out is not None:
+    if out is not None and not to_stdout:
         chunk_dir = Path(out).with_name(Path(out).name + ".chunks")
         prepare_chunk_dir(chunk_dir, plan, resume=resume, force=force)
 
-    done = 0
     # A bar on an interactive stderr only: logs and pipes get no carriage-return noise.
-    bar_context: Any = (
-        click.progressbar(length=plan.n_chunks, label=f"sweep: {plan.n_cells} cells",
-                          file=sys.stderr, show_pos=True, show_eta=True)
-        if sys.stderr.isatty() else contextlib.nullcontext(None))
-    with bar_context as bar:
-
-        def progress(finished: int, total: int) -> None:
-            nonlocal done
-            if bar is not None:
-                bar.update(finished - done)
-            done = finished
-
+    with progress(plan.n_chunks, f"sweep: {plan.n_cells} cells", json_output=as_json) as bar:
         try:
             result = run_sweep(plan, chunk_dir=chunk_dir, workers=workers,
-                               scheduler=scheduler, progress=progress)
+                               scheduler=scheduler, progress=bar.reach)
         except KeyboardInterrupt:
             if chunk_dir is not None:
-                click.echo(f"\ninterrupted: {done} of {plan.n_chunks} chunks kept in "
+                # not an informational line: it says where the work is kept, so never silenced
+                click.echo(f"\ninterrupted: {bar.position} of {plan.n_chunks} chunks kept in "
                            f"{chunk_dir}; rerun with --resume to complete", err=True)
             raise click.exceptions.Abort() from None
     written: list[Path] = []
-    if out is not None:
+    if out is not None and not to_stdout:
         written += write_sweep(result, out, shareable_spec(spec.to_dict()), force=force or resume)
         if chunk_dir is not None:
             shutil.rmtree(chunk_dir, ignore_errors=True)
     if plot is not None:
+        from gandyn.plotting import venue_style
         from gandyn.plotting.sweep import plot_sweep
 
         meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict()),
-                **result.summary()}
-        written += plot_sweep(result, plot, metadata=meta, force=force or resume)
-    click.echo(summary_text(result))
-    for path in written:
-        click.echo(f"wrote {path}", err=True)
+                **result.summary(), **({} if style == "default" else {"style": style})}
+        with venue_style(style):
+            written += plot_sweep(result, plot, metadata=meta, force=force or resume)
+    wrote(written)
+    if to_stdout:
+        from gandyn.sweeps.output import sweep_csv
+
+        click.echo(sweep_csv(result), nl=False)
+        info(summary_text(result))  # stdout holds the CSV alone
+    elif as_json:
+        import json
+
+        from gandyn.sweeps.output import summary_dict
+
+        click.echo(json.dumps({**summary_dict(result), "files": [str(p) for p in written],
+                               "spec": shareable_spec(spec.to_dict())}, indent=2))
+    else:
+        click.echo(summary_text(result))
 
 
 #: The command, typed for the group in :mod:`gandyn.cli.app`.

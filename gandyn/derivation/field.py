@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,8 @@ __all__ = ["MAX_DERIVE_MEMORY", "MAX_DERIVE_SECONDS", "DerivationLimitError", "N
 #: Default wall-clock limit on one derivation, in seconds (the catalogue's
 #: slowest takes a few seconds; a game that needs minutes is too large).
 MAX_DERIVE_SECONDS = 120.0
+#: Reports the derivation cache's hits and misses (``gandyn -v`` shows them).
+_LOG = logging.getLogger(__name__)
 #: Memory one derivation may allocate beyond what the process holds.
 MAX_DERIVE_MEMORY = 4 * 2**30
 
@@ -360,12 +364,17 @@ def _derivatives(
     key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
     cached = _load_cached(key, (cost_g, cost_d), len(theta), len(psi))
     if cached is not None:
+        _LOG.info("derivation of %r: read from the cache (derive-%s.json)", name, key[:12])
         return cached
+    started = time.perf_counter()
     if seconds > 0:
         result = _bounded(key, cost_g, cost_d, theta, psi, seconds, name)
     else:
         result = _compute(cost_g, cost_d, theta, psi)
     _store_cached(key, result)
+    _LOG.info("derivation of %r: %s, derived in %.2f s", name,
+              "cache off" if _cache_dir() is None else "not in the cache",
+              time.perf_counter() - started)
     return result
 
 

@@ -91,7 +91,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.errors import GameFileError, InputFileError, SpecError
-from gandyn.files import decode_text, read_input
+from gandyn.files import decode_text, read_input, stdin_format
 from gandyn.games.game import GameDefinition
 from gandyn.symbolic.expectations import (
     DEFAULT_QUADRATURE_ORDER,
@@ -689,13 +689,16 @@ def load_game_file(path: str | Path) -> GameDefinition:
         With one line ``game file <name>: <problem>`` when the file is
         missing, unreadable, not valid TOML/JSON, or does not describe a game.
     """
+    stdin = str(path) == "-"
     path = Path(path)
     reader = _Reader(path.name)
     suffix = path.suffix.lower()
-    if suffix not in (".toml", ".json"):
+    if suffix not in (".toml", ".json") and not stdin:
         reader.fail(f"unknown format {path.suffix or '(no extension)'!r}: use .toml or .json")
     try:
-        raw = read_input(path, what="game file", limit=MAX_FILE_BYTES)
+        raw = read_input("-" if stdin else path, what="game file", limit=MAX_FILE_BYTES)
+        if stdin:  # no extension: JSON if the document starts with {, else TOML
+            suffix = stdin_format(raw, (".json", ".toml"))
         text = decode_text(raw, what="game file", name=path.name)
     except InputFileError as err:
         # Every message starts with the file: "game file g.toml: ...".

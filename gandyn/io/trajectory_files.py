@@ -31,7 +31,7 @@ from gandyn.dynamics.trajectory import Trajectory
 from gandyn.files import npz_bytes, output_path, sidecar_path, write_files
 from gandyn.jsondata import plain
 
-__all__ = ["CSV_LOSSES", "FORMATS", "trajectory_meta", "write_trajectory"]
+__all__ = ["CSV_LOSSES", "FORMATS", "trajectory_csv", "trajectory_meta", "write_trajectory"]
 
 #: Loss columns of a CSV, in order.
 CSV_LOSSES = ("d_real", "d_fake", "g_loss", "d_x", "d_gz")
@@ -55,7 +55,8 @@ def trajectory_meta(traj: Trajectory, spec: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _csv_text(traj: Trajectory) -> str:
+def trajectory_csv(traj: Trajectory) -> str:
+    """The CSV text of ``traj``, as ``--out run.csv`` writes it (``--out -`` prints it)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["run", "step", "t", *traj.state_names, *CSV_LOSSES])
@@ -101,7 +102,7 @@ def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
         document = {"meta": meta, **plain(_arrays(traj))}
         return write_files({target: (json.dumps(document) + "\n").encode()}, force)
     if suffix == ".csv":
-        content = _csv_text(traj).encode()
+        content = trajectory_csv(traj).encode()
     else:
         arrays = _arrays(traj)
         arrays["meta"] = np.array(meta_text)

@@ -1,13 +1,15 @@
-"""The short table ``gandyn simulate`` prints when no output file is asked for."""
+"""What ``gandyn simulate`` prints: a short table, or the same summary as JSON (``--json``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from gandyn.derivation.stationary import closed_form_equilibria, distances_to_equilibria
 from gandyn.runs.build import RunResult
 
-__all__ = ["summarize"]
+__all__ = ["summarize", "summary_dict"]
 
 #: Runs listed one per line; a larger batch is summarized.
 MAX_ROWS = 12
@@ -58,3 +60,60 @@ def summarize(result: RunResult,
                      f"{int(traj.diverged.sum())} diverged, median distance to equilibrium "
                      f"{median}")
     return "\n".join(lines)
+
+
+def _range(series: np.ndarray[Any, Any]) -> dict[str, float | None]:
+    finite = series[np.isfinite(series)]
+    if not finite.size:
+        return {"min": None, "max": None, "final": None}
+    return {"min": float(finite.min()), "max": float(finite.max()),
+            "final": float(finite[-1])}
+
+
+def summary_dict(result: RunResult,
+                 points: list[dict[str, float]] | None = None) -> dict[str, Any]:
+    """The summary of :func:`summarize` as JSON-able data (``gandyn simulate --json``).
+
+    Returns
+    -------
+    dict
+        ``game``, ``loss`` (``None`` for direct costs), ``optimizer``,
+        ``message``, ``state_names``, ``n_runs``, ``n_records``,
+        ``n_diverged``, ``equilibria`` (the closed-form points), and ``runs``:
+        for each run its ``start`` and ``final`` state by name (the first and
+        last recorded rows, as the saved file holds them),
+        ``distance_to_equilibrium``, ``losses`` (for each logged loss its
+        ``min``, ``max`` and ``final`` over the finite records), ``diverged``
+        and ``diverged_at`` (step, or time for the flow; ``None`` if it did not).
+    """
+    traj = result.trajectory
+    names = traj.state_names
+    final = traj.x[:, -1]
+    found = closed_form_equilibria(result.field) if points is None else points
+    dist = distances_to_equilibria(final, names, found)
+    game = result.field.game
+    runs = []
+    for run in range(traj.n_runs):
+        diverged = bool(traj.diverged[run])
+        runs.append({
+            "run": run,
+            "start": dict(zip(names, (float(v) for v in traj.x[run, 0]), strict=True)),
+            "final": dict(zip(names, (float(v) for v in final[run]), strict=True)),
+            "distance_to_equilibrium": float(dist[run]),
+            "losses": {name: _range(np.asarray(traj.loss(name)[run], dtype=np.float64))
+                       for name in traj.logged_names},
+            "diverged": diverged,
+            "diverged_at": float(traj.diverged_at[run]) if diverged else None,
+        })
+    return {
+        "game": game.name,
+        "loss": game.loss.name if game.loss else None,
+        "optimizer": traj.method.get("optimizer"),
+        "message": traj.message,
+        "state_names": list(names),
+        "n_runs": traj.n_runs,
+        "n_records": len(traj.step),
+        "n_diverged": int(traj.diverged.sum()),
+        "equilibria": [dict(point) for point in found],
+        "runs": runs,
+    }

@@ -108,17 +108,20 @@ def read_spec_data(path: str | Path) -> tuple[dict[str, Any], str]:
     import json
     import tomllib
 
-    from gandyn.files import decode_text, read_input
+    from gandyn.files import decode_text, read_input, stdin_format
 
     source = Path(path)
     where = f"spec file {source.name}"
-    if source.suffix.lower() not in (".toml", ".json"):
+    suffix = source.suffix.lower()
+    if str(path) != "-" and suffix not in (".toml", ".json"):
         raise SpecError(f"{where}: use a .toml or .json file")
     # A regular file only, of bounded size, UTF-8 (the byte offset named if not).
-    text = decode_text(read_input(source, what="spec file"), what="spec file",
-                       name=str(source))
+    raw = read_input(source if str(path) != "-" else "-", what="spec file")
+    if str(path) == "-":  # standard input has no extension: JSON if it starts with {
+        suffix = stdin_format(raw, (".json", ".toml"))
+    text = decode_text(raw, what="spec file", name=str(source))
     try:
-        if source.suffix.lower() == ".toml":
+        if suffix == ".toml":
             data: Any = tomllib.loads(text)
         else:
             data = json.loads(text)

@@ -23,7 +23,8 @@ from gandyn.sweeps.chunk import VERDICTS, _engine
 if TYPE_CHECKING:
     from gandyn.sweeps.execution import SweepResult
 
-__all__ = ["FORMATS", "MEASURES", "summary_text", "sweep_meta", "write_sweep"]
+__all__ = ["FORMATS", "MEASURES", "summary_dict", "summary_text", "sweep_csv", "sweep_meta",
+           "write_sweep"]
 
 #: The file formats of a sweep's cells, by extension.
 FORMATS: tuple[str, ...] = (".csv", ".npz")
@@ -95,6 +96,11 @@ def _csv_lines(result: SweepResult) -> Iterator[str]:
         yield ",".join(row) + "\n"
 
 
+def sweep_csv(result: SweepResult) -> str:
+    """The CSV text of a sweep's cells, as ``--out map.csv`` writes it (``--out -`` prints it)."""
+    return "".join(_csv_lines(result))
+
+
 def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping[str, Any],
                 force: bool = False) -> list[Path]:
     """Write a sweep to ``.csv`` or ``.npz`` with its sidecar (``map.csv.meta.json``).
@@ -117,7 +123,7 @@ def write_sweep(result: SweepResult, path: str | os.PathLike[str], spec: Mapping
     target = output_path(path, option="out", formats=FORMATS)
     meta_text = json.dumps(sweep_meta(result, spec), indent=2, sort_keys=True) + "\n"
     if target.suffix.lower() == ".csv":
-        content = "".join(_csv_lines(result)).encode()
+        content = sweep_csv(result).encode()
     else:
         arrays: dict[str, np.ndarray[Any, Any]] = dict(result.axis_values)
         arrays["verdict"] = result.verdict_names
@@ -153,3 +159,31 @@ def summary_text(result: SweepResult) -> str:
     else:
         lines.append("linear prediction: none (no isolated equilibrium)")
     return "\n".join(lines)
+
+
+def summary_dict(result: SweepResult) -> dict[str, Any]:
+    """The summary of :func:`summary_text` as JSON-able data (``gandyn sweep --json``).
+
+    Returns
+    -------
+    dict
+        ``game``, ``loss`` (``None`` for direct costs), ``optimizer``,
+        ``steps``, ``n_cells``, ``axes`` (each axis's ``name``, ``low``,
+        ``high``, ``count``, ``log``), ``counts`` (cells per verdict),
+        ``agree_with_linear`` and ``compared_with_linear``.
+    """
+    from gandyn.jsondata import plain
+
+    plan = result.plan
+    game = _engine(plan).vf.game
+    document: dict[str, Any] = plain({
+        "game": game.name,
+        "loss": game.loss.name if game.loss is not None else None,
+        "optimizer": plan.optimizer,
+        "steps": plan.steps,
+        "n_cells": plan.n_cells,
+        "axes": [{"name": a.name, "low": a.low, "high": a.high, "count": a.count,
+                  "log": a.log} for a in plan.axes],
+        **result.summary(),
+    })
+    return document

@@ -46,8 +46,8 @@ def test_plot_gives_the_bytes_simulate_plot_wrote(tmp_path: Path,
     monkeypatch.chdir(second)
     code, out, err = gandyn("plot", f"../simulate/run{run_format}", "--plot", f"fig{suffix}")
     assert code == 0, err
-    assert err == ""
-    assert out.splitlines() == [f"wrote fig{suffix}", f"wrote fig{suffix}.json",
+    assert out == ""  # stdout carries results only; every "wrote" line is on stderr
+    assert err.splitlines() == [f"wrote fig{suffix}", f"wrote fig{suffix}.json",
                                 f"wrote fig{suffix}.data.npz"]
     _same_files(first, second, "fig", suffix)
 
@@ -74,10 +74,10 @@ def test_csv_without_sidecar_draws_without_the_field(tmp_path: Path,
     assert code == 0, err
     Path("run.csv.meta.json").unlink()
     code, out, err = gandyn("plot", "run.csv", "--plot", "fig.png")
-    assert code == 0
-    assert err.splitlines() == [
-        "warning: no run.csv.meta.json beside run.csv: drawing without the vector field"]
-    assert "wrote fig.png" in out
+    assert code == 0 and out == ""
+    assert err.splitlines()[0] == (
+        "warning: no run.csv.meta.json beside run.csv: drawing without the vector field")
+    assert "wrote fig.png" in err.splitlines()[1:]
     with np.load("fig.png.data.npz") as data:
         assert "grid_x" not in data.files and "equilibria" not in data.files
     assert json.loads(Path("fig.png.json").read_text())["metadata"]["spec"] is None
@@ -90,7 +90,8 @@ def test_animate_writes_gif_and_sidecars(tmp_path: Path, monkeypatch: pytest.Mon
     code, out, err = gandyn("plot", "run.npz", "--animate", "anim.gif", "--frames", "4",
                             "--fps", "10", "--layout", "one-column")
     assert code == 0, err
-    assert out.splitlines() == ["wrote anim.gif", "wrote anim.gif.json",
+    assert out == ""
+    assert err.splitlines() == ["wrote anim.gif", "wrote anim.gif.json",
                                 "wrote anim.gif.data.npz"]
     from PIL import Image
 

@@ -101,7 +101,8 @@ def test_divergence_is_reported_not_raised(tmp_path: Path) -> None:
                          "--max-norm", "100", "--x0", "theta=1,psi=0", "--x0", "theta=0,psi=0",
                          "--out", str(target))
     assert code == 0
-    assert err.strip() == "warning: 1 of 2 runs diverged (see the summary)"
+    assert err.splitlines() == ["warning: 1 of 2 runs diverged (see the summary)",
+                                f"wrote {target}", f"wrote {target}.meta.json"]
     # |x_k| = 2^(k/2) first exceeds 100 in max-norm at the step computed here.
     x = np.array([1.0, 0.0])
     step = 0
