@@ -60,7 +60,7 @@ function gdZero(x) { return 0; }
 """
 
 
-class _Printer(JavascriptCodePrinter):  # type: ignore[misc]  # sympy is untyped
+class _Printer(JavascriptCodePrinter):
     """The JavaScript printer with gandyn's functions as the stable helpers."""
 
     def __init__(self) -> None:

@@ -15,7 +15,7 @@ References
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -24,18 +24,15 @@ from typing import Any
 from gandyn import __version__
 from gandyn.errors import SpecError
 from gandyn.explore.jscode import JS_HELPERS
-from gandyn.explore.variants import Offer, offer
+from gandyn.explore.names import MAX_PAGE_STEPS, PAGE_RULES
+from gandyn.explore.variants import offer
 from gandyn.files import shareable_name
 from gandyn.rules.registry import METHODS
 from gandyn.runs.parts import GameSpec
 from gandyn.runs.spec import RunSpec
 
-__all__ = ["FLOW_SUBSTEPS", "PAGE_RULES", "explore_page"]
+__all__ = ["FLOW_SUBSTEPS", "explore_page"]
 
-#: The methods the page runs: the flow (RK4) and every discrete rule but SGA, whose
-#: adjustment needs the third derivatives of the costs.
-PAGE_RULES = ("flow", "simgd", "altgd", "momentum", "altmomentum", "adam", "ogda",
-              "extragradient")
 #: RK4 steps per ``lr_g`` of time when the page integrates the flow.
 FLOW_SUBSTEPS = 8
 
@@ -54,7 +51,7 @@ def _rules() -> dict[str, Any]:
     return table
 
 
-def _view(offered: Offer, start: tuple[float, float]) -> dict[str, float]:
+def _view(start: tuple[float, float]) -> dict[str, float]:
     """A square view centred on 0 that holds the start with a margin (at least [-2, 2])."""
     half = max(2.0, 1.5 * max(abs(start[0]), abs(start[1])))
     return {"xmin": -half, "xmax": half, "ymin": -half, "ymax": half}
@@ -63,7 +60,8 @@ def _view(offered: Offer, start: tuple[float, float]) -> dict[str, float]:
 def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None = None,
                  lr_d: float | None = None, steps: int | None = None,
                  start: Mapping[str, float] | None = None,
-                 base_dir: str | Path | None = None) -> str:
+                 base_dir: str | Path | None = None,
+                 regularizers: Sequence[str] | None = None) -> str:
     """The explore page of a two-parameter game, as HTML text.
 
     Parameters
@@ -79,6 +77,9 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
         The starting state by symbol name (default: the game's).
     base_dir
         Where a relative game file is looked for first.
+    regularizers
+        Offer only these regularizers (and those of ``part``) beside none
+        (default: every one that applies; a smaller page is faster to build).
 
     Returns
     -------
@@ -99,7 +100,12 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
     lr_g = defaults.rule.lr_g if lr_g is None else float(lr_g)
     lr_d = lr_g if lr_d is None else float(lr_d)
     steps = defaults.steps if steps is None else int(steps)
-    offered = offer(part, base_dir)
+    if not 1 <= steps <= MAX_PAGE_STEPS:
+        raise SpecError(f"`steps` must lie in [1, {MAX_PAGE_STEPS}] on the explore page, "
+                        f"not {steps}")
+    if not (lr_g > 0 and lr_d > 0):
+        raise SpecError("`lr` must be positive")
+    offered = offer(part, base_dir, regularizers=regularizers)
     x0 = list(offered.start)
     for name, value in (start or {}).items():
         if name not in offered.state_names:
@@ -122,7 +128,7 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
         "variantParams": {v.key: list(v.params) for v in offered.variants},
         "regTexts": {v.key: list(v.reg_texts) for v in offered.variants},
         "rules": _rules(),
-        "view": _view(offered, (x0[0], x0[1])),
+        "view": _view((x0[0], x0[1])),
         "maxNorm": defaults.max_norm,
         "flowSubsteps": FLOW_SUBSTEPS,
     }

@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -122,12 +123,15 @@ def _reg_text(spec: RegularizerSpec | None, name: str) -> str:
     return f"{name}:{','.join(options)}" if options else name
 
 
-def _choices(part: GameSpec, has_model: bool) -> list[tuple[str, tuple[RegularizerSpec, ...]]]:
+def _choices(part: GameSpec, has_model: bool, only: Sequence[str] | None,
+             ) -> list[tuple[str, tuple[RegularizerSpec, ...]]]:
     """The regularizer choices: none, each applicable one alone, the user's combination."""
     given = {get_regularizer(r.name).name: r for r in part.regularizers}
+    wanted = None if only is None else {get_regularizer(n).name for n in only} | set(given)
     choices: list[tuple[str, tuple[RegularizerSpec, ...]]] = [(NO_REGULARIZER, ())]
     for entry in REGULARIZERS:
-        if entry.needs_model and not has_model:
+        if (entry.needs_model and not has_model) or (wanted is not None
+                                                     and entry.name not in wanted):
             continue
         choices.append((entry.name, (given.get(entry.name, RegularizerSpec(entry.name)),)))
     if len(given) > 1:
@@ -156,7 +160,8 @@ def _logged_terms(game: Game) -> list[sp.Expr]:
     return [by_name.get(name, sp.S.Zero) for name in LOGGED]
 
 
-def offer(part: GameSpec, base_dir: str | Path | None = None) -> Offer:
+def offer(part: GameSpec, base_dir: str | Path | None = None, *,
+          regularizers: Sequence[str] | None = None) -> Offer:
     """Derive every combination the page offers for the game of ``part``.
 
     Parameters
@@ -166,6 +171,9 @@ def offer(part: GameSpec, base_dir: str | Path | None = None) -> Offer:
         as the command line's shared options give it.
     base_dir
         Where a relative game file is looked for first.
+    regularizers
+        Offer only these regularizers (and those of ``part``) beside none;
+        ``None``: every one that applies to the game.
 
     Returns
     -------
@@ -190,7 +198,7 @@ def offer(part: GameSpec, base_dir: str | Path | None = None) -> Offer:
     losses: list[str | None] = [None]
     if has_model:
         losses = [chosen_loss, *(n for n in LOSSES.names() if n != chosen_loss)]
-    choices = _choices(part, has_model)
+    choices = _choices(part, has_model, regularizers)
     default = _default_choice(part)
     choices.sort(key=lambda choice: choice[0] != default)  # the user's choice first
     variants: list[Variant] = []
