@@ -326,7 +326,9 @@
     $("reset").addEventListener("click", () => { state.playing = false; state.cursor = 0; draw(); });
     $("portrait").addEventListener("click", (ev) => {
       const c = $("portrait"), box = c.getBoundingClientRect();
-      const px = (ev.clientX - box.left) * c.width / box.width, py = (ev.clientY - box.top) * c.height / box.height;
+      // Inside the border: the canvas's pixels start at clientLeft/clientTop.
+      const px = (ev.clientX - box.left - c.clientLeft) * c.width / c.clientWidth;
+      const py = (ev.clientY - box.top - c.clientTop) * c.height / c.clientHeight;
       const x = fromPixel(c, px, py);
       state.x0 = x; $("x0-0").value = fmt(x[0]); $("x0-1").value = fmt(x[1]); update();
     });
