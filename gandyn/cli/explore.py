@@ -27,12 +27,15 @@ PAGE_FORMATS = (".html", ".htm")
               help="Steps the page computes (at most 100000).")
 @click.option("--x0", "x0_spec", default=None, metavar="SYM=VALUE,...",
               help="The start (default: the game's); a click on the portrait changes it.")
+@click.option("--offer-reg", "offered", multiple=True, metavar="NAME",
+              help="Offer only these regularizers (repeatable) beside none and those of --reg "
+                   "(default: every one that applies; fewer build faster).")
 @click.option("--out", type=FILE, required=True, help="The page to write (.html).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def explore(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str,
             lr: float, lr_g: float | None, lr_d: float | None, steps: int,
-            x0_spec: str | None, out: str, force: bool) -> None:
+            x0_spec: str | None, offered: tuple[str, ...], out: str, force: bool) -> None:
     """Write a self-contained interactive page: portrait, rules, losses, logit, spectra.
 
     The page offers every catalogue loss and regularizer for the game; its field,
@@ -55,6 +58,6 @@ def explore(game_spec: str, game_file: str | None, loss_name: str | None,
     check_writable([path], force)  # before the derivations, so nothing is half-done
     html = explore_page(part, rule=optimizer, lr_g=lr if lr_g is None else lr_g,
                         lr_d=(lr if lr_g is None else lr_g) if lr_d is None else lr_d,
-                        steps=steps, start=start)
+                        steps=steps, start=start, regularizers=offered or None)
     for written in write_files({path: html.encode("utf-8")}, force):
         click.echo(f"wrote {written}")

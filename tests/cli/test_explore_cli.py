@@ -68,6 +68,7 @@ def test_existing_files_are_kept_without_force(tmp_path: Path) -> None:
     (("--game", "bilinear", "--x0", "phi=1", "--out", "p.html"), 1, "--x0 names 'phi'"),
     (("--game", "bilinear", "--steps", "200000", "--out", "p.html"), 1, "--steps must lie"),
     (("--optimizer", "sga", "--out", "p.html"), 2, "Invalid value for '--optimizer'"),
+    (("--offer-reg", "r9", "--out", "p.html"), 1, "unknown regularizer 'r9'"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                args: tuple[str, ...], status: int, says: str) -> None:
@@ -76,6 +77,16 @@ def test_bad_input_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert code == status
     assert err.count("\n") == 1 and err.startswith("error: ") and says in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_offer_reg_narrows_the_choices(tmp_path: Path) -> None:
+    target = tmp_path / "dirac.html"
+    code, _, err = run("--loss", "wgan", "--reg", "consensus", "--offer-reg", "r2",
+                       "--out", str(target))
+    assert code == 0, err
+    data = page_data(target)
+    assert data["regularizers"] == ["consensus", "none", "r2"]
+    assert data["defaults"]["loss"] == "wasserstein"
 
 
 @pytest.mark.slow

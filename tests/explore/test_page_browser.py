@@ -69,7 +69,7 @@ def test_pages_load_without_console_errors_and_draw(dirac: LoadedPage,
 def test_a_click_sets_the_start(dirac: LoadedPage) -> None:
     canvas = dirac.page.locator("#portrait")
     box = canvas.bounding_box()
-    pad, width, border = 36, 480, 1  # the plot's margin, the canvas's size, its CSS border
+    pad, width, border = 46, 480, 1  # the plot's margin, the canvas's size, its CSS border
     assert box is not None and abs(box["width"] - width - 2 * border) < 0.5
     view = dirac.js("window.gandynExplore.data.view")
     # A quarter of the plot from the left edge and from the top.
@@ -79,7 +79,9 @@ def test_a_click_sets_the_start(dirac: LoadedPage) -> None:
     start = dirac.js("window.gandynExplore.run.x[0]")
     want = [view["xmin"] + fx * (view["xmax"] - view["xmin"]),
             view["ymax"] - fy * (view["ymax"] - view["ymin"])]
-    np.testing.assert_allclose(start, want, atol=0.01)
+    # Within a pixel and a half: the browser delivers the click at whole pixels of the page.
+    pixel = (view["xmax"] - view["xmin"]) / (width - 2 * pad)
+    np.testing.assert_allclose(start, want, atol=1.5 * pixel)
     assert dirac.js("window.gandynExplore.state.x0") == start
     assert f"theta={start[0]}" in dirac.page.input_value("#command")
 

@@ -372,7 +372,7 @@
 
   // ---- drawing --------------------------------------------------------------------------
   const COLORS = { d_real: "#0072b2", d_fake: "#d55e00", g_loss: "#009e73", traj: "#222", stable: "#009e73", unstable: "#d55e00", saddle: "#cc79a7", marginal: "#e69f00" };
-  const PAD = 36;
+  const PAD = 46;
   function toPixel(c, x) {
     const v = DATA.view;
     return [PAD + (x[0] - v.xmin) / (v.xmax - v.xmin) * (c.width - 2 * PAD),
