@@ -116,6 +116,8 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
     data = {
         "version": __version__,
         "game": offered.game,
+        "gameName": part.name,
+        "gameOptions": dict(part.options),
         "gameFile": None if part.file is None else shareable_name(part.file),
         "stateNames": list(offered.state_names),
         "start": x0,

@@ -18,8 +18,9 @@ from gandyn.derivation.field import derive
 from gandyn.explore.page import explore_page
 from gandyn.rules.base import FieldFunctions
 from gandyn.rules.registry import make_rule
-from gandyn.runs.build import build_game_part, simulate
+from gandyn.runs.build import build, build_game_part, run, simulate
 from gandyn.runs.parts import GameSpec, RegularizerSpec
+from gandyn.runs.spec_files import load_spec
 from tests.explore.conftest import LoadedPage
 
 STEPS = 200
@@ -151,7 +152,8 @@ def test_the_page_simulates_as_gandyn(request: pytest.FixtureRequest, page: str,
     np.testing.assert_allclose(page_logged, logged, rtol=0, atol=1e-9)
 
 
-def test_the_trajectory_read_from_the_controls_equals_gandyn(dirac: LoadedPage) -> None:
+def test_the_trajectory_read_from_the_controls_equals_gandyn(dirac: LoadedPage,
+                                                             tmp_path: Path) -> None:
     dirac.page.select_option("#reg", "r1")
     dirac.page.fill("#param-gamma_r1", "0.4")
     dirac.page.select_option("#rule", "altgd")
@@ -163,6 +165,11 @@ def test_the_trajectory_read_from_the_controls_equals_gandyn(dirac: LoadedPage) 
     x, _ = _python_run("dirac", "non-saturating", [RegularizerSpec("r1")], {"gamma_r1": 0.4},
                        "altgd", 0.15, 0.3, [1.2, 0.5])
     np.testing.assert_allclose(shown, x, rtol=0, atol=1e-9)
+    # The spec the page exports runs the same trajectory through gandyn's spec reader.
+    spec_path = tmp_path / "run.json"
+    spec_path.write_text(dirac.page.input_value("#spec"), encoding="utf-8")
+    from_spec = run(build(load_spec(str(spec_path)))).trajectory.x[0]
+    np.testing.assert_allclose(shown, from_spec, rtol=0, atol=1e-9)
     command = dirac.page.input_value("#command")
     for word in ("--optimizer altgd", "--reg r1", "--param gamma_r1=0.4", "--lr-d 0.3",
                  "--x0 theta=1.2,psi=0.5", "--steps 200"):

@@ -570,6 +570,27 @@
     return words.join(" ");
   }
 
+  // The same settings as a run spec (JSON), which `gandyn simulate --spec FILE` reads.
+  function runSpec() {
+    const key = state.loss + "|" + state.regularizer;
+    const params = {};
+    for (const name of DATA.variantParams[key]) { params[name] = state.params[name]; }
+    const regularizers = DATA.regTexts[key].map((text) => {
+      const [name, options] = text.split(":");
+      const settings = {};
+      for (const pair of (options ? options.split(",") : [])) { const [k, v] = pair.split("="); settings[k] = Number(v); }
+      return { name, settings };
+    });
+    const game = DATA.gameFile ? { name: "dirac", options: {}, file: DATA.gameFile }
+      : { name: DATA.gameName, options: DATA.gameOptions, file: null };
+    Object.assign(game, { loss: state.loss === "-" ? null : state.loss, regularizers, params });
+    const flow = state.rule === "flow";
+    const settings = flow ? { t_end: state.steps * state.lrG, n_eval: state.steps + 1 } : resolvedSettings(state.rule, state.settings);
+    const start = {}; DATA.stateNames.forEach((name, i) => { start[name] = state.x0[i]; });
+    return { game, rule: { name: state.rule, lr_g: state.lrG, lr_d: state.lrD, settings },
+             steps: state.steps, every: 1, measure: "state", max_norm: DATA.maxNorm, starts: [start] };
+  }
+
   function draw() { drawPortrait(); drawLosses(); drawLogit(); }
 
   function update() {
@@ -582,6 +603,7 @@
     state.cursor = Math.min(state.playing ? state.cursor : run.x.length - 1, run.x.length - 1);
     draw(); drawSpectrum();
     $("command").value = commandLine();
+    $("spec").value = JSON.stringify(runSpec(), null, 1);
     api.run = run; api.equilibria = eq;
   }
 
@@ -601,7 +623,7 @@
   }
 
   // For tests and readers: the simulation, the stability computation and the current state.
-  const api = { simulate, eigenvalues, mapJacobian, equilibria, state, config, commandLine, data: DATA, run: null };
+  const api = { simulate, eigenvalues, mapJacobian, equilibria, state, config, commandLine, runSpec, data: DATA, run: null };
   window.gandynExplore = api;
   buildControls();
   $("params").dataset.key = state.loss + "|" + state.regularizer;
