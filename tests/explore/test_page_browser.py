@@ -234,3 +234,27 @@ def test_divergence_is_found_at_gandyns_step(dirac: LoadedPage) -> None:
     assert got["divergedAt"] == int(traj.diverged_at[0])
     kept = len(got["x"])
     np.testing.assert_allclose(np.array(got["x"]), traj.x[0, :kept], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("game", ["two-point", "hide-and-seek", "two-point-bump"])
+def test_every_two_parameter_game_runs_every_choice_without_errors(
+        browser: Any, tmp_path: Path, game: str) -> None:
+    path = tmp_path / f"{game}.html"
+    path.write_text(explore_page(GameSpec(name=game), steps=STEPS, regularizers=("r1",)),
+                    encoding="utf-8")
+    loaded = LoadedPage(browser, path)
+    data = loaded.js("window.gandynExplore.data")
+    for loss in data["losses"]:
+        for reg in data["regularizers"]:
+            for rule in data["rules"]:
+                config = {"loss": loss, "regularizer": reg, "rule": rule, "lrG": 0.05,
+                          "lrD": 0.05, "steps": 50, "x0": data["start"], "params": {},
+                          "settings": {}}
+                got = loaded.js("(c) => window.gandynExplore.simulate(c)", config)
+                assert len(got["x"]) == 51 or got["divergedAt"] is not None
+    if len(data["losses"]) > 1:
+        loaded.page.select_option("#loss", data["losses"][1])
+    loaded.page.select_option("#rule", "ogda")
+    assert loaded.errors == []
+    loaded.page.close()

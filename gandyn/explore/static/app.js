@@ -229,13 +229,17 @@
       for (let b = 0; b <= 8; b++) {
         let x = [v.xmin + spanX * a / 8, v.ymin + spanY * b / 8];
         let ok = false;
-        for (let it = 0; it < 60; it++) {
+        // Newton steps until the step is at rounding level; accepted where |F| is tiny.
+        for (let it = 0; it < 80; it++) {
           const f = variant.field(x, p), J = variant.jacobian(x, p);
           if (!f.every(Number.isFinite)) { break; }
-          if (Math.hypot(f[0], f[1]) < 1e-12) { ok = true; break; }
           const det = J[0] * J[3] - J[1] * J[2];
-          if (!Number.isFinite(det) || Math.abs(det) < 1e-300) { break; }
-          x = [x[0] - (J[3] * f[0] - J[1] * f[1]) / det, x[1] - (-J[2] * f[0] + J[0] * f[1]) / det];
+          if (!Number.isFinite(det) || Math.abs(det) < 1e-300) { ok = Math.hypot(f[0], f[1]) < 1e-12; break; }
+          const dx = [(J[3] * f[0] - J[1] * f[1]) / det, (-J[2] * f[0] + J[0] * f[1]) / det];
+          x = [x[0] - dx[0], x[1] - dx[1]];
+          if (Math.hypot(dx[0], dx[1]) <= 1e-15 * (1 + Math.hypot(x[0], x[1]))) {
+            const r = variant.field(x, p); ok = Math.hypot(r[0], r[1]) < 1e-10; break;
+          }
         }
         if (!ok || x[0] < v.xmin - 0.1 * spanX || x[0] > v.xmax + 0.1 * spanX ||
             x[1] < v.ymin - 0.1 * spanY || x[1] > v.ymax + 0.1 * spanY) { continue; }
