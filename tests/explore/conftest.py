@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +40,19 @@ def node() -> str:
     return found
 
 
-def run_node(node: str, script: str, tmp_path: Path) -> str:
-    """Run ``script`` with node and return its standard output."""
-    path = tmp_path / "script.js"
-    path.write_text(script, encoding="utf-8")
-    done = subprocess.run([node, str(path)], capture_output=True, text=True, timeout=60,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+@pytest.fixture
+def run_js(node: str, tmp_path: Path) -> Callable[[str], str]:
+    """Run a script with node and return its standard output."""
+
+    def run(script: str) -> str:
+        path = tmp_path / "script.js"
+        path.write_text(script, encoding="utf-8")
+        done = subprocess.run([node, str(path)], capture_output=True, text=True, timeout=60,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +87,24 @@ class LoadedPage:
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_function("window.gandynExplore && window.gandynExplore.firstDrawMs")
 
+    def close(self) -> None:
+        """Close the tab."""
+        self.page.close()
+
     def js(self, expression: str, arg: Any = None) -> Any:
         """Evaluate ``expression`` (a function of ``arg`` when given) in the page."""
         return self.page.evaluate(expression, arg)
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[[Path], LoadedPage]]:
+    """Open page files in the browser; the tabs are closed after the test."""
+    opened: list[LoadedPage] = []
+
+    def open_one(path: Path) -> LoadedPage:
+        opened.append(LoadedPage(browser, path))
+        return opened[-1]
+
+    yield open_one
+    for loaded in opened:
+        loaded.close()

@@ -9,7 +9,7 @@ helpers; values must agree to rounding, also at logits of +-1000 where a naive
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -22,19 +22,18 @@ from gandyn.explore.jscode import JS_HELPERS, js_function
 from gandyn.explore.variants import LOGGED, offer
 from gandyn.runs.build import build_game_part
 from gandyn.runs.parts import GameSpec, RegularizerSpec
-from tests.explore.conftest import run_node
 
 #: Logits from the flat tails to the overflow of a naive exp(1000).
 LOGITS = [-1000.0, -40.0, -1.5, -1e-9, 0.0, 1e-9, 0.7, 40.0, 1000.0]
 
 
-def test_helpers_match_the_stable_numpy_forms_at_extreme_logits(node: str,
-                                                                 tmp_path: Path) -> None:
+def test_helpers_match_the_stable_numpy_forms_at_extreme_logits(
+        run_js: Callable[[str], str]) -> None:
     script = JS_HELPERS + f"""
 const ls = {json.dumps(LOGITS)};
 console.log(JSON.stringify([ls.map(gdSoftplus), ls.map(gdSigmoid), ls.map(gdLogSigmoid)]));
 """
-    softplus, sigmoid, log_sigmoid = json.loads(run_node(node, script, tmp_path))
+    softplus, sigmoid, log_sigmoid = json.loads(run_js(script))
     ls = np.array(LOGITS)
     for got, want in ((softplus, arrays.softplus(ls)), (sigmoid, arrays.sigmoid(ls)),
                       (log_sigmoid, arrays.log_sigmoid(ls))):
@@ -44,7 +43,7 @@ console.log(JSON.stringify([ls.map(gdSoftplus), ls.map(gdSigmoid), ls.map(gdLogS
     assert softplus[-1] == 1000.0 and log_sigmoid[0] == -1000.0
 
 
-def _page_values(node: str, tmp_path: Path, part: GameSpec, states: list[list[float]],
+def _page_values(run_js: Callable[[str], str], part: GameSpec, states: list[list[float]],
                  regularizers: tuple[str, ...]) -> tuple[dict[str, object], object]:
     offered = offer(part, regularizers=regularizers)
     values = {p.name: p.value for p in offered.parameters}
@@ -59,14 +58,14 @@ for (const key of Object.keys(V)) {{
 }}
 console.log(JSON.stringify(out));
 """
-    return json.loads(run_node(node, script, tmp_path)), offered
+    return json.loads(run_js(script)), offered
 
 
 @pytest.mark.parametrize("game", ["dirac", "bilinear"])
-def test_every_variant_matches_numpy(node: str, tmp_path: Path, game: str) -> None:
+def test_every_variant_matches_numpy(run_js: Callable[[str], str], game: str) -> None:
     # States where the fake logit l = psi * theta reaches +-1000 (Dirac-GAN) and ordinary ones.
     states = [[1.0, 1.0], [-0.3, 0.8], [1000.0, 1.0], [-1000.0, 1.0], [2.0, -500.0]]
-    got, offered = _page_values(node, tmp_path, GameSpec(name=game), states,
+    got, offered = _page_values(run_js, GameSpec(name=game), states,
                                 ("r1", "consensus"))
     assert set(got) == {v.key for v in offered.variants}
     for variant in offered.variants:
@@ -85,13 +84,12 @@ def test_every_variant_matches_numpy(node: str, tmp_path: Path, game: str) -> No
                                        atol=1e-12, err_msg=f"{variant.key} part {part}")
 
 
-def test_symbols_named_like_javascript_words_are_renamed(node: str, tmp_path: Path) -> None:
+def test_symbols_named_like_javascript_words_are_renamed(run_js: Callable[[str], str]) -> None:
     var, this = sp.Symbol("var", real=True), sp.Symbol("this", real=True)
     weight = sp.Symbol("return", real=True)
     source = js_function("f", [var * this + weight, sp.sqrt(var) ** 3], [var, this], [weight])
-    out = json.loads(run_node(node, JS_HELPERS + source
-                              + "\nconsole.log(JSON.stringify(f([4, 0.5], {return: 2})));",
-                              tmp_path))
+    out = json.loads(run_js(JS_HELPERS + source
+                            + "\nconsole.log(JSON.stringify(f([4, 0.5], {return: 2})));"))
     np.testing.assert_allclose(out, [4 * 0.5 + 2, 8.0], rtol=1e-15)
 
 

@@ -8,6 +8,7 @@ reference runs are :func:`gandyn.runs.build.simulate` and the rules' own map Jac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,6 @@ from gandyn.rules.registry import make_rule
 from gandyn.runs.build import build, build_game_part, run, simulate
 from gandyn.runs.parts import GameSpec, RegularizerSpec
 from gandyn.runs.spec_files import load_spec
-from tests.explore.conftest import LoadedPage
 
 STEPS = 200
 
@@ -41,21 +41,17 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def dirac(browser: Any, pages: dict[str, Path]) -> Any:
-    loaded = LoadedPage(browser, pages["dirac"])
-    yield loaded
-    loaded.page.close()
+def dirac(open_page: Callable[[Path], Any], pages: dict[str, Path]) -> Any:
+    return open_page(pages["dirac"])
 
 
 @pytest.fixture
-def bilinear(browser: Any, pages: dict[str, Path]) -> Any:
-    loaded = LoadedPage(browser, pages["bilinear"])
-    yield loaded
-    loaded.page.close()
+def bilinear(open_page: Callable[[Path], Any], pages: dict[str, Path]) -> Any:
+    return open_page(pages["bilinear"])
 
 
-def test_pages_load_without_console_errors_and_draw(dirac: LoadedPage,
-                                                    bilinear: LoadedPage) -> None:
+def test_pages_load_without_console_errors_and_draw(dirac: Any,
+                                                    bilinear: Any) -> None:
     for loaded in (dirac, bilinear):
         assert loaded.errors == []
         assert loaded.js("window.gandynExplore.run.x.length") == STEPS + 1
@@ -67,7 +63,7 @@ def test_pages_load_without_console_errors_and_draw(dirac: LoadedPage,
         assert painted > 1000
 
 
-def test_a_click_sets_the_start(dirac: LoadedPage) -> None:
+def test_a_click_sets_the_start(dirac: Any) -> None:
     canvas = dirac.page.locator("#portrait")
     box = canvas.bounding_box()
     pad, width, border = 46, 480, 1  # the plot's margin, the canvas's size, its CSS border
@@ -87,7 +83,7 @@ def test_a_click_sets_the_start(dirac: LoadedPage) -> None:
     assert f"theta={start[0]}" in dirac.page.input_value("#command")
 
 
-def test_the_loss_and_the_learning_rate_change_the_trajectory(dirac: LoadedPage) -> None:
+def test_the_loss_and_the_learning_rate_change_the_trajectory(dirac: Any) -> None:
     before = np.array(dirac.js("window.gandynExplore.run.x"))
     dirac.page.select_option("#loss", "minimax")
     after_loss = np.array(dirac.js("window.gandynExplore.run.x"))
@@ -138,7 +134,7 @@ CASES = [
 def test_the_page_simulates_as_gandyn(request: pytest.FixtureRequest, page: str, loss: str,
                                       reg: str, params: dict[str, float], rule: str,
                                       settings: dict[str, Any]) -> None:
-    loaded: LoadedPage = request.getfixturevalue(page)
+    loaded: Any = request.getfixturevalue(page)
     x0, lr_g, lr_d = [0.8, -0.6], 0.1, 0.2  # two time scales: the rates reach the right player
     config = {"loss": loss, "regularizer": reg, "rule": rule, "lrG": lr_g, "lrD": lr_d,
               "steps": STEPS, "x0": x0, "params": params, "settings": settings}
@@ -152,7 +148,7 @@ def test_the_page_simulates_as_gandyn(request: pytest.FixtureRequest, page: str,
     np.testing.assert_allclose(page_logged, logged, rtol=0, atol=1e-9)
 
 
-def test_the_trajectory_read_from_the_controls_equals_gandyn(dirac: LoadedPage,
+def test_the_trajectory_read_from_the_controls_equals_gandyn(dirac: Any,
                                                              tmp_path: Path) -> None:
     dirac.page.select_option("#reg", "r1")
     dirac.page.fill("#param-gamma_r1", "0.4")
@@ -176,7 +172,7 @@ def test_the_trajectory_read_from_the_controls_equals_gandyn(dirac: LoadedPage,
         assert word in command
 
 
-def test_the_flow_follows_gandyns_integrator(dirac: LoadedPage) -> None:
+def test_the_flow_follows_gandyns_integrator(dirac: Any) -> None:
     # RK4 with 8 steps per lr_g against scipy's RK45 at rtol 1e-8: the integrators' errors.
     config = {"loss": "non-saturating", "regularizer": "r1", "rule": "flow", "lrG": 0.1,
               "lrD": 0.1, "steps": STEPS, "x0": [1.0, 1.0], "params": {"gamma_r1": 0.3}}
@@ -189,7 +185,7 @@ def test_the_flow_follows_gandyns_integrator(dirac: LoadedPage) -> None:
 
 @pytest.mark.parametrize("rule", ["simgd", "altgd", "momentum", "altmomentum", "ogda",
                                   "extragradient"])
-def test_map_spectra_equal_the_rules_own_map_jacobians(dirac: LoadedPage, rule: str) -> None:
+def test_map_spectra_equal_the_rules_own_map_jacobians(dirac: Any, rule: str) -> None:
     gamma, lr_g, lr_d = 0.3, 0.2, 0.35
     part = GameSpec(name="dirac", loss="non-saturating", regularizers=(RegularizerSpec("r1"),),
                     params=(("gamma_r1", gamma),))
@@ -210,7 +206,7 @@ def test_map_spectra_equal_the_rules_own_map_jacobians(dirac: LoadedPage, rule: 
     np.testing.assert_allclose(got_c, np.sort_complex(want), atol=1e-9)
 
 
-def test_the_largest_stable_rate_is_the_closed_form_of_simgd(dirac: LoadedPage) -> None:
+def test_the_largest_stable_rate_is_the_closed_form_of_simgd(dirac: Any) -> None:
     # simgd's map I + h J is stable iff |1 + h lam| < 1 for every eigenvalue lam of J, i.e.
     # h < -2 Re(lam) / |lam|^2 (Mescheder, Nowozin and Geiger 2017, Lemma 4 / Sec. 3).
     dirac.page.select_option("#reg", "r1")
@@ -223,7 +219,7 @@ def test_the_largest_stable_rate_is_the_closed_form_of_simgd(dirac: LoadedPage) 
     assert bound / grid_step <= stability["largest"] < bound
 
 
-def test_divergence_is_found_at_gandyns_step(dirac: LoadedPage) -> None:
+def test_divergence_is_found_at_gandyns_step(dirac: Any) -> None:
     # Heavy ball with beta = 0.9 and rates 0.5 leaves the ball |x| <= 1e6 on the Dirac-GAN.
     config = {"loss": "non-saturating", "regularizer": "none", "rule": "momentum", "lrG": 0.5,
               "lrD": 0.5, "steps": STEPS, "x0": [1.0, 1.0], "params": {}, "settings": {}}
@@ -239,11 +235,11 @@ def test_divergence_is_found_at_gandyns_step(dirac: LoadedPage) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("game", ["two-point", "hide-and-seek", "two-point-bump"])
 def test_every_two_parameter_game_runs_every_choice_without_errors(
-        browser: Any, tmp_path: Path, game: str) -> None:
+        open_page: Callable[[Path], Any], tmp_path: Path, game: str) -> None:
     path = tmp_path / f"{game}.html"
     path.write_text(explore_page(GameSpec(name=game), steps=STEPS, regularizers=("r1",)),
                     encoding="utf-8")
-    loaded = LoadedPage(browser, path)
+    loaded = open_page(path)
     data = loaded.js("window.gandynExplore.data")
     for loss in data["losses"]:
         for reg in data["regularizers"]:
@@ -257,4 +253,3 @@ def test_every_two_parameter_game_runs_every_choice_without_errors(
         loaded.page.select_option("#loss", data["losses"][1])
     loaded.page.select_option("#rule", "ogda")
     assert loaded.errors == []
-    loaded.page.close()
