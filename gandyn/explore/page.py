@@ -41,6 +41,11 @@ def _static(name: str) -> str:
     return resources.files("gandyn.explore").joinpath("static", name).read_text(encoding="utf-8")
 
 
+def _escape(text: str) -> str:
+    """``text`` as HTML character data."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _rules() -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name in PAGE_RULES:
@@ -144,10 +149,10 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
     title = offered.game if first.loss is None else f"{offered.game} / {first.loss}"
     return Template(_static("page.html")).substitute(
         GANDYN_VERSION=__version__,
-        GANDYN_TITLE=title.replace("&", "&amp;").replace("<", "&lt;"),
+        GANDYN_TITLE=_escape(title),
         GANDYN_STYLE=_static("style.css"),
-        GANDYN_REFERENCES="The update rules follow gandyn.rules; the game's reference: "
-                          "see `gandyn list games`.",
+        GANDYN_REFERENCES=_escape(f"{offered.title}: {offered.reference}. The update rules "
+                                  "follow gandyn.rules (each rule's source: its tooltip)."),
         GANDYN_DATA=json.dumps(data).replace("</", "<\\/"),
         GANDYN_CODE=code.replace("</script", "<\\/script"),
     )

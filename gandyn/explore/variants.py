@@ -88,6 +88,8 @@ class Offer:
     ----------
     game
         The game as the command line names it (``dirac``, ``two-point:logit=affine``).
+    title, reference
+        The game's title and its source, as ``gandyn list games`` prints them.
     state_names
         ``theta`` then ``psi`` (two names).
     start
@@ -105,6 +107,8 @@ class Offer:
     """
 
     game: str
+    title: str
+    reference: str
     state_names: tuple[str, str]
     start: tuple[float, float]
     losses: tuple[str | None, ...]
@@ -228,6 +232,8 @@ def offer(part: GameSpec, base_dir: str | Path | None = None, *,
     start = base.default_start
     return Offer(
         game=f"{name}:{options}" if options else name,
+        title=base.definition.title,
+        reference=base.definition.reference,
         state_names=(state[0].name, state[1].name),
         start=(start[state[0].name], start[state[1].name]),
         losses=tuple(losses),

@@ -253,3 +253,22 @@ def test_every_two_parameter_game_runs_every_choice_without_errors(
         loaded.page.select_option("#loss", data["losses"][1])
     loaded.page.select_option("#rule", "ogda")
     assert loaded.errors == []
+
+
+def test_step_and_play_move_the_cursor_along_the_run(dirac: Any) -> None:
+    dirac.page.click("#reset")
+    assert dirac.js("window.gandynExplore.state.cursor") == 0
+    dirac.page.click("#step")
+    dirac.page.click("#step")
+    assert dirac.js("window.gandynExplore.state.cursor") == 2
+    # The logit panel follows the cursor: it names the step and the fake logit of that state.
+    x2 = dirac.js("window.gandynExplore.run.x[2]")
+    text = dirac.page.text_content("#logit-text")
+    assert text is not None and text.startswith("At step 2:")
+    shown = repr(float(f"{x2[0] * x2[1]:.6g}")).removesuffix(".0")  # as JavaScript prints it
+    assert f"mean fake logit l = {shown}," in text  # the Dirac-GAN's l = psi * theta
+    dirac.page.click("#play")
+    dirac.page.wait_for_function(
+        "window.gandynExplore.state.cursor === window.gandynExplore.run.x.length - 1"
+        " && !window.gandynExplore.state.playing", timeout=10_000)
+    assert dirac.errors == []

@@ -312,7 +312,7 @@
     for (const l of DATA.losses) { option(loss, l, l === "-" ? "(the game's own costs)" : l); }
     if (DATA.losses.length === 1) { loss.disabled = true; }
     for (const r of DATA.regularizers) { option(reg, r, r); }
-    for (const r of Object.keys(DATA.rules)) { option(rule, r, r + ": " + DATA.rules[r].title); }
+    for (const r of Object.keys(DATA.rules)) { option(rule, r, r + ": " + DATA.rules[r].title); rule.lastChild.title = DATA.rules[r].reference; }
     loss.value = state.loss; reg.value = state.regularizer; rule.value = state.rule;
     loss.addEventListener("change", () => { state.loss = loss.value; update(); });
     reg.addEventListener("change", () => { state.regularizer = reg.value; update(); });
