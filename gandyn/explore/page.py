@@ -130,8 +130,8 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
         "regularizers": list(offered.regularizers),
         "defaults": {"loss": first.loss or "-", "regularizer": first.regularizer, "rule": rule,
                      "lrG": lr_g, "lrD": lr_d, "steps": steps},
-        "parameters": [{"name": p.name, "value": p.value, "doc": p.doc}
-                       for p in offered.parameters],
+        "parameters": [{"name": p.name, "value": p.value, "doc": p.doc,
+                        "nonNegative": p.of_regularizer} for p in offered.parameters],
         "variantParams": {v.key: list(v.params) for v in offered.variants},
         "regTexts": {v.key: list(v.reg_texts) for v in offered.variants},
         "rules": _rules(),

@@ -73,11 +73,16 @@ class Variant:
 
 @dataclass(frozen=True)
 class ParameterEntry:
-    """A hyper-parameter of some variant: its value (given or default) and meaning."""
+    """A hyper-parameter of some variant: its value (given or default) and meaning.
+
+    ``of_regularizer`` marks a regularizer's weight, scale or target, which the page's
+    slider keeps non-negative; the game's own parameters (a data location) may be negative.
+    """
 
     name: str
     value: float
     doc: str
+    of_regularizer: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,13 +212,15 @@ def offer(part: GameSpec, base_dir: str | Path | None = None, *,
     choices.sort(key=lambda choice: choice[0] != default)  # the user's choice first
     variants: list[Variant] = []
     parameters: dict[str, ParameterEntry] = {}
+    own = {str(p.symbol.name) for p in base.definition.params}
     for loss in losses:
         for choice, regs in choices:
             game = _variant_game(part, loss, regs, base_dir)
             field = derive(game)
             symbols = sorted(game.param_values, key=lambda s: str(s.name))
             for p in game.params:
-                parameters.setdefault(p.name, ParameterEntry(p.name, float(p.value), p.doc))
+                parameters.setdefault(p.name, ParameterEntry(
+                    p.name, float(p.value), p.doc, of_regularizer=p.name not in own))
             code = ("{field: " + js_function("", list(field.field), state, symbols)
                     + ",\njacobian: " + js_function("", list(field.jacobian), state, symbols)
                     + ",\nlogged: " + js_function("", _logged_terms(game), state, symbols)

@@ -43,8 +43,10 @@ def test_the_page_is_one_self_contained_file(tmp_path: Path) -> None:
     data = page_data(target)
     assert data["defaults"] == {"loss": "-", "regularizer": "none", "rule": "ogda",
                                 "lrG": 0.3, "lrD": 0.3, "steps": 1000}
-    # Without a discriminator only consensus applies.
-    assert data["regularizers"] == ["none", "consensus"]
+    # Without a discriminator only the regularizers that need no data apply (consensus, ...).
+    assert data["regularizers"] == ["none", *(r.name for r in REGULARIZERS
+                                              if not r.needs_model)]
+    assert "consensus" in data["regularizers"] and "r1" not in data["regularizers"]
 
 
 def test_existing_files_are_kept_without_force(tmp_path: Path) -> None:
@@ -100,5 +102,8 @@ def test_the_default_page_offers_every_loss_and_regularizer(tmp_path: Path) -> N
     assert data["regularizers"] == ["r1", "none",
                                     *(r.name for r in REGULARIZERS if r.name != "r1")]
     assert len(data["variantParams"]) == len(LOSSES) * (len(REGULARIZERS) + 1)
-    assert {"name": "gamma_r1", "value": 0.3, "doc": "r1: penalty weight"} in data["parameters"]
+    assert {"name": "gamma_r1", "value": 0.3, "doc": "r1: penalty weight",
+            "nonNegative": True} in data["parameters"]
+    assert {"name": "c", "value": 0.0, "doc": "location of the data's point mass",
+            "nonNegative": False} in data["parameters"]
     assert target.stat().st_size < 2 * 2**20

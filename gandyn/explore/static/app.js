@@ -344,7 +344,7 @@
       if (!used.has(e.name)) { continue; }
       const top = Math.max(5, 4 * Math.abs(e.value));
       const input = numberInput(box, "param-" + e.name, e.name, state.params[e.name], (v) => { state.params[e.name] = v; update(); },
-        { slider: [e.name.startsWith("gamma") || e.name.startsWith("sigma") ? 0 : -top, top, top / 200] });
+        { slider: [e.nonNegative ? 0 : -top, top, top / 200] });
       input.title = e.doc;
     }
   }
