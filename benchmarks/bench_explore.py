@@ -2,7 +2,7 @@
 
 Goals (issue 16): the page under 2 MB and its first draw under 1 s in headless
 chromium. The page is the default one of ``gandyn explore --loss non-saturating``
-(every loss and every regularizer the Dirac-GAN takes: 54 derived combinations).
+(every loss and every regularizer the Dirac-GAN takes: 70 derived combinations).
 The first draw is read from the page (``performance.now()`` once the portrait,
 the losses, the logit panel and the spectrum are drawn, counted from the start of
 navigation); the wall time of the browser's ``goto`` is printed beside it.
