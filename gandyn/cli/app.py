@@ -123,13 +123,15 @@ def _register() -> None:
     from gandyn.cli.analyze import analyze
     from gandyn.cli.derive import derive
     from gandyn.cli.explain import explain
+    from gandyn.cli.explore import explore
     from gandyn.cli.figure import figure
     from gandyn.cli.list import list_command
     from gandyn.cli.plot import plot
     from gandyn.cli.simulate import simulate
     from gandyn.cli.sweep import sweep
 
-    for command in (derive, simulate, analyze, explain, sweep, plot, figure, list_command):
+    for command in (derive, simulate, analyze, explain, sweep, plot, figure, explore,
+                    list_command):
         cli.add_command(command)
 
 

@@ -32,6 +32,7 @@ LAYERS: Mapping[str, int] = {
     "io": 8,
     "report": 8,
     "plotting": 9,
+    "explore": 9,
     "study": 10,
     "cli": 10,
 }
