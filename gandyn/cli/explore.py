@@ -59,5 +59,6 @@ def explore(game_spec: str, game_file: str | None, loss_name: str | None,
     html = explore_page(part, rule=optimizer, lr_g=lr if lr_g is None else lr_g,
                         lr_d=(lr if lr_g is None else lr_g) if lr_d is None else lr_d,
                         steps=steps, start=start, regularizers=offered or None)
-    for written in write_files({path: html.encode("utf-8")}, force):
-        click.echo(f"wrote {written}")
+    from gandyn.cli.output import wrote
+
+    wrote(write_files({path: html.encode("utf-8")}, force))

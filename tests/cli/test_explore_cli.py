@@ -34,7 +34,7 @@ def test_the_page_is_one_self_contained_file(tmp_path: Path) -> None:
     code, out, err = run("--game", "bilinear", "--optimizer", "ogda", "--lr", "0.3",
                          "--out", str(target))
     assert code == 0, err
-    assert out == f"wrote {target}\n"
+    assert out == "" and err == f"wrote {target}\n"  # every "wrote" line on stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bilinear.html"]
     text = target.read_text(encoding="utf-8")
     # Nothing loaded from elsewhere: no external scripts, styles or addresses.
