@@ -13,12 +13,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["GameFileError", "GandynError", "InputFileError", "MissingDependencyError",
-           "OutputExistsError", "SpecError", "UnknownNameError"]
+__all__ = ["GameFileError", "GandynError", "GandynWarning", "InputFileError",
+           "MissingDependencyError", "OutputExistsError", "SpecError", "UnknownNameError"]
 
 
 class GandynError(Exception):
     """Base class of the errors caused by input (names, values, files)."""
+
+
+class GandynWarning(UserWarning):
+    """A choice gandyn carries out but a user should know about (``warning: ...`` on the CLI)."""
 
 
 class SpecError(GandynError, ValueError):

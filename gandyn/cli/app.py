@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from gandyn import __version__
+from gandyn.errors import GandynWarning
 
 __all__ = ["main"]
 
@@ -34,8 +36,13 @@ class _Group(click.Group):
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
         try:
-            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                              standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                # gandyn's own warnings are one "warning: ..." line each (silenced by -q),
+                # shown once per kind however many runs raise them.
+                warnings.simplefilter("default", GandynWarning)
+                warnings.showwarning = _show_warning
+                rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
@@ -64,6 +71,17 @@ class _Group(click.Group):
         if isinstance(rv, int) and rv:
             sys.exit(rv)
         sys.exit(0)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """Show a :class:`GandynWarning` as a ``warning:`` line; others as Python would."""
+    if issubclass(category, GandynWarning):
+        from gandyn.cli.output import warn
+
+        warn(_one_line(str(message)))
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _one_line(message: str) -> str:

@@ -10,11 +10,14 @@ References
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from gandyn.arrays import Array
+from gandyn.errors import GandynWarning
 from gandyn.rules.base import FieldFunctions, Setting, StepResult, UpdateRule, identity_batch
 from gandyn.rules.gradient import check_first
 
@@ -22,8 +25,21 @@ __all__ = ["AlternatingMomentum", "Momentum"]
 
 
 def _check_beta(beta: Any) -> None:
+    """Refuse a non-finite beta; warn outside (-1, 1), where no fixed point can be stable.
+
+    The heavy ball's map on ``(x, v)`` has determinant ``beta**n`` for ``n``
+    parameters (simultaneous: ``det [[I + hJ, beta h I], [J, beta I]] =
+    beta**n det(I + hJ - hJ)``; each alternating half step likewise), so for
+    ``|beta| >= 1`` the product of its eigenvalues has modulus at least 1 and
+    some eigenvalue lies on or outside the unit circle. Such runs are allowed,
+    to be seen diverge or cycle.
+    """
+    if not math.isfinite(beta):
+        raise ValueError(f"momentum beta must be finite, not {beta}")
     if not -1.0 < beta < 1.0:
-        raise ValueError("momentum beta must lie in (-1, 1)")
+        warnings.warn(GandynWarning(
+            "momentum beta outside (-1, 1): the map's determinant is beta**n, so no fixed "
+            "point is asymptotically stable (runs may diverge or cycle)"), stacklevel=2)
 
 
 class Momentum(UpdateRule):
@@ -39,7 +55,8 @@ class Momentum(UpdateRule):
         "Polyak (1964); Gidel et al. (2019), Negative Momentum for Improved Game Dynamics, "
         "AISTATS, eq. (5)"
     )
-    settings = (Setting("beta", 0.9, "momentum coefficient in (-1, 1); negative allowed"),)
+    settings = (Setting("beta", 0.9, "momentum coefficient, usually in (-1, 1) (outside: a "
+                                     "warning); negative allowed"),)
     buffer_names = ("velocity",)
     beta: float
 
@@ -83,7 +100,8 @@ class AlternatingMomentum(UpdateRule):
     reference = ("Gidel et al. (2019), Negative Momentum for Improved Game Dynamics, AISTATS, "
                  "Sec. 3 (alternating updates, negative momentum)")
     settings = (
-        Setting("beta", -0.5, "momentum coefficient in (-1, 1); negative allowed"),
+        Setting("beta", -0.5, "momentum coefficient, usually in (-1, 1) (outside: a "
+                              "warning); negative allowed"),
         Setting("first", "d", "the player that moves first: d or g", str),
     )
     buffer_names = ("velocity",)

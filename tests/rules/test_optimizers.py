@@ -564,8 +564,8 @@ def test_make_rule_unknown_name_suggests() -> None:
 @pytest.mark.parametrize(
     ("name", "lr_g", "lr_d", "settings_"),
     [
-        ("momentum", 0.1, 0.1, {"beta": 1.5}),
-        ("momentum", 0.1, 0.1, {"beta": -1.0}),
+        ("momentum", 0.1, 0.1, {"beta": float("nan")}),
+        ("altmomentum", 0.1, 0.1, {"beta": float("inf")}),
         ("simgd", 0.0, 0.1, {}),
         ("simgd", 0.1, -0.2, {}),
         ("simgd", float("nan"), 0.1, {}),
@@ -641,3 +641,27 @@ def test_altmomentum_bilinear_converges_exactly_for_negative_beta_above_h_over_2
     for beta in (-0.9, -0.5, -0.1, 0.5):
         simultaneous = make_rule("momentum", h, h, beta=beta)
         assert np.max(np.abs(np.linalg.eigvals(_linear_map_by_steps(simultaneous, ff, 2)))) > 1.0
+
+
+@pytest.mark.parametrize("name", ["momentum", "altmomentum"])
+@pytest.mark.parametrize("beta", [1.5, -1.0, 0.6, -0.4])
+def test_momentum_beyond_the_unit_interval_warns_and_its_map_has_determinant_beta_to_the_n(
+        name: str, beta: float) -> None:
+    # The heavy ball's map on (x, v) has determinant beta**n (n parameters):
+    # det [[I + hJ, beta h I], [J, beta I]] = beta**n det(I + hJ - hJ) for simultaneous steps,
+    # and each alternating half step alike. For |beta| >= 1 no fixed point can be stable.
+    from gandyn.derivation.field import derive
+    from gandyn.errors import GandynWarning
+    from gandyn.games.game import make_game
+    from gandyn.rules.base import FieldFunctions
+
+    if abs(beta) >= 1:
+        with pytest.warns(GandynWarning, match=r"beta outside \(-1, 1\)"):
+            rule = make_rule(name, 0.3, 0.2, beta=beta)
+    else:
+        rule = make_rule(name, 0.3, 0.2, beta=beta)
+    field = FieldFunctions.of(derive(make_game("dirac", "non-saturating", [("r1", {})])))
+    x = np.array([[0.4, -0.7]])
+    buffers = {"velocity": np.array([[0.2, 0.1]])}
+    det = np.linalg.det(rule.map_jacobian(field, x, buffers, 3)[0])
+    assert det == pytest.approx(beta**2, rel=1e-10)
