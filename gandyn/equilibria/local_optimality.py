@@ -43,7 +43,8 @@ from gandyn.derivation.field import NumericFunction, VectorField
 from gandyn.equilibria.smoothness import FIELD_ZERO_TOL, field_on_switch, nonsmooth_at
 from gandyn.errors import SpecError
 
-__all__ = ["MINIMAX_VERDICTS", "NASH_VERDICTS", "LocalVerdict", "local_minimax", "nash_type"]
+__all__ = ["MINIMAX_VERDICTS", "NASH_VERDICTS", "LocalVerdict", "local_minimax", "nash_type",
+           "state_vector"]
 
 #: Nash types: both own Hessians positive definite; a strict local Nash equilibrium
 #: found by one-sided checks at a kink; some player can improve; the tests cannot decide.
@@ -79,7 +80,8 @@ class LocalVerdict:
     reason: str
 
 
-def _state_vector(vf: VectorField, point: Mapping[str, float]) -> Array:
+def state_vector(vf: VectorField, point: Mapping[str, float]) -> Array:
+    """The point as a vector in state order; a missing coordinate is a ``SpecError``."""
     names = [s.name for s in vf.game.state_symbols]
     missing = [n for n in names if n not in point]
     if missing:
@@ -234,7 +236,7 @@ def nash_type(
     .. [2] Ratliff, Burden and Sastry (2016). On the characterization of local
        Nash equilibria in continuous games. IEEE TAC 61(8).
     """
-    x = _state_vector(vf, point)
+    x = state_vector(vf, point)
     failed = _not_stationary(vf, point, stationary_tol)
     if failed:
         return LocalVerdict("not-nash", failed)
@@ -325,7 +327,7 @@ def local_minimax(
     """
     if not vf.game.zero_sum:
         return None
-    x = _state_vector(vf, point)
+    x = state_vector(vf, point)
     failed = _not_stationary(vf, point, stationary_tol)
     if failed:
         return LocalVerdict("no", failed)

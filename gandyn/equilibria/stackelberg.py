@@ -48,7 +48,7 @@ import sympy as sp
 
 from gandyn.arrays import Array
 from gandyn.derivation.field import NumericFunction, VectorField
-from gandyn.errors import SpecError
+from gandyn.equilibria.local_optimality import state_vector
 
 __all__ = ["StackelbergVerdict", "stackelberg_type"]
 
@@ -139,11 +139,7 @@ def stackelberg_type(vf: VectorField, point: Mapping[str, float], *,
     ----------
     .. [1] Fiez, Chasnov and Ratliff (2020). ICML, Def. 4.
     """
-    names = [s.name for s in vf.game.state_symbols]
-    missing = [n for n in names if n not in point]
-    if missing:
-        raise SpecError(f"point misses state symbol(s) {', '.join(missing)} (needs {names})")
-    x = np.array([float(point[n]) for n in names])
+    x = state_vector(vf, point)
     n_t, n_p = len(vf.game.theta), len(vf.game.psi)
     field = np.asarray(vf.field_fn(x), dtype=np.float64)
     if not np.all(np.isfinite(field)):
