@@ -137,6 +137,18 @@ def _point(vf: VectorField, at_specs: Sequence[str]) -> list[float]:
     return points[0]
 
 
+def _jacobian_at(game_spec: str, game_file: str | None, loss_name: str | None,
+                 reg_specs: Sequence[str], param_specs: Sequence[str],
+                 at_specs: Sequence[str]) -> tuple[list[float], Any, int]:
+    """The point ``--at`` names (or the equilibrium), ``dF/dx`` there and the generator's size."""
+    import numpy as np
+
+    vf = _game_field(game_spec, game_file, loss_name, reg_specs, param_specs)
+    point = _point(vf, at_specs)
+    jacobian = np.asarray(vf.jacobian_fn(np.asarray(point)), dtype=np.float64)
+    return point, jacobian, len(vf.game.theta)
+
+
 def _rates(lr: float, lr_g: float | None, lr_d: float | None) -> tuple[float, float]:
     from gandyn.errors import SpecError
 
@@ -268,14 +280,11 @@ def eigenvalues(game_spec: str, game_file: str | None, loss_name: str | None,
                 optimizer: str, lr: float, lr_g: float | None, lr_d: float | None, view: str,
                 out: str, also: Sequence[str], style: str, layout: str, force: bool) -> None:
     """The Jacobian's eigenvalues at a stationary point against the rule's stability region."""
-    import numpy as np
 
     rate_g, rate_d = _rates(lr, lr_g, lr_d)
     _check_outputs(out, also, force)
-    vf = _game_field(game_spec, game_file, loss_name, reg_specs, param_specs)
-    point = _point(vf, at_specs)
-    jacobian = np.asarray(vf.jacobian_fn(np.asarray(point)), dtype=np.float64)
-    n_theta = len(vf.game.theta)
+    point, jacobian, n_theta = _jacobian_at(game_spec, game_file, loss_name, reg_specs,
+                                            param_specs, at_specs)
 
     def draw(fig: Figure) -> dict[str, Any]:
         from gandyn.plotting import eigenvalue_plane, spectrum_data
@@ -356,7 +365,6 @@ def time_scales_command(game_spec: str, game_file: str | None, loss_name: str | 
                         at_specs: Sequence[str], ratio_spec: str, points: int, out: str,
                         also: Sequence[str], style: str, layout: str, force: bool) -> None:
     """Eigenvalues of the flow with the discriminator tau times faster, and the critical ratios."""
-    import numpy as np
 
     from gandyn.symbolic.option_text import parse_range
 
@@ -366,10 +374,8 @@ def time_scales_command(game_spec: str, game_file: str | None, loss_name: str | 
 
         raise SpecError(f"--ratios {ratio_spec}: the ratios must be positive")
     _check_outputs(out, also, force)
-    vf = _game_field(game_spec, game_file, loss_name, reg_specs, param_specs)
-    point = _point(vf, at_specs)
-    jacobian = np.asarray(vf.jacobian_fn(np.asarray(point)), dtype=np.float64)
-    n_theta = len(vf.game.theta)
+    point, jacobian, n_theta = _jacobian_at(game_spec, game_file, loss_name, reg_specs,
+                                            param_specs, at_specs)
 
     def draw(fig: Figure) -> dict[str, Any]:
         from gandyn.plotting.time_scales import time_scale_axes, time_scale_data
