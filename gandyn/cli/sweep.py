@@ -28,6 +28,9 @@ from gandyn.runs.spec import RunSpec, shareable_spec
 
 __all__ = ["sweep"]
 
+#: The most iterations per cell (the run range's bound, an integer as click's IntRange wants).
+_MAX_STEPS = int(RANGES["steps"].high or 10**9)
+
 _RULES = list(RULE_NAMES)
 #: The library's defaults, shown in the help (the command passes on only what was given).
 _DEFAULT = RunSpec()
@@ -41,7 +44,7 @@ _DEFAULT = RunSpec()
               help="Learning rate of both players (where no axis sets it).")
 @click.option("--lr-g", type=Ranged("lr_g"), default=None, help="Generator's learning rate.")
 @click.option("--lr-d", type=Ranged("lr_d"), default=None, help="Discriminator's learning rate.")
-@click.option("--steps", type=click.IntRange(min=3, max=RANGES["steps"].high),
+@click.option("--steps", type=click.IntRange(min=3, max=_MAX_STEPS),
               default=_DEFAULT.steps, show_default=True,
               help="Iterations per cell.")
 @click.option("--x0", "x0_spec", default=None, metavar="SYM=VALUE,...",
