@@ -136,7 +136,7 @@ BAD = [
     (["--grid", "theta=0:1"], "name=low:high:count"),
     (["--x0", "phi=1"], "unknown state symbol 'phi'"),
     (["--lr-g", "0"], "Invalid value for '--lr-g': must be a finite number > 0"),
-    (["--optimizer", "momentum", "--beta", "2"], "beta"),
+    (["--optimizer", "momentum", "--beta", "nan"], "beta"),
     (["--optimizer", "flow", "--beta", "0.5"], "does not take 'beta'"),
     (["--optimizer", "simgd", "--first", "g"], "does not take 'first'"),
     (["--out", "run.txt"], "unknown format"),
