@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import importlib
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -181,7 +182,7 @@ def html_block(title: str, *parts: str, note: str | None = None) -> str:
     return head + "".join(parts) + "</div>"
 
 
-class Tabular:
+class Tabular(ABC):
     """A record whose rows are named columns: ``to_dataframe`` from its ``_columns``.
 
     Each record says what it is (:attr:`table_name`, for the message when
@@ -191,8 +192,9 @@ class Tabular:
     #: How the missing-pandas message names the record ("a sweep").
     table_name: ClassVar[str] = "a record"
 
+    @abstractmethod
     def _columns(self) -> Mapping[str, Any]:
-        raise NotImplementedError
+        """The record's columns by name, each of one length (what ``to_numpy`` holds)."""
 
     def to_dataframe(self) -> Any:
         """The rows of ``to_numpy()`` as a ``pandas.DataFrame`` (needs pandas).
