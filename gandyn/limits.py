@@ -143,6 +143,8 @@ RANGES: dict[str, Range] = {
     "lam": Range(-1e6, 1e6),
     "d_steps": Range(1, 10_000, integer=True),
     "g_steps": Range(1, 10_000, integer=True),
+    "unroll": Range(0, 100, integer=True),
+    "unroll_lr": _RATE,
     # the flow
     "t_end": Range(0.0, 1e9, low_open=True),
     "n_eval": Range(2, 10**12, integer=True),

@@ -266,6 +266,10 @@ def rule_settings_options(func: Any) -> Any:
                      help="altgd: generator steps per iteration."),
         click.option("--lam", type=Ranged("lam"), default=None,
                      help="sga: adjustment weight lambda (default 1)."),
+        click.option("--unroll", type=Ranged("unroll"), default=None,
+                     help="unrolled: discriminator look-ahead steps k (default 5)."),
+        click.option("--unroll-lr", type=Ranged("unroll_lr"), default=None,
+                     help="unrolled: step size of the look-ahead steps (default lr_d)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -58,10 +58,7 @@ def check_rule(rule: RuleChoice) -> None:
 
 def _field(vf: VectorField, params: dict[str, float] | None = None) -> FieldFunctions:
     """The numeric game a rule receives, hyper-parameters overridden by ``params``."""
-    if params is None:
-        return FieldFunctions.of(vf)
-    return FieldFunctions(lambda y: vf.field_fn(y, params), lambda y: vf.jacobian_fn(y, params),
-                          len(vf.game.theta), lambda y: vf.jacobian_derivative_fn(y, params))
+    return FieldFunctions.of(vf, params)
 
 
 def _rule(rule: RuleChoice) -> UpdateRule:

@@ -8,7 +8,8 @@ game, and per-run rates (arrays of shape ``(B,)``) give every run of a batch its
   :class:`FieldFunctions`, :class:`Setting`;
 * :mod:`gandyn.rules.gradient` (simgd, altgd), :mod:`gandyn.rules.momentum`
   (momentum, altmomentum), :mod:`gandyn.rules.adam`,
-  :mod:`gandyn.rules.extrapolation` (ogda, extragradient), :mod:`gandyn.rules.sga`;
+  :mod:`gandyn.rules.extrapolation` (ogda, extragradient), :mod:`gandyn.rules.sga`,
+  :mod:`gandyn.rules.proximal`, :mod:`gandyn.rules.unrolled`;
 * :mod:`gandyn.rules.flow`: the continuous gradient flow's declared settings;
 * :mod:`gandyn.rules.registry`: :data:`RULES`, :data:`METHODS`, :func:`make_rule`;
 * :mod:`gandyn.rules.names`: the method names, free of numpy (for the command line).
@@ -42,6 +43,7 @@ __all__ = [
     "SimultaneousGD",
     "StepResult",
     "SymplecticGradientAdjustment",
+    "UnrolledGAN",
     "UpdateRule",
     "make_rule",
 ]
@@ -53,6 +55,7 @@ _HOMES = {
     "Adam": "adam",
     "OptimisticGD": "extrapolation", "Extragradient": "extrapolation",
     "SymplecticGradientAdjustment": "sga",
+    "UnrolledGAN": "unrolled",
     "GradientFlow": "flow",
     "RULES": "registry", "METHODS": "registry", "make_rule": "registry",
 }

@@ -25,7 +25,7 @@ References
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -56,23 +56,53 @@ class FieldFunctions:
         The first ``n_theta`` coordinates are the generator's.
     jacobian_derivative
         ``d(dF/dx)/dx``: ``(B, n) -> (B, n, n, n)``, entry ``[b, i, j, k]`` the
-        derivative of ``dF_i/dx_j`` in ``x_k``. Only SGA's map Jacobian needs it.
+        derivative of ``dF_i/dx_j`` in ``x_k``. SGA's, LOLA's, SOS's and the
+        unrolled GAN's map Jacobians need it.
+    cross_gradient, cross_jacobian
+        Each coordinate's derivative of the cost of the player that does not own
+        it, ``c = (d cost_d/d theta, d cost_g/d psi)``: ``(B, n) -> (B, n)``, and
+        ``dc/dx``: ``(B, n) -> (B, n, n)``
+        (:mod:`gandyn.derivation.player_derivatives`). Only the opponent-aware
+        rules need them (unrolled, lola, sos).
     """
 
     field: Callable[[Array], Array]
     jacobian: Callable[[Array], Array]
     n_theta: int
     jacobian_derivative: Callable[[Array], Array] | None = None
+    cross_gradient: Callable[[Array], Array] | None = None
+    cross_jacobian: Callable[[Array], Array] | None = None
 
     @classmethod
-    def of(cls, vf: VectorField) -> FieldFunctions:
+    def of(cls, vf: VectorField, params: Mapping[str, Any] | None = None) -> FieldFunctions:
         """The numeric functions of a derived game, at its hyper-parameter values.
 
-        The third derivatives are compiled only if a rule asks for them (SGA's
-        linearization), since they are costly for the larger games.
+        ``params`` overrides hyper-parameter values (numbers, or arrays ``(B,)``
+        with one value per run). The third derivatives and the cross
+        derivatives are derived and compiled only if a rule asks for them (the
+        linearizations, the opponent-aware rules), since they are costly for
+        the larger games.
         """
-        return cls(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
-                   lambda x: vf.jacobian_derivative_fn(x))
+        from gandyn.derivation.player_derivatives import player_derivatives
+
+        if params is None:
+            return cls(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
+                       lambda x: vf.jacobian_derivative_fn(x),
+                       lambda x: player_derivatives(vf).cross_gradient_fn(x),
+                       lambda x: player_derivatives(vf).cross_jacobian_fn(x))
+        return cls(lambda x: vf.field_fn(x, params), lambda x: vf.jacobian_fn(x, params),
+                   len(vf.game.theta), lambda x: vf.jacobian_derivative_fn(x, params),
+                   lambda x: player_derivatives(vf).cross_gradient_fn(x, params),
+                   lambda x: player_derivatives(vf).cross_jacobian_fn(x, params))
+
+    def needs(self, what: str, rule: str) -> Callable[[Array], Array]:
+        """The optional function ``what``, or a ``ValueError`` naming the rule that needs it."""
+        function: Callable[[Array], Array] | None = getattr(self, what)
+        if function is None:
+            raise ValueError(f"{rule} needs the game's {what.replace('_', ' ')}, which this "
+                             "numeric game does not provide (FieldFunctions.of a derived game "
+                             "does)")
+        return function
 
     def mask(self, n: int, player: str) -> Array:
         """1 on the coordinates of ``player`` (``"g"`` or ``"d"``), 0 elsewhere."""

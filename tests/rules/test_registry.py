@@ -97,7 +97,9 @@ def test_unknown_names_and_settings() -> None:
 
 def _dirac_like() -> FieldFunctions:
     # A smooth nonlinear game written out by hand: F = (psi s, -theta s) with
-    # s = sigmoid(theta psi) (the Dirac-GAN at c = 0); its derivatives by central differences.
+    # s = sigmoid(theta psi) (the Dirac-GAN at c = 0, minimax); its derivatives by central
+    # differences. Its cross gradient (d cost_d/d theta, d cost_g/d psi) of cost_g =
+    # -softplus(theta psi), cost_d = log 2 + softplus(theta psi) is (psi s, -theta s) too.
     def field(x: np.ndarray) -> np.ndarray:
         s = 1 / (1 + np.exp(-x[:, 0] * x[:, 1]))
         return np.stack([x[:, 1] * s, -x[:, 0] * s], axis=-1)
@@ -110,12 +112,13 @@ def _dirac_like() -> FieldFunctions:
         cols = [(jacobian(x + eps * e) - jacobian(x - eps * e)) / (2 * eps) for e in np.eye(2)]
         return np.stack(cols, axis=-1)
 
-    return FieldFunctions(field, jacobian, 1, derivative)
+    return FieldFunctions(field, jacobian, 1, derivative, field, jacobian)
 
 
 SETTINGS = {"simgd": {}, "altgd": {"d_steps": 2, "first": "g"}, "momentum": {"beta": -0.3},
             "altmomentum": {"beta": -0.4}, "adam": {"beta1": 0.5}, "ogda": {},
-            "extragradient": {}, "sga": {"lam": 0.5}, "proximal": {}}
+            "extragradient": {}, "sga": {"lam": 0.5}, "proximal": {},
+            "unrolled": {"unroll": 3}}
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)
