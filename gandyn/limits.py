@@ -143,6 +143,8 @@ RANGES: dict[str, Range] = {
     "lam": Range(-1e6, 1e6),
     "d_steps": Range(1, 10_000, integer=True),
     "g_steps": Range(1, 10_000, integer=True),
+    "align": Range(0, 1, integer=True),
+    "align_eps": Range(0.0, 1e6),
     "unroll": Range(0, 100, integer=True),
     "unroll_lr": _RATE,
     # the flow

@@ -266,6 +266,11 @@ def rule_settings_options(func: Any) -> Any:
                      help="altgd: generator steps per iteration."),
         click.option("--lam", type=Ranged("lam"), default=None,
                      help="sga: adjustment weight lambda (default 1)."),
+        click.option("--align", type=Ranged("align"), default=None,
+                     help="sga: 1 aligns the sign of lambda (Balduzzi et al. 2018), 0 keeps it "
+                          "(default 0)."),
+        click.option("--align-eps", type=Ranged("align_eps"), default=None,
+                     help="sga: epsilon of the sign alignment (default 0.1)."),
         click.option("--unroll", type=Ranged("unroll"), default=None,
                      help="unrolled: discriminator look-ahead steps k (default 5)."),
         click.option("--unroll-lr", type=Ranged("unroll_lr"), default=None,

@@ -117,7 +117,7 @@ def _dirac_like() -> FieldFunctions:
 
 SETTINGS = {"simgd": {}, "altgd": {"d_steps": 2, "first": "g"}, "momentum": {"beta": -0.3},
             "altmomentum": {"beta": -0.4}, "adam": {"beta1": 0.5}, "ogda": {},
-            "extragradient": {}, "sga": {"lam": 0.5}, "proximal": {},
+            "extragradient": {}, "sga": {"lam": 0.5, "align": 1}, "proximal": {},
             "unrolled": {"unroll": 3}}
 
 
