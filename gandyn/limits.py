@@ -147,6 +147,9 @@ RANGES: dict[str, Range] = {
     "align_eps": Range(0.0, 1e6),
     "unroll": Range(0, 100, integer=True),
     "unroll_lr": _RATE,
+    "lola_eta": _RATE,
+    "sos_a": Range(0.0, 1.0, low_open=True),
+    "sos_b": Range(0.0, 1e12, low_open=True),
     # the flow
     "t_end": Range(0.0, 1e9, low_open=True),
     "n_eval": Range(2, 10**12, integer=True),

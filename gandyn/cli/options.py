@@ -275,6 +275,13 @@ def rule_settings_options(func: Any) -> Any:
                      help="unrolled: discriminator look-ahead steps k (default 5)."),
         click.option("--unroll-lr", type=Ranged("unroll_lr"), default=None,
                      help="unrolled: step size of the look-ahead steps (default lr_d)."),
+        click.option("--lola-eta", type=Ranged("lola_eta"), default=None,
+                     help="lola, sos: the opponent's anticipated step size (default: each "
+                          "player's own rate)."),
+        click.option("--sos-a", type=Ranged("sos_a"), default=None,
+                     help="sos: a in (0, 1) of Letcher et al. (2019), Algorithm 1 (default 0.5)."),
+        click.option("--sos-b", type=Ranged("sos_b"), default=None,
+                     help="sos: b > 0, below |xi| = b the shaping fades (default 0.1)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -9,7 +9,8 @@ game, and per-run rates (arrays of shape ``(B,)``) give every run of a batch its
 * :mod:`gandyn.rules.gradient` (simgd, altgd), :mod:`gandyn.rules.momentum`
   (momentum, altmomentum), :mod:`gandyn.rules.adam`,
   :mod:`gandyn.rules.extrapolation` (ogda, extragradient), :mod:`gandyn.rules.sga`,
-  :mod:`gandyn.rules.proximal`, :mod:`gandyn.rules.unrolled`;
+  :mod:`gandyn.rules.proximal`, :mod:`gandyn.rules.unrolled`,
+  :mod:`gandyn.rules.opponent` (lola, sos);
 * :mod:`gandyn.rules.flow`: the continuous gradient flow's declared settings;
 * :mod:`gandyn.rules.registry`: :data:`RULES`, :data:`METHODS`, :func:`make_rule`;
 * :mod:`gandyn.rules.names`: the method names, free of numpy (for the command line).
@@ -27,6 +28,7 @@ from gandyn.rules.names import FLOW, METHOD_NAMES, RULE_NAMES
 
 __all__ = [
     "FLOW",
+    "LOLA",
     "METHODS",
     "METHOD_NAMES",
     "RULES",
@@ -41,6 +43,7 @@ __all__ = [
     "OptimisticGD",
     "Setting",
     "SimultaneousGD",
+    "StableOpponentShaping",
     "StepResult",
     "SymplecticGradientAdjustment",
     "UnrolledGAN",
@@ -56,6 +59,7 @@ _HOMES = {
     "OptimisticGD": "extrapolation", "Extragradient": "extrapolation",
     "SymplecticGradientAdjustment": "sga",
     "UnrolledGAN": "unrolled",
+    "LOLA": "opponent", "StableOpponentShaping": "opponent",
     "GradientFlow": "flow",
     "RULES": "registry", "METHODS": "registry", "make_rule": "registry",
 }

@@ -21,6 +21,7 @@ from gandyn.rules.flow import GradientFlow
 from gandyn.rules.gradient import AlternatingGD, SimultaneousGD
 from gandyn.rules.momentum import AlternatingMomentum, Momentum
 from gandyn.rules.names import METHOD_NAMES, RULE_NAMES
+from gandyn.rules.opponent import LOLA, StableOpponentShaping
 from gandyn.rules.proximal import ProximalPoint
 from gandyn.rules.sga import SymplecticGradientAdjustment
 from gandyn.rules.unrolled import UnrolledGAN
@@ -31,7 +32,8 @@ __all__ = ["METHODS", "RULES", "SETTING_NAMES", "make_rule", "method_settings"]
 RULES: dict[str, type[UpdateRule]] = {
     rule.name: rule
     for rule in (SimultaneousGD, AlternatingGD, Momentum, AlternatingMomentum, Adam, OptimisticGD,
-                 Extragradient, SymplecticGradientAdjustment, ProximalPoint, UnrolledGAN)
+                 Extragradient, SymplecticGradientAdjustment, ProximalPoint, UnrolledGAN,
+                 LOLA, StableOpponentShaping)
 }
 #: Every method by name: the flow, then the discrete rules.
 METHODS: dict[str, type[UpdateRule] | type[GradientFlow]] = {GradientFlow.name: GradientFlow,

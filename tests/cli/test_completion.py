@@ -36,7 +36,7 @@ def completions(args: list[str], incomplete: str) -> list[str]:
     (["explain", "--reg"], "wg", ["wgan-gp"]),
     (["simulate", "--reg"], "r1:", []),  # settings are not guessed
     (["simulate", "--optimizer"], "alt", ["altgd", "altmomentum"]),
-    (["sweep", "--optimizer"], "s", ["simgd", "sga"]),
+    (["sweep", "--optimizer"], "s", ["simgd", "sga", "sos"]),
     (["simulate", "--style"], "i", ["iclr", "icml", "ieee"]),
     (["figure", "costs", "--style"], "sl", ["slides"]),
     (["plot", "run.npz", "--style"], "ne", ["neurips"]),
