@@ -42,6 +42,14 @@ __all__ = ["FieldFunctions", "Rate", "Setting", "StepResult", "UpdateRule", "ide
 Rate = float | Array
 
 
+#: What each optional function of :class:`FieldFunctions` is, for error messages.
+_NEEDED = {
+    "jacobian_derivative": "third derivatives",
+    "cross_gradient": "cross gradient (each player's gradient of the other's cost)",
+    "cross_jacobian": "cross Hessian (the derivatives of the cross gradient)",
+}
+
+
 @dataclass(frozen=True)
 class FieldFunctions:
     """The numeric game a rule needs: ``F(x)``, ``dF/dx`` and the split of the state.
@@ -96,12 +104,20 @@ class FieldFunctions:
                    lambda x: player_derivatives(vf).cross_jacobian_fn(x, params))
 
     def needs(self, what: str, rule: str) -> Callable[[Array], Array]:
-        """The optional function ``what``, or a ``ValueError`` naming the rule that needs it."""
+        """The optional function ``what``; without it a one-line error naming the rule.
+
+        Raises
+        ------
+        gandyn.errors.SpecError
+            (a ``ValueError``) if ``what`` is ``None``: the numeric game was built
+            without it (:meth:`of` a derived game provides every one).
+        """
+        from gandyn.errors import SpecError
+
         function: Callable[[Array], Array] | None = getattr(self, what)
         if function is None:
-            raise ValueError(f"{rule} needs the game's {what.replace('_', ' ')}, which this "
-                             "numeric game does not provide (FieldFunctions.of a derived game "
-                             "does)")
+            raise SpecError(f"{rule} needs the game's {_NEEDED[what]}, which this kind of run "
+                            "does not provide (it computes the field and its Jacobian only)")
         return function
 
     def mask(self, n: int, player: str) -> Array:
