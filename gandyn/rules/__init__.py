@@ -8,7 +8,7 @@ game, and per-run rates (arrays of shape ``(B,)``) give every run of a batch its
   :class:`FieldFunctions`, :class:`Setting`;
 * :mod:`gandyn.rules.gradient` (simgd, altgd), :mod:`gandyn.rules.momentum`
   (momentum, altmomentum), :mod:`gandyn.rules.adam`,
-  :mod:`gandyn.rules.extrapolation` (ogda, extragradient), :mod:`gandyn.rules.sga`,
+  :mod:`gandyn.rules.extrapolation` (ogda, extragradient, omd), :mod:`gandyn.rules.sga`,
   :mod:`gandyn.rules.proximal`, :mod:`gandyn.rules.unrolled`,
   :mod:`gandyn.rules.opponent` (lola, sos);
 * :mod:`gandyn.rules.flow`: the continuous gradient flow's declared settings;
@@ -41,6 +41,7 @@ __all__ = [
     "GradientFlow",
     "Momentum",
     "OptimisticGD",
+    "OptimisticMirrorDescent",
     "Setting",
     "SimultaneousGD",
     "StableOpponentShaping",
@@ -57,6 +58,7 @@ _HOMES = {
     "Momentum": "momentum", "AlternatingMomentum": "momentum",
     "Adam": "adam",
     "OptimisticGD": "extrapolation", "Extragradient": "extrapolation",
+    "OptimisticMirrorDescent": "extrapolation",
     "SymplecticGradientAdjustment": "sga",
     "UnrolledGAN": "unrolled",
     "LOLA": "opponent", "StableOpponentShaping": "opponent",

@@ -1,11 +1,37 @@
-"""Rules that look ahead: optimistic gradient descent and extragradient.
+"""Rules that look ahead: optimistic gradient descent, extragradient, optimistic mirror descent.
+
+Three relatives, all with the Euclidean geometry of an unconstrained parameter space:
+
+* ``extragradient`` extrapolates with a fresh gradient, ``y = x + h F(x)``, and
+  steps from ``x`` with the gradient there, ``x' = x + h F(y)``: two field
+  evaluations per step. This is also the optimistic mirror descent (OMD) of
+  Mertikopoulos et al. (2019), whose extrapolation ``X_{n+1/2}`` takes a fresh
+  gradient at ``X_n``: with the Euclidean mirror map and no constraint its prox
+  steps are plain gradient steps, so their OMD *is* ``extragradient`` (tested).
+* ``omd`` is optimistic mirror descent in its single-call form: the
+  extrapolation reuses the gradient of the previous extrapolated point,
+  ``y_n = x_n + h F(y_{n-1})``, ``x_{n+1} = x_n + h F(y_n)``: one new field
+  evaluation per step (Rakhlin and Sridharan 2013, with the last gradient as the
+  predictable sequence; Gidel et al. 2019, "extrapolation from the past").
+* ``ogda`` is ``x' = x + 2 h F(x) - h F(x_prev)``. Substituting ``x_n = y_n +
+  h F(y_{n-1})`` shows that ``omd``'s extrapolated points ``y_n`` follow exactly
+  ``ogda``'s recursion (Gidel et al. 2019): the two share their linearization's
+  spectrum, but ``omd`` records ``x_n`` (and logs its losses at ``y_n``), ``ogda``
+  the ``y_n`` sequence itself.
 
 References
 ----------
 .. [1] Daskalakis et al. (2018). Training GANs with Optimism. ICLR (OGDA).
 .. [2] Korpelevich (1976). The extragradient method for finding saddle points
    and other problems. Matecon 12; Gidel et al. (2019). A Variational
-   Inequality Perspective on Generative Adversarial Networks. ICLR.
+   Inequality Perspective on Generative Adversarial Networks. ICLR, Sec. 3
+   (extrapolation, and extrapolation from the past).
+.. [3] Mertikopoulos et al. (2019). Optimistic Mirror Descent in Saddle-Point
+   Problems: Going the Extra (Gradient) Mile. ICLR (OMD with a fresh
+   extrapolation gradient).
+.. [4] Rakhlin and Sridharan (2013). Optimization, Learning, and Games with
+   Predictable Sequences. NeurIPS (optimistic mirror descent; Mirror-Prox and
+   the one-gradient variant as choices of the predictable sequence).
 """
 
 from __future__ import annotations
@@ -15,7 +41,7 @@ import numpy as np
 from gandyn.arrays import Array
 from gandyn.rules.base import FieldFunctions, StepResult, UpdateRule, identity_batch
 
-__all__ = ["Extragradient", "OptimisticGD"]
+__all__ = ["Extragradient", "OptimisticGD", "OptimisticMirrorDescent"]
 
 
 class OptimisticGD(UpdateRule):
@@ -79,3 +105,45 @@ class Extragradient(UpdateRule):
         y = x + h[..., 0] * field.field(x)
         eye = identity_batch(x.shape[0], n)
         return eye + h * (field.jacobian(y) @ (eye + h * field.jacobian(x)))
+
+
+class OptimisticMirrorDescent(UpdateRule):
+    """Single-call optimistic mirror descent: ``y = x + h F(y_prev)``, ``x' = x + h F(y)``.
+
+    The extrapolation reuses the field at the previous extrapolated point
+    (module docstring); the first step uses ``y_prev = x0``, so it is an
+    extragradient step. Extended state ``(x, y_prev)``. Both players' update
+    gradients are taken at ``y``, the state a loop's logged losses describe.
+    """
+
+    name = "omd"
+    title = "optimistic mirror descent (single call, Euclidean)"
+    reference = (
+        "Rakhlin and Sridharan (2013), Optimization, Learning, and Games with Predictable "
+        "Sequences, NeurIPS; Gidel et al. (2019), ICLR, Sec. 3 (extrapolation from the past); "
+        "Mertikopoulos et al. (2019), ICLR (OMD; its fresh-gradient form is extragradient)"
+    )
+    buffer_names = ("extrapolated",)
+
+    def init_buffers(self, x0: Array) -> dict[str, Array]:
+        return {"extrapolated": x0.copy()}
+
+    def step(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
+             k: int) -> StepResult:
+        h = self.rates(field, x)
+        y = x + h * field.field(buffers["extrapolated"])
+        return StepResult(x + h * field.field(y), {"extrapolated": y}, y, y)
+
+    def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
+                     k: int) -> Array:
+        # y = x + H F(y_prev): dy/dx = I, dy/dy_prev = H J(y_prev); x' = x + H F(y).
+        b, n = x.shape
+        h = self.rates(field, x)
+        previous = buffers["extrapolated"]
+        y = x + h * field.field(previous)
+        eye = identity_batch(b, n)
+        dy_dprev = h[..., :, None] * field.jacobian(previous)
+        jac_y = h[..., :, None] * field.jacobian(y)
+        top = np.concatenate([eye + jac_y, jac_y @ dy_dprev], axis=-1)
+        bottom = np.concatenate([eye, dy_dprev], axis=-1)
+        return np.concatenate([top, bottom], axis=-2)

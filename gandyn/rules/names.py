@@ -11,7 +11,7 @@ __all__ = ["FLOW", "METHOD_NAMES", "RULE_NAMES"]
 
 #: The discrete update rules.
 RULE_NAMES: tuple[str, ...] = ("simgd", "altgd", "momentum", "altmomentum", "adam", "ogda",
-                               "extragradient", "sga", "proximal", "unrolled", "lola", "sos")
+                               "extragradient", "sga", "proximal", "unrolled", "lola", "sos", "omd")
 #: The continuous gradient flow (integrated, not iterated).
 FLOW = "flow"
 #: Every method a simulation can use: the flow, then the discrete rules.

@@ -16,7 +16,7 @@ from typing import Any
 from gandyn.errors import SpecError, UnknownNameError
 from gandyn.rules.adam import Adam
 from gandyn.rules.base import Setting, UpdateRule
-from gandyn.rules.extrapolation import Extragradient, OptimisticGD
+from gandyn.rules.extrapolation import Extragradient, OptimisticGD, OptimisticMirrorDescent
 from gandyn.rules.flow import GradientFlow
 from gandyn.rules.gradient import AlternatingGD, SimultaneousGD
 from gandyn.rules.momentum import AlternatingMomentum, Momentum
@@ -33,7 +33,7 @@ RULES: dict[str, type[UpdateRule]] = {
     rule.name: rule
     for rule in (SimultaneousGD, AlternatingGD, Momentum, AlternatingMomentum, Adam, OptimisticGD,
                  Extragradient, SymplecticGradientAdjustment, ProximalPoint, UnrolledGAN,
-                 LOLA, StableOpponentShaping)
+                 LOLA, StableOpponentShaping, OptimisticMirrorDescent)
 }
 #: Every method by name: the flow, then the discrete rules.
 METHODS: dict[str, type[UpdateRule] | type[GradientFlow]] = {GradientFlow.name: GradientFlow,

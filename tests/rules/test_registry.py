@@ -118,7 +118,8 @@ def _dirac_like() -> FieldFunctions:
 SETTINGS = {"simgd": {}, "altgd": {"d_steps": 2, "first": "g"}, "momentum": {"beta": -0.3},
             "altmomentum": {"beta": -0.4}, "adam": {"beta1": 0.5}, "ogda": {},
             "extragradient": {}, "sga": {"lam": 0.5, "align": 1}, "proximal": {},
-            "unrolled": {"unroll": 3}, "lola": {}, "sos": {"sos_b": 2.0}}
+            "unrolled": {"unroll": 3}, "lola": {}, "sos": {"sos_b": 2.0},
+            "omd": {}}
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)
