@@ -102,22 +102,34 @@ CASES = [("lola", {}), ("lola", {"lola_eta": 0.2}), ("sos", {}), ("sos", {"sos_b
          ("sos", {"sos_a": 0.2, "lola_eta": 0.4})]
 
 
+def _check_against_finite_differences(game: str) -> set[str]:
+    """Every case of ``CASES`` on ``game``; the branches of SOS's ``p`` the states took."""
+    branches: set[str] = set()
+    ff = GAMES[game]()
+    for name, settings in CASES:
+        rule = make_rule(name, LR_G, LR_D, **settings)
+        assert isinstance(rule, LOLA | StableOpponentShaping)
+        x = states(game, np.random.default_rng(len(game) + len(settings)), 8)
+        np.testing.assert_allclose(rule.map_jacobian(ff, x, {}, 1),
+                                   central_differences(rule, ff, x), rtol=1e-6, atol=1e-8,
+                                   err_msg=f"{game} {name} {settings}")
+        if isinstance(rule, StableOpponentShaping):
+            p1, p2, _, _ = rule._parts(rule._terms(ff, x, derivatives=False))
+            branches |= {"p2" if b <= a and b < 1 else "p1" if a < 1 else "1"
+                         for a, b in zip(p1, p2, strict=True)}
+    return branches
+
+
 def test_map_jacobians_match_finite_differences_on_every_branch() -> None:
     branches: set[str] = set()
-    for game, make in GAMES.items():
-        ff = make()
-        for name, settings in CASES:
-            rule = make_rule(name, LR_G, LR_D, **settings)
-            assert isinstance(rule, LOLA | StableOpponentShaping)
-            x = states(game, np.random.default_rng(len(game) + len(settings)), 8)
-            np.testing.assert_allclose(rule.map_jacobian(ff, x, {}, 1),
-                                       central_differences(rule, ff, x), rtol=1e-6, atol=1e-8,
-                                       err_msg=f"{game} {name} {settings}")
-            if isinstance(rule, StableOpponentShaping):
-                p1, p2, _, _ = rule._parts(rule._terms(ff, x, derivatives=False))
-                branches |= {"p2" if b <= a and b < 1 else "p1" if a < 1 else "1"
-                             for a, b in zip(p1, p2, strict=True)}
+    for game in ("tandem", "dirac-minimax", "dirac-ns-r1"):
+        branches |= _check_against_finite_differences(game)
     assert branches == {"1", "p1", "p2"}
+
+
+@pytest.mark.slow  # the Gaussian game's third derivatives take seconds to derive
+def test_map_jacobians_match_finite_differences_on_the_gaussian_game() -> None:
+    _check_against_finite_differences("gaussian")
 
 
 def test_lola_is_the_gradient_of_the_hand_written_look_ahead_objectives() -> None:

@@ -82,8 +82,10 @@ def test_without_alignment_and_at_fixed_points_lambda_is_lam() -> None:
     np.testing.assert_array_equal(aligned.weight(ff, np.zeros((1, 2))), [0.6])
 
 
+# The Gaussian game's third derivatives take seconds to derive: kept for the slow run.
 @pytest.mark.parametrize(("game", "loss"), [("dirac", "minimax"), ("dirac", "non-saturating"),
-                                            ("gaussian", None)])
+                                            pytest.param("gaussian", None,
+                                                         marks=pytest.mark.slow)])
 def test_map_jacobian_matches_finite_differences(game: str, loss: str | None) -> None:
     vf = derived(game, loss, **({"c": 0.7} if game == "dirac" else {"mu": 0.3, "sigma": 0.9}))
     ff = FieldFunctions.of(vf)

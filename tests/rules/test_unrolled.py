@@ -81,7 +81,9 @@ def states(vf: VectorField, rng: np.random.Generator, batch: int) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("game", list(GAMES))
+# The Gaussian game's third derivatives take seconds to derive: kept for the slow run.
+@pytest.mark.parametrize("game", [pytest.param(g, marks=pytest.mark.slow) if g == "gaussian" else g
+                                  for g in GAMES])
 @pytest.mark.parametrize(("unroll", "unroll_lr"), [(1, None), (3, None), (2, 0.4)])
 def test_map_jacobian_matches_finite_differences(game: str, unroll: int,
                                                  unroll_lr: float | None) -> None:
