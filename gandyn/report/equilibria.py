@@ -1,4 +1,4 @@
-"""An equilibrium analysis as text for a reader: :func:`analysis_text`.
+"""An equilibrium analysis as text for a reader: :func:`analysis_text`, :func:`nash_existence_text`.
 
 The JSON of the same analysis is :meth:`gandyn.equilibria.Analysis.to_dict`;
 numbers printed here are those of the JSON (complex values cleaned by
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from gandyn.equilibria.nash_existence import NashExistence
 from gandyn.equilibria.records import (
     Analysis,
     Equilibrium,
@@ -18,7 +19,7 @@ from gandyn.equilibria.records import (
     complex_pairs,
 )
 
-__all__ = ["analysis_text"]
+__all__ = ["analysis_text", "nash_existence_text"]
 
 
 def _fmt_complex(pair: Sequence[float]) -> str:
@@ -130,4 +131,55 @@ def analysis_text(analysis: Analysis) -> str:
         lines += _path_lines(analysis.path)
     for note in analysis.notes:
         lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def _fmt_state(point: Mapping[str, float]) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in point.values()) + ")"
+
+
+def nash_existence_text(result: NashExistence) -> str:
+    """The pure verdict, best-response dynamics and discretized game of ``analyze --nash``."""
+    box = ", ".join(f"{k}={lo:g}:{hi:g}" for k, (lo, hi) in result.box.items())
+    lines = [f"Nash existence on the box {box}:"]
+    pure = result.pure
+    if pure.verdict == "exists":
+        lines.append(f"  pure Nash equilibrium: exists at {_fmt_point(pure.point)} "
+                     f"(Nikaido-Isoda gap {pure.gap:.3g} <= tol {pure.tol:.3g})")
+    else:
+        lines.append(f"  pure Nash equilibrium: none found in the box; the smallest "
+                     f"Nikaido-Isoda gap over {pure.candidates} candidates (first-order points "
+                     f"and best-response iterates) is {pure.gap:.6g} > tol {pure.tol:.3g}, "
+                     f"at {_fmt_point(pure.point)}")
+        for deviation in pure.deviations:
+            if deviation.gain > pure.tol:
+                lines.append(f"    the {deviation.player} gains {deviation.gain:.6g} by moving "
+                             f"to {_fmt_point(deviation.to)}")
+    dynamics = result.dynamics
+    names = ", ".join(dynamics.names)
+    states = [dict(zip(dynamics.names, map(float, s), strict=True)) for s in dynamics.states]
+    if dynamics.outcome == "converged":
+        lines.append(f"  best-response dynamics: converged in {len(states) - 1} rounds to "
+                     f"{_fmt_point(states[-1])}")
+    elif dynamics.outcome == "cycle" and dynamics.cycle_length is not None:
+        cycle = states[-1 - dynamics.cycle_length:]
+        lines.append(f"  best-response dynamics: a cycle of {dynamics.cycle_length} rounds "
+                     f"({names}): " + " -> ".join(_fmt_state(p) for p in cycle))
+    else:
+        lines.append(f"  best-response dynamics: no fixed point or cycle in {len(states) - 1} "
+                     f"rounds; last ({names}) {_fmt_state(states[-1])}")
+    disc = result.discretized
+    lines.append(f"  discretized game ({disc.points} points per axis: {disc.strategies[0]} x "
+                 f"{disc.strategies[1]} strategies): {disc.pure_equilibria} pure equilibria")
+    if disc.value is not None:
+        lines.append(f"    min-max {disc.min_max:.6g}, max-min {disc.max_min:.6g}, duality gap "
+                     f"{disc.duality_gap:.6g}; mixed equilibrium value {disc.value:.6g}")
+        for player, support in (("generator", disc.theta_support),
+                                ("discriminator", disc.psi_support)):
+            shown = ", ".join(f"{_fmt_state(s)} ({p:.3g})" for s, p in support[:8])
+            more = f", ... ({len(support)} in all; --json lists them)" if len(support) > 8 else ""
+            lines.append(f"    {player} support (strategy (probability)): {shown}{more}")
+    else:
+        lines.append("    not zero-sum: no values or mixed equilibrium (a bimatrix game needs "
+                     "more than a linear program)")
     return "\n".join(lines)
