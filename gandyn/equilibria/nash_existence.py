@@ -8,7 +8,7 @@ coefficients), and :func:`nash_existence` answers with four pieces:
 * **best responses** (:func:`best_response`): a player's own cost minimized
   over its box with the other's strategy fixed, globally in the practical
   sense: the cost on a coarse grid of the box (one batched evaluation), then
-  L-BFGS-B from the best grid points and from the current strategy;
+  L-BFGS-B from the best grid point and from the current strategy;
 * **the pure verdict** (:func:`pure_nash_search`): the Nikaido-Isoda gap
 
   ``gap(x) = [f_G(x) - min_theta' f_G(theta', psi)] + [f_D(x) - min_psi' f_D(theta, psi')]``
@@ -57,6 +57,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ __all__ = [
     "GameInBox",
     "MixedOnGrid",
     "NashExistence",
+    "PureValues",
     "PureVerdict",
     "best_response",
     "best_response_dynamics",
@@ -95,7 +97,9 @@ __all__ = [
     "nash_existence",
     "nikaido_isoda_gap",
     "pure_nash_search",
+    "pure_values",
     "solve_discretized",
+    "zero_sum_value",
 ]
 
 #: Most strategy pairs (``n_theta_strategies * n_psi_strategies``) a discretized game may have:
@@ -234,13 +238,14 @@ def _grid(low: Array, high: Array, per_axis: int) -> Array:
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(low))
 
 
-def best_response(game: GameInBox, player: str, x: Array, polish: int = 3) -> BestResponse:
+def best_response(game: GameInBox, player: str, x: Array, polish: int = 1) -> BestResponse:
     """``player``'s best response to the other's part of ``x``, on its box.
 
     The player's cost on a coarse grid of its box (at most
     :data:`COARSE_POINTS` points, one batched evaluation), then L-BFGS-B with
     bounds from the ``polish`` best grid points and from ``x``'s own part;
-    the lowest cost wins. A current strategy as good as the best found (to
+    the lowest cost wins (global in practice for the smooth, low-dimensional
+    costs here; not a guarantee). A current strategy as good as the best found (to
     ``1e-12`` relative) is kept; other ties on the grid go to the first point
     in grid order.
     """
@@ -255,7 +260,10 @@ def best_response(game: GameInBox, player: str, x: Array, polish: int = 3) -> Be
     values = game.costs(states)[:, own]
     values = np.where(np.isfinite(values), values, np.inf)
     order = np.argsort(values, kind="stable")[:polish]
-    starts = [grid[i] for i in order] + [np.asarray(x, dtype=np.float64)[part]]
+    starts = [grid[i] for i in order]
+    own_part = np.clip(np.asarray(x, dtype=np.float64)[part], low, high)
+    if all(np.any(own_part != start) for start in starts):
+        starts.append(own_part)
     best = BestResponse(grid[order[0]].copy(), float(values[order[0]]))
     base = np.asarray(x, dtype=np.float64).copy()
 
@@ -321,6 +329,30 @@ def nikaido_isoda_gap(game: GameInBox, x: Array) -> tuple[float, tuple[Deviation
 
 
 @dataclass(frozen=True)
+class PureValues:
+    """A zero-sum game's values in pure strategies on the continuous box (numeric).
+
+    ``min_max = min_theta max_psi V`` (what the generator can guarantee) at
+    ``theta`` and ``max_min = max_psi min_theta V`` (what the discriminator can)
+    at ``psi``. At every state the gap is ``max_psi' V(theta, psi') - min_theta'
+    V(theta', psi) >= min_max - max_min``, with equality at ``(theta, psi)``: a
+    positive difference means no pure equilibrium. The inner optimizations
+    are best responses, the outer ones Nelder-Mead from the discretized
+    game's best rows and columns: numeric estimates, not bounds.
+    """
+
+    min_max: float
+    theta: Mapping[str, float]
+    max_min: float
+    psi: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``values`` record of the JSON."""
+        return {"min_max": self.min_max, "theta": dict(self.theta), "max_min": self.max_min,
+                "psi": dict(self.psi)}
+
+
+@dataclass(frozen=True)
 class PureVerdict:
     """Whether a pure Nash equilibrium was found in the box, with the certificate.
 
@@ -340,6 +372,9 @@ class PureVerdict:
         refutes it.
     candidates
         How many distinct candidates were checked.
+    values
+        For a zero-sum game without a pure equilibrium found: its pure
+        values (:class:`PureValues`), whose difference is the smallest gap.
     """
 
     verdict: str
@@ -348,12 +383,14 @@ class PureVerdict:
     tol: float
     deviations: tuple[Deviation, Deviation]
     candidates: int
+    values: PureValues | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``pure`` record of the JSON."""
         return {"verdict": self.verdict, "point": dict(self.point), "gap": self.gap,
                 "tol": self.tol, "deviations": [d.to_dict() for d in self.deviations],
-                "candidates": self.candidates}
+                "candidates": self.candidates,
+                "values": None if self.values is None else self.values.to_dict()}
 
 
 def first_order_points(game: GameInBox, n_starts: int = 32, seed: int = 0) -> list[Array]:
@@ -397,14 +434,104 @@ def _distinct(points: list[Array], width: Array) -> list[Array]:
 
 
 def _cost_scale(game: GameInBox) -> float:
-    sample = game.costs(_grid(game.low, game.high, max(2, min(5, int(2048 ** (1 / len(game.low)))))))
+    per_axis = max(2, min(5, int(2048 ** (1 / len(game.low)))))
+    sample = game.costs(_grid(game.low, game.high, per_axis))
     finite = sample[np.isfinite(sample)]
     return float(np.max(np.abs(finite))) if finite.size else 1.0
 
 
+def zero_sum_value(game: GameInBox) -> Callable[[Array], Array]:
+    """The payoff ``V`` of a zero-sum game, which the generator minimizes and D maximizes.
+
+    ``V(x) = -f_D(x) + S(theta, psi_0) - S(theta_0, psi_0)`` with ``S = f_G + f_D``
+    and ``(theta_0, psi_0)`` the box's low corner: the convention of
+    :func:`gandyn.equilibria.grid_nash.zero_sum_payoff`, so values agree with
+    the discretized game's.
+    """
+    d = game.block("discriminator")
+    corner = game.low.copy()
+    reference = float(np.sum(game.costs(corner)))
+
+    def value(x: Array) -> Array:
+        x = np.asarray(x, dtype=np.float64)
+        shifted = x.copy()
+        shifted[..., d] = corner[d]
+        result: Array = -game.costs(x)[..., 1] + np.sum(game.costs(shifted), axis=-1) - reference
+        return result
+
+    return value
+
+
+def _nelder_mead(objective: Callable[[Array], float], start: Array, low: Array, high: Array,
+                 max_evaluations: int) -> tuple[Array, float]:
+    """Minimize ``objective`` over a box from ``start`` (points clipped into the box)."""
+    def clipped(y: Array) -> float:
+        return objective(np.clip(y, low, high))
+
+    k = len(start)
+    simplex = np.vstack([start] + [np.clip(start + np.eye(k)[i] * (high - low) / 8, low, high)
+                                   if start[i] + (high - low)[i] / 8 <= high[i]
+                                   else start - np.eye(k)[i] * (high - low) / 8
+                                   for i in range(k)])
+    result = minimize(clipped, start, method="Nelder-Mead",
+                      options={"initial_simplex": simplex, "maxfev": max_evaluations,
+                               "xatol": 1e-9, "fatol": 1e-12})
+    y = np.clip(np.asarray(result.x, dtype=np.float64), low, high)
+    return y, clipped(y)
+
+
+def pure_values(game: GameInBox, disc: DiscretizedGame | None = None,
+                starts: int = 1) -> PureValues:
+    """The zero-sum game's pure ``min max`` and ``max min`` on the box (see :class:`PureValues`).
+
+    The discretized game (default: 5 points per axis, fewer for many
+    parameters) picks the starting rows and columns.
+    """
+    if disc is None:
+        disc = discretize(game, max(2, min(5, int(20000 ** (1 / len(game.low))))))
+    value = zero_sum_value(game)
+    V = -disc.grid.cost_d + (disc.grid.cost_d + disc.grid.cost_g)[:, :1] - (
+        disc.grid.cost_d[0, 0] + disc.grid.cost_g[0, 0])
+    g, d = game.block("generator"), game.block("discriminator")
+    middle = (game.low + game.high) / 2
+
+    def guarantee(player: str, y: Array) -> float:
+        x = middle.copy()
+        x[g if player == "generator" else d] = y
+        other = "discriminator" if player == "generator" else "generator"
+        x[game.block(other)] = best_response(game, other, x).strategy
+        worth = float(value(x))
+        return worth if player == "generator" else -worth
+
+    results = []
+    for player, part, order, strategies in (
+            ("generator", g, np.argsort(V.max(axis=1), kind="stable"), disc.theta),
+            ("discriminator", d, np.argsort(-V.min(axis=0), kind="stable"), disc.psi)):
+        best: tuple[Array, float] | None = None
+        objective = functools.partial(guarantee, player)
+        for index in order[:starts]:
+            y, worth = _nelder_mead(objective, strategies[index], game.low[part],
+                                    game.high[part], 30 + 30 * len(strategies[index]))
+            if best is None or worth < best[1]:
+                best = (y, worth)
+        assert best is not None
+        results.append(best)
+    (theta, min_max), (psi, minus_max_min) = results
+    return PureValues(min_max, dict(zip(game.theta_names, map(float, theta), strict=True)),
+                      -minus_max_min, dict(zip(game.psi_names, map(float, psi), strict=True)))
+
+
 def pure_nash_search(game: GameInBox, n_starts: int = 32, seed: int = 0,
-                     extra: list[Array] | None = None, tol: float | None = None) -> PureVerdict:
+                     extra: list[Array] | None = None, tol: float | None = None,
+                     disc: DiscretizedGame | None = None) -> PureVerdict:
     """Search the box for a pure Nash equilibrium; return the verdict and its certificate.
+
+    The candidates are the first-order points (:func:`first_order_points`)
+    and ``extra``. When none has a gap within ``tol``, the smallest gap is
+    sought further: for a zero-sum game at the pair of the generator's
+    ``min max`` strategy and the discriminator's ``max min`` strategy
+    (:func:`pure_values`; the gap is smallest there), otherwise by Nelder-Mead
+    on the gap from the best candidate.
 
     Parameters
     ----------
@@ -419,6 +546,8 @@ def pure_nash_search(game: GameInBox, n_starts: int = 32, seed: int = 0,
     tol
         Gap at or below which a candidate counts as an equilibrium; default
         ``1e-6 (1 + max |cost|)`` over a coarse grid of the box.
+    disc
+        The discretized game, if already built (it seeds :func:`pure_values`).
     """
     tol = 1e-6 * (1.0 + _cost_scale(game)) if tol is None else float(tol)
     candidates = _distinct(first_order_points(game, n_starts, seed) + list(extra or []),
@@ -433,9 +562,21 @@ def pure_nash_search(game: GameInBox, n_starts: int = 32, seed: int = 0,
         if gap <= tol:
             break
     assert best is not None
+    values = None
+    if best[0] > tol:
+        if game.zero_sum:
+            values = pure_values(game, disc)
+            x = np.array([*values.theta.values(), *values.psi.values()])
+        else:
+            x, _ = _nelder_mead(lambda y: nikaido_isoda_gap(game, y)[0], best[1], game.low,
+                                game.high, 30 * len(game.low))
+        gap, deviations = nikaido_isoda_gap(game, x)
+        candidates.append(x)
+        if gap < best[0]:
+            best = (gap, x, deviations)
     gap, x, deviations = best
     return PureVerdict("exists" if gap <= tol else "none-found", game.point(x), gap, tol,
-                       deviations, len(candidates))
+                       deviations, len(candidates), values)
 
 
 # --- best-response dynamics ----------------------------------------------------------------------
@@ -652,7 +793,8 @@ def nash_existence(game: GameInBox, n_starts: int = 32, seed: int = 0, points: i
     """
     disc = discretize(game, points)  # refuses a too large grid before any search
     dynamics = best_response_dynamics(game, rounds=rounds)
-    pure = pure_nash_search(game, n_starts, seed, extra=list(dynamics.states), tol=tol)
+    pure = pure_nash_search(game, n_starts, seed, extra=list(dynamics.states), tol=tol,
+                            disc=disc)
     box = {n: (float(lo), float(hi))
            for n, lo, hi in zip(game.names, game.low, game.high, strict=True)}
     return NashExistence(game.name, box, game.zero_sum, pure, dynamics,
