@@ -164,7 +164,7 @@ def test_continuous_matching_pennies() -> None:
 
 
 def log_density_ratio(theta_mu: float, theta_sigma: float, mu: float, sigma: float) -> list[float]:
-    """The log-density ratio of N(mu, sigma^2) to N(theta_mu, theta_sigma^2): (psi_0, psi_1, psi_2)."""
+    """log N(x; mu, sigma^2) - log N(x; theta_mu, theta_sigma^2) as (psi_0, psi_1, psi_2)."""
     return [theta_mu**2 / (2 * theta_sigma**2) - mu**2 / (2 * sigma**2)
             + np.log(theta_sigma / sigma),
             mu / sigma**2 - theta_mu / theta_sigma**2,
