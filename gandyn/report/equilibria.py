@@ -148,13 +148,18 @@ def nash_existence_text(result: NashExistence) -> str:
                      f"(Nikaido-Isoda gap {pure.gap:.3g} <= tol {pure.tol:.3g})")
     else:
         lines.append(f"  pure Nash equilibrium: none found in the box; the smallest "
-                     f"Nikaido-Isoda gap over {pure.candidates} candidates (first-order points "
-                     f"and best-response iterates) is {pure.gap:.6g} > tol {pure.tol:.3g}, "
+                     f"Nikaido-Isoda gap found is {pure.gap:.6g} > tol {pure.tol:.3g}, "
                      f"at {_fmt_point(pure.point)}")
         for deviation in pure.deviations:
             if deviation.gain > pure.tol:
                 lines.append(f"    the {deviation.player} gains {deviation.gain:.6g} by moving "
                              f"to {_fmt_point(deviation.to)}")
+        if pure.values is not None:
+            values = pure.values
+            lines.append(f"  pure values: min-max {values.min_max:.6g} at "
+                         f"{_fmt_point(values.theta)}; max-min {values.max_min:.6g} at "
+                         f"{_fmt_point(values.psi)} (every state's gap is at least their "
+                         "difference)")
     dynamics = result.dynamics
     names = ", ".join(dynamics.names)
     states = [dict(zip(dynamics.names, map(float, s), strict=True)) for s in dynamics.states]
