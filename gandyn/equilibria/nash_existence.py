@@ -80,6 +80,7 @@ from gandyn.limits import RANGES
 __all__ = [
     "COARSE_POINTS",
     "MAX_STRATEGY_PAIRS",
+    "STATES_PER_CHUNK",
     "BestResponse",
     "Deviation",
     "DiscretizedGame",
@@ -104,7 +105,9 @@ __all__ = [
 
 #: Most strategy pairs (``n_theta_strategies * n_psi_strategies``) a discretized game may have:
 #: both cost matrices and the LP's constraint matrix grow with it.
-MAX_STRATEGY_PAIRS = 4_000_000
+MAX_STRATEGY_PAIRS = 1_000_000
+#: States evaluated in one batch while a discretized game is tabulated.
+STATES_PER_CHUNK = 65_536
 #: Most points of the coarse grid a best response starts from (batched in one evaluation).
 COARSE_POINTS = 4096
 
@@ -683,9 +686,15 @@ def discretize(game: GameInBox, points: int = 9) -> DiscretizedGame:
     g, d = game.block("generator"), game.block("discriminator")
     theta = _grid(game.low[g], game.high[g], points)
     psi = _grid(game.low[d], game.high[d], points)
-    states = np.concatenate([np.repeat(theta[:, None, :], len(psi), axis=1),
-                             np.repeat(psi[None, :, :], len(theta), axis=0)], axis=-1)
-    costs = game.costs(states)
+    # In chunks of generator strategies, so that the states and the compiled costs'
+    # temporaries stay near STATES_PER_CHUNK rows whatever the grid.
+    costs = np.empty((len(theta), len(psi), 2))
+    rows = max(1, STATES_PER_CHUNK // len(psi))
+    for first in range(0, len(theta), rows):
+        block = theta[first:first + rows]
+        states = np.concatenate([np.repeat(block[:, None, :], len(psi), axis=1),
+                                 np.repeat(psi[None, :, :], len(block), axis=0)], axis=-1)
+        costs[first:first + rows] = game.costs(states)
     grid = PayoffGrid("generator strategy", "discriminator strategy",
                       np.arange(len(theta), dtype=np.float64),
                       np.arange(len(psi), dtype=np.float64),

@@ -283,3 +283,14 @@ def test_bad_boxes_and_grids_are_refused() -> None:
     points = int(np.ceil(MAX_STRATEGY_PAIRS ** 0.25)) + 1
     with pytest.raises(SpecError, match="`nash_grid`"):
         discretize(hide_and_seek_2d(), points)
+
+
+def test_discretized_costs_do_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gandyn.equilibria.nash_existence as module
+
+    game = hide_and_seek_2d()
+    monkeypatch.setattr(module, "STATES_PER_CHUNK", 7)
+    disc = discretize(game, 3)
+    closed = np.sum((disc.theta[:, None, :] - disc.psi[None, :, :]) ** 2, axis=-1)
+    np.testing.assert_allclose(disc.grid.cost_g, closed, atol=1e-12)
+    np.testing.assert_allclose(disc.grid.cost_d, -closed, atol=1e-12)
