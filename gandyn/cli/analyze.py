@@ -113,17 +113,21 @@ def _nash_existence(analysis: Analysis, points: int) -> NashExistence:
     """``--nash``: the pure verdict, dynamics and discretized game on the analysis's box.
 
     Without ``--box`` the box is the default one around the game's start
-    (:func:`gandyn.equilibria.classification.default_box`).
+    (:func:`gandyn.equilibria.classification.default_box`). A Wasserstein game
+    of a point-mass generator and point data is also solved against the
+    nonparametric 1-Lipschitz critic.
     """
     from gandyn.equilibria.classification import default_box
+    from gandyn.equilibria.lipschitz_critic import critic_game_of
     from gandyn.equilibria.nash_existence import game_in_box, nash_existence
 
     spec = analysis.spec
     box = analysis.box if analysis.box is not None else default_box(analysis.field)
     n_starts = spec.n_starts if spec is not None else 64
     seed = spec.seed if spec is not None else 0
-    return nash_existence(game_in_box(analysis.field, box), n_starts=n_starts, seed=seed,
-                          points=points)
+    game = game_in_box(analysis.field, box)
+    return nash_existence(game, n_starts=n_starts, seed=seed, points=points,
+                          critic=critic_game_of(analysis.field.game, box))
 
 
 @click.command()

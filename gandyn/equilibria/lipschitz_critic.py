@@ -64,21 +64,28 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations_with_replacement
+from typing import Any
 
 import numpy as np
+import sympy as sp
 from scipy.optimize import linprog
 
 from gandyn.arrays import Array
 from gandyn.errors import SpecError
+from gandyn.games.game import Game
+from gandyn.symbolic.expectations import PointMasses
 
 __all__ = [
     "MAX_SUPPORT_POINTS",
     "CriticDynamics",
+    "CriticGame",
     "LipschitzCritic",
-    "TwoPointCriticGame",
     "critic_dynamics",
+    "critic_game",
+    "critic_game_of",
     "generator_best_response",
     "optimal_critic",
     "two_point_critic_game",
@@ -274,95 +281,157 @@ def critic_dynamics(data: Sequence[float], start: float, box: tuple[float, float
 
 
 @dataclass(frozen=True)
-class TwoPointCriticGame:
-    """The two-point game against the nonparametric critic, solved.
+class CriticGame:
+    """A generator of ``k`` equal point masses against the nonparametric critic, solved.
 
     Attributes
     ----------
-    a
-        Half the distance between the data points.
+    data, weights
+        The data's points (on the line) and probabilities.
     generator_points
         ``k``, the number of equally weighted points of the generator.
+    box
+        The range of each generator point.
     min_max
         ``min_theta W1(data, P_theta)`` over the generator's box (pure
-        strategies), the critic's guaranteed payoff against a pure generator.
+        strategies): what the critic is sure to get against a pure generator.
     theta_min_max
         A generator attaining it.
     max_min
-        ``max_f min_theta V(theta, f)``: 0 (a constant critic; no critic
-        does better, since ``E_data f <= max f``).
+        ``max_f min_theta V(theta, f)``: 0 when the data lie in the box (a
+        constant critic gets 0, and no critic more since ``E_data f <= max f``);
+        ``None`` otherwise (not derived).
     gap_lower_bound
-        A lower bound of the Nikaido-Isoda gap at every pure pair: ``min_max``.
+        ``min_max - max_min``: a lower bound of the Nikaido-Isoda gap at every
+        pure pair (``None`` with ``max_min``).
     pure_nash
-        Whether a pure Nash equilibrium exists (``min_max`` is zero within
-        tolerance: the generator reproduces the data).
+        Whether a pure Nash equilibrium exists: ``min_max`` is 0 within
+        tolerance (the generator reproduces the data) and the data lie in the box.
     mixed_value
-        The value of the game in mixed strategies: 0, reached by the
-        generator mixing its positions to reproduce the data.
+        The value in mixed strategies when the data lie in the box: 0, the
+        generator mixing over the data's points (``None`` otherwise).
     """
 
-    a: float
+    data: tuple[float, ...]
+    weights: tuple[float, ...]
     generator_points: int
+    box: tuple[float, float]
     min_max: float
     theta_min_max: tuple[float, ...]
-    max_min: float
-    gap_lower_bound: float
+    max_min: float | None
+    gap_lower_bound: float | None
     pure_nash: bool
-    mixed_value: float
+    mixed_value: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``nonparametric_critic`` record of ``gandyn analyze --nash --json``."""
+        return {"data": list(self.data), "weights": list(self.weights),
+                "generator_points": self.generator_points, "box": list(self.box),
+                "min_max": self.min_max, "theta_min_max": list(self.theta_min_max),
+                "max_min": self.max_min, "gap_lower_bound": self.gap_lower_bound,
+                "pure_nash": self.pure_nash, "mixed_value": self.mixed_value}
+
+
+def critic_game(data: Sequence[float], box: tuple[float, float],
+                weights: Sequence[float] | None = None, generator_points: int = 1,
+                grid_points: int = 81) -> CriticGame:
+    """Solve a ``k``-point generator's game against the nonparametric critic on the line.
+
+    ``min_max`` is searched over sorted ``k``-tuples of the box's grid
+    (``grid_points`` per axis, ends included) together with the data's points
+    in the box, each tuple's ``W1`` by :func:`optimal_critic`.
+
+    Parameters
+    ----------
+    data, weights
+        The data's points and probabilities (default equal).
+    box
+        The range of each generator point, ``low < high``.
+    generator_points
+        ``k``, 1 to 3.
+    grid_points
+        Grid points of the search for ``min_max``.
+    """
+    low, high = (float(v) for v in box)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise SpecError(f"the generator's box must be finite with low < high, got {box}")
+    k = int(generator_points)
+    if not 1 <= k <= 3:
+        raise SpecError(f"`generator_points` must be 1, 2 or 3, got {generator_points}")
+    points = _as_points(data, "data")
+    if points.shape[1] != 1:
+        raise SpecError("the critic game is implemented on the line (d = 1)")
+    p = _as_weights(weights, len(points), "weights")
+    values = points[:, 0]
+    inside = bool(np.all((values >= low) & (values <= high)))
+    grid = np.unique(np.concatenate([np.linspace(low, high, int(grid_points)),
+                                     values[(values >= low) & (values <= high)]]))
+    best, best_theta = np.inf, (float(grid[0]),) * k
+    for index in combinations_with_replacement(range(len(grid)), k):
+        theta = grid[list(index)]
+        distance = optimal_critic(values, theta, p).value
+        if distance < best - 1e-12:
+            best, best_theta = distance, tuple(float(t) for t in theta)
+    tol = 1e-9 * (1 + float(np.max(np.abs(values))))
+    max_min = 0.0 if inside else None
+    # Mixed: a generator mixing over the data's points (with the data's weights) leaves the
+    # critic W1 = 0 to gain, and the constant critic gets 0 against every generator.
+    mixed = optimal_critic(values, values, p, p).value if inside else None
+    return CriticGame(
+        data=tuple(float(v) for v in values), weights=tuple(float(w) for w in p),
+        generator_points=k, box=(low, high), min_max=float(best), theta_min_max=best_theta,
+        max_min=max_min, gap_lower_bound=None if max_min is None else float(best) - max_min,
+        pure_nash=bool(inside and best <= tol),
+        mixed_value=None if mixed is None else float(mixed))
 
 
 def two_point_critic_game(a: float = 1.0, generator_points: int = 1,
                           box: tuple[float, float] | None = None,
-                          grid_points: int = 81) -> TwoPointCriticGame:
-    """Solve the two-point game against the nonparametric critic on a generator's box.
+                          grid_points: int = 81) -> CriticGame:
+    """The two-point data ``+-a`` against the nonparametric critic (:func:`critic_game`).
 
-    ``min_max`` is searched over sorted ``k``-tuples of a grid of the box
-    (``grid_points`` per axis, the ends and, on a symmetric box with an odd
-    count, 0 and the data points included when they fall on the grid), each
-    tuple's ``W1`` by :func:`optimal_critic`.
-
-    Parameters
-    ----------
-    a
-        The data's points are ``-a`` and ``+a``, ``a > 0``.
-    generator_points
-        ``k``, 1 to 3.
-    box
-        The range of each generator point (default ``[-2a, 2a]``); it must
-        contain ``+-a``, as the gap bound needs.
-    grid_points
-        Grid points of the search for ``min_max``.
+    ``box`` defaults to ``[-2a, 2a]`` and must contain ``+-a``, as the gap
+    bound needs.
     """
     a = float(a)
     if not (np.isfinite(a) and a > 0):
         raise SpecError(f"`a` must be positive and finite, got {a}")
-    k = int(generator_points)
-    if not 1 <= k <= 3:
-        raise SpecError(f"`generator_points` must be 1, 2 or 3, got {generator_points}")
     low, high = (-2 * a, 2 * a) if box is None else (float(box[0]), float(box[1]))
     if not (low <= -a and a <= high):
         raise SpecError(f"the generator's box [{low:g}, {high:g}] must contain the data's "
                         f"points -a and a ({a:g})")
-    grid = np.linspace(low, high, int(grid_points))
-    data = np.array([-a, a])
-    best, best_theta = np.inf, (float(grid[0]),) * k
-    for index in _sorted_tuples(len(grid), k):
-        theta = grid[list(index)]
-        distance = optimal_critic(data, theta).value
-        if distance < best - 1e-12:
-            best, best_theta = distance, tuple(float(t) for t in theta)
-    tol = 1e-9 * (1 + a)
-    # Mixed: the generator's 1/2 delta_{-a} + 1/2 delta_{+a} leaves the critic W1 = 0 to gain,
-    # and the constant critic f = 0 gives 0 against every generator, so the value is 0.
-    mixed_value = optimal_critic(data, data).value
-    return TwoPointCriticGame(a=a, generator_points=k, min_max=float(best),
-                              theta_min_max=best_theta, max_min=0.0,
-                              gap_lower_bound=float(best), pure_nash=bool(best <= tol),
-                              mixed_value=float(mixed_value))
+    return critic_game([-a, a], (low, high), generator_points=generator_points,
+                       grid_points=grid_points)
 
 
-def _sorted_tuples(n: int, k: int) -> list[tuple[int, ...]]:
-    """Non-decreasing index tuples of length ``k`` below ``n`` (the points are exchangeable)."""
-    from itertools import combinations_with_replacement
+def critic_game_of(game: Game, box: Mapping[str, tuple[float, float]],
+                   grid_points: int = 81) -> tuple[CriticGame, CriticDynamics] | None:
+    """The nonparametric-critic game of a catalogue or file game, where it applies.
 
-    return list(combinations_with_replacement(range(n), k))
+    It applies to a Wasserstein-loss game without regularizers whose
+    generator is one point mass at its only parameter and whose data are
+    weighted points with numeric values (``two-point``, ``dirac``, a game
+    file with ``[data] points``): then the parametric discriminator can be
+    replaced by every 1-Lipschitz function. Returns the solved game and the
+    best-response dynamics from the game's start, or ``None`` where it does
+    not apply.
+    """
+    model = game.definition.model
+    if (model is None or game.loss is None or game.loss.name != "wasserstein"
+            or game.regularizers or len(game.theta) != 1 or model.fake_sample != game.theta[0]):
+        return None
+    distribution = model.variables.get(model.real_sample) if isinstance(
+        model.real_sample, sp.Symbol) else None
+    if not isinstance(distribution, PointMasses):
+        return None
+    values = game.param_values
+    try:
+        data = [float(sp.sympify(p).xreplace(values)) for p in distribution.points]
+        weights = [float(sp.sympify(w).xreplace(values)) for w in distribution.weights]
+    except TypeError:  # a point or weight left symbolic
+        return None
+    name = game.theta[0].name
+    low, high = (float(v) for v in box[name])
+    solved = critic_game(data, (low, high), weights, grid_points=grid_points)
+    start = float(np.clip(game.default_start[name], low, high))
+    return solved, critic_dynamics(data, start, (low, high), data_weights=weights)

@@ -74,6 +74,7 @@ from gandyn.equilibria.grid_nash import (
     mixed_equilibrium,
     pure_nash,
 )
+from gandyn.equilibria.lipschitz_critic import CriticDynamics, CriticGame
 from gandyn.errors import SpecError
 from gandyn.limits import RANGES
 
@@ -766,7 +767,12 @@ def solve_discretized(game: GameInBox, disc: DiscretizedGame) -> MixedOnGrid:
 
 @dataclass(frozen=True)
 class NashExistence:
-    """The answer of :func:`nash_existence`: pure verdict, dynamics, discretized game."""
+    """The answer of :func:`nash_existence`: pure verdict, dynamics, discretized game.
+
+    ``critic`` is the game against the nonparametric 1-Lipschitz critic and
+    its best-response dynamics, where it applies
+    (:func:`gandyn.equilibria.lipschitz_critic.critic_game_of`).
+    """
 
     game: str
     box: Mapping[str, tuple[float, float]]
@@ -774,17 +780,26 @@ class NashExistence:
     pure: PureVerdict
     dynamics: Dynamics
     discretized: MixedOnGrid
+    critic: tuple[CriticGame, CriticDynamics] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``nash_existence`` record of ``gandyn analyze --nash --json``."""
+        critic = None
+        if self.critic is not None:
+            solved, dynamics = self.critic
+            critic = {**solved.to_dict(), "best_responses": {
+                "thetas": list(dynamics.thetas), "distances": list(dynamics.distances),
+                "cycle_length": dynamics.cycle_length}}
         return {"box": {k: list(v) for k, v in self.box.items()}, "zero_sum": self.zero_sum,
                 "pure": self.pure.to_dict(),
                 "best_response_dynamics": self.dynamics.to_dict(),
-                "discretized": self.discretized.to_dict()}
+                "discretized": self.discretized.to_dict(),
+                "nonparametric_critic": critic}
 
 
 def nash_existence(game: GameInBox, n_starts: int = 32, seed: int = 0, points: int = 9,
-                   rounds: int = 20, tol: float | None = None) -> NashExistence:
+                   rounds: int = 20, tol: float | None = None,
+                   critic: tuple[CriticGame, CriticDynamics] | None = None) -> NashExistence:
     """Pure verdict with its certificate, best-response dynamics and the discretized game.
 
     Parameters
@@ -799,6 +814,9 @@ def nash_existence(game: GameInBox, n_starts: int = 32, seed: int = 0, points: i
         Rounds of :func:`best_response_dynamics`.
     tol
         Gap tolerance of the pure verdict.
+    critic
+        The game against the nonparametric critic, to carry along
+        (:func:`gandyn.equilibria.lipschitz_critic.critic_game_of`).
     """
     disc = discretize(game, points)  # refuses a too large grid before any search
     dynamics = best_response_dynamics(game, rounds=rounds)
@@ -807,4 +825,4 @@ def nash_existence(game: GameInBox, n_starts: int = 32, seed: int = 0, points: i
     box = {n: (float(lo), float(hi))
            for n, lo, hi in zip(game.names, game.low, game.high, strict=True)}
     return NashExistence(game.name, box, game.zero_sum, pure, dynamics,
-                         solve_discretized(game, disc))
+                         solve_discretized(game, disc), critic)

@@ -66,3 +66,23 @@ def test_bad_input_gives_one_line() -> None:
     assert code != 0 and "--nash-grid" in err
     code, _, err = run("--nash", "--nash-grid", "201", "--box", BOX)
     assert code != 0 and len(err.strip().splitlines()) == 1 and "--nash-grid" in err
+
+
+def test_two_point_wasserstein_game_against_the_nonparametric_critic() -> None:
+    # Data +-1: the linear critic's game has a pure equilibrium at (0, 0), the full 1-Lipschitz
+    # critic's has none (gap >= min_theta W1 = min_theta max(|theta|, 1) = 1), mixed value 0.
+    result = CliRunner().invoke(cli, ["analyze", "--game", "two-point", "--loss", "wasserstein",
+                                      "--nash", "--nash-grid", "5", "--n-starts", "8", "--box",
+                                      "theta=-2:2,psi=-1:1", "--json"], prog_name="gandyn")
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)["nash_existence"]
+    assert record["pure"]["verdict"] == "exists"
+    assert [record["pure"]["point"][k] for k in ("theta", "psi")] == [0.0, 0.0] or max(
+        abs(v) for v in record["pure"]["point"].values()) < 1e-6
+    critic = record["nonparametric_critic"]
+    assert critic["data"] == [-1.0, 1.0] and critic["pure_nash"] is False
+    assert abs(critic["min_max"] - 1.0) < 1e-9 and critic["max_min"] == 0.0
+    assert critic["mixed_value"] == 0.0
+    assert critic["best_responses"]["cycle_length"] == 2
+    code, out, _ = run("--nash", "--nash-grid", "3", "--n-starts", "4", "--box", BOX, "--json")
+    assert code == 0 and json.loads(out)["nash_existence"]["nonparametric_critic"] is None

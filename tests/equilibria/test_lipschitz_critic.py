@@ -17,6 +17,8 @@ from scipy.stats import wasserstein_distance
 
 from gandyn.equilibria.lipschitz_critic import (
     critic_dynamics,
+    critic_game,
+    critic_game_of,
     generator_best_response,
     optimal_critic,
     two_point_critic_game,
@@ -101,3 +103,37 @@ def test_bad_input_is_refused() -> None:
         two_point_critic_game(a=1.0, box=(-0.5, 0.5))
     with pytest.raises(SpecError, match="finite"):
         optimal_critic([np.nan], [0.0])
+
+
+def test_critic_game_of_catalogue_games() -> None:
+    from gandyn.games.game import make_game
+
+    box = {"theta": (-2.0, 2.0), "psi": (-1.0, 1.0)}
+    found = critic_game_of(make_game("two-point", "wasserstein", params={"a": 1.5}), box,
+                           grid_points=21)
+    assert found is not None
+    solved, dynamics = found
+    # min_theta max(|theta|, a) = a, no pure equilibrium; the generator hops between +-a.
+    assert solved.min_max == pytest.approx(1.5) and not solved.pure_nash
+    assert solved.gap_lower_bound == pytest.approx(1.5) and solved.mixed_value == 0.0
+    assert dynamics.cycle_length == 2 and set(dynamics.thetas[1:]) == {-1.5, 1.5}
+    # The Dirac-GAN's data is one point (c = 0.5): the generator reproduces it, W1 = 0 there.
+    dirac = critic_game_of(make_game("dirac", "wasserstein", params={"c": 0.5}), box,
+                           grid_points=21)
+    assert dirac is not None and dirac[0].pure_nash
+    assert dirac[0].theta_min_max == pytest.approx((0.5,))
+    # Other losses and regularized games have a different nonparametric discriminator.
+    assert critic_game_of(make_game("two-point", "minimax"), box) is None
+    assert critic_game_of(make_game("two-point", "wasserstein", ["r1"]), box) is None
+    assert critic_game_of(make_game("gaussian", "wasserstein"), box) is None
+
+
+def test_critic_game_with_weighted_data() -> None:
+    # Data 0 (1/4) and 2 (3/4): W1(data, delta_theta) = |theta|/4 + 3|theta - 2|/4 is smallest
+    # at the weighted median theta = 2, with value 1/2.
+    solved = critic_game([0.0, 2.0], (-1.0, 3.0), [0.25, 0.75], grid_points=9)
+    assert solved.min_max == pytest.approx(0.5) and solved.theta_min_max == (2.0,)
+    assert solved.gap_lower_bound == pytest.approx(0.5)
+    outside = critic_game([0.0, 2.0], (-1.0, 1.0), [0.25, 0.75], grid_points=9)
+    assert outside.max_min is None and outside.mixed_value is None and not outside.pure_nash
+    assert outside.min_max == pytest.approx(0.25 * 1 + 0.75 * 1)
