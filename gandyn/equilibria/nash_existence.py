@@ -257,7 +257,8 @@ def best_response(game: GameInBox, player: str, x: Array, polish: int = 1) -> Be
     own = 0 if player == "generator" else 1
     low, high = game.low[part], game.high[part]
     k = len(low)
-    per_axis = max(2, min(9, int(np.floor(COARSE_POINTS ** (1.0 / k)))))
+    # 65 points on a line, 64 per axis in the plane, fewer beyond: at most COARSE_POINTS.
+    per_axis = max(2, min(65, int(np.floor(COARSE_POINTS ** (1.0 / k) + 1e-9))))
     grid = _grid(low, high, per_axis)
     states = np.repeat(np.asarray(x, dtype=np.float64)[None, :], len(grid), axis=0)
     states[:, part] = grid
