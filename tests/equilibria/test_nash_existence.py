@@ -227,6 +227,34 @@ def test_wasserstein_gaussian_discriminator_answers_at_a_corner() -> None:
         [mu, sigma], abs=1e-6)
 
 
+def test_gaussian_generator_too_narrow_for_the_data_has_no_pure_equilibrium() -> None:
+    # Data N(0, 1), Wasserstein loss, generator scale capped at 0.5, psi in [-1, 1]^3:
+    # V = -psi_1 theta_mu + psi_2 (1 - theta_mu^2 - theta_sigma^2) (exact: polynomial moments),
+    # max_psi V = |theta_mu| + |1 - theta_mu^2 - theta_sigma^2|, smallest (0.75 = 1 - 0.5^2) at
+    # theta = (0, 0.5); max_psi min_theta V = 0 (any psi_1 or psi_2 != 0 lets the generator make
+    # V negative). No pure equilibrium: two parameters for the generator, three for the critic.
+    # A mixture of generators matches both moments (E theta_mu = 0, E theta_mu^2 + theta_sigma^2
+    # = 1), so the mixed value is 0.
+    vf = derive(make_game("gaussian", "wasserstein", params={"mu": 0.0, "sigma": 1.0}))
+    box = {"theta_mu": (-2.0, 2.0), "theta_sigma": (0.1, 0.5), "psi_0": (-1.0, 1.0),
+           "psi_1": (-1.0, 1.0), "psi_2": (-1.0, 1.0)}
+    result = nash_existence(game_in_box(vf, box), n_starts=8, points=9)
+    assert result.pure.verdict == "none-found"
+    assert result.pure.gap == pytest.approx(0.75, abs=1e-7)
+    assert result.pure.values is not None
+    assert result.pure.values.min_max == pytest.approx(0.75, abs=1e-7)
+    assert result.pure.values.max_min == pytest.approx(0.0, abs=1e-7)
+    assert list(result.pure.values.theta.values()) == pytest.approx([0.0, 0.5], abs=1e-6)
+    disc = result.discretized
+    assert (disc.min_max, disc.max_min) == pytest.approx((0.75, 0.0), abs=1e-12)
+    assert disc.value == pytest.approx(0.0, abs=1e-9)
+    weights = np.array([p for _, p in disc.theta_support])
+    mean = np.array([s["theta_mu"] for s, _ in disc.theta_support])
+    scale = np.array([s["theta_sigma"] for s, _ in disc.theta_support])
+    assert weights @ mean == pytest.approx(0.0, abs=1e-8)
+    assert weights @ (mean**2 + scale**2) == pytest.approx(1.0, abs=1e-8)
+
+
 # --- two-point data, quadratic discriminator: several discriminator parameters, no pure NE -------
 
 
