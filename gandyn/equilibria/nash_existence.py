@@ -249,10 +249,12 @@ def best_response(game: GameInBox, player: str, x: Array, polish: int = 1) -> Be
     :data:`COARSE_POINTS` points, one batched evaluation), then L-BFGS-B with
     bounds from the ``polish`` best grid points and from ``x``'s own part;
     the lowest cost wins (global in practice for the smooth, low-dimensional
-    costs here; not a guarantee). A current strategy as good as the best found (to
-    ``1e-12`` relative) is kept; other ties on the grid go to the first point
-    in grid order.
+    costs here; not a guarantee). A current strategy as good as the best
+    found (to ``1e-12`` relative) is kept; other ties on the grid go to the
+    first point in grid order.
     """
+    if player not in ("generator", "discriminator"):
+        raise ValueError(f"player must be 'generator' or 'discriminator', not {player!r}")
     part = game.block(player)
     own = 0 if player == "generator" else 1
     low, high = game.low[part], game.high[part]

@@ -322,3 +322,21 @@ def test_discretized_costs_do_not_depend_on_the_chunking(monkeypatch: pytest.Mon
     closed = np.sum((disc.theta[:, None, :] - disc.psi[None, :, :]) ** 2, axis=-1)
     np.testing.assert_allclose(disc.grid.cost_g, closed, atol=1e-12)
     np.testing.assert_allclose(disc.grid.cost_d, -closed, atol=1e-12)
+
+
+def test_a_game_written_in_numpy_uses_central_differences() -> None:
+    # Hide and seek on the line, V = (theta - psi)^2, with no gradient given: the gap at
+    # (theta, psi) is (1 + |theta|)^2, and best responses are psi (seeker) and -sign(theta).
+    def costs(x: np.ndarray) -> np.ndarray:
+        value = (x[..., 0] - x[..., 1]) ** 2
+        return np.stack([value, -value], axis=-1)
+
+    game = GameInBox(("theta",), ("psi",), costs, np.array([-1.0, -1.0]), np.array([1.0, 1.0]),
+                     zero_sum=True)
+    # xi = (d f_G / d theta, d f_D / d psi) = (2 (theta - psi), 2 (theta - psi)).
+    np.testing.assert_allclose(game.xi(np.array([0.3, -0.2])), [1.0, 1.0], rtol=1e-6)
+    gap, (g_dev, d_dev) = nikaido_isoda_gap(game, np.array([0.3, -0.2]))
+    assert gap == pytest.approx(1.3**2, abs=1e-9)
+    assert g_dev.to["theta"] == pytest.approx(-0.2, abs=1e-7) and d_dev.to["psi"] == -1.0
+    with pytest.raises(ValueError, match="player"):
+        best_response(game, "critic", np.zeros(2))
