@@ -242,6 +242,19 @@ def _grid(low: Array, high: Array, per_axis: int) -> Array:
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(low))
 
 
+def _coarse(low: Array, high: Array, limit: int) -> Array:
+    """At most ``limit`` points of a box: a tensor grid (65 points on a line, 64 per axis in the
+    plane, fewer beyond), or, past 12 dimensions, where even 2 per axis is too many, the centre
+    and seeded uniform points."""
+    k = len(low)
+    per_axis = min(65, int(np.floor(limit ** (1.0 / k) + 1e-9)))
+    if per_axis >= 2:
+        return _grid(low, high, per_axis)
+    uniform = np.random.default_rng(0).random((limit - 1, k))
+    result: Array = np.vstack([(low + high) / 2, low + (high - low) * uniform])
+    return result
+
+
 def best_response(game: GameInBox, player: str, x: Array, polish: int = 1) -> BestResponse:
     """``player``'s best response to the other's part of ``x``, on its box.
 
@@ -258,10 +271,7 @@ def best_response(game: GameInBox, player: str, x: Array, polish: int = 1) -> Be
     part = game.block(player)
     own = 0 if player == "generator" else 1
     low, high = game.low[part], game.high[part]
-    k = len(low)
-    # 65 points on a line, 64 per axis in the plane, fewer beyond: at most COARSE_POINTS.
-    per_axis = max(2, min(65, int(np.floor(COARSE_POINTS ** (1.0 / k) + 1e-9))))
-    grid = _grid(low, high, per_axis)
+    grid = _coarse(low, high, COARSE_POINTS)
     states = np.repeat(np.asarray(x, dtype=np.float64)[None, :], len(grid), axis=0)
     states[:, part] = grid
     values = game.costs(states)[:, own]
@@ -441,8 +451,7 @@ def _distinct(points: list[Array], width: Array) -> list[Array]:
 
 
 def _cost_scale(game: GameInBox) -> float:
-    per_axis = max(2, min(5, int(2048 ** (1 / len(game.low)))))
-    sample = game.costs(_grid(game.low, game.high, per_axis))
+    sample = game.costs(_coarse(game.low, game.high, 2048))
     finite = sample[np.isfinite(sample)]
     return float(np.max(np.abs(finite))) if finite.size else 1.0
 
@@ -571,7 +580,7 @@ def pure_nash_search(game: GameInBox, n_starts: int = 32, seed: int = 0,
     assert best is not None
     values = None
     if best[0] > tol:
-        if game.zero_sum:
+        if game.zero_sum and (disc is not None or 2.0 ** len(game.low) <= MAX_STRATEGY_PAIRS):
             values = pure_values(game, disc)
             x = np.array([*values.theta.values(), *values.psi.values()])
         else:
