@@ -340,3 +340,18 @@ def test_a_game_written_in_numpy_uses_central_differences() -> None:
     assert g_dev.to["theta"] == pytest.approx(-0.2, abs=1e-7) and d_dev.to["psi"] == -1.0
     with pytest.raises(ValueError, match="player"):
         best_response(game, "critic", np.zeros(2))
+
+
+def test_many_parameters_per_player() -> None:
+    # Seven parameters each (past the tensor grid of the cost scale): G chases D, D goes to
+    # c_i = i / 10; the equilibrium is theta = psi = c.
+    theta = tuple(f"t{i}" for i in range(7))
+    psi = tuple(f"p{i}" for i in range(7))
+    vf = direct_game("follow-7", theta, psi,
+                     " + ".join(f"(t{i} - p{i})**2" for i in range(7)),
+                     " + ".join(f"(p{i} - {i}/10)**2" for i in range(7)))
+    game = game_in_box(vf, {n: (-1.0, 1.0) for n in theta + psi})
+    verdict = pure_nash_search(game, n_starts=4)
+    assert verdict.verdict == "exists"
+    expected = [i / 10 for i in range(7)] * 2
+    assert list(verdict.point.values()) == pytest.approx(expected, abs=1e-6)
