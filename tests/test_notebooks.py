@@ -162,6 +162,20 @@ def test_nash_existence(tmp_path: Path) -> None:
     # on the 101-point grid (h = 0.02) theta = 0 stays a best response while |q - 1/2| <= h/4
     assert all(abs(q - 0.5) <= 0.02 / 4 + 1e-9 for q in weights)
     assert value(text, "smallest expected cost") == "1.000000 at theta = 0.000000"
+    # Two-point data +-1, quadratic logit, Wasserstein loss (three discriminator parameters):
+    # V = -psi_1 theta + psi_2 (1 - theta^2); min-max 1, max-min 0 on theta in [-2, 2],
+    # psi in [-1, 1]^3; a mixed generator matches E theta = 0, E theta^2 = 1, value 0.
+    assert value(text, "pure verdict") == "none-found"
+    assert float(value(text, "smallest gap")) == pytest.approx(1.0, abs=1e-7)
+    assert float(value(text, "pure min_max")) == pytest.approx(1.0, abs=1e-7)
+    assert float(value(text, "pure max_min")) == pytest.approx(0.0, abs=1e-7)
+    assert float(value(text, "discretized mixed value")) == pytest.approx(0.0, abs=1e-9)
+    assert float(value(text, "generator mean")) == pytest.approx(0.0, abs=1e-8)
+    assert float(value(text, "generator second moment")) == pytest.approx(1.0, abs=1e-8)
+    # The nonparametric critic: min_theta W1(data, delta_theta) = min max(|theta|, 1) = 1.
+    assert float(value(text, "critic min_max")) == pytest.approx(1.0, abs=1e-12)
+    assert value(text, "critic pure Nash") == "False"
+    assert value(text, "generator hops") == "(0.5, -1.0, 1.0, -1.0)"
     html = rich(notebook, "text/html")
     assert any("Analysis: hide-and-seek" in h and "min-max" in h for h in html)
     assert rich(notebook, "text/latex")  # the game's costs

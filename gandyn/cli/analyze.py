@@ -25,6 +25,7 @@ from gandyn.rules.names import RULE_NAMES
 from gandyn.runs.spec import shareable_spec
 
 if TYPE_CHECKING:
+    from gandyn.equilibria.nash_existence import NashExistence
     from gandyn.equilibria.records import Analysis, AnalysisSpec
     from gandyn.runs.spec import RunSpec
 
@@ -108,6 +109,27 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
     return spec, rule.lr_g, rule.lr_d
 
 
+def _nash_existence(analysis: Analysis, points: int) -> NashExistence:
+    """``--nash``: the pure verdict, dynamics and discretized game on the analysis's box.
+
+    Without ``--box`` the box is the default one around the game's start
+    (:func:`gandyn.equilibria.classification.default_box`). A Wasserstein game
+    of a point-mass generator and point data is also solved against the
+    nonparametric 1-Lipschitz critic.
+    """
+    from gandyn.equilibria.classification import default_box
+    from gandyn.equilibria.lipschitz_critic import critic_game_of
+    from gandyn.equilibria.nash_existence import game_in_box, nash_existence
+
+    spec = analysis.spec
+    box = analysis.box if analysis.box is not None else default_box(analysis.field)
+    n_starts = spec.n_starts if spec is not None else 64
+    seed = spec.seed if spec is not None else 0
+    game = game_in_box(analysis.field, box)
+    return nash_existence(game, n_starts=n_starts, seed=seed, points=points,
+                          critic=critic_game_of(analysis.field.game, box))
+
+
 @click.command()
 @game_options
 @click.option("--box", "box_specs", multiple=True, metavar="SYM=LOW:HIGH,...",
@@ -136,6 +158,13 @@ def _from_run_spec(run_spec: RunSpec, asked: AnalysisSpec) -> tuple[AnalysisSpec
               help="Seed of the starts.")
 @click.option("--solve-timeout", type=Ranged("solve_timeout"), default=5.0, show_default=True,
               help="Seconds sympy may spend on closed-form stationary points (0 skips).")
+@click.option("--nash", is_flag=True,
+              help="Also decide whether a pure Nash equilibrium exists in the box, with any "
+                   "number of parameters per player: the Nikaido-Isoda gap, best-response "
+                   "dynamics and the discretized game's mixed equilibrium.")
+@click.option("--nash-grid", type=click.IntRange(2, 201), default=9, show_default=True,
+              help="With --nash: grid points per axis of each player's box in the "
+                   "discretized game.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON contract.")
 @click.option("--plot", type=FILE, default=None,
               help="With a path: draw the eigenvalues over the parameter (.pdf, .svg, .png).")
@@ -148,7 +177,8 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
             reg_specs: tuple[str, ...], param_specs: tuple[str, ...],
             box_specs: tuple[str, ...], optimizer: str | None, lr: float, lr_g: float | None,
             lr_d: float | None, path_spec: str | None, tau: float | None, n_starts: int,
-            grid_points: int, seed: int, solve_timeout: float, as_json: bool,
+            grid_points: int, seed: int, solve_timeout: float, nash: bool, nash_grid: int,
+            as_json: bool,
             plot: str | None, style: str, force: bool, max_memory: int, spec_file: str | None,
             dump_spec: bool, **rule_options: Any) -> None:
     """Find equilibria; classify stability (flow and update rule) and Nash type.
@@ -159,6 +189,8 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn analyze --game dirac --loss lsgan --box theta=-2:2,psi=-2:2 --json
       gandyn analyze --game dirac --reg r1 --path gamma_r1=0:2:101
       gandyn analyze --game-file examples/zero-sum-value.toml --tau 2
+      gandyn analyze --game-file examples/hide-and-seek-2d.toml --nash \\
+        --box theta_1=-1:1,theta_2=-1:1,psi_1=-1:1,psi_2=-1:1
     """
     import json
 
@@ -199,7 +231,17 @@ def analyze(game_spec: str, game_file: str | None, loss_name: str | None,
 
     spec = replace(spec, tau=rate_d / rate_g if tau is None else tau)
     result = _run(spec, rate_g, rate_d, solve_timeout, max_memory)
-    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else analysis_text(result))
+    existence = _nash_existence(result, nash_grid) if nash else None
+    if as_json:
+        data = result.to_dict()
+        if existence is not None:
+            data["nash_existence"] = existence.to_dict()
+        click.echo(json.dumps(data, indent=2))
+    else:
+        from gandyn.report.equilibria import nash_existence_text
+
+        click.echo(analysis_text(result) + ("" if existence is None
+                                            else "\n\n" + nash_existence_text(existence)))
     if plot is not None and result.path is not None:
         from gandyn.cli.output import wrote
         from gandyn.plotting import venue_style

@@ -59,6 +59,13 @@ line parses text. The modules, from the bottom up:
 :mod:`gandyn.equilibria.grid_nash`, :mod:`gandyn.equilibria.global_nash`
     The game on a grid: pure and mixed Nash equilibria, zero-sum values; the
     global picture of an analysis (:class:`GlobalNash`).
+:mod:`gandyn.equilibria.nash_existence`
+    Several parameters per player on a box: best responses, the
+    Nikaido-Isoda gap and the pure verdict, best-response dynamics, the
+    discretized game's mixed equilibrium (``gandyn analyze --nash``).
+:mod:`gandyn.equilibria.lipschitz_critic`
+    The nonparametric 1-Lipschitz critic by linear programming (its value is
+    the Wasserstein-1 distance) and the two-point game against it.
 :mod:`gandyn.equilibria.eigenvalue_paths`
     Eigenvalues along a hyper-parameter path and where they change character.
 :mod:`gandyn.equilibria.classification`

@@ -25,7 +25,8 @@ __all__ = ["NOT_ONE_PARAMETER_NOTE", "global_nash", "grid_game_applies"]
 
 #: The note an analysis gives when the game is not one of one parameter per player.
 NOT_ONE_PARAMETER_NOTE = ("the global Nash analysis on a grid needs one parameter per player; "
-                          "only the local analysis was done")
+                          "only the local analysis was done (--nash searches games with "
+                          "several parameters per player)")
 
 
 def grid_game_applies(vf: VectorField) -> bool:

@@ -1,4 +1,4 @@
-"""An equilibrium analysis as text for a reader: :func:`analysis_text`.
+"""An equilibrium analysis as text for a reader: :func:`analysis_text`, :func:`nash_existence_text`.
 
 The JSON of the same analysis is :meth:`gandyn.equilibria.Analysis.to_dict`;
 numbers printed here are those of the JSON (complex values cleaned by
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from gandyn.equilibria.lipschitz_critic import CriticDynamics, CriticGame
+from gandyn.equilibria.nash_existence import NashExistence
 from gandyn.equilibria.records import (
     Analysis,
     Equilibrium,
@@ -18,7 +20,7 @@ from gandyn.equilibria.records import (
     complex_pairs,
 )
 
-__all__ = ["analysis_text"]
+__all__ = ["analysis_text", "nash_existence_text"]
 
 
 def _fmt_complex(pair: Sequence[float]) -> str:
@@ -131,3 +133,89 @@ def analysis_text(analysis: Analysis) -> str:
     for note in analysis.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _fmt_state(point: Mapping[str, float]) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in point.values()) + ")"
+
+
+def _snapped(point: Mapping[str, float], scale: float) -> dict[str, float]:
+    """``point`` with values below ``1e-9 scale`` in magnitude shown as 0 (solver rounding)."""
+    return {k: 0.0 if abs(v) < 1e-9 * scale else v for k, v in point.items()}
+
+
+def nash_existence_text(result: NashExistence) -> str:
+    """The pure verdict, best-response dynamics and discretized game of ``analyze --nash``."""
+    box = ", ".join(f"{k}={lo:g}:{hi:g}" for k, (lo, hi) in result.box.items())
+    scale = 1.0 + max(max(abs(lo), abs(hi)) for lo, hi in result.box.values())
+    lines = [f"Nash existence on the box {box}:"]
+    pure = result.pure
+    point = _fmt_point(_snapped(pure.point, scale))
+    if pure.verdict == "exists":
+        lines.append(f"  pure Nash equilibrium: exists at {point} "
+                     f"(Nikaido-Isoda gap {pure.gap:.3g} <= tol {pure.tol:.3g})")
+    else:
+        lines.append(f"  pure Nash equilibrium: none found in the box; the smallest "
+                     f"Nikaido-Isoda gap found is {pure.gap:.6g} > tol {pure.tol:.3g}, "
+                     f"at {point}")
+        for deviation in pure.deviations:
+            if deviation.gain > pure.tol:
+                lines.append(f"    the {deviation.player} gains {deviation.gain:.6g} by moving "
+                             f"to {_fmt_point(deviation.to)}")
+        if pure.values is not None:
+            values = pure.values
+            lines.append(f"  pure values: min-max {values.min_max:.6g} at "
+                         f"{_fmt_point(values.theta)}; max-min {values.max_min:.6g} at "
+                         f"{_fmt_point(values.psi)} (every state's gap is at least their "
+                         "difference)")
+    dynamics = result.dynamics
+    names = ", ".join(dynamics.names)
+    states = [dict(zip(dynamics.names, map(float, s), strict=True)) for s in dynamics.states]
+    if dynamics.outcome == "converged":
+        lines.append(f"  best-response dynamics: converged in {len(states) - 1} rounds to "
+                     f"{_fmt_point(states[-1])}")
+    elif dynamics.outcome == "cycle" and dynamics.cycle_length is not None:
+        cycle = states[-1 - dynamics.cycle_length:]
+        lines.append(f"  best-response dynamics: a cycle of {dynamics.cycle_length} rounds "
+                     f"({names}): " + " -> ".join(_fmt_state(p) for p in cycle))
+    else:
+        lines.append(f"  best-response dynamics: no fixed point or cycle in {len(states) - 1} "
+                     f"rounds; last ({names}) {_fmt_state(states[-1])}")
+    disc = result.discretized
+    lines.append(f"  discretized game ({disc.points} points per axis: {disc.strategies[0]} x "
+                 f"{disc.strategies[1]} strategies): {disc.pure_equilibria} pure equilibria")
+    if disc.value is not None:
+        lines.append(f"    min-max {disc.min_max:.6g}, max-min {disc.max_min:.6g}, duality gap "
+                     f"{disc.duality_gap:.6g}; mixed equilibrium value {disc.value:.6g}")
+        for player, support in (("generator", disc.theta_support),
+                                ("discriminator", disc.psi_support)):
+            shown = ", ".join(f"{_fmt_state(s)} ({p:.3g})" for s, p in support[:8])
+            more = f", ... ({len(support)} in all; --json lists them)" if len(support) > 8 else ""
+            lines.append(f"    {player} support (strategy (probability)): {shown}{more}")
+    else:
+        lines.append("    not zero-sum: no values or mixed equilibrium (a bimatrix game needs "
+                     "more than a linear program)")
+    if result.critic is not None:
+        lines += _critic_lines(*result.critic)
+    return "\n".join(lines)
+
+
+def _critic_lines(solved: CriticGame, dynamics: CriticDynamics) -> list[str]:
+    theta = ", ".join(f"{t:.6g}" for t in solved.theta_min_max)
+    lines = ["  against a nonparametric 1-Lipschitz critic (every 1-Lipschitz function, by "
+             f"linear programming on the support): min-max W1 {solved.min_max:.6g} at "
+             f"theta = {theta}"]
+    if solved.max_min is not None and solved.gap_lower_bound is not None:
+        verdict = ("a pure Nash equilibrium exists" if solved.pure_nash else
+                   f"no pure Nash equilibrium (every pure pair's gap >= "
+                   f"{solved.gap_lower_bound:.6g})")
+        lines.append(f"    max-min {solved.max_min:.6g}: {verdict}; mixed value "
+                     f"{solved.mixed_value:.6g} (the generator mixing over the data's points)")
+    else:
+        lines.append("    the data's points leave the generator's box: max-min not derived")
+    path = " -> ".join(f"{t:.4g}" for t in dynamics.thetas)
+    cycle = (f" (a cycle of {dynamics.cycle_length})" if dynamics.cycle_length is not None
+             else "")
+    lines.append(f"    best responses (the critic, then the generator at its top): theta "
+                 f"{path}{cycle}")
+    return lines
