@@ -11,9 +11,13 @@ numpy functions. With the state ``x = (theta, psi)``:
 * each player's Hessian of its own cost, ``d^2 cost_g / d theta^2`` and
   ``d^2 cost_d / d psi^2`` (second-order conditions for a Nash equilibrium).
 
-Derivations are cached in memory and on disk (``GANDYN_CACHE_DIR``, by
-default ``~/.cache/gandyn``; an empty value turns the disk cache off), keyed
-by a hash of the costs, the versions of gandyn and sympy and the source of
+Only the gradients (and so the field) are derived with the game; the
+Jacobian and the Hessians are derived when first used, and the third
+derivatives likewise, by a :class:`~gandyn.derivation.differentiate.Differentiator`
+that differentiates each shared subexpression once. Every quantity is cached in
+memory and on disk (``GANDYN_CACHE_DIR``, by default ``~/.cache/gandyn``; an
+empty value turns the disk cache off), one entry per quantity, keyed by its
+name, a hash of the costs, the versions of gandyn and sympy and the source of
 the derivative rules, so that a repeated ``gandyn derive`` does not
 differentiate again. The disk format (:mod:`gandyn.derivation.cache`) is
 JSON data read through an allow-list: loading it never runs code.
@@ -32,9 +36,11 @@ import functools
 import hashlib
 import logging
 import os
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ import sympy as sp
 from gandyn.arrays import Array
 from gandyn.derivation import cache
 from gandyn.derivation.bounded import run_bounded
+from gandyn.derivation.differentiate import Differentiator
 from gandyn.derivation.numeric import NumericFunction, lambdify_batched
 from gandyn.errors import GandynError, SpecError
 from gandyn.games.game import Game
@@ -70,6 +77,12 @@ class DerivationLimitError(GandynError, RuntimeError):
 class VectorField:
     """Symbolic derivatives of a game and their numeric forms.
 
+    The gradients and the field are derived with the game; every other
+    quantity is derived the first time it is used (and then kept, in memory
+    and in the disk cache), so a command that only simulates never pays for
+    the Hessians, and one that prints only the field never pays for the
+    Jacobian.
+
     Attributes
     ----------
     game
@@ -79,18 +92,47 @@ class VectorField:
     field
         ``F = -xi``, ordered as ``game.state_symbols``.
     jacobian
-        ``dF/dx``.
+        ``dF/dx`` (derived when first used).
     hessian_g, hessian_d
-        ``d^2 cost_g / d theta^2`` and ``d^2 cost_d / d psi^2``.
+        ``d^2 cost_g / d theta^2`` and ``d^2 cost_d / d psi^2`` (derived when
+        first used).
     """
 
     game: Game
     grad_g: tuple[sp.Expr, ...]
     grad_d: tuple[sp.Expr, ...]
     field: tuple[sp.Expr, ...]
-    jacobian: sp.ImmutableMatrix
-    hessian_g: sp.ImmutableMatrix
-    hessian_d: sp.ImmutableMatrix
+    _source: _Derivation | None = dataclass_field(default=None, repr=False)
+
+    @property
+    def _derivation(self) -> _Derivation:
+        if self._source is not None:
+            return self._source
+        # A field built by hand: derive the rest here, without limits.
+        return _derivatives(self.game.cost_g, self.game.cost_d, self.game.theta, self.game.psi)
+
+    def computed(self) -> frozenset[str]:
+        """The derived quantities known so far (``gradients``, ``jacobian``, ...).
+
+        Reading a quantity derives it; this says which ones a command needed,
+        without deriving anything.
+        """
+        return self._derivation.known()
+
+    @functools.cached_property
+    def jacobian(self) -> sp.ImmutableMatrix:
+        """``dF/dx``: shape ``(n, n)``."""
+        return self._derivation.matrix("jacobian")
+
+    @functools.cached_property
+    def hessian_g(self) -> sp.ImmutableMatrix:
+        """``d^2 cost_g / d theta^2``."""
+        return self._derivation.matrix("hessian_g")
+
+    @functools.cached_property
+    def hessian_d(self) -> sp.ImmutableMatrix:
+        """``d^2 cost_d / d psi^2``."""
+        return self._derivation.matrix("hessian_d")
 
     def __repr__(self) -> str:
         return f"VectorField of {self.game!r}: F has {len(self.field)} components"
@@ -123,8 +165,9 @@ class VectorField:
     def jacobian_derivative(self) -> sp.ImmutableDenseNDimArray:
         """``d(dF_i/dx_j)/dx_k`` as an ``(n, n, n)`` array (third derivatives of the costs)."""
         state = self.game.state_symbols
+        jacobian, diff = self.jacobian, self._derivation.differentiator.diff
         return sp.ImmutableDenseNDimArray(
-            [[[sp.diff(self.jacobian[i, j], s) for s in state] for j in range(len(state))]
+            [[[diff(jacobian[i, j], s) for s in state] for j in range(len(state))]
              for i in range(len(state))]
         )
 
@@ -182,7 +225,9 @@ def _rules_fingerprint() -> str:
     from gandyn.symbolic import functions
 
     digest = hashlib.sha256()
-    for path in (functions.__file__, __file__):
+    from gandyn.derivation import differentiate
+
+    for path in (functions.__file__, differentiate.__file__, __file__):
         with open(path, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
@@ -197,99 +242,149 @@ def _cache_key(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _load_cached(key: str, costs: tuple[sp.Expr, sp.Expr], theta: int,
-                 psi: int) -> tuple[Any, ...] | None:
-    folder = _cache_dir()
-    if folder is None:
-        return None
-    parts = cache.load(folder, key)
-    if parts is None:
-        return None
-    # Derivatives hold only the costs' symbols: an entry naming others is not
-    # a derivation of these costs, whatever its checksum says.
-    known = set().union(*(c.free_symbols for c in costs))
-    if any(not e.free_symbols <= known for part in parts for e in part):
-        return None
-    return _shaped(parts, theta, psi)  # None if not a derivation of this shape
+#: What each quantity is, as messages name it.
+_QUANTITIES = {"gradients": "gradients", "jacobian": "Jacobian",
+               "hessian_g": "generator's Hessian", "hessian_d": "discriminator's Hessian"}
 
 
-def _store_cached(key: str, value: tuple[Any, ...]) -> None:
-    folder = _cache_dir()
-    if folder is None:
-        return
-    cache.store(folder, key, [list(part) for part in value])
+class _Derivation:
+    """The derivatives of one symbolic game, each derived when first asked for.
 
+    A quantity is looked up in memory, then in the disk cache (its own entry,
+    keyed by the quantity and the costs), and only then derived: in a forked
+    child under the time and memory limits when ``seconds > 0``, else here.
+    One :class:`~gandyn.derivation.differentiate.Differentiator` serves every
+    quantity derived in this process, so the Jacobian reuses the pieces the
+    gradients differentiated.
+    """
 
-def _compute(
-    cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...]
-) -> tuple[Any, ...]:
-    grad_g = tuple(sp.diff(cost_g, t) for t in theta)
-    grad_d = tuple(sp.diff(cost_d, p) for p in psi)
-    field = tuple(-g for g in grad_g + grad_d)
-    state = theta + psi
-    jacobian = sp.ImmutableMatrix([[sp.diff(f, s) for s in state] for f in field])
-    hessian_g = sp.ImmutableMatrix([[sp.diff(g, t) for t in theta] for g in grad_g])
-    hessian_d = sp.ImmutableMatrix([[sp.diff(g, p) for p in psi] for g in grad_d])
-    return (grad_g, grad_d, field, jacobian, hessian_g, hessian_d)
+    def __init__(self, cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...],
+                 psi: tuple[sp.Symbol, ...], seconds: float, name: str) -> None:
+        self.cost_g, self.cost_d, self.theta, self.psi = cost_g, cost_d, theta, psi
+        self.seconds, self.name = seconds, name
+        self.differentiator = Differentiator()
+        self._values: dict[str, tuple[sp.Expr, ...]] = {}
+        self._matrices: dict[str, sp.ImmutableMatrix] = {}
+        self._lock = threading.RLock()
+        # Derivatives hold only the costs' symbols: an entry naming others is
+        # not a derivation of these costs, whatever its checksum says.
+        self._known_symbols = cost_g.free_symbols | cost_d.free_symbols
 
+    def known(self) -> frozenset[str]:
+        """The quantities derived or loaded so far."""
+        return frozenset(self._values)
 
-def _shaped(parts: Sequence[Sequence[sp.Basic]], theta: int, psi: int) -> tuple[Any, ...] | None:
-    """The derivation tuple from its stored parts, or ``None`` if the shapes are wrong."""
-    n = theta + psi
-    if [len(p) for p in parts] != [theta, psi, n, n * n, theta**2, psi**2]:
-        return None
-    grad_g, grad_d, field, jacobian, hessian_g, hessian_d = parts
-    return (tuple(grad_g), tuple(grad_d), tuple(field), sp.ImmutableMatrix(n, n, jacobian),
-            sp.ImmutableMatrix(theta, theta, hessian_g), sp.ImmutableMatrix(psi, psi, hessian_d))
+    def key(self, quantity: str) -> str:
+        """The disk cache key of ``quantity``."""
+        return _cache_key(sp.Symbol(quantity), self.cost_g, self.cost_d, sp.Tuple(*self.theta),
+                          sp.Tuple(*self.psi))
 
+    def size(self, quantity: str) -> int:
+        """How many expressions ``quantity`` holds."""
+        n_theta, n_psi = len(self.theta), len(self.psi)
+        return {"gradients": n_theta + n_psi, "jacobian": (n_theta + n_psi) ** 2,
+                "hessian_g": n_theta**2, "hessian_d": n_psi**2}[quantity]
 
-def _bounded(key: str, cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...],
-             psi: tuple[sp.Symbol, ...], seconds: float, name: str) -> tuple[Any, ...]:
-    """:func:`_compute` in a child process under the time and memory limits."""
+    def get(self, quantity: str) -> tuple[sp.Expr, ...]:
+        """``quantity`` as a flat tuple (matrices row by row)."""
+        with self._lock:
+            found = self._values.get(quantity)
+            if found is None:
+                found = self._values[quantity] = self._obtain(quantity)
+            return found
 
-    def work() -> bytes:
-        return cache.to_bytes(key, [list(p) for p in _compute(cost_g, cost_d, theta, psi)])
+    def matrix(self, quantity: str) -> sp.ImmutableMatrix:
+        """``quantity`` as a square matrix, one object for every field of this game."""
+        with self._lock:
+            found = self._matrices.get(quantity)
+            if found is None:
+                flat = self.get(quantity)
+                n = {"jacobian": len(self.theta) + len(self.psi), "hessian_g": len(self.theta),
+                     "hessian_d": len(self.psi)}[quantity]
+                found = self._matrices[quantity] = sp.ImmutableMatrix(n, n, flat)
+            return found
 
-    outcome = run_bounded(work, seconds=seconds, memory=MAX_DERIVE_MEMORY)
-    if outcome.status == "ok":
-        shaped = _shaped(cache.from_bytes(key, outcome.data), len(theta), len(psi))
-        if shaped is not None:
-            return shaped
-    if outcome.status == "timeout":
-        raise DerivationLimitError(
-            f"the derivation of game {name!r} did not finish within {seconds:g} s (limit: "
-            "time_limit of derive(), default MAX_DERIVE_SECONDS): simplify the costs or use fewer "
-            "parameters")
-    if outcome.status == "memory":
-        raise DerivationLimitError(
-            f"the derivation of game {name!r} needed more than "
-            f"{MAX_DERIVE_MEMORY // 2**30} GiB of memory (limit MAX_DERIVE_MEMORY): "
-            "simplify the costs or use fewer parameters")
-    # No fork on this platform, or the child failed (an expression the cache
-    # format does not hold, say): derive here, where an error shows as itself.
-    return _compute(cost_g, cost_d, theta, psi)
+    def _obtain(self, quantity: str) -> tuple[sp.Expr, ...]:
+        what = _QUANTITIES[quantity]
+        subject = "derivation" if quantity == "gradients" else what
+        key = self.key(quantity)
+        folder = _cache_dir()
+        cached = self._load(folder, key, quantity)
+        if cached is not None:
+            _LOG.info("%s of %r: read from the cache (derive-%s.json)", subject, self.name,
+                      key[:12])
+            return cached
+        started = time.perf_counter()
+        result = self._bounded(key, quantity) if self.seconds > 0 else self.compute(quantity)
+        if folder is not None:
+            cache.store(folder, key, [list(result)])
+        _LOG.info("%s of %r: %s, derived in %.2f s", subject, self.name,
+                  "cache off" if folder is None else "not in the cache",
+                  time.perf_counter() - started)
+        return result
+
+    def _load(self, folder: Path | None, key: str, quantity: str) -> tuple[sp.Expr, ...] | None:
+        if folder is None:
+            return None
+        parts = cache.load(folder, key)
+        if parts is None or len(parts) != 1 or len(parts[0]) != self.size(quantity):
+            return None  # old entries (one per game) are of another key: never read
+        if any(not e.free_symbols <= self._known_symbols for e in parts[0]):
+            return None
+        return tuple(parts[0])
+
+    def compute(self, quantity: str) -> tuple[sp.Expr, ...]:
+        """Derive ``quantity`` in this process (what the bounded child runs)."""
+        diff = self.differentiator.diff
+        if quantity == "gradients":
+            return (tuple(diff(self.cost_g, t) for t in self.theta)
+                    + tuple(diff(self.cost_d, p) for p in self.psi))
+        grads = self.get("gradients")
+        n_theta = len(self.theta)
+        if quantity == "jacobian":
+            state = self.theta + self.psi
+            field = [-g for g in grads]
+            return tuple(diff(f, s) for f in field for s in state)
+        if quantity == "hessian_g":
+            return tuple(diff(g, t) for g in grads[:n_theta] for t in self.theta)
+        return tuple(diff(g, p) for g in grads[n_theta:] for p in self.psi)
+
+    def _bounded(self, key: str, quantity: str) -> tuple[sp.Expr, ...]:
+        """:meth:`compute` in a child process under the time and memory limits."""
+        if quantity != "gradients":
+            self.get("gradients")  # the child starts from them (and the parent keeps them)
+
+        def work() -> bytes:
+            return cache.to_bytes(key, [list(self.compute(quantity))])
+
+        outcome = run_bounded(work, seconds=self.seconds, memory=MAX_DERIVE_MEMORY)
+        if outcome.status == "ok":
+            parts = cache.from_bytes(key, outcome.data)
+            if len(parts) == 1 and len(parts[0]) == self.size(quantity):
+                return tuple(parts[0])
+        what = "derivation" if quantity == "gradients" else f"{_QUANTITIES[quantity]}"
+        if outcome.status == "timeout":
+            raise DerivationLimitError(
+                f"the {what} of game {self.name!r} did not finish within {self.seconds:g} s "
+                "(limit: time_limit of derive(), default MAX_DERIVE_SECONDS): simplify the costs "
+                "or use fewer parameters")
+        if outcome.status == "memory":
+            raise DerivationLimitError(
+                f"the {what} of game {self.name!r} needed more than "
+                f"{MAX_DERIVE_MEMORY // 2**30} GiB of memory (limit MAX_DERIVE_MEMORY): "
+                "simplify the costs or use fewer parameters")
+        # No fork on this platform, or the child failed (an expression the cache
+        # format does not hold, say): derive here, where an error shows as itself.
+        return self.compute(quantity)
 
 
 @functools.lru_cache(maxsize=64)
 def _derivatives(
     cost_g: sp.Expr, cost_d: sp.Expr, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...],
     seconds: float = 0.0, name: str = "",
-) -> tuple[Any, ...]:
-    key = _cache_key(cost_g, cost_d, sp.Tuple(*theta), sp.Tuple(*psi))
-    cached = _load_cached(key, (cost_g, cost_d), len(theta), len(psi))
-    if cached is not None:
-        _LOG.info("derivation of %r: read from the cache (derive-%s.json)", name, key[:12])
-        return cached
-    started = time.perf_counter()
-    if seconds > 0:
-        result = _bounded(key, cost_g, cost_d, theta, psi, seconds, name)
-    else:
-        result = _compute(cost_g, cost_d, theta, psi)
-    _store_cached(key, result)
-    _LOG.info("derivation of %r: %s, derived in %.2f s", name,
-              "cache off" if _cache_dir() is None else "not in the cache",
-              time.perf_counter() - started)
-    return result
+) -> _Derivation:
+    """The (lazy) derivation of these costs, one per symbolic game and limit in a process."""
+    return _Derivation(cost_g, cost_d, theta, psi, seconds, name)
 
 
 def derive(game: Game, *, time_limit: float = MAX_DERIVE_SECONDS) -> VectorField:
@@ -336,5 +431,8 @@ def derive(game: Game, *, time_limit: float = MAX_DERIVE_SECONDS) -> VectorField
             "(limit MAX_PARAMETERS): derivation time grows with the cube of their number; "
             "use fewer parameters"
         )
-    return VectorField(game, *_derivatives(game.cost_g, game.cost_d, game.theta, game.psi,
-                                           float(time_limit), game.name))
+    derivation = _derivatives(game.cost_g, game.cost_d, game.theta, game.psi, float(time_limit),
+                              game.name)
+    grads = derivation.get("gradients")
+    grad_g, grad_d = grads[:len(game.theta)], grads[len(game.theta):]
+    return VectorField(game, grad_g, grad_d, tuple(-g for g in grads), derivation)

@@ -37,10 +37,15 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     field._derivatives.cache_clear()
 
 
+#: Every quantity that has its own entry on disk.
+QUANTITIES = ("gradients", "jacobian", "hessian_g", "hessian_d")
+
+
 def _parts(game: Any) -> tuple[Any, ...]:
-    """Derive ``game`` bypassing the in-memory cache (the disk cache as configured)."""
+    """Derive every quantity of ``game`` bypassing the in-memory cache (the disk as configured)."""
     field._derivatives.cache_clear()
-    return field._derivatives(game.cost_g, game.cost_d, game.theta, game.psi)
+    derivation = field._derivatives(game.cost_g, game.cost_d, game.theta, game.psi)
+    return tuple(derivation.get(quantity) for quantity in QUANTITIES)
 
 
 def _reference(game: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
@@ -61,8 +66,8 @@ def _assert_identical(got: tuple[Any, ...], want: tuple[Any, ...]) -> None:
         assert sp.srepr(a) == sp.srepr(b)
 
 
-def _key(game: Any) -> str:
-    return field._cache_key(game.cost_g, game.cost_d, sp.Tuple(*game.theta), sp.Tuple(*game.psi))
+def _key(game: Any, quantity: str = "gradients") -> str:
+    return field._derivatives(game.cost_g, game.cost_d, game.theta, game.psi).key(quantity)
 
 
 class _Payload:
@@ -125,7 +130,7 @@ def test_a_planted_text_entry_runs_nothing(node: list[Any], cache_dir: Path, tmp
     code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
     nodes = [["symbol", code, {}], node]
     # Well-formed, with a valid checksum: only the allow-list stands in the way.
-    entry = _entry(_key(game), nodes, [1] * 10, [1, 1, 2, 4, 1, 1])
+    entry = _entry(_key(game), nodes, [1] * 2, [2])
     cache_dir.mkdir()
     cache.entry_path(cache_dir, _key(game)).write_bytes(entry)
     assert cache.load(cache_dir, _key(game)) is None
@@ -140,8 +145,7 @@ def test_an_intact_entry_with_foreign_symbols_is_not_used(cache_dir: Path,
     # the game does not have (code as a symbol name) is rejected by field.py.
     game = make_game("dirac")
     code = "__import__('os').system('true')"
-    entry = _entry(_key(game), [["symbol", code, {"real": True}]], [0] * 10,
-                   [1, 1, 2, 4, 1, 1])
+    entry = _entry(_key(game), [["symbol", code, {"real": True}]], [0] * 2, [2])
     cache_dir.mkdir()
     cache.entry_path(cache_dir, _key(game)).write_bytes(entry)
     assert cache.load(cache_dir, _key(game)) is not None  # the codec reads it as data
@@ -339,7 +343,8 @@ def test_derive_output_is_identical_cold_and_warm(cache_dir: Path, invoke: Any) 
         assert code == 0, err
         printed.append(out)
     assert printed[0] == printed[1]
-    assert len(list(cache_dir.glob("derive-*.json"))) == 1
+    # One entry per quantity: gradients, Jacobian and the two Hessians.
+    assert len(list(cache_dir.glob("derive-*.json"))) == len(QUANTITIES)
 
 
 def test_derive_uses_the_disk_entry(cache_dir: Path) -> None:
