@@ -25,13 +25,19 @@ from gandyn.errors import SpecError
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import log_sigmoid, relu, sigmoid, softplus, step
 
-__all__ = ["CLOSED_FORM_TIMEOUT", "StationaryPoints", "closed_form_equilibria",
-           "distances_to_equilibria", "find_stationary_points", "isolated_points"]
+__all__ = ["CLOSED_FORM_TIMEOUT", "MAX_OPERATIONS", "MAX_SOLVE_PARAMETERS", "StationaryPoints",
+           "closed_form_equilibria", "distances_to_equilibria", "find_stationary_points",
+           "isolated_points"]
 
 Status = Literal["solved", "timeout", "too-large", "unsolved"]
 
 #: Largest field (sympy operation count) handed to the solver.
 MAX_OPERATIONS = 400
+#: Most parameters of a nonlinear field handed to the solver: the catalogue's
+#: largest has 5; sympy's Groebner-basis solve of 9 or more nonlinear equations
+#: runs into any time limit (it would only cost the wait), while a linear
+#: field of any size is linear algebra and is always attempted.
+MAX_SOLVE_PARAMETERS = 8
 #: Longest time limit accepted for the solver, in seconds (an hour): ``inf``
 #: or ``1e308`` would overflow the wait, and no closed form takes longer.
 MAX_SOLVE_TIMEOUT = 3600.0
@@ -85,6 +91,31 @@ def _solve_worker(equations: list[sp.Expr], symbols: list[sp.Symbol], out: Any) 
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
+def _degree_bound(expr: sp.Basic, state: frozenset[sp.Basic]) -> float:
+    """An upper bound on the total degree of ``expr`` in ``state`` (``inf``: not a polynomial).
+
+    Read off the expression tree, without expanding it: a product of two sums
+    of 16 terms has degree 2 whatever its expansion's size.
+    """
+    if not expr.free_symbols & state:
+        return 0
+    if expr in state:
+        return 1
+    if isinstance(expr, sp.Add):
+        return max(_degree_bound(a, state) for a in expr.args)
+    if isinstance(expr, sp.Mul):
+        return sum(_degree_bound(a, state) for a in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and int(expr.exp) >= 0:
+        return _degree_bound(expr.base, state) * int(expr.exp)
+    return float("inf")
+
+
+def _is_linear(field: list[sp.Expr], state: list[sp.Symbol]) -> bool:
+    """Whether every component of ``field`` is affine in ``state`` (by :func:`_degree_bound`)."""
+    symbols = frozenset(state)
+    return all(_degree_bound(f, symbols) <= 1 for f in field)
+
+
 def _is_real(value: sp.Expr) -> bool:
     if value.is_real is False:
         return False
@@ -136,6 +167,13 @@ def find_stationary_points(vf: VectorField, timeout: float = 5.0) -> StationaryP
                         f"{MAX_SOLVE_TIMEOUT:g} (limit MAX_SOLVE_TIMEOUT), not {timeout!r}")
     state = list(vf.game.state_symbols)
     field = [expand_quadrature(vf.substituted(f)) for f in vf.field]
+    if len(state) > MAX_SOLVE_PARAMETERS and not _is_linear(field, state):
+        return StationaryPoints(
+            (), "too-large",
+            f"not attempted: the field is nonlinear in {len(state)} parameters (at most "
+            f"{MAX_SOLVE_PARAMETERS}, limit MAX_SOLVE_PARAMETERS); use numeric root finding "
+            "(gandyn analyze)",
+        )
     size = sum(sp.count_ops(f) for f in field)
     if size > MAX_OPERATIONS:
         return StationaryPoints(
