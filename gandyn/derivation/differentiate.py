@@ -31,7 +31,10 @@ from collections.abc import Sequence
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
 
-__all__ = ["Differentiator"]
+__all__ = ["Differentiator", "Direction"]
+
+#: A direction of differentiation: ``(symbol, component)`` pairs.
+Direction = tuple[tuple[sp.Symbol, sp.Expr], ...]
 
 
 class Differentiator:
@@ -46,7 +49,7 @@ class Differentiator:
 
     def __init__(self) -> None:
         self._symbols: dict[sp.Basic, frozenset[sp.Basic]] = {}
-        self._derivatives: dict[tuple[sp.Basic, sp.Symbol], sp.Expr] = {}
+        self._derivatives: dict[tuple[sp.Basic, Direction], sp.Expr] = {}
 
     def symbols(self, expr: sp.Basic) -> frozenset[sp.Basic]:
         """Every symbol under ``expr`` (bound ones too: a superset of its free symbols)."""
@@ -72,45 +75,57 @@ class Differentiator:
 
     def diff(self, expr: sp.Expr, variable: sp.Symbol) -> sp.Expr:
         """``d expr / d variable``."""
-        key = (expr, variable)
+        return self.directional(expr, ((variable, sp.S.One),))
+
+    def directional(self, expr: sp.Expr, direction: Direction) -> sp.Expr:
+        """The derivative of ``expr`` along ``direction``: ``sum_s v_s d expr / d s``.
+
+        ``direction`` pairs symbols with their components ``v_s`` (symbols
+        left out have component 0); ``((x, 1),)`` is ``d / dx``. With
+        symbolic components, one expression (of about the size of ``expr``)
+        holds a whole Jacobian-vector product.
+        """
+        key = (expr, direction)
         found = self._derivatives.get(key)
         if found is not None:
             return found
-        if variable not in self.symbols(expr):
+        symbols = self.symbols(expr)
+        if not any(s in symbols for s, _ in direction):
             result: sp.Expr = sp.S.Zero
-        elif expr == variable:
-            result = sp.S.One
+        elif isinstance(expr, sp.Symbol):
+            result = dict(direction).get(expr, sp.S.Zero)
         elif isinstance(expr, sp.Add):
-            result = sp.Add(*(self.diff(a, variable) for a in expr.args))
+            result = sp.Add(*(self.directional(a, direction) for a in expr.args))
         elif isinstance(expr, sp.Mul):
-            result = self._product(expr.args, variable)
+            result = self._product(expr.args, direction)
         elif isinstance(expr, sp.Pow):
             base, exponent = expr.args
-            d_base, d_exponent = self.diff(base, variable), self.diff(exponent, variable)
+            d_base = self.directional(base, direction)
+            d_exponent = self.directional(exponent, direction)
             # Pow's own rule: x**y * (y' log x + x' y / x); sympy folds the
             # second term into y x**(y-1) x' when y is constant.
             result = expr * (d_exponent * sp.log(base) + d_base * exponent / base)
         elif isinstance(expr, sp.Function) and (
             type(expr)._eval_derivative is sp.Function._eval_derivative
         ):
-            result = self._chain(expr, variable)
-        else:
-            result = sp.diff(expr, variable)  # a class with its own rule
+            result = self._chain(expr, direction)
+        else:  # a class with its own rule
+            result = sp.Add(*(v * sp.diff(expr, s) for s, v in direction if s in symbols))
         self._derivatives[key] = result
         return result
 
-    def _product(self, factors: Sequence[sp.Basic], variable: sp.Symbol) -> sp.Expr:
+    def _product(self, factors: Sequence[sp.Basic], direction: Direction) -> sp.Expr:
         terms = []
         for i, factor in enumerate(factors):
-            d_factor = self.diff(factor, variable)
+            d_factor = self.directional(factor, direction)
             if d_factor != 0:
                 terms.append(sp.Mul(*factors[:i], d_factor, *factors[i + 1:]))
         return sp.Add(*terms)
 
-    def _chain(self, call: sp.Function, variable: sp.Symbol) -> sp.Expr:
+    def _chain(self, call: sp.Function, direction: Direction) -> sp.Expr:
         terms = []
         for index, argument in enumerate(call.args, start=1):
-            d_argument = self.diff(argument, variable)
+            d_argument = self.directional(argument, direction)
             if d_argument != 0:
                 try:
                     outer = call.fdiff(index)

@@ -26,7 +26,15 @@ from gandyn.symbolic.printing import latex, latex_symbol
 if TYPE_CHECKING:
     from gandyn.games.game import Game
 
-__all__ = ["Derivation", "PointError", "derivation", "to_dict", "to_json", "to_latex", "to_text"]
+__all__ = ["MAX_PRINTED_PARAMETERS", "Derivation", "PointError", "derivation", "to_dict",
+           "to_json", "to_latex", "to_text"]
+
+#: Most parameters (generator and discriminator together) of a game whose
+#: Jacobian and Hessians are printed unless asked otherwise: 10 columns is what
+#: a terminal line and amsmath's default matrix hold, and above it the ``n**2``
+#: expressions cost more to derive and print than the rest of the report while
+#: nobody reads them; a program takes them from the JSON.
+MAX_PRINTED_PARAMETERS = 10
 
 
 class PointError(SpecError):
@@ -55,12 +63,27 @@ class Derivation:
         The point to evaluate at, by state symbol name, or ``None``.
     substitute
         Whether printed expressions have hyper-parameter values substituted.
+    matrices
+        Whether the symbolic Jacobian and Hessians are reported (and so
+        derived); without them, the numeric Jacobian at :attr:`at` is still
+        reported through its eigenvalues.
     """
 
     field: VectorField
     stationary: StationaryPoints | None
     at: Mapping[str, float] | None = None
     substitute: bool = False
+    matrices: bool = True
+
+    @property
+    def matrices_omitted(self) -> str | None:
+        """Why the matrices are not reported, in one line, or ``None`` if they are."""
+        if self.matrices:
+            return None
+        n = len(self.field.game.state_symbols)
+        return (f"the {n}x{n} Jacobian dF/dx and the Hessians are not printed for "
+                f"{n} parameters (more than {MAX_PRINTED_PARAMETERS}, limit "
+                "MAX_PRINTED_PARAMETERS): --matrices prints them, and --format json holds them")
 
     def expr(self, e: sp.Expr) -> sp.Expr:
         """``e`` as printed: with values substituted when asked."""
@@ -76,7 +99,12 @@ class Derivation:
     def jacobian_at(self) -> np.ndarray[Any, np.dtype[np.float64]] | None:
         """The numeric Jacobian ``dF/dx`` at :attr:`at`."""
         x = self.at_vector
-        return None if x is None else self.field.jacobian_fn(x)
+        if x is None:
+            return None
+        if len(x) > MAX_PRINTED_PARAMETERS:
+            # Compiling n**2 entries costs seconds; n products at one point do not.
+            return self.field.jacobian_by_products(x)
+        return self.field.jacobian_fn(x)
 
     def eigenvalues_at(self) -> np.ndarray[Any, np.dtype[np.complex128]] | None:
         """Eigenvalues of the Jacobian at :attr:`at`, sorted by real then imaginary part."""
@@ -88,7 +116,7 @@ class Derivation:
 
 
 def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute: bool = False,
-               solve_timeout: float = 5.0) -> Derivation:
+               solve_timeout: float = 5.0, matrices: bool | None = None) -> Derivation:
     """Derive ``game`` and gather what ``gandyn derive`` reports about it.
 
     Parameters
@@ -102,6 +130,9 @@ def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute:
         Print expressions with the hyper-parameter values substituted.
     solve_timeout
         Seconds sympy may spend on closed-form stationary points; ``0`` skips them.
+    matrices
+        Report the symbolic Jacobian and Hessians; ``None``: when the game has
+        at most :data:`MAX_PRINTED_PARAMETERS` parameters.
 
     Raises
     ------
@@ -122,9 +153,11 @@ def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute:
         if missing:
             raise PointError(f"missing {', '.join(missing)} (the state is {', '.join(names)})")
         at = {k: float(v) for k, v in at.items()}
+    if matrices is None:
+        matrices = len(game.state_symbols) <= MAX_PRINTED_PARAMETERS
     field = derive(game)
     stationary = find_stationary_points(field, solve_timeout) if solve_timeout > 0 else None
-    return Derivation(field, stationary, at, substitute)
+    return Derivation(field, stationary, at, substitute, matrices)
 
 
 def _s(e: Any) -> str:
@@ -169,13 +202,18 @@ def to_dict(d: Derivation) -> dict[str, Any]:
         "grad_g": [_s(d.expr(e)) for e in vf.grad_g],
         "grad_d": [_s(d.expr(e)) for e in vf.grad_d],
         "field": [_s(d.expr(e)) for e in vf.field],
-        "jacobian": [[_s(d.expr(vf.jacobian[i, j])) for j in range(len(state))]
-                     for i in range(len(state))],
-        "hessian_g": [[_s(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()],
-        "hessian_d": [[_s(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()],
+        "jacobian": None,
+        "hessian_g": None,
+        "hessian_d": None,
+        "matrices_omitted": d.matrices_omitted,
         "stationary_points": [],
         "stationary_status": None,
     }
+    if d.matrices:
+        data["jacobian"] = [[_s(d.expr(vf.jacobian[i, j])) for j in range(len(state))]
+                            for i in range(len(state))]
+        data["hessian_g"] = [[_s(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()]
+        data["hessian_d"] = [[_s(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()]
     if d.stationary is not None:
         data["stationary_points"] = [{s.name: _s(v) for s, v in p} for p in d.stationary.points]
         data["stationary_status"] = {"status": d.stationary.status, "message": d.stationary.message}
@@ -259,15 +297,18 @@ def to_text(d: Derivation) -> str:
         lines.append(f"  d{s.name}/dt = {_s(d.expr(e))}")
     lines.append("")
     state = [s.name for s in game.state_symbols]
-    lines.append("Jacobian dF/dx (rows: " + ", ".join(state) + "; columns: same order):")
-    for i, row in enumerate(vf.jacobian.tolist()):
-        for j, e in enumerate(row):
-            lines.append(f"  dF_{state[i]}/d{state[j]} = {_s(d.expr(e))}")
-    lines.append("")
-    lines.append("Hessian of cost_g in theta:")
-    lines += _matrix_text([[_s(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()])
-    lines.append("Hessian of cost_d in psi:")
-    lines += _matrix_text([[_s(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()])
+    if d.matrices:
+        lines.append("Jacobian dF/dx (rows: " + ", ".join(state) + "; columns: same order):")
+        for i, row in enumerate(vf.jacobian.tolist()):
+            for j, e in enumerate(row):
+                lines.append(f"  dF_{state[i]}/d{state[j]} = {_s(d.expr(e))}")
+        lines.append("")
+        lines.append("Hessian of cost_g in theta:")
+        lines += _matrix_text([[_s(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()])
+        lines.append("Hessian of cost_d in psi:")
+        lines += _matrix_text([[_s(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()])
+    else:
+        lines.append(f"matrices: {d.matrices_omitted}")
     if d.stationary is not None:
         lines.append("")
         lines.append(f"stationary points ({d.stationary.message}):")
@@ -282,8 +323,10 @@ def to_text(d: Derivation) -> str:
         logged = vf.logged(x)
         lines.append("  " + ", ".join(f"{k} = {float(v):.6g}" for k, v in logged.items()))
         lines.append("  F = [" + ", ".join(f"{v + 0.0:.6g}" for v in vf.field_fn(x)) + "]")
-        lines.append("  Jacobian dF/dx =")
-        lines += _matrix_text([[f"{v + 0.0:.6g}" for v in row] for row in jac], indent="    ")
+        if d.matrices:
+            lines.append("  Jacobian dF/dx =")
+            lines += _matrix_text([[f"{v + 0.0:.6g}" for v in row] for row in jac],
+                                  indent="    ")
         eig = d.eigenvalues_at()
         if eig is None:
             lines.append("  eigenvalues: undefined (the Jacobian is not finite here)")
@@ -294,6 +337,28 @@ def to_text(d: Derivation) -> str:
 
 def _tex_name(name: str) -> str:
     return name.replace("_", r"\_")
+
+
+def _latex_matrices(d: Derivation) -> list[str]:
+    """The Jacobian and the Hessians as ``equation*`` environments."""
+    vf = d.field
+    out: list[str] = []
+    columns = len(vf.game.state_symbols)
+    if columns > 10:  # amsmath's matrices stop at 10 columns unless told otherwise
+        out.append(rf"\setcounter{{MaxMatrixCols}}{{{columns}}}")
+    out.append(r"\begin{equation*}")
+    out.append(r"\frac{\partial F}{\partial x} = "
+               + latex(sp.Matrix(vf.jacobian).applyfunc(d.expr)))
+    out.append(r"\end{equation*}")
+    out.append(r"\begin{equation*}")
+    hessian_g = latex(sp.Matrix(vf.hessian_g).applyfunc(d.expr))
+    hessian_d = latex(sp.Matrix(vf.hessian_d).applyfunc(d.expr))
+    out.append(
+        rf"\nabla^2_{{\theta}}\mathcal{{L}}_G = {hessian_g},\qquad "
+        rf"\nabla^2_{{\psi}}\mathcal{{L}}_D = {hessian_d}"
+    )
+    out.append(r"\end{equation*}")
+    return out
 
 
 def to_latex(d: Derivation) -> str:
@@ -319,21 +384,10 @@ def to_latex(d: Derivation) -> str:
         rows.append(rf"\dot{{{latex_symbol(s.name)}}} &= {tex(e)}")
     out.append(" \\\\\n".join(rows))
     out.append(r"\end{align*}")
-    columns = len(game.state_symbols)
-    if columns > 10:  # amsmath's matrices stop at 10 columns unless told otherwise
-        out.append(rf"\setcounter{{MaxMatrixCols}}{{{columns}}}")
-    out.append(r"\begin{equation*}")
-    out.append(r"\frac{\partial F}{\partial x} = "
-               + latex(sp.Matrix(vf.jacobian).applyfunc(d.expr)))
-    out.append(r"\end{equation*}")
-    out.append(r"\begin{equation*}")
-    hessian_g = latex(sp.Matrix(vf.hessian_g).applyfunc(d.expr))
-    hessian_d = latex(sp.Matrix(vf.hessian_d).applyfunc(d.expr))
-    out.append(
-        rf"\nabla^2_{{\theta}}\mathcal{{L}}_G = {hessian_g},\qquad "
-        rf"\nabla^2_{{\psi}}\mathcal{{L}}_D = {hessian_d}"
-    )
-    out.append(r"\end{equation*}")
+    if d.matrices:
+        out += _latex_matrices(d)
+    else:
+        out.append(f"% {d.matrices_omitted}")
     if d.stationary is not None and d.stationary.points:
         out.append(r"% stationary points: " + d.stationary.message)
         for p in d.stationary.points:
