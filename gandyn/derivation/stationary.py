@@ -34,10 +34,11 @@ Status = Literal["solved", "timeout", "too-large", "unsolved"]
 #: Largest field (sympy operation count) handed to the solver.
 MAX_OPERATIONS = 400
 #: Most parameters of a nonlinear field handed to the solver: the catalogue's
-#: largest has 5; sympy's Groebner-basis solve of 9 or more nonlinear equations
-#: runs into any time limit (it would only cost the wait), while a linear
-#: field of any size is linear algebra and is always attempted.
-MAX_SOLVE_PARAMETERS = 8
+#: largest has 5 (the Gaussian game with the Wasserstein loss solves in about a
+#: second); sympy's solve of 8 polynomial equations with cubic couplings runs
+#: into any time limit, which would only cost the wait. A linear field of any
+#: size is linear algebra and is always attempted.
+MAX_SOLVE_PARAMETERS = 6
 #: Longest time limit accepted for the solver, in seconds (an hour): ``inf``
 #: or ``1e308`` would overflow the wait, and no closed form takes longer.
 MAX_SOLVE_TIMEOUT = 3600.0

@@ -174,7 +174,7 @@ def test_a_large_derive_prints_the_field_and_derives_no_matrix(tmp_path: Path, c
     assert f"dpsi_{n}/dt = " in out and "d cost_g / d theta_1 = " in out
     assert "MAX_PRINTED_PARAMETERS" in out and "--matrices" in out
     assert "dF_" not in out and "Hessian of" not in out
-    assert "MAX_SOLVE_PARAMETERS" in out  # nonlinear in more than 8 parameters
+    assert "MAX_SOLVE_PARAMETERS" in out  # nonlinear in more than MAX_SOLVE_PARAMETERS
     assert derive(make_game(load_game_file(path))).computed() == {"gradients"}
     code, forced, err = invoke("derive", "--game-file", str(path), "--matrices")
     assert code == 0, err
