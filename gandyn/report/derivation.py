@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from gandyn import __version__
 from gandyn.derivation.field import VectorField
@@ -160,8 +161,31 @@ def derivation(game: Game, *, at: Mapping[str, float] | None = None, substitute:
     return Derivation(field, stationary, at, substitute, matrices)
 
 
-def _s(e: Any) -> str:
-    return sp.sstr(e, order="none") if isinstance(e, sp.Basic) else str(e)
+class _SharedPrinter(StrPrinter):
+    """``sympy.sstr(e, order="none")``, each distinct subexpression printed once.
+
+    The entries of a large game's gradients and matrices repeat the same
+    pieces (a logit summing every parameter, inside each ``sigmoid``), which
+    sympy's printer prints anew every time: for a 32-parameter game that is
+    seconds of the report. A subexpression's text does not depend on where it
+    stands (the parent adds any parentheses), so this printer remembers each
+    one for the report it serves.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"order": "none"})
+        self._printed: dict[sp.Basic, str] = {}
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if kwargs or not isinstance(expr, sp.Basic):
+            return str(super()._print(expr, **kwargs))
+        found = self._printed.get(expr)
+        if found is None:
+            found = self._printed[expr] = str(super()._print(expr))
+        return found
+
+    def __call__(self, e: Any) -> str:
+        return str(self.doprint(e)) if isinstance(e, sp.Basic) else str(e)
 
 
 def _regularizer_records(d: Derivation) -> list[dict[str, Any]]:
@@ -182,6 +206,7 @@ def _clean(value: float) -> float | None:
 
 def to_dict(d: Derivation) -> dict[str, Any]:
     """The JSON contract as a plain dictionary."""
+    text = _SharedPrinter()
     vf, game = d.field, d.field.game
     state = game.state_symbols
     data: dict[str, Any] = {
@@ -196,12 +221,12 @@ def to_dict(d: Derivation) -> dict[str, Any]:
             s.name for e in (game.cost_g, game.cost_d) for s in quadrature_symbols(e)
         ),
         "substituted": d.substitute,
-        "cost_g": _s(d.expr(game.cost_g)),
-        "cost_d": _s(d.expr(game.cost_d)),
-        "logged": {name: _s(d.expr(e)) for name, e in game.logged},
-        "grad_g": [_s(d.expr(e)) for e in vf.grad_g],
-        "grad_d": [_s(d.expr(e)) for e in vf.grad_d],
-        "field": [_s(d.expr(e)) for e in vf.field],
+        "cost_g": text(d.expr(game.cost_g)),
+        "cost_d": text(d.expr(game.cost_d)),
+        "logged": {name: text(d.expr(e)) for name, e in game.logged},
+        "grad_g": [text(d.expr(e)) for e in vf.grad_g],
+        "grad_d": [text(d.expr(e)) for e in vf.grad_d],
+        "field": [text(d.expr(e)) for e in vf.field],
         "jacobian": None,
         "hessian_g": None,
         "hessian_d": None,
@@ -210,12 +235,12 @@ def to_dict(d: Derivation) -> dict[str, Any]:
         "stationary_status": None,
     }
     if d.matrices:
-        data["jacobian"] = [[_s(d.expr(vf.jacobian[i, j])) for j in range(len(state))]
+        data["jacobian"] = [[text(d.expr(vf.jacobian[i, j])) for j in range(len(state))]
                             for i in range(len(state))]
-        data["hessian_g"] = [[_s(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()]
-        data["hessian_d"] = [[_s(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()]
+        data["hessian_g"] = [[text(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()]
+        data["hessian_d"] = [[text(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()]
     if d.stationary is not None:
-        data["stationary_points"] = [{s.name: _s(v) for s, v in p} for p in d.stationary.points]
+        data["stationary_points"] = [{s.name: text(v) for s, v in p} for p in d.stationary.points]
         data["stationary_status"] = {"status": d.stationary.status, "message": d.stationary.message}
     jac = d.jacobian_at()
     if d.at is not None and jac is not None:
@@ -249,6 +274,7 @@ def _matrix_text(rows: list[list[str]], indent: str = "  ") -> list[str]:
 
 def to_text(d: Derivation) -> str:
     """A report for a reader: every expression on its own line."""
+    text = _SharedPrinter()
     vf, game = d.field, d.field.game
     lines: list[str] = []
     title = game.definition.title
@@ -280,40 +306,40 @@ def to_text(d: Derivation) -> str:
     lines.append("")
     lines.append("logged losses (as a training loop logs them):")
     for name, e in game.logged:
-        lines.append(f"  {name} = {_s(d.expr(e))}")
+        lines.append(f"  {name} = {text(d.expr(e))}")
     lines.append("")
     lines.append("costs (each player minimizes its own):")
-    lines.append(f"  cost_g = {_s(d.expr(game.cost_g))}")
-    lines.append(f"  cost_d = {_s(d.expr(game.cost_d))}")
+    lines.append(f"  cost_g = {text(d.expr(game.cost_g))}")
+    lines.append(f"  cost_d = {text(d.expr(game.cost_d))}")
     lines.append("")
     lines.append("gradients of each player's own cost:")
     for s, e in zip(game.theta, vf.grad_g, strict=True):
-        lines.append(f"  d cost_g / d {s.name} = {_s(d.expr(e))}")
+        lines.append(f"  d cost_g / d {s.name} = {text(d.expr(e))}")
     for s, e in zip(game.psi, vf.grad_d, strict=True):
-        lines.append(f"  d cost_d / d {s.name} = {_s(d.expr(e))}")
+        lines.append(f"  d cost_d / d {s.name} = {text(d.expr(e))}")
     lines.append("")
     lines.append("gradient flow dx/dt = F(x) = -xi(x):")
     for s, e in zip(game.state_symbols, vf.field, strict=True):
-        lines.append(f"  d{s.name}/dt = {_s(d.expr(e))}")
+        lines.append(f"  d{s.name}/dt = {text(d.expr(e))}")
     lines.append("")
     state = [s.name for s in game.state_symbols]
     if d.matrices:
         lines.append("Jacobian dF/dx (rows: " + ", ".join(state) + "; columns: same order):")
         for i, row in enumerate(vf.jacobian.tolist()):
             for j, e in enumerate(row):
-                lines.append(f"  dF_{state[i]}/d{state[j]} = {_s(d.expr(e))}")
+                lines.append(f"  dF_{state[i]}/d{state[j]} = {text(d.expr(e))}")
         lines.append("")
         lines.append("Hessian of cost_g in theta:")
-        lines += _matrix_text([[_s(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()])
+        lines += _matrix_text([[text(d.expr(e)) for e in row] for row in vf.hessian_g.tolist()])
         lines.append("Hessian of cost_d in psi:")
-        lines += _matrix_text([[_s(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()])
+        lines += _matrix_text([[text(d.expr(e)) for e in row] for row in vf.hessian_d.tolist()])
     else:
         lines.append(f"matrices: {d.matrices_omitted}")
     if d.stationary is not None:
         lines.append("")
         lines.append(f"stationary points ({d.stationary.message}):")
         for p in d.stationary.points:
-            parts = [f"{s.name} = {_s(v)}" if v != s else f"{s.name} free" for s, v in p]
+            parts = [f"{s.name} = {text(v)}" if v != s else f"{s.name} free" for s, v in p]
             lines.append("  " + ", ".join(parts))
     jac = d.jacobian_at()
     if d.at is not None and jac is not None:
