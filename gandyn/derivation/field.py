@@ -434,15 +434,18 @@ def derive(game: Game, *, time_limit: float = MAX_DERIVE_SECONDS) -> VectorField
     game
         A game from :func:`gandyn.games.game.make_game`.
     time_limit
-        Seconds a derivation may take (it runs in a child process, which is
-        stopped then, with at most :data:`MAX_DERIVE_MEMORY` bytes); 0 derives
-        in this process without limits. A derivation found in the cache is
-        not limited.
+        Seconds each derived quantity (the gradients here; the Jacobian and
+        each Hessian when first read) may take: it runs in a child process,
+        which is stopped then, with at most :data:`MAX_DERIVE_MEMORY` bytes;
+        0 derives in this process without limits. A quantity found in the
+        cache is not limited.
 
     Returns
     -------
     VectorField
-        Gradients, field, Jacobian and Hessians, symbolic and numeric.
+        Gradients and field now; Jacobian, Hessians and third derivatives,
+        symbolic and numeric, when first read (a :class:`DerivationLimitError`
+        may then come from that read).
 
     Raises
     ------
