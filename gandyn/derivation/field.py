@@ -254,14 +254,14 @@ def _cache_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _rules_fingerprint() -> str:
-    # The derivative rules live in functions.py and the recipe here: a cache
-    # written by another version of either must not be reused, even when the
-    # version number did not change (a development checkout).
+    # The derivative rules live in functions.py, their application in
+    # differentiate.py and the recipe here: a cache written by another version
+    # of any must not be reused, even when the version number did not change
+    # (a development checkout).
+    from gandyn.derivation import differentiate
     from gandyn.symbolic import functions
 
     digest = hashlib.sha256()
-    from gandyn.derivation import differentiate
-
     for path in (functions.__file__, differentiate.__file__, __file__):
         with open(path, "rb") as handle:
             digest.update(handle.read())
@@ -397,7 +397,7 @@ class _Derivation:
             parts = cache.from_bytes(key, outcome.data)
             if len(parts) == 1 and len(parts[0]) == self.size(quantity):
                 return tuple(parts[0])
-        what = "derivation" if quantity == "gradients" else f"{_QUANTITIES[quantity]}"
+        what = "derivation" if quantity == "gradients" else _QUANTITIES[quantity]
         if outcome.status == "timeout":
             raise DerivationLimitError(
                 f"the {what} of game {self.name!r} did not finish within {self.seconds:g} s "
