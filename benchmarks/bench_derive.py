@@ -20,6 +20,9 @@ Every number is printed next to a baseline measured in the same run.
   eager derivation: the baseline also differentiates every gradient in every
   parameter with ``sympy.diff`` (Jacobian and Hessians) and prints them.
   Goals: a cold derive of 16 parameters under 5 s, of 32 under 30 s.
+* The same games in this process: ``derive(game, time_limit=0)`` (gradients),
+  then its Jacobian and Hessians, against ``sympy.diff`` of the same costs entry
+  by entry (what gandyn did before), each with sympy's cache cleared first.
 
 Run ``python benchmarks/bench_derive.py [--repeat N] [--sizes 8,16,32] [--no-json]``.
 """
@@ -102,6 +105,53 @@ def baseline_script(theta: list[str], psi: list[str], cost_g: str, cost_d: str,
     return "\n".join(lines)
 
 
+def in_process(sizes: list[int]) -> None:
+    """Derivation alone, in this process: gandyn against ``sympy.diff`` entry by entry.
+
+    Both start from the same parsed costs with sympy's cache cleared, so the
+    numbers hold the differentiation only (no interpreter start, no printing).
+    """
+    import sympy as sp
+    from sympy.core.cache import clear_cache
+
+    from gandyn.derivation import field
+    from gandyn.games.files import load_game_file
+    from gandyn.games.game import make_game
+
+    os.environ["GANDYN_CACHE_DIR"] = ""  # no disk cache: every run derives
+    print()
+    print("large games in this process: derive(game, time_limit=0) against sympy.diff by hand")
+    for size in sizes:
+        for kind, costs in (("polynomial", polynomial_costs), ("gan-like", gan_costs)):
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, f"{kind}-{size}.toml")
+                with open(path, "w") as handle:
+                    handle.write(game_file(*costs(size // 2)))
+                game = make_game(load_game_file(path))
+            clear_cache()
+            field._derivatives.cache_clear()
+            start = time.perf_counter()
+            vf = field.derive(game, time_limit=0)
+            grads_time = time.perf_counter() - start
+            _ = (vf.jacobian, vf.hessian_g, vf.hessian_d)
+            all_time = time.perf_counter() - start
+            clear_cache()
+            start = time.perf_counter()
+            grads = [sp.diff(game.cost_g, t) for t in game.theta] + [
+                sp.diff(game.cost_d, p) for p in game.psi]
+            base_grads = time.perf_counter() - start
+            state = game.state_symbols
+            n_theta = len(game.theta)
+            _ = ([sp.diff(-g, s) for g in grads for s in state],
+                 [sp.diff(g, t) for g in grads[:n_theta] for t in game.theta],
+                 [sp.diff(g, p) for g in grads[n_theta:] for p in game.psi])
+            base_all = time.perf_counter() - start
+            print(f"  {size:2d} parameters {kind:<10} gradients {grads_time:6.2f} s "
+                  f"(sympy.diff {base_grads:6.2f} s, ratio {grads_time / base_grads:5.2f})  "
+                  f"with Jacobian and Hessians {all_time:6.2f} s (sympy.diff {base_all:6.2f} s, "
+                  f"ratio {all_time / base_all:5.2f})")
+
+
 def large_games(py: str, base_env: dict[str, str], sizes: list[int], repeat: int,
                 with_json: bool) -> None:
     """Cold ``gandyn derive`` of generated games against same-run sympy baselines."""
@@ -163,6 +213,7 @@ def main() -> None:
     sizes = [int(v) for v in args.sizes.split(",") if v.strip()]
     if args.only_large:
         large_games(py, base_env, sizes, args.large_repeat, not args.no_json)
+        in_process(sizes)
         return
     baseline = _time([py, "-c", "pass"], base_env, args.repeat)
     print(f"baseline: python -c pass            {baseline:6.3f} s")
@@ -187,6 +238,7 @@ def main() -> None:
               f"warm {warm:6.3f} s ({warm / baseline:5.1f}x)  warm/cold {warm / cold:4.2f}  "
               f"goal < 2 s: {verdict}")
     large_games(py, base_env, sizes, args.large_repeat, not args.no_json)
+    in_process(sizes)
 
 
 if __name__ == "__main__":
