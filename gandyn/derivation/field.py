@@ -112,6 +112,11 @@ class VectorField:
         # A field built by hand: derive the rest here, without limits.
         return _derivatives(self.game.cost_g, self.game.cost_d, self.game.theta, self.game.psi)
 
+    @property
+    def differentiator(self) -> Differentiator:
+        """The game's shared differentiator: further derivatives reuse the pieces found so far."""
+        return self._derivation.differentiator
+
     def computed(self) -> frozenset[str]:
         """The derived quantities known so far (``gradients``, ``jacobian``, ...).
 

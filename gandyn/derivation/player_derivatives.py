@@ -58,19 +58,22 @@ class PlayerDerivatives:
 
     def __init__(self, vf: VectorField) -> None:
         self.game = vf.game
+        # The game's own differentiator: the cross terms share the costs' pieces
+        # (the logit, the sigmoid) with the gradients already derived.
+        self._diff = vf.differentiator.diff
 
     @functools.cached_property
     def cross_gradient(self) -> tuple[sp.Expr, ...]:
         """``c``: ``d cost_d / d theta`` on theta's coordinates, ``d cost_g / d psi`` on psi's."""
         game = self.game
-        return (tuple(sp.diff(game.cost_d, t) for t in game.theta)
-                + tuple(sp.diff(game.cost_g, p) for p in game.psi))
+        return (tuple(self._diff(game.cost_d, t) for t in game.theta)
+                + tuple(self._diff(game.cost_g, p) for p in game.psi))
 
     @functools.cached_property
     def cross_jacobian(self) -> sp.ImmutableMatrix:
         """``dc/dx``: entry ``[i, j]`` is ``d c_i / d x_j``."""
         state = self.game.state_symbols
-        return sp.ImmutableMatrix([[sp.diff(c, s) for s in state] for c in self.cross_gradient])
+        return sp.ImmutableMatrix([[self._diff(c, s) for s in state] for c in self.cross_gradient])
 
     def _compile(self, exprs: Any) -> NumericFunction:
         return NumericFunction(exprs, self.game.state_symbols, self.game.param_values)

@@ -48,6 +48,9 @@ MAX_FLOAT = sys.float_info.max
 
 #: Most players' parameters of a game (generator and discriminator together);
 #: catalogue: 5. Derivation time grows with the cube of their number (a Jacobian of
-#: ``n**2`` entries, each a sum over ``n`` parameters): 20 take seconds, 50
-#: about a minute, 500 would take hours.
+#: ``n**2`` entries, each a sum over ``n`` parameters). With shared pieces
+#: differentiated once (``derivation/differentiate.py``), the gradients, Jacobian
+#: and Hessians of a dense 32-parameter polynomial game take about a second
+#: (``benchmarks/bench_derive.py``); the compiled numeric functions and the
+#: printed matrices then dominate, so the limit stays where it was.
 MAX_PARAMETERS = 32
