@@ -12,6 +12,7 @@ time at which that happened, and its data up to then are kept.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,7 @@ from gandyn.dynamics.stepping import outside_ball
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.rules.flow import GradientFlow
 
-__all__ = ["MAX_EVALUATIONS", "METHODS", "simulate_flow"]
+__all__ = ["FIXED_STEP_METHODS", "MAX_EVALUATIONS", "METHODS", "rk4_steps", "simulate_flow"]
 
 #: The work bound: evaluations of the batched field ``F`` one integration may make. A smooth
 #: flow over a few hundred time units takes a few thousand; a flow that needs more is stiff
@@ -33,13 +34,23 @@ MAX_EVALUATIONS = 50_000
 #: The :func:`scipy.integrate.solve_ivp` methods, each a solver class of :mod:`scipy.integrate`.
 METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 
+#: Fixed-step methods gandyn integrates itself: ``rk4``, the classic four-stage Runge-Kutta
+#: method (Hairer, Norsett and Wanner (1993), Solving Ordinary Differential Equations I,
+#: Sec. II.1, Table 1.2, "the" Runge-Kutta method), whose steps are the same for every run
+#: and every call, as a sweep of flows needs.
+FIXED_STEP_METHODS = ("rk4",)
+
+#: The step of ``rk4`` when none is given: small against the time scales of the catalogue
+#: games (rates of order 1) and a few thousand steps over the default horizon.
+DEFAULT_STEP_SIZE = 0.01
+
 
 def _work_bound(t: float) -> str:
     return (f"solver stopped at t = {t:g} after {MAX_EVALUATIONS} evaluations of F (the work "
             "bound): try Radau or BDF, a looser rtol or a shorter t_end")
 
 
-def _first_exit(dense: Any, run: int, n: int, low: float, high: float,
+def _first_exit(dense: Callable[[float], Array], run: int, low: float, high: float,
                 max_norm: float) -> tuple[float, float]:
     """When ``run`` leaves the ball ``max|x_i| <= max_norm``: ``(last in, first out)``.
 
@@ -47,7 +58,7 @@ def _first_exit(dense: Any, run: int, n: int, low: float, high: float,
     outside, or non-finite, at ``high``) until the two times are adjacent doubles.
     """
     def outside(t: float) -> bool:
-        x = np.asarray(dense(t)).reshape(-1, n)[run]
+        x = dense(t)[run]
         with np.errstate(invalid="ignore"):
             return not (np.all(np.isfinite(x)) and np.max(np.abs(x)) <= max_norm)
 
@@ -65,6 +76,66 @@ def _first_exit(dense: Any, run: int, n: int, low: float, high: float,
 _DEFAULT: dict[str, Any] = {s.name: s.default for s in GradientFlow.settings}
 
 
+def rk4_steps(t_end: float, n_eval: int, step_size: float | None) -> tuple[int, float]:
+    """``rk4``'s steps between two recorded times and its step: ``(per_record, h)``.
+
+    The step is ``step_size`` (default :data:`DEFAULT_STEP_SIZE`) shortened so
+    that ``per_record`` whole steps span the interval ``t_end / (n_eval - 1)``
+    between recorded times, so every recorded time is a step's end.
+
+    Raises
+    ------
+    ValueError
+        ``step_size`` not positive, or more evaluations of the field (four a
+        step) than :data:`MAX_EVALUATIONS`.
+    """
+    wanted = DEFAULT_STEP_SIZE if step_size is None else float(step_size)
+    if not (wanted > 0 and math.isfinite(wanted)):
+        raise ValueError(f"`step_size` must be positive and finite, not {wanted:g}")
+    spacing = t_end / (n_eval - 1)
+    # 1e-9: a step that divides the spacing up to rounding is kept as given.
+    per_record = max(1, math.ceil(spacing / wanted * (1.0 - 1e-9)))
+    evaluations = 4 * per_record * (n_eval - 1)
+    if evaluations > MAX_EVALUATIONS:
+        raise ValueError(f"rk4 with `step_size` {wanted:g} to t = {t_end:g} takes "
+                         f"{evaluations} evaluations of F, over the work bound of "
+                         f"{MAX_EVALUATIONS}: raise `step_size` or shorten `t_end`")
+    return per_record, spacing / per_record
+
+
+def _classic_rk4(rhs: Callable[[float, Array], Array], states: Callable[[Array], Array],
+                 x0: Array, t_eval: Array, xs: Array, active: Any, diverged_at: Array,
+                 per_record: int, max_norm: float) -> tuple[int, Array, str]:
+    """Integrate with classic RK4, ``per_record`` steps between recorded times, into ``xs``.
+
+    After each step a run outside the ball (or non-finite) is frozen at its
+    state before the step and its ``diverged_at`` set to the end of that step;
+    ``active`` and ``diverged_at`` are updated in place. Returns the number of
+    records filled, the last states ``(B, n)`` and an empty stop message.
+    """
+    batch, n = x0.shape
+    h = float(t_eval[1] - t_eval[0]) / per_record
+    y = np.ascontiguousarray(x0.T).ravel()  # coordinate-first, as ``rhs`` takes it
+    for k in range(1, len(t_eval)):
+        for j in range(per_record):
+            k1 = rhs(0.0, y)
+            k2 = rhs(0.0, y + 0.5 * h * k1)
+            k3 = rhs(0.0, y + 0.5 * h * k2)
+            k4 = rhs(0.0, y + h * k3)
+            y_new = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            crossing = active & outside_ball(states(y_new), max_norm)
+            if crossing.any():
+                diverged_at[crossing] = t_eval[k - 1] + (j + 1) * h
+                active &= ~crossing
+            if not active.all():  # frozen runs keep their last state inside
+                y_new = np.where(np.tile(active, n), y_new, y)
+            y = y_new
+        xs[k] = states(y)
+        if not active.any():
+            return k + 1, states(y), ""
+    return len(t_eval), states(y), ""
+
+
 def simulate_flow(
     field: Callable[[Array], Array],
     jacobian: Callable[[Array], Array] | None,
@@ -77,6 +148,7 @@ def simulate_flow(
     method: str = _DEFAULT["method"],
     rtol: float = _DEFAULT["rtol"],
     atol: float = _DEFAULT["atol"],
+    step_size: float | None = None,
     max_norm: float = 1e6,
     state_names: tuple[str, ...],
     logged_names: tuple[str, ...],
@@ -102,7 +174,12 @@ def simulate_flow(
     rates
         Per-coordinate time scales (default 1: the plain flow).
     method, rtol, atol
-        Passed to :func:`scipy.integrate.solve_ivp`.
+        Passed to :func:`scipy.integrate.solve_ivp`; or ``method="rk4"``:
+        the classic Runge-Kutta method with fixed steps (``rtol`` and ``atol``
+        unused), see :func:`rk4_steps`.
+    step_size
+        ``rk4``'s step (default :data:`DEFAULT_STEP_SIZE`), shortened so that
+        a whole number of steps falls between two recorded times.
     max_norm
         The divergence bound.
     state_names, logged_names
@@ -115,43 +192,76 @@ def simulate_flow(
     scale = np.ones(n) if rates is None else np.asarray(rates, dtype=np.float64)
     if not (t_end > 0 and np.isfinite(t_end)) or n_eval < 2:
         raise ValueError("t_end must be positive and finite and n_eval at least 2")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if method not in METHODS + FIXED_STEP_METHODS:
+        known = ", ".join(METHODS + FIXED_STEP_METHODS)
+        raise ValueError(f"method must be one of {known}, not {method!r}")
+    per_record = 0
+    if method in FIXED_STEP_METHODS:
+        per_record, _ = rk4_steps(t_end, n_eval, step_size)
 
     # Runs still integrated; a run that leaves the ball is frozen at its boundary state.
     active = ~outside_ball(x0, max_norm)
     diverged_at = np.where(active, np.nan, 0.0)
 
-    def rhs(_t: float, flat: Array) -> Array:
-        x = flat.reshape(batch, n)
-        with np.errstate(all="ignore"):
-            dx = scale * field(x)
-        dx[~active] = 0.0
-        return np.nan_to_num(dx, nan=0.0, posinf=0.0, neginf=0.0).ravel()
+    # The stacked system is held coordinate-first, ``(n, B)`` raveled: the derived field
+    # works on one contiguous row per coordinate and returns a transposed view of such rows
+    # (:class:`gandyn.derivation.numeric.NumericFunction`), so that neither the call nor the
+    # ravel copies the batch. Rates of 1 and a batch with no frozen run skip their work.
+    unit_rates = bool(np.all(scale == 1.0))
+    column_scale = scale[:, None]
 
+    def rhs(_t: float, flat: Array) -> Array:
+        with np.errstate(all="ignore"):
+            dx = np.asarray(field(flat.reshape(n, batch).T)).T  # (n, B)
+            if not unit_rates:
+                dx = column_scale * dx
+        if not all_active:
+            dx = np.where(active, dx, 0.0)
+        out = dx.ravel()
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(out.sum())
+        # A run that turns non-finite must not poison the error norm of the others.
+        return out if finite else np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+    def states(flat: Array) -> Array:
+        """The ``(B, n)`` states of a raveled coordinate-first system (a view)."""
+        return np.asarray(flat, dtype=np.float64).reshape(n, batch).T
+
+    t_eval = np.linspace(0.0, t_end, n_eval)
+    xs = np.empty((n_eval, batch, n))
+    xs[0] = x0
+    all_active = bool(active.all())
+    if method in FIXED_STEP_METHODS:
+        filled, y, stop = _classic_rk4(rhs, states, x0, t_eval, xs, active, diverged_at,
+                                       per_record, max_norm)
+    else:
+        filled, y, stop = 1, x0.copy(), ""  # t_eval[:filled] are recorded
     options: dict[str, Any] = {}
     if method in ("Radau", "BDF", "LSODA") and jacobian is not None:
-        from scipy.sparse import block_diag
+        from scipy.sparse import coo_matrix
+
+        # Entry (i, j) of run b's block sits at row i B + b, column j B + b of the
+        # coordinate-first system.
+        rows = (np.arange(n)[:, None, None] * batch + np.arange(batch)[None, None, :])
+        cols = (np.arange(n)[None, :, None] * batch + np.arange(batch)[None, None, :])
+        rows, cols = np.broadcast_arrays(rows, cols)
 
         def jac_fn(_t: float, flat: Array) -> Any:
-            x = flat.reshape(batch, n)
             with np.errstate(all="ignore"):
-                blocks = scale[None, :, None] * jacobian(x)
+                blocks = scale[None, :, None] * jacobian(states(flat))  # (B, n, n)
             blocks[~active] = 0.0
             blocks = np.nan_to_num(blocks, nan=0.0, posinf=0.0, neginf=0.0)
-            matrix = block_diag(list(blocks), format="csc")
+            values = np.moveaxis(blocks, 0, -1)  # (n, n, B), as rows and cols
+            matrix = coo_matrix((values.ravel(), (rows.ravel(), cols.ravel())),
+                                shape=(n * batch, n * batch)).tocsc()
             # LSODA takes only a dense Jacobian (a sparse one fails inside scipy).
             return matrix.toarray() if method == "LSODA" else matrix
 
         options["jac"] = jac_fn  # explicit methods warn if given a Jacobian
 
-    t_eval = np.linspace(0.0, t_end, n_eval)
-    xs = np.empty((n_eval, batch, n))
-    xs[0] = x0
-    filled = 1  # t_eval[:filled] are recorded
-    y, t, evaluations, stop = x0.copy(), 0.0, 0, ""
-    while t < t_end and active.any() and not stop:
-        solver = getattr(integrate, method)(rhs, t, y.ravel(), t_end, rtol=rtol, atol=atol,
+    t, evaluations = 0.0, 0
+    while method not in FIXED_STEP_METHODS and t < t_end and active.any() and not stop:
+        solver = getattr(integrate, method)(rhs, t, y.T.ravel(), t_end, rtol=rtol, atol=atol,
                                            **options)
         while solver.status == "running":
             solver.step()
@@ -159,7 +269,7 @@ def simulate_flow(
                 stop = "solver stopped: step size too small (a stiff flow: try Radau or BDF)"
                 break
             t_old, t_new = float(solver.t_old), float(solver.t)
-            y_new = np.asarray(solver.y, dtype=np.float64).reshape(batch, n)
+            y_new = states(solver.y)
             crossing = active & outside_ball(y_new, max_norm)
             upto = int(np.searchsorted(t_eval, t_new, side="right"))
             if upto == filled and not crossing.any():  # nothing to record in this step
@@ -171,10 +281,11 @@ def simulate_flow(
             dense = solver.dense_output()
             frozen_state = y_new.copy()
             for i in np.flatnonzero(crossing):
-                inside, diverged_at[i] = _first_exit(dense, int(i), n, t_old, t_new, max_norm)
-                frozen_state[i] = np.asarray(dense(inside)).reshape(batch, n)[i]
+                inside, diverged_at[i] = _first_exit(lambda u: states(dense(u)), int(i),
+                                                     t_old, t_new, max_norm)
+                frozen_state[i] = states(dense(inside))[i]
             for k in range(filled, upto):
-                xs[k] = np.asarray(dense(t_eval[k])).reshape(batch, n)
+                xs[k] = states(dense(t_eval[k]))
                 late = crossing & (t_eval[k] > diverged_at)
                 xs[k][late] = frozen_state[late]
             filled = max(filled, upto)
@@ -184,6 +295,7 @@ def simulate_flow(
                 break
             if crossing.any():
                 active &= ~crossing
+                all_active = False
                 break  # restart: the frozen runs' right-hand side is now zero
         evaluations += int(solver.nfev)
     xs[filled:] = y  # stopped early: the last state (frozen runs at their boundary)
