@@ -155,6 +155,7 @@ RANGES: dict[str, Range] = {
     "n_eval": Range(2, 10**12, integer=True),
     "rtol": Range(1e-13, 1.0),  # scipy raises a smaller rtol to 100 eps, with a warning
     "atol": Range(0.0, 1.0, low_open=True),
+    "step_size": Range(0.0, 1e9, low_open=True),
     # analysis
     "solve_timeout": Range(0.0, 3600.0),
     "n_starts": Range(1, 100_000, integer=True),

@@ -69,12 +69,17 @@ _DEFAULT = RunSpec()
               help="flow: final time (default: steps x lr, the discrete rule's horizon).")
 @click.option("--n-eval", type=Ranged("n_eval"), default=None,
               help="flow: recorded times (default 201).")
-@click.option("--method", type=click.Choice(["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"]),
-              default=None, help="flow: solve_ivp method (default RK45).")
+@click.option("--method",
+              type=click.Choice(["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA", "rk4"]),
+              default=None, help="flow: solve_ivp method (default RK45), or rk4: classic "
+                                 "Runge-Kutta with fixed steps of --step-size.")
 @click.option("--rtol", type=Ranged("rtol"), default=None,
               help="flow: relative tolerance (default 1e-8).")
 @click.option("--atol", type=Ranged("atol"), default=None,
               help="flow: absolute tolerance (default 1e-10).")
+@click.option("--step-size", type=Ranged("step_size"), default=None,
+              help="flow, --method rk4: the fixed step (default 0.01), shortened so that a "
+                   "whole number of steps falls between recorded times.")
 @click.option("--out", type=FILE, default=None,
               help="Write the run to .csv, .npz or .json (CSV and NPZ with a sidecar "
                    "OUT.meta.json); - prints the CSV on stdout (no sidecar).")

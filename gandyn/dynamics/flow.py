@@ -113,7 +113,7 @@ def _classic_rk4(rhs: Callable[[float, Array], Array], states: Callable[[Array],
     ``active`` and ``diverged_at`` are updated in place. Returns the number of
     records filled, the last states ``(B, n)`` and an empty stop message.
     """
-    batch, n = x0.shape
+    n = x0.shape[1]
     h = float(t_eval[1] - t_eval[0]) / per_record
     y = np.ascontiguousarray(x0.T).ravel()  # coordinate-first, as ``rhs`` takes it
     for k in range(1, len(t_eval)):
@@ -280,9 +280,13 @@ def simulate_flow(
                 continue
             dense = solver.dense_output()
             frozen_state = y_new.copy()
+
+            def dense_states(u: float, dense: Any = dense) -> Array:
+                return states(dense(u))
+
             for i in np.flatnonzero(crossing):
-                inside, diverged_at[i] = _first_exit(lambda u: states(dense(u)), int(i),
-                                                     t_old, t_new, max_norm)
+                inside, diverged_at[i] = _first_exit(dense_states, int(i), t_old, t_new,
+                                                     max_norm)
                 frozen_state[i] = states(dense(inside))[i]
             for k in range(filled, upto):
                 xs[k] = states(dense(t_eval[k]))

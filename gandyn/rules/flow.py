@@ -27,11 +27,15 @@ class GradientFlow:
     reference: ClassVar[str] = ("Mescheder, Nowozin and Geiger (2017), The Numerics of GANs, "
                                 "NeurIPS, Sec. 2 (the flow the rules discretize)")
     settings: ClassVar[tuple[Setting, ...]] = (
-        Setting("method", "RK45", "scipy solve_ivp method (RK45, DOP853, Radau, BDF, LSODA)", str),
+        Setting("method", "RK45",
+                "scipy solve_ivp method (RK45, DOP853, Radau, BDF, LSODA), or rk4 (fixed steps)",
+                str),
         Setting("rtol", 1e-8, "relative tolerance of the integrator"),
         Setting("atol", 1e-10, "absolute tolerance of the integrator"),
         Setting("t_end", None, "final time (default: steps x lr_g, the discrete rule's horizon)"),
         Setting("n_eval", 201, "recorded times, uniform on [0, t_end]", int),
+        Setting("step_size", 0.01, "rk4: the fixed step, shortened to fit a whole number of "
+                "steps between recorded times"),
     )
 
     @classmethod

@@ -270,7 +270,8 @@ def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajector
                 t_end=float(flow["t_end"]), n_eval=int(flow["n_eval"]),
                 rates=rates / rule.lr_g, method=str(flow["method"]),
                 rtol=float(flow["rtol"]), atol=float(flow["atol"]),
-                max_norm=spec.max_norm, state_names=names, logged_names=vf.logged_names,
+                step_size=float(flow["step_size"]), max_norm=spec.max_norm,
+                state_names=names, logged_names=vf.logged_names,
             )
         except ValueError as exc:
             raise SpecError(f"flow: {exc}") from None

@@ -190,8 +190,9 @@ class RunSpec:
                                 "loop (the default with `batch_size`)")
 
 
-#: The flow's integrators (:func:`scipy.integrate.solve_ivp` methods).
-FLOW_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+#: The flow's integrators (:func:`scipy.integrate.solve_ivp` methods, and ``rk4``, gandyn's
+#: fixed-step classic Runge-Kutta method: :func:`gandyn.dynamics.flow.simulate_flow`).
+FLOW_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA", "rk4")
 
 
 def _check_setting(key: str, value: Any) -> None:
