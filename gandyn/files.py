@@ -23,9 +23,9 @@ import stat
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -148,12 +148,20 @@ def _temporary_beside(path: Path) -> tuple[int, Path]:
             continue
 
 
-def _write_temporary(path: Path, content: bytes) -> Path:
+#: What :func:`write_files` writes into a file: its bytes, or a function that writes them
+#: into the open temporary file (so that a large output is streamed, never held whole).
+Content = bytes | Callable[[BinaryIO], None]
+
+
+def _write_temporary(path: Path, content: Content) -> Path:
     """``content`` in a complete, flushed temporary file beside ``path``; its name."""
     descriptor, temporary = _temporary_beside(path)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
+            if callable(content):
+                content(handle)
+            else:
+                handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())  # whole on disk before it takes the final name
     except BaseException:
@@ -202,7 +210,7 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def write_files(contents: Mapping[Path, bytes], force: bool) -> list[Path]:
+def write_files(contents: Mapping[Path, Content], force: bool) -> list[Path]:
     """Write prepared file contents whole or not at all, refusing to overwrite unless ``force``.
 
     Each file is written to a temporary file in its target folder, flushed to
@@ -215,6 +223,11 @@ def write_files(contents: Mapping[Path, bytes], force: bool) -> list[Path]:
     had already placed in this call are removed again. A symbolic link under
     a final name is refused without ``force`` and replaced itself (never the
     file it points to) with it. Temporary files are removed on any error.
+
+    A content may be a function that writes into the open temporary file: a
+    large output is then streamed into it in pieces. The files are written in
+    the order given, so a later function may use what an earlier one computed
+    (a run's sidecar, its divergence once the run is written).
 
     Returns
     -------

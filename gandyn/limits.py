@@ -33,6 +33,7 @@ from gandyn.errors import SpecError
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
+    "STREAM_SHARE",
     "MAX_QUADRATURE_ORDER",
     "RANGES",
     "Range",
@@ -43,6 +44,7 @@ __all__ = [
     "minibatch_bytes",
     "parse_memory",
     "path_bytes",
+    "run_chunk",
     "starts_bytes",
     "sweep_bytes",
     "trajectory_bytes",
@@ -50,6 +52,11 @@ __all__ = [
 
 #: The memory budget when none is given: 2 GiB, which a laptop survives.
 DEFAULT_MAX_MEMORY = 2 * 1024**3
+
+#: A run whose records would not fit in the budget is simulated in chunks of runs, each
+#: taking at most this fraction of the budget (:func:`run_chunk`): the chunk's records, the
+#: copies its writer makes and what is kept of every run stay together within the budget.
+STREAM_SHARE = 0.25
 
 #: Largest Gauss quadrature order. numpy's Gauss-Hermite weights ``exp(-x**2 / 2)`` of the
 #: outermost node fall below the smallest normal double (about 2.2e-308) at order 371 and the
@@ -285,33 +292,69 @@ def minibatch_bytes(n_runs: int, batch_d: int, batch_g: int, n_state: int) -> fl
     return _FLOAT * float(n_runs) * (batch_d + batch_g) * (n_state + 8)
 
 
+def _records(steps: int, every: int, n_eval: int | None) -> int:
+    return n_eval if n_eval is not None else steps // every + 1
+
+
 def check_run_memory(*, n_runs: int, n_state: int, n_logged: int, steps: int, every: int,
                      flow_method: str | None = None, n_eval: int | None = None,
                      batch: tuple[int, int] | None = None,
-                     max_memory: int | None = None) -> None:
+                     max_memory: int | None = None, streamed: bool = False) -> None:
     """Refuse a run whose arrays would not fit in ``max_memory``, naming the option to change.
 
     A discrete rule records ``steps // every + 1`` states and logged values of
     every run; the flow records ``n_eval`` (and LSODA, which takes a dense
     Jacobian of the whole batch, ``3 (n_runs n_state)**2`` values); a minibatch
     run draws :func:`minibatch_bytes` at every step.
+
+    With ``streamed`` (the records go to a file, :mod:`gandyn.runs.chunked`),
+    a batch over the budget is simulated in chunks of runs (:func:`run_chunk`):
+    only one run's records must fit in :data:`STREAM_SHARE` of the budget. A
+    minibatch run is never split (its draws are shared by the batch, so its
+    chunks would draw other samples): its records must fit whole.
     """
     sizes = f"{n_runs} run{'s' if n_runs != 1 else ''}"
+    records = _records(steps, every, n_eval)
     if n_eval is not None:
-        check_memory(trajectory_bytes(n_runs, n_eval, n_state, n_logged), max_memory,
-                     f"{sizes} x {n_eval} recorded times", "n_eval")
-        if flow_method == "LSODA":
-            dense = 3.0 * _FLOAT * float(n_runs * n_state) ** 2
-            check_memory(dense, max_memory, f"LSODA's dense Jacobian of {sizes}", "method")
-        return
-    records = steps // every + 1
-    options = ("steps", "every") if n_runs == 1 else ("steps", "every", "x0", "grid")
-    check_memory(trajectory_bytes(n_runs, records, n_state, n_logged), max_memory,
-                 f"{sizes} x {records} records x {n_state + n_logged} values", *options)
+        what, options = f"{sizes} x {n_eval} recorded times", ("n_eval",)
+    else:
+        what = f"{sizes} x {records} records x {n_state + n_logged} values"
+        options = ("steps", "every") if n_runs == 1 else ("steps", "every", "x0", "grid")
+    if streamed and batch is None and n_runs > 1:
+        budget = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+        one = trajectory_bytes(1, records, n_state, n_logged)
+        if one > STREAM_SHARE * budget:
+            change = " or ".join(f"`{option}`" for option in options[:2])
+            raise SpecError(
+                f"one run's {records} records need about {format_bytes(one)}, over the "
+                f"{format_bytes(STREAM_SHARE * budget)} a chunk of a streamed run may take "
+                f"(a quarter of the memory budget): reduce {change} or raise `max_memory`")
+    else:
+        check_memory(trajectory_bytes(n_runs, records, n_state, n_logged), max_memory, what,
+                     *options)
+    if n_eval is not None and flow_method == "LSODA":
+        dense = 3.0 * _FLOAT * float(n_runs * n_state) ** 2
+        check_memory(dense, max_memory, f"LSODA's dense Jacobian of {sizes}", "method")
     if batch is not None:
         check_memory(minibatch_bytes(n_runs, batch[0], batch[1], n_state), max_memory,
                      f"minibatches of {batch[0]} and {batch[1]} samples for {sizes}",
                      "batch_size")
+
+
+def run_chunk(*, n_runs: int, n_state: int, n_logged: int, steps: int, every: int,
+              n_eval: int | None = None, max_memory: int | None = None) -> int:
+    """Runs per chunk of a run: all of them if their records fit in the budget.
+
+    Otherwise as many as fit in :data:`STREAM_SHARE` of the budget (at least
+    one; :func:`check_run_memory` with ``streamed`` refuses a run of which
+    one alone does not fit).
+    """
+    budget = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+    records = _records(steps, every, n_eval)
+    if trajectory_bytes(n_runs, records, n_state, n_logged) <= budget:
+        return n_runs
+    one = trajectory_bytes(1, records, n_state, n_logged)
+    return max(1, min(n_runs, int(STREAM_SHARE * budget // one)))
 
 
 def sweep_bytes(n_cells: int, n_axes: int, chunk_size: int, n_state: int) -> float:

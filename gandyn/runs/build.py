@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
     from gandyn.dynamics.trajectory import Trajectory
     from gandyn.games.game import Game
+    from gandyn.runs.outcome import RunSummary
 
 __all__ = ["Built", "RunResult", "build", "build_game_part", "grid_starts", "resolve_starts", "run",
            "simulate"]
@@ -109,16 +110,19 @@ class Built:
         The game and its derived vector field.
     x0
         The starting states, ``(n_runs, n_state)``.
+    max_memory
+        The memory budget it was checked against (``None``: the default).
     """
 
     spec: RunSpec
     game: Game
     field: VectorField
     x0: Array
+    max_memory: int | None = None
 
 
 def build(spec: RunSpec, base_dir: str | Path | None = None, *,
-          max_memory: int | str | None = None) -> Built:
+          max_memory: int | str | None = None, streamed: bool = False) -> Built:
     """Check ``spec``, build its game, derive it and resolve its starting states.
 
     Parameters
@@ -132,6 +136,12 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
         :data:`gandyn.limits.DEFAULT_MAX_MEMORY`):
         the run's arrays are estimated (:func:`gandyn.limits.check_run_memory`) and a run
         over the budget is refused before the game is derived.
+    streamed
+        Whether the run's records will be streamed to a file
+        (:func:`gandyn.runs.chunked.run_chunked`) rather than held: then a batch
+        over the budget is simulated in chunks of runs, and only a run of which
+        one alone would not fit in a chunk is refused
+        (:func:`gandyn.limits.check_run_memory`).
 
     Raises
     ------
@@ -156,18 +166,39 @@ def build(spec: RunSpec, base_dir: str | Path | None = None, *,
         n_eval=None if not flow else int(flow["n_eval"]),
         batch=None if full.minibatch is None else (
             full.minibatch.batch_size, full.minibatch.batch_size_g or full.minibatch.batch_size),
-        max_memory=budget)
+        max_memory=budget, streamed=streamed)
     x0 = np.array([[dict(s)[n] for n in names] for s in starts], dtype=np.float64)
-    return Built(full, game, derive(game), x0)
+    return Built(full, game, derive(game), x0, budget)
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """A run: the spec with its defaults written in, the derived field and the trajectory."""
+    """A run: the spec with its defaults written in, the derived field and the trajectory.
+
+    Attributes
+    ----------
+    spec, field, trajectory
+        The run, its game's derivatives and its records.
+    summary
+        Start, final state, divergence and loss ranges of every run
+        (:meth:`run_summary`); given when ``trajectory`` does not hold every run.
+    kept_runs
+        For a run streamed to a file (:func:`gandyn.runs.chunked.run_chunked`):
+        the runs ``trajectory`` holds, by their index in the batch; ``None``:
+        it holds them all.
+    """
 
     spec: RunSpec
     field: VectorField
     trajectory: Trajectory
+    summary: RunSummary | None = None
+    kept_runs: tuple[int, ...] | None = None
+
+    def run_summary(self) -> RunSummary:
+        """What the summary needs of every run (:class:`~gandyn.runs.outcome.RunSummary`)."""
+        from gandyn.runs.outcome import RunSummary
+
+        return self.summary if self.summary is not None else RunSummary.of(self.trajectory)
 
     def _title(self) -> str:
         """``dirac / non-saturating / simgd``: the game, its loss and the method."""
@@ -178,10 +209,15 @@ class RunResult:
 
     def __repr__(self) -> str:
         # The spec, the field and the trajectory each print at length: one line instead.
-        traj = self.trajectory
-        diverged = int(np.count_nonzero(traj.diverged))
-        return (f"RunResult({self._title()}: {traj.n_runs} runs x {traj.x.shape[1]} records, "
-                f"diverged {diverged} of {traj.n_runs})")
+        if self.summary is not None:
+            runs, records = self.summary.n_runs, self.summary.n_records
+            diverged = int(np.count_nonzero(self.summary.diverged))
+        else:
+            runs, records = self.trajectory.n_runs, int(self.trajectory.x.shape[1])
+            diverged = int(np.count_nonzero(self.trajectory.diverged))
+        kept = "" if self.kept_runs is None else f", {len(self.kept_runs)} kept"
+        return (f"RunResult({self._title()}: {runs} runs x {records} records{kept}, "
+                f"diverged {diverged} of {runs})")
 
     def _repr_html_(self) -> str:
         """The notebook's view: the run's spec, then the trajectory's tables."""
