@@ -33,9 +33,9 @@ from gandyn.errors import SpecError
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
-    "STREAM_SHARE",
     "MAX_QUADRATURE_ORDER",
     "RANGES",
+    "STREAM_SHARE",
     "Range",
     "check_memory",
     "check_run_memory",
@@ -315,6 +315,7 @@ def check_run_memory(*, n_runs: int, n_state: int, n_logged: int, steps: int, ev
     """
     sizes = f"{n_runs} run{'s' if n_runs != 1 else ''}"
     records = _records(steps, every, n_eval)
+    options: tuple[str, ...]
     if n_eval is not None:
         what, options = f"{sizes} x {n_eval} recorded times", ("n_eval",)
     else:

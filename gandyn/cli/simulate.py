@@ -138,7 +138,15 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
                             *grid_starts(parse_ranges(grid_specs, "--grid", count=True),
                                         max_memory=max_memory)]
     base = load_spec(spec_file) if spec_file is not None else RunSpec()
-    built = build(merge(base, **values), max_memory=max_memory)
+    # Over the budget, the records go to --out in chunks of runs; a JSON document cannot.
+    to_json_file = out is not None and out != "-" and out.lower().endswith(".json")
+    try:
+        built = build(merge(base, **values), max_memory=max_memory, streamed=not to_json_file)
+    except SpecError as exc:
+        if to_json_file and "memory budget" in str(exc):
+            raise SpecError(f"{exc}; or write --out as .csv or .npz, which a run over the "
+                            "budget streams in chunks (a .json run is one document)") from None
+        raise
     spec = built.spec
     if dump_spec:
         click.echo(spec_toml(spec), nl=False)
@@ -173,19 +181,28 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
     # A bar only where a run takes seconds: many steps x runs, or minibatches at every step.
     batch = 1 if spec.minibatch is None else spec.minibatch.batch_size
     long_run = not flow and spec.steps * len(spec.starts) * batch >= 200_000
-    with progress(spec.steps, "simulating", json_output=as_json,
+    from gandyn.runs.chunked import chunk_size
+
+    n_runs, chunk = len(spec.starts), chunk_size(built)
+    streamed = chunk < n_runs
+    written: list[Any] = []
+    with progress(spec.steps * -(-n_runs // chunk), "simulating", json_output=as_json,
                   show=None if long_run else False) as bar:
-        result = run(built, progress=bar.advance if bar.shown else None)
+        advance = bar.advance if bar.shown else None
+        if not streamed:
+            result = run(built, progress=advance)
+        else:
+            result, written = _run_streamed(built, chunk, out, force, advance)
     traj = result.trajectory
+    summary = result.run_summary()
     from gandyn.derivation.stationary import closed_form_equilibria, isolated_points
     from gandyn.report.simulation import summarize, summary_dict
 
     points = closed_form_equilibria(result.field)
-    if traj.diverged.any():
-        n = int(traj.diverged.sum())
-        warn(f"{n} of {traj.n_runs} runs diverged (see the summary)")
-    written = []
-    if out is not None and not to_stdout:
+    if summary.diverged.any():
+        n = int(summary.diverged.sum())
+        warn(f"{n} of {summary.n_runs} runs diverged (see the summary)")
+    if out is not None and not to_stdout and not streamed:
         from gandyn.io.trajectory_files import write_trajectory
 
         written += write_trajectory(traj, out, shareable_spec(spec.to_dict()), force=force)
@@ -193,14 +210,16 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
         from gandyn.plotting import plot_simulation, venue_style
         from gandyn.plotting.figures import valid_until
 
-        meta = {"gandyn_version": __version__, "spec": shareable_spec(spec.to_dict()),
-                **_style_meta(style)}
+        meta: dict[str, Any] = {"gandyn_version": __version__,
+                                "spec": shareable_spec(spec.to_dict()), **_style_meta(style)}
         marked = isolated_points(points, traj.state_names)
         portrait = resolve_portrait(
             axes_spec, slice_spec, traj.state_names, n_theta=len(built.game.theta),
             equilibria=marked, last_state=traj.x[0, max(valid_until(traj, 0) - 1, 0)])
         if axes_spec is not None or portrait.slice_at is not None:
             meta["portrait"] = portrait.to_dict(traj.state_names)
+        if result.kept_runs is not None:  # streamed: the figure draws a few runs
+            meta["runs"] = list(result.kept_runs)
         with venue_style(style):
             written += plot_simulation(traj, result.field, plot, metadata=meta,
                                        layout=layout,  # type: ignore[arg-type]  # click.Choice
@@ -213,7 +232,8 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
         from gandyn.cli.output import info
         from gandyn.io.trajectory_files import trajectory_csv
 
-        click.echo(trajectory_csv(traj), nl=False)
+        if not streamed:  # a streamed run printed its rows as it went
+            click.echo(trajectory_csv(traj), nl=False)
         info(summarize(result, points))  # stdout holds the CSV alone
     elif as_json:
         import json
@@ -225,6 +245,34 @@ def simulate(game_spec: str, game_file: str | None, loss_name: str | None, log_l
         click.echo(json.dumps(plain(document), indent=2))
     else:
         click.echo(summarize(result, points))
+
+
+def _run_streamed(built: Any, chunk: int, out: str | None, force: bool,
+                  advance: Any) -> tuple[Any, list[Any]]:
+    """A run over the memory budget, ``chunk`` runs at a time: each chunk goes to ``--out``.
+
+    Returns the result (every run's summary, the figure's runs) and the files written.
+    """
+    from gandyn.io.trajectory_files import csv_blocks, csv_header, stream_trajectory
+    from gandyn.runs.chunked import run_chunked
+
+    if out is None:
+        return run_chunked(built, chunk, None, progress=advance), []
+    if out == "-":
+        printed = {"runs": 0}
+
+        def print_rows(traj: Any) -> None:
+            if printed["runs"] == 0:
+                click.echo(csv_header(traj), nl=False)
+            for block in csv_blocks(traj, first_run=printed["runs"]):
+                click.echo(block, nl=False)
+            printed["runs"] += traj.n_runs
+
+        return run_chunked(built, chunk, print_rows, progress=advance), []
+    written, result = stream_trajectory(
+        lambda sink: run_chunked(built, chunk, sink, progress=advance), out,
+        shareable_spec(built.spec.to_dict()), n_runs=len(built.spec.starts), force=force)
+    return result, written
 
 
 def _style_meta(style: str) -> dict[str, str]:

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from gandyn.runs.build import RunResult
     from gandyn.runs.outcome import RunSummary
 
-__all__ = ["CSV_LOSSES", "FORMATS", "csv_blocks", "stream_trajectory", "trajectory_csv",
-           "trajectory_meta", "write_trajectory"]
+__all__ = ["CSV_LOSSES", "FORMATS", "csv_blocks", "csv_header", "stream_trajectory",
+           "trajectory_csv", "trajectory_meta", "write_trajectory"]
 
 #: Loss columns of a CSV, in order.
 CSV_LOSSES = ("d_real", "d_fake", "g_loss", "d_x", "d_gz")
@@ -76,15 +76,16 @@ def trajectory_meta(traj: Trajectory | RunSummary, spec: dict[str, Any]) -> dict
 
 def trajectory_csv(traj: Trajectory) -> str:
     """The CSV text of ``traj``, as ``--out run.csv`` writes it (``--out -`` prints it)."""
-    return _csv_header(traj) + "".join(csv_blocks(traj))
+    return csv_header(traj) + "".join(csv_blocks(traj))
 
 
-def _csv_header(traj: Trajectory) -> str:
+def csv_header(traj: Trajectory) -> str:
+    """The CSV's first line: ``run,step,t``, the state's names and :data:`CSV_LOSSES`."""
     return ",".join(["run", "step", "t", *traj.state_names, *CSV_LOSSES]) + "\n"
 
 
 #: Rows formatted at a time: the text of a chunk of runs is never held whole.
-_CSV_BLOCK = 4096
+_CSV_BLOCK = 256
 
 
 def csv_blocks(traj: Trajectory, first_run: int = 0) -> Iterator[str]:
@@ -151,7 +152,7 @@ def write_trajectory(traj: Trajectory, path: str | Path, spec: dict[str, Any],
 
 
 #: Bytes copied at a time from the spill file into the NPZ.
-_COPY_BLOCK = 2**20
+_COPY_BLOCK = 2**16
 
 
 def _zip_info(name: str, size: int) -> zipfile.ZipInfo:
@@ -203,24 +204,28 @@ class _NpzChunks:
             self.x_member = self.archive.open(_zip_info("x.npy", size), mode="w")
             self.x_member.write(header)
             self.logged_shape = (self.n_runs, *traj.logged.shape[1:])
-            self.spill = tempfile.TemporaryFile(dir=self.folder)
-        self.x_member.write(memoryview(np.ascontiguousarray(traj.x, dtype=np.float64)).cast("B"))
-        self.spill.write(memoryview(np.ascontiguousarray(traj.logged,
-                                                         dtype=np.float64)).cast("B"))
+            # Unnamed (removed by the system once closed, even if the process dies); closed
+            # by :meth:`release`, which the writer calls whatever happens.
+            self.spill = tempfile.TemporaryFile(dir=self.folder)  # noqa: SIM115
+        self.x_member.write(np.ascontiguousarray(traj.x, dtype=np.float64).data.cast("B"))
+        self.spill.write(np.ascontiguousarray(traj.logged, dtype=np.float64).data.cast("B"))
+
+    def release(self) -> None:
+        """Close the spill file (if open); idempotent."""
+        if self.spill is not None:
+            self.spill.close()
 
     def close(self, summary: RunSummary, meta_text: str) -> None:
         assert self.first is not None  # a run has at least one chunk
-        try:
-            self.x_member.close()
-            header = _npy_header(self.logged_shape)
-            size = len(header) + 8 * int(np.prod(self.logged_shape))
-            with self.archive.open(_zip_info("logged.npy", size), mode="w") as member:
-                member.write(header)
-                self.spill.seek(0)
-                while block := self.spill.read(_COPY_BLOCK):
-                    member.write(block)
-        finally:
-            self.spill.close()
+        self.x_member.close()
+        header = _npy_header(self.logged_shape)
+        size = len(header) + 8 * int(np.prod(self.logged_shape))
+        with self.archive.open(_zip_info("logged.npy", size), mode="w") as member:
+            member.write(header)
+            self.spill.seek(0)
+            while block := self.spill.read(_COPY_BLOCK):
+                member.write(block)
+        self.release()
         self._member("diverged", np.asarray(summary.diverged, dtype=np.bool_))
         self._member("diverged_at", np.asarray(summary.diverged_at, dtype=np.float64))
         self._member("state_names", np.array(summary.state_names))
@@ -263,13 +268,15 @@ def stream_trajectory(produce: Callable[[Callable[[Trajectory], None]], RunResul
     done: dict[str, Any] = {}
 
     def meta_text(summary: RunSummary) -> str:
-        return json.dumps(trajectory_meta(summary, spec), indent=2) + "\n"
+        if "meta" not in done:  # once: the NPZ holds it and the sidecar is it
+            done["meta"] = json.dumps(trajectory_meta(summary, spec), indent=2) + "\n"
+        return str(done["meta"])
 
     def write_run(handle: BinaryIO) -> None:
         if suffix == ".csv":
             def sink(traj: Trajectory) -> None:
                 if "header" not in done:
-                    handle.write(_csv_header(traj).encode())
+                    handle.write(csv_header(traj).encode())
                     done["header"] = True
                 first = done.get("runs", 0)
                 for block in csv_blocks(traj, first_run=first):
@@ -279,8 +286,12 @@ def stream_trajectory(produce: Callable[[Callable[[Trajectory], None]], RunResul
             done["result"] = produce(sink)
         else:
             chunks = _NpzChunks(handle, n_runs, target.parent)
-            done["result"] = produce(chunks.add)
-            chunks.close(done["result"].run_summary(), meta_text(done["result"].run_summary()))
+            try:
+                done["result"] = produce(chunks.add)
+                summary = done["result"].run_summary()
+                chunks.close(summary, meta_text(summary))
+            finally:
+                chunks.release()
 
     def write_sidecar(handle: BinaryIO) -> None:
         handle.write(meta_text(done["result"].run_summary()).encode())

@@ -8,6 +8,7 @@ import numpy as np
 
 from gandyn.derivation.stationary import closed_form_equilibria, distances_to_equilibria
 from gandyn.runs.build import RunResult
+from gandyn.runs.outcome import RunSummary
 
 __all__ = ["summarize", "summary_dict"]
 
@@ -21,10 +22,14 @@ def _fmt(v: float) -> str:
 
 def summarize(result: RunResult,
               points: list[dict[str, float]] | None = None) -> str:
-    """A table: start, final state, distance to equilibrium, loss ranges, divergence."""
-    traj = result.trajectory
+    """A table: start, final state, distance to equilibrium, loss ranges, divergence.
+
+    Made from the run's :class:`~gandyn.runs.outcome.RunSummary`, so that a run
+    streamed to its file in chunks prints the same table as one held whole.
+    """
+    traj = result.run_summary()
     names = traj.state_names
-    final = traj.x[:, -1]
+    final = traj.final
     found = closed_form_equilibria(result.field) if points is None else points
     dist = distances_to_equilibria(final, names, found)
     method = traj.method.get("optimizer", "?")
@@ -42,8 +47,8 @@ def summarize(result: RunResult,
     for run in range(listed):
         row = [str(run), "(" + ", ".join(_fmt(v) for v in final[run]) + ")", _fmt(dist[run])]
         for name in wanted:
-            series = traj.loss(name)[run]
-            row.append(f"{_fmt(np.nanmin(series))}..{_fmt(np.nanmax(series))}")
+            column = traj.loss_index(name)
+            row.append(f"{_fmt(traj.low[run, column])}..{_fmt(traj.high[run, column])}")
         if traj.diverged[run]:
             unit = "t" if method == "flow" else "step"
             row.append(f"diverged at {unit} {traj.diverged_at[run]:g}")
@@ -62,12 +67,12 @@ def summarize(result: RunResult,
     return "\n".join(lines)
 
 
-def _range(series: np.ndarray[Any, Any]) -> dict[str, float | None]:
-    finite = series[np.isfinite(series)]
-    if not finite.size:
+def _range(summary: RunSummary, run: int, column: int) -> dict[str, float | None]:
+    if not np.isfinite(summary.finite_final[run, column]):
         return {"min": None, "max": None, "final": None}
-    return {"min": float(finite.min()), "max": float(finite.max()),
-            "final": float(finite[-1])}
+    return {"min": float(summary.finite_min[run, column]),
+            "max": float(summary.finite_max[run, column]),
+            "final": float(summary.finite_final[run, column])}
 
 
 def summary_dict(result: RunResult,
@@ -86,9 +91,9 @@ def summary_dict(result: RunResult,
         ``min``, ``max`` and ``final`` over the finite records), ``diverged``
         and ``diverged_at`` (step, or time for the flow; ``None`` if it did not).
     """
-    traj = result.trajectory
+    traj = result.run_summary()
     names = traj.state_names
-    final = traj.x[:, -1]
+    final = traj.final
     found = closed_form_equilibria(result.field) if points is None else points
     dist = distances_to_equilibria(final, names, found)
     game = result.field.game
@@ -97,11 +102,11 @@ def summary_dict(result: RunResult,
         diverged = bool(traj.diverged[run])
         runs.append({
             "run": run,
-            "start": dict(zip(names, (float(v) for v in traj.x[run, 0]), strict=True)),
+            "start": dict(zip(names, (float(v) for v in traj.start[run]), strict=True)),
             "final": dict(zip(names, (float(v) for v in final[run]), strict=True)),
             "distance_to_equilibrium": float(dist[run]),
-            "losses": {name: _range(np.asarray(traj.loss(name)[run], dtype=np.float64))
-                       for name in traj.logged_names},
+            "losses": {name: _range(traj, run, column)
+                       for column, name in enumerate(traj.logged_names)},
             "diverged": diverged,
             "diverged_at": float(traj.diverged_at[run]) if diverged else None,
         })
@@ -112,7 +117,7 @@ def summary_dict(result: RunResult,
         "message": traj.message,
         "state_names": list(names),
         "n_runs": traj.n_runs,
-        "n_records": len(traj.step),
+        "n_records": traj.n_records,
         "n_diverged": int(traj.diverged.sum()),
         "equilibria": [dict(point) for point in found],
         "runs": runs,
