@@ -104,7 +104,7 @@ def test_a_failure_while_streaming_leaves_nothing(tmp_path: Path) -> None:
     built = build(merge(RunSpec(), steps=2000, starts=starts), max_memory="1M", streamed=True)
     chunk = chunk_size(built)
 
-    class Interrupted(Exception):
+    class StopStreamingError(Exception):
         pass
 
     for suffix in (".csv", ".npz"):
@@ -114,12 +114,12 @@ def test_a_failure_while_streaming_leaves_nothing(tmp_path: Path) -> None:
             def after_two(traj: object) -> None:
                 seen.append(1)
                 if len(seen) == 3:
-                    raise Interrupted
+                    raise StopStreamingError
                 sink(traj)  # type: ignore[operator]
 
             return run_chunked(built, chunk, after_two)
 
-        with pytest.raises(Interrupted):
+        with pytest.raises(StopStreamingError):
             stream_trajectory(failing, tmp_path / f"run{suffix}", built.spec.to_dict(),
                               n_runs=50)
         assert list(tmp_path.iterdir()) == []  # no partial file, no temporary, no sidecar
