@@ -33,6 +33,7 @@ from gandyn.errors import SpecError
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
+    "KEPT_PER_RUN",
     "MAX_QUADRATURE_ORDER",
     "RANGES",
     "STREAM_SHARE",
@@ -57,6 +58,12 @@ DEFAULT_MAX_MEMORY = 2 * 1024**3
 #: taking at most this fraction of the budget (:func:`run_chunk`): the chunk's records, the
 #: copies its writer makes and what is kept of every run stay together within the budget.
 STREAM_SHARE = 0.25
+
+#: Bytes a streamed run keeps of each run whatever its records: its summary (start, final
+#: state, divergence, loss ranges: about 250 bytes for the Dirac-GAN) and its start in the
+#: spec the sidecar records, with the JSON text made of it (about 1.4 KB measured by
+#: ``benchmarks/bench_memory.py``).
+KEPT_PER_RUN = 2048
 
 #: Largest Gauss quadrature order. numpy's Gauss-Hermite weights ``exp(-x**2 / 2)`` of the
 #: outermost node fall below the smallest normal double (about 2.2e-308) at order 371 and the
@@ -323,13 +330,17 @@ def check_run_memory(*, n_runs: int, n_state: int, n_logged: int, steps: int, ev
         options = ("steps", "every") if n_runs == 1 else ("steps", "every", "x0", "grid")
     if streamed and batch is None and n_runs > 1:
         budget = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+        check_memory(2.0 * KEPT_PER_RUN * n_runs, budget,
+                     f"the summary and metadata of {sizes}", "x0", "grid")
         one = trajectory_bytes(1, records, n_state, n_logged)
-        if one > STREAM_SHARE * budget:
+        share = STREAM_SHARE * (budget - KEPT_PER_RUN * n_runs)
+        if one > share:
             change = " or ".join(f"`{option}`" for option in options[:2])
             raise SpecError(
                 f"one run's {records} records need about {format_bytes(one)}, over the "
-                f"{format_bytes(STREAM_SHARE * budget)} a chunk of a streamed run may take "
-                f"(a quarter of the memory budget): reduce {change} or raise `max_memory`")
+                f"{format_bytes(share)} a chunk of a streamed run may take (a quarter of "
+                f"the memory budget left beside the runs' summaries): reduce {change} or "
+                "raise `max_memory`")
     else:
         check_memory(trajectory_bytes(n_runs, records, n_state, n_logged), max_memory, what,
                      *options)
@@ -346,16 +357,18 @@ def run_chunk(*, n_runs: int, n_state: int, n_logged: int, steps: int, every: in
               n_eval: int | None = None, max_memory: int | None = None) -> int:
     """Runs per chunk of a run: all of them if their records fit in the budget.
 
-    Otherwise as many as fit in :data:`STREAM_SHARE` of the budget (at least
-    one; :func:`check_run_memory` with ``streamed`` refuses a run of which
-    one alone does not fit).
+    Otherwise as many as fit in :data:`STREAM_SHARE` of what the budget leaves
+    beside what is kept of every run (:data:`KEPT_PER_RUN`); at least one
+    (:func:`check_run_memory` with ``streamed`` refuses a run of which one
+    alone does not fit).
     """
     budget = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
     records = _records(steps, every, n_eval)
     if trajectory_bytes(n_runs, records, n_state, n_logged) <= budget:
         return n_runs
     one = trajectory_bytes(1, records, n_state, n_logged)
-    return max(1, min(n_runs, int(STREAM_SHARE * budget // one)))
+    share = STREAM_SHARE * max(0.0, budget - KEPT_PER_RUN * float(n_runs))
+    return max(1, min(n_runs, int(share // one)))
 
 
 def sweep_bytes(n_cells: int, n_axes: int, chunk_size: int, n_state: int) -> float:

@@ -83,7 +83,7 @@ def test_an_adaptive_flow_in_chunks_agrees_within_its_tolerances() -> None:
 
     starts = [{"theta": float(a), "psi": 1.0} for a in np.linspace(-2.0, 2.0, 40)]
     spec = merge(RunSpec(), optimizer="flow", starts=starts,
-                 settings={"t_end": 10.0, "n_eval": 2001})
+                 settings={"t_end": 10.0, "n_eval": 1601})
     whole = run(build(spec)).trajectory
     built = build(spec, max_memory="1M", streamed=True)
     chunk = chunk_size(built)
@@ -101,7 +101,7 @@ def test_a_failure_while_streaming_leaves_nothing(tmp_path: Path) -> None:
     from gandyn.runs.spec import RunSpec, merge
 
     starts = [{"theta": float(a)} for a in np.linspace(-2.0, 2.0, 50)]
-    built = build(merge(RunSpec(), steps=2000, starts=starts), max_memory="1M", streamed=True)
+    built = build(merge(RunSpec(), steps=1000, starts=starts), max_memory="1M", streamed=True)
     chunk = chunk_size(built)
 
     class StopStreamingError(Exception):
@@ -160,7 +160,8 @@ def test_the_peak_of_a_streamed_run_stays_within_its_budget(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("args", "fragment"), [
     # one run alone over a quarter of the budget: chunks of runs cannot help
-    (["--steps", "200000", "--max-memory", "4M"], "a chunk of a streamed run may take"),
+    (["--steps", "200000", "--x0", "theta=1", "--x0", "theta=2", "--max-memory", "4M"],
+     "a chunk of a streamed run may take"),
     # minibatches share their draws across the batch: never split
     ([*GRID, "--batch-size", "4", "--max-memory", "1M"], "raise --max-memory"),
     # a JSON document is held whole
