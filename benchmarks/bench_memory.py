@@ -17,7 +17,7 @@ the budget). The baseline of the resident set is (c) a child that derives the
 same game and stops before simulating. The two files are compared byte for
 byte.
 
-Run ``python benchmarks/bench_memory.py [--runs 20000] [--steps 100] [--budget 64M]``.
+Run ``python benchmarks/bench_memory.py [--runs 20000] [--steps 100] [--budget 128M]``.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--budget", default="64M")
+    parser.add_argument("--budget", default="128M")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -25,6 +25,7 @@ is spilled to an unnamed temporary file and copied in. JSON, one document, is no
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tempfile
@@ -215,6 +216,14 @@ class _NpzChunks:
         if self.spill is not None:
             self.spill.close()
 
+    def abandon(self) -> None:
+        """Close the archive after a failure (the temporary file it wrote is removed)."""
+        with contextlib.suppress(Exception):
+            if self.x_member is not None and not self.x_member.closed:
+                self.x_member.close()
+        with contextlib.suppress(Exception):
+            self.archive.close()
+
     def close(self, summary: RunSummary, meta_text: str) -> None:
         assert self.first is not None  # a run has at least one chunk
         self.x_member.close()
@@ -290,6 +299,9 @@ def stream_trajectory(produce: Callable[[Callable[[Trajectory], None]], RunResul
                 done["result"] = produce(chunks.add)
                 summary = done["result"].run_summary()
                 chunks.close(summary, meta_text(summary))
+            except BaseException:
+                chunks.abandon()
+                raise
             finally:
                 chunks.release()
 
