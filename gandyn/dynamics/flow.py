@@ -40,10 +40,6 @@ METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 #: and every call, as a sweep of flows needs.
 FIXED_STEP_METHODS = ("rk4",)
 
-#: The step of ``rk4`` when none is given: small against the time scales of the catalogue
-#: games (rates of order 1) and a few thousand steps over the default horizon.
-DEFAULT_STEP_SIZE = 0.01
-
 
 def _work_bound(t: float) -> str:
     return (f"solver stopped at t = {t:g} after {MAX_EVALUATIONS} evaluations of F (the work "
@@ -74,6 +70,10 @@ def _first_exit(dense: Callable[[float], Array], run: int, low: float, high: flo
 
 #: The declared defaults of the flow's settings (one source for the library and the CLI).
 _DEFAULT: dict[str, Any] = {s.name: s.default for s in GradientFlow.settings}
+
+#: The step of ``rk4`` when none is given (declared with the flow's settings): small against
+#: the time scales of the catalogue games (rates of order 1).
+DEFAULT_STEP_SIZE: float = _DEFAULT["step_size"]
 
 
 def rk4_steps(t_end: float, n_eval: int, step_size: float | None) -> tuple[int, float]:

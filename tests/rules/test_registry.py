@@ -74,7 +74,7 @@ def test_every_declared_setting_has_a_command_line_option() -> None:
 def test_flow_defaults_and_horizon_of_the_discrete_rule() -> None:
     values = GradientFlow.resolve({}, steps=1000, lr_g=0.1)
     assert values == {"method": "RK45", "rtol": 1e-8, "atol": 1e-10, "t_end": 100.0,
-                      "n_eval": 201}
+                      "n_eval": 201, "step_size": 0.01}
     assert GradientFlow.resolve({"t_end": 5, "n_eval": 11.0}, steps=1000, lr_g=0.1)[
         "t_end"] == 5.0
     with pytest.raises(ValueError, match="does not take 'beta'"):
