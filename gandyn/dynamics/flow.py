@@ -21,9 +21,11 @@ import numpy as np
 from gandyn.arrays import Array
 from gandyn.dynamics.stepping import outside_ball
 from gandyn.dynamics.trajectory import Trajectory
+from gandyn.rules.base import FieldFunctions, StepResult, UpdateRule, identity_batch
 from gandyn.rules.flow import GradientFlow
 
-__all__ = ["FIXED_STEP_METHODS", "MAX_EVALUATIONS", "METHODS", "rk4_steps", "simulate_flow"]
+__all__ = ["FIXED_STEP_METHODS", "MAX_EVALUATIONS", "METHODS", "RungeKuttaFlow", "rk4_steps",
+           "simulate_flow"]
 
 #: The work bound: evaluations of the batched field ``F`` one integration may make. A smooth
 #: flow over a few hundred time units takes a few thousand; a flow that needs more is stiff
@@ -74,6 +76,47 @@ _DEFAULT: dict[str, Any] = {s.name: s.default for s in GradientFlow.settings}
 #: The step of ``rk4`` when none is given (declared with the flow's settings): small against
 #: the time scales of the catalogue games (rates of order 1).
 DEFAULT_STEP_SIZE: float = _DEFAULT["step_size"]
+
+
+class RungeKuttaFlow(UpdateRule):
+    """The flow advanced by one classic RK4 step per iteration, as a map (sweeps of the flow).
+
+    With ``h`` the per-coordinate steps (``lr_g`` on theta, ``lr_d`` on psi):
+    ``k1 = F(x)``, ``k2 = F(x + h k1 / 2)``, ``k3 = F(x + h k2 / 2)``,
+    ``k4 = F(x + h k3)``, ``x' = x + h (k1 + 2 k2 + 2 k3 + k4) / 6``: the step
+    ``simulate_flow(method="rk4")`` takes with ``step_size = lr_g`` and rates
+    ``lr_d / lr_g``. Its map Jacobian follows the stages by the chain rule
+    (``dk2/dx = F'(x + h k1 / 2) (I + h dk1/dx / 2)``, ...).
+    """
+
+    name = "flow"
+    title = "the gradient flow by classic Runge-Kutta steps"
+    reference = ("Hairer, Norsett and Wanner (1993), Solving Ordinary Differential Equations I, "
+                 "Sec. II.1, Table 1.2")
+
+    def step(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
+             k: int) -> StepResult:
+        h = self.rates(field, x)
+        k1 = field.field(x)
+        k2 = field.field(x + 0.5 * h * k1)
+        k3 = field.field(x + 0.5 * h * k2)
+        k4 = field.field(x + h * k3)
+        return StepResult(x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4), {}, x, x)
+
+    def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
+                     k: int) -> Array:
+        h = self.rates(field, x)
+        rows = np.asarray(h)[..., None]  # diag(h) J scales the rows of J
+        eye = identity_batch(x.shape[0], x.shape[-1])
+        k1 = field.field(x)
+        j1 = field.jacobian(x)
+        y2 = x + 0.5 * h * k1
+        k2, j2 = field.field(y2), field.jacobian(y2) @ (eye + 0.5 * rows * j1)
+        y3 = x + 0.5 * h * k2
+        j3 = field.jacobian(y3) @ (eye + 0.5 * rows * j2)
+        y4 = x + h * field.field(y3)
+        j4 = field.jacobian(y4) @ (eye + rows * j3)
+        return eye + rows / 6.0 * (j1 + 2.0 * j2 + 2.0 * j3 + j4)
 
 
 def rk4_steps(t_end: float, n_eval: int, step_size: float | None) -> tuple[int, float]:

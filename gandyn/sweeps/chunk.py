@@ -176,6 +176,7 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
         ``decided_at`` (int64), ``distance``, ``g_loss_amplitude``,
         ``d_fake_amplitude``, ``spectral_radius`` (float64).
     """
+    from gandyn.dynamics.flow import RungeKuttaFlow
     from gandyn.rules.registry import make_rule
 
     engine = _engine(plan)
@@ -236,7 +237,8 @@ def simulate_chunk(plan: SweepPlan, index: int) -> dict[str, np.ndarray[Any, Any
         whole = len(cells) == batch
         group_params = params if whole else {k: v[cells] for k, v in params.items()}
         x0_g = x0.T if whole else np.ascontiguousarray(x0[:, cells]).T
-        rule = make_rule(plan.optimizer, lr_g[cells], lr_d[cells], **settings)
+        rule = (RungeKuttaFlow(lr_g[cells], lr_d[cells]) if plan.optimizer == "flow"  # rk4
+                else make_rule(plan.optimizer, lr_g[cells], lr_d[cells], **settings))
         result = _simulate_group(engine, x0_g, rule, group_params, x_eq[cells], fixed)
         for key, value in result.items():
             out[key][cells] = value

@@ -377,7 +377,13 @@ def make_plan(spec: SweepSpec, built: Game | None = None, *,
     settings = dict(run.rule.settings)
     steps, max_norm, tol, growth = run.steps, run.max_norm, spec.tol, spec.growth
     chunk_size = spec.chunk_size
-    if optimizer not in RULES:
+    if optimizer == "flow":
+        # The flow by fixed RK4 steps of `lr` (gandyn.dynamics.flow.RungeKuttaFlow): a map
+        # like the rules'; an adaptive solver has no steps to sweep.
+        if settings.pop("method", None) != "rk4" or settings:
+            raise SpecError("a sweep of the flow takes RK4 steps of `lr`: give `method` rk4 "
+                            "and no other flow setting")
+    elif optimizer not in RULES:
         raise UnknownNameError("update rule for a sweep", optimizer, RULES)
     for key in settings:
         if key not in RULE_SETTINGS[optimizer]:
