@@ -32,6 +32,7 @@ import sympy as sp
 
 from gandyn.games.registry import Registry
 from gandyn.symbolic.expectations import (
+    AUTO_ORDER,
     DEFAULT_QUADRATURE_ORDER,
     Normal,
     Uniform,
@@ -61,7 +62,11 @@ class HyperParameter:
 
 @dataclass(frozen=True)
 class IntegerOption:
-    """A structural integer option (not symbolic), such as a quadrature order."""
+    """A structural integer option (not symbolic), such as a quadrature order.
+
+    An option named ``order`` also takes ``auto``: the order is then chosen
+    with the game's (see :func:`gandyn.games.game.make_game`).
+    """
 
     name: str
     default: int
@@ -121,7 +126,8 @@ class AppliedRegularizer:
 
     def describe(self) -> str:
         """The command-line spelling, such as ``r1:gamma=0.3``."""
-        items = [f"{k}={v:g}" for k, v in self.values] + [f"{k}={v}" for k, v in self.options]
+        items = [f"{k}={v:g}" for k, v in self.values] + [
+            f"{k}={'auto' if k == 'order' and v == AUTO_ORDER else v}" for k, v in self.options]
         return f"{self.name}:{','.join(items)}" if items else self.name
 
     # --- the four stages --------------------------------------------------------------------
@@ -407,6 +413,8 @@ def apply_values(
                 ) from None
             if not sp.Float(chosen_h[key]).is_finite:
                 raise SpecError(f"regularizer {regularizer.name!r}: {key} must be finite")
+        elif key in opts and key == "order" and str(raw) == "auto":
+            chosen_o[key] = AUTO_ORDER  # chosen with the game's (make_game's quad_tol)
         elif key in opts:
             try:
                 value = int(str(raw))

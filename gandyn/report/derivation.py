@@ -213,6 +213,7 @@ def to_dict(d: Derivation) -> dict[str, Any]:
         "gandyn_version": __version__,
         "game": game.name,
         "options": dict(game.definition.options),
+        "quadrature": None if game.quadrature is None else game.quadrature.to_dict(),
         "loss": game.loss.name if game.loss else None,
         "regularizers": _regularizer_records(d),
         "symbols": {"theta": [s.name for s in game.theta], "psi": [s.name for s in game.psi]},
@@ -281,6 +282,8 @@ def to_text(d: Derivation) -> str:
     lines.append(f"game: {game.name} ({title})")
     if game.definition.options:
         lines.append("  options: " + ", ".join(f"{k}={v}" for k, v in game.definition.options))
+    if game.quadrature is not None:
+        lines.append(f"  quadrature: {game.quadrature.describe()}")
     lines.append(f"  reference: {game.definition.reference}")
     if game.loss is not None:
         lines.append(f"loss: {game.loss.name} ({game.loss.title})")

@@ -224,7 +224,12 @@ def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None, *,
         The memory budget in bytes (see :func:`build`).
     """
     built = spec if isinstance(spec, Built) else build(spec, max_memory=max_memory)
-    return RunResult(built.spec, built.field, _simulate(built, progress))
+    traj = _simulate(built, progress)
+    if built.game.quadrature is not None:
+        # The order `order=auto` chose goes with the run into its data file and sidecar.
+        traj = replace(traj, method={**traj.method,
+                                     "quadrature": built.game.quadrature.to_dict()})
+    return RunResult(built.spec, built.field, traj)
 
 
 def simulate(spec: RunSpec | None = None, /, *, max_memory: int | str | None = None,
