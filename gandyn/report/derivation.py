@@ -21,7 +21,7 @@ from gandyn import __version__
 from gandyn.derivation.field import VectorField
 from gandyn.derivation.stationary import StationaryPoints
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.symbolic.expectations import quadrature_symbols
+from gandyn.symbolic.expectations import AUTO_ORDER, quadrature_symbols
 from gandyn.symbolic.printing import latex, latex_symbol
 
 if TYPE_CHECKING:
@@ -193,7 +193,9 @@ def _regularizer_records(d: Derivation) -> list[dict[str, Any]]:
         {
             "name": r.name,
             "params": {p.name: p.value for p in r.parameters},
-            "options": dict(r.options),
+            # An order left to choose reads as on the command line (the order used: "quadrature").
+            "options": {k: "auto" if k == "order" and v == AUTO_ORDER else v
+                        for k, v in r.options},
         }
         for r in d.field.game.regularizers
     ]
