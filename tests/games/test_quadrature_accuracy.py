@@ -24,7 +24,7 @@ from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 
 def _jsd(mean: float, std: float) -> float:
-    """JSD between N(0, 1) (the data at the defaults) and N(mean, std**2), by adaptive quadrature."""
+    """JSD of N(0, 1) (the data at the defaults) and N(mean, std**2), by adaptive quadrature."""
     def integrand(x: float) -> float:
         p, q = stats.norm.pdf(x), stats.norm.pdf(x, mean, std)
         m = (p + q) / 2
