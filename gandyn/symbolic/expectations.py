@@ -429,9 +429,11 @@ def collapse_normals(
         dist = variables[v]
         assert isinstance(dist, Normal)
         variance += poly.coeff_monomial(v) ** 2 * dist.std**2
-    orders = {variables[v].order for v in normals}  # type: ignore[union-attr]
-    # One rule left open keeps the merged rule open: its order is chosen for the whole game.
-    order = AUTO_ORDER if AUTO_ORDER in orders else max(orders)
+    # A given order wins over an open one (a regularizer's order=12 merged with the
+    # Gaussian game's open rule stays 12); the merged rule is open only if all were.
+    given = [variables[v].order for v in normals  # type: ignore[union-attr]
+             if variables[v].order != AUTO_ORDER]  # type: ignore[union-attr]
+    order = max(given) if given else AUTO_ORDER
     new = sp.Symbol(name, real=True)
     remaining = {v: d for v, d in variables.items() if v not in normals}
     remaining[new] = Normal(sp.S.Zero, sp.S.One, order)

@@ -85,3 +85,16 @@ def test_a_tolerance_must_be_positive(tolerance: float) -> None:
 
     with pytest.raises(SpecError, match="`quad_tol` must be a positive number"):
         choose_order([A], {A: 1.0}, tolerance)
+
+
+def test_a_given_order_wins_when_normals_are_merged() -> None:
+    """Data N(0, 1) open plus noise N(0, s**2) of order 12: one normal of order 12."""
+    from gandyn.symbolic.expectations import collapse_normals
+
+    s = sp.Symbol("s", positive=True)
+    open_rule = Normal(sp.S.Zero, sp.S.One, AUTO_ORDER)
+    _, mixed = collapse_normals(X + s * Y, {X: open_rule, Y: Normal(sp.S.Zero, sp.S.One, 12)}, "v")
+    _, both_open = collapse_normals(X + s * Y, {X: open_rule, Y: open_rule}, "v")
+    (merged,) = mixed.values()
+    (still_open,) = both_open.values()
+    assert merged.order == 12 and still_open.order == AUTO_ORDER  # type: ignore[union-attr]
