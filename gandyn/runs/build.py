@@ -54,11 +54,12 @@ def build_game_part(part: GameSpec, base_dir: str | Path | None = None) -> Game:
         if base_dir is not None and not path.is_absolute() and (Path(base_dir) / path).is_file():
             path = Path(base_dir) / path
         game = make_game(load_game_file(str(path)), part.loss, regularizers,
-                         log_loss=part.log_loss)
+                         log_loss=part.log_loss, params=dict(part.params))
     else:
         game = make_game(part.name, part.loss, regularizers, options=dict(part.options),
-                         log_loss=part.log_loss)
-    return game.with_params(dict(part.params)) if part.params else game
+                         log_loss=part.log_loss, params=dict(part.params))
+    # The values go in with the game: an order left open is chosen for them.
+    return game
 
 
 def resolve_starts(default: Mapping[str, float],
