@@ -340,4 +340,6 @@ def simulate_minibatch(
     method = {**traj.method, "mode": "minibatch", "batch_size_d": field.batch_size_d,
               "batch_size_g": field.batch_size_g, "seed": seed,
               "jacobian": "exact, of the expected field"}
+    if field.terms.consensus is not None:
+        method["consensus"] = "gamma/2 |xi_B|^2 of the minibatch gradient (biased by Var/m)"
     return replace(traj, method=method)
