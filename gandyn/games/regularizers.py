@@ -25,7 +25,7 @@ options such as a quadrature order are structural and not symbolic.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import sympy as sp
@@ -34,6 +34,7 @@ from gandyn.games.registry import Registry
 from gandyn.symbolic.expectations import (
     AUTO_ORDER,
     DEFAULT_QUADRATURE_ORDER,
+    Distribution,
     Normal,
     Uniform,
     collapse_normals,
@@ -162,6 +163,7 @@ class AppliedRegularizer:
             point = mix * model.real_sample + (1 - mix) * model.fake_sample
             variables = {**model.variables, mix: Uniform(sp.S.Zero, sp.S.One, self.option("order"))}
             point, variables = collapse_normals(point, variables, "u_gp")
+            variables = self._own_order(variables)
             # One-dimensional data: the gradient's norm is its absolute value.
             # (|g| - t)**2 is written g**2 - 2 t |g| + t**2: after expansion sympy
             # no longer sees that Abs(g)**2 = g**2, and E[g**2] must stay exact.
@@ -175,10 +177,24 @@ class AppliedRegularizer:
             point = model.real_sample + sigma * shift
             variables = {**model.variables, shift: noise}
             point, variables = collapse_normals(point, variables, "u_dragan")
+            variables = self._own_order(variables)
             grad = model.input_gradient_at(point)
             integrand = sp.expand(grad**2) - 2 * target * sp.Abs(grad) + target**2
             return gamma * expect(integrand, variables)
         raise AssertionError(f"{self.name} has no penalty stage")
+
+    def _own_order(self, variables: dict[sp.Symbol, Distribution]) -> dict[sp.Symbol, Distribution]:
+        """The penalty's rules at the regularizer's order, where the game's are left open.
+
+        The penalty's integrand has a kink (``|grad|``), where no Gauss rule
+        converges fast: ``order=auto`` would end at its largest order, with a
+        nested rule of ``order**2`` nodes; the regularizer's own order decides.
+        """
+        order = self.option("order")
+        if order == AUTO_ORDER:
+            return variables
+        return {v: replace(d, order=order) if isinstance(d, Normal | Uniform)
+                and d.order == AUTO_ORDER else d for v, d in variables.items()}
 
     def player_penalty(
         self, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...],
