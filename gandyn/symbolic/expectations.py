@@ -35,6 +35,7 @@ References
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -601,8 +602,9 @@ class OrderChoice:
                 f"tolerance {self.tolerance:g} at {self.points} state(s))")
 
     def to_dict(self) -> dict[str, object]:
-        """Plain data for JSON and sidecars."""
-        return {"order": self.order, "tolerance": self.tolerance, "change": self.change,
+        """Plain data for JSON and sidecars (a change that is not finite is ``None``)."""
+        change = self.change if math.isfinite(self.change) else None
+        return {"order": self.order, "tolerance": self.tolerance, "change": change,
                 "met": self.met, "points": self.points}
 
 
