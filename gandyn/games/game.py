@@ -389,7 +389,8 @@ def _gaussian(order: int | str = "auto",
             ("psi_0, psi_1, psi_2", "discriminator logit s(x) = psi_0 + psi_1 x + psi_2 x**2"),
             ("mu, sigma", "data x ~ N(mu, sigma**2)"),
         ),
-        options=(("order", order), ("tol", tol)),
+        # The tolerance only where it acts: a given order reads as before.
+        options=(("order", order), ("tol", tol)) if order == "auto" else (("order", order),),
         # A generator too far right and too wide, a discriminator that cannot yet tell.
         start=start,
         probes=(equilibrium, best),
