@@ -10,6 +10,8 @@ import json
 import re
 from collections.abc import Callable
 
+import pytest
+
 from gandyn.games.game import make_game
 from gandyn.games.regularizers import apply_values, get_regularizer
 from gandyn.symbolic.expectations import GaussHermite
@@ -42,11 +44,16 @@ def test_derive_prints_and_writes_the_order_used(invoke: Invoke) -> None:
     assert "GaussHermite(" in data["cost_d"] and f", {order})" in data["cost_d"]
 
 
-def test_simulate_and_analyze_report_the_order_used(invoke: Invoke) -> None:
+def test_simulate_reports_the_order_used(invoke: Invoke) -> None:
     order = _chosen()
     code, out, err = invoke("simulate", "--reg", NOISE, "--steps", "5", "--json")
     assert code == 0, err
     assert json.loads(out)["quadrature"]["order"] == order
+
+
+@pytest.mark.slow  # analyze searches for the roots of a quadrature field: ten seconds
+def test_analyze_reports_the_order_used(invoke: Invoke) -> None:
+    order = _chosen()
     code, out, err = invoke("analyze", "--reg", NOISE, "--json")
     assert code == 0, err
     assert json.loads(out)["quadrature"]["order"] == order
