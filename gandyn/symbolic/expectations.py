@@ -63,6 +63,7 @@ __all__ = [
     "expect",
     "open_orders",
     "quadrature_symbols",
+    "vectorize_quadrature",
     "with_order",
 ]
 
@@ -667,3 +668,62 @@ def choose_order(exprs: Iterable[sp.Expr], values: Mapping[sp.Symbol, object],
 
 def _count(array: np.ndarray) -> int:
     return int(array.shape[1]) if array.ndim == 2 else 1
+
+
+# --- numeric code without writing the sums out ---------------------------------------------------
+
+#: Name -> numpy function of every quadrature node :func:`vectorize_quadrature` has made; the
+#: names are added to :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE`, where lambdify finds them.
+_VECTORIZED: dict[tuple[sp.Basic, ...], sp.Expr] = {}
+
+
+def _vectorized_node(node: _Quadrature) -> sp.Expr:
+    """A call ``gandyn_quadrature_k(a, b, ...)`` of the node's free symbols, registered for numpy.
+
+    The call sums the integrand over a trailing axis of the rule's nodes, so
+    numeric code evaluates the integrand once on an array instead of once
+    per node in a sum of ``order`` symbolic copies; the bound variable is not
+    among the call's arguments, so common-subexpression elimination cannot
+    hoist it out of the sum.
+    """
+    from gandyn.symbolic.functions import NUMPY_NAMESPACE
+
+    f, u, order = node.args
+    key = (type(node), f, u, order)
+    if key in _VECTORIZED:
+        return _VECTORIZED[key]
+    args = sorted(f.free_symbols - {u}, key=lambda s: s.name)
+    inner = vectorize_quadrature(f)  # nested rules first: their names are then registered
+    integrand = sp.lambdify([u, *args], inner, modules=[NUMPY_NAMESPACE, "numpy"])
+    points, weights = _numeric_rule(type(node).__name__, int(order))
+
+    def weighted_sum(*values: Any) -> Any:
+        widened = [np.asarray(v, dtype=np.float64)[..., None] for v in values]
+        with np.errstate(over="ignore", under="ignore"):
+            out = np.asarray(integrand(points, *widened), dtype=np.float64)
+        return np.broadcast_to(out, np.broadcast_shapes(out.shape, points.shape)) @ weights
+
+    name = f"gandyn_quadrature_{len(_VECTORIZED)}"
+    NUMPY_NAMESPACE[name] = weighted_sum
+    call = sp.Function(name, real=True)(*args) if args else sp.Float(weighted_sum())
+    _VECTORIZED[key] = call
+    return call
+
+
+def vectorize_quadrature(expr: sp.Expr) -> sp.Expr:
+    """``expr`` for numpy code: each quadrature node a call that sums over an array of nodes.
+
+    The numeric counterpart of :func:`expand_quadrature`: lambdified with
+    :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE` it gives the same
+    numbers (up to rounding) while its code, and the time to make it, does
+    not grow with the order. Only for numpy code; symbolic work and other
+    printers take :func:`expand_quadrature`.
+    """
+    result = sp.sympify(expr)
+    if isinstance(result, _Quadrature):
+        return _vectorized_node(result)
+    if not result.has(GaussHermite, GaussLegendre):
+        return result
+    # Outermost nodes first: a node's integrand, with its own nested nodes, goes whole into
+    # the call (rebuilding a node from a changed integrand could split it into a sum).
+    return result.func(*(vectorize_quadrature(a) for a in result.args))

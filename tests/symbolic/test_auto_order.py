@@ -98,3 +98,18 @@ def test_a_given_order_wins_when_normals_are_merged() -> None:
     (merged,) = mixed.values()
     (still_open,) = both_open.values()
     assert merged.order == 12 and still_open.order == AUTO_ORDER  # type: ignore[union-attr]
+
+
+def test_vectorized_nodes_give_the_written_out_sums_for_scalars_and_batches() -> None:
+    """The numpy form of a node (one array of nodes) equals sympy's weighted sum."""
+    from gandyn.symbolic.expectations import vectorize_quadrature
+
+    expr = expect(sp.exp(sp.sin(A * X + Y)) + A * sp.cos(X) + sp.log(1 + Y**2) * X**2,
+                  {X: Normal(sp.S.Zero, sp.S.One, 9), Y: Uniform(sp.S.Zero, sp.S.One, 7)})
+    vector = sp.lambdify([A], vectorize_quadrature(expr), modules=[NUMPY_NAMESPACE, "numpy"],
+                         cse=True)
+    written = sp.lambdify([A], expand_quadrature(expr), modules=[NUMPY_NAMESPACE, "numpy"],
+                          cse=True)
+    batch = np.array([[-0.7, 0.0], [1.3, 2.5]])
+    np.testing.assert_allclose(vector(batch), written(batch), rtol=1e-13, atol=1e-15)
+    assert np.shape(vector(0.4)) == () and vector(0.4) == pytest.approx(written(0.4), rel=1e-13)
