@@ -701,7 +701,13 @@ def _vectorized_node(node: _Quadrature) -> sp.Expr:
         widened = [np.asarray(v, dtype=np.float64)[..., None] for v in values]
         with np.errstate(over="ignore", under="ignore"):
             out = np.asarray(integrand(points, *widened), dtype=np.float64)
-        return np.broadcast_to(out, np.broadcast_shapes(out.shape, points.shape)) @ weights
+        out = np.broadcast_to(out, np.broadcast_shapes(out.shape, points.shape))
+        # Node by node, elementwise: a state's value does not depend on the batch it is in
+        # (a matrix product may sum in another order for another shape).
+        total = np.zeros(out.shape[:-1])
+        for k, weight in enumerate(weights):
+            total = total + weight * out[..., k]
+        return total
 
     name = f"gandyn_quadrature_{len(_VECTORIZED)}"
     NUMPY_NAMESPACE[name] = weighted_sum
