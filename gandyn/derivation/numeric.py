@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
-from gandyn.symbolic.expectations import expand_quadrature
+from gandyn.symbolic.expectations import vectorize_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 __all__ = ["NumericFunction", "lambdify_batched"]
@@ -50,7 +50,8 @@ class NumericFunction:
             flat = [sp.sympify(e) for e in exprs]
             self.shape = (len(flat),)
         # Quadrature nodes are written out only here, where numbers are needed.
-        flat = [expand_quadrature(e) for e in flat]
+        # (as numpy sums over an array of nodes: the code does not grow with the order)
+        flat = [vectorize_quadrature(e) for e in flat]
         self.state = tuple(state)
         self.param_symbols = tuple(params)
         self.param_values = {str(s.name): float(v) for s, v in params.items()}

@@ -7,6 +7,15 @@ the discriminator's per-sample cost pairs one real sample with one fake
 sample (and one interpolation weight for WGAN-GP), exactly the pairs of the
 relativistic loss. :mod:`gandyn.dynamics.minibatch` samples them.
 
+Consensus optimization is not the mean of a per-sample term: its regularizer
+``gamma/2 |xi|**2`` is a function of the *expected* gradient ``xi``. A training
+loop computes it from the minibatch's own gradient, ``gamma/2 |xi_B|**2``
+(Mescheder et al.'s ``ConsensusOptimizer``: ``reg = 0.5 * sum(|g|**2)`` over the
+gradients of the minibatch losses, then the gradient of ``reg``); the terms
+keep its weight (:attr:`SampleTerms.consensus`) and
+:class:`gandyn.dynamics.minibatch.MinibatchField` builds that estimate from
+per-sample gradients and their Jacobians.
+
 References
 ----------
 .. [1] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS,
@@ -15,6 +24,9 @@ References
    do actually Converge? ICML, eq. (9)-(10) (R1 and R2 on a minibatch).
 .. [3] Gulrajani et al. (2017). Improved Training of Wasserstein GANs.
    NeurIPS, Algorithm 1 (one interpolation weight per pair).
+.. [4] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Algorithm 1 (consensus optimization on minibatch gradients), and their code,
+   github.com/LMescheder/TheNumericsOfGANs, ``consensus_gan/optimizer.py``.
 """
 
 from __future__ import annotations
@@ -61,6 +73,9 @@ class SampleTerms:
         penalty integrands.
     cost_g
         The generator's per-sample cost (``g_loss``).
+    consensus
+        The weight ``gamma`` of consensus optimization's ``gamma/2 |xi|**2``
+        (a hyper-parameter symbol), ``None`` without consensus.
     """
 
     theta: tuple[sp.Symbol, ...]
@@ -72,6 +87,7 @@ class SampleTerms:
     logged: tuple[tuple[str, sp.Expr], ...]
     cost_d: sp.Expr
     cost_g: sp.Expr
+    consensus: sp.Symbol | None = None
 
     @property
     def variables(self) -> Variables:
@@ -113,18 +129,21 @@ def sample_terms(game: Game) -> SampleTerms:
     ------
     gandyn.errors.SpecError
         For a game without a discriminator model (``bilinear``), a loss-less
-        game, or a ``field``-stage regularizer (consensus), which is a function
-        of the *expected* gradient and not the mean of a per-sample term.
+        game, or a ``player``-stage regularizer (Nagarajan-Kolter, anchors).
+        Consensus is kept as a weight (see the module's notes).
     """
     model = game.definition.model
     if model is None or game.loss is None:
         raise SpecError(
             f"game {game.name!r} has no data or generator to sample; minibatches need a GAN model"
         )
+    consensus: sp.Symbol | None = None
     for reg in game.regularizers:
-        if reg.regularizer.stage in ("field", "player"):
-            # Both are functions of the expected costs (their gradients), not the mean of
-            # a per-sample term; an anchor could be, but keeping one rule keeps it simple.
+        if reg.name == "consensus":
+            consensus = reg.symbol("gamma")
+        elif reg.regularizer.stage in ("field", "player"):
+            # Functions of the expected costs (their gradients), not the mean of a
+            # per-sample term; an anchor could be, but keeping one rule keeps it simple.
             raise SpecError(
                 f"{reg.name} is not supported with minibatches: it is computed from the "
                 "expected costs, not as the mean of a per-sample term"
@@ -156,4 +175,5 @@ def sample_terms(game: Game) -> SampleTerms:
         logged=logged,
         cost_d=cost_d,
         cost_g=by_name["g_loss"],
+        consensus=consensus,
     )

@@ -16,6 +16,17 @@ replaces the exact field ``F = -(grad_theta cost_g, grad_psi cost_d)`` by
 Both are unbiased estimates of the exact field, with a variance that scales
 like ``1 / batch_size``. Every run of a batch of states gets its own draws.
 
+With consensus optimization [2]_ the regularizer ``gamma/2 |xi|**2`` is
+estimated as a training loop computes it, from the minibatch gradient
+``xi_B`` (the two players' batch means above): each player descends
+``xi_B + gamma J_B^T xi_B``, the gradient of ``gamma/2 |xi_B|**2`` with
+``J_B`` the batch mean of the per-sample Jacobians of the gradients, on the
+same batches. This is the *biased* estimator (the square of a mean): since
+``E[xi_B,k**2] = xi_k**2 + Var(g_k) / m_k`` for a component ``k`` of a
+batch of ``m_k`` samples with per-sample gradient ``g_k``, its expectation is
+the exact consensus field of ``gamma/2 (|xi|**2 + sum_k Var(g_k) / m_k)``:
+the variance of the gradient is penalized as well, by ``1 / batch_size``.
+
 The rules of :mod:`gandyn.rules` also take ``dF/dx``; the stochastic
 mode passes the *exact Jacobian of the expected field* (it is used only by
 linearizations and by symplectic gradient adjustment's adjustment term).
@@ -25,6 +36,10 @@ References
 .. [1] Goodfellow et al. (2014). Generative Adversarial Nets. NeurIPS,
    Algorithm 1 (minibatch stochastic gradient steps for both players); the
    per-sample penalties and their sources are in :mod:`gandyn.derivation.per_sample`.
+.. [2] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS,
+   Sec. 3 and Algorithm 1; their ``ConsensusOptimizer`` squares the gradients
+   of the minibatch losses (github.com/LMescheder/TheNumericsOfGANs,
+   ``consensus_gan/optimizer.py``).
 """
 
 from __future__ import annotations
@@ -159,8 +174,16 @@ class MinibatchField:
         state = terms.theta + terms.psi
         by_name = dict(terms.logged)
         d_names = [n for n in self.logged_names if n != "g_loss"]
-        d_exprs = [sp.diff(terms.cost_d, p) for p in terms.psi] + [by_name[n] for n in d_names]
-        g_exprs = [sp.diff(terms.cost_g, t) for t in terms.theta] + [by_name["g_loss"]]
+        grad_d = [sp.diff(terms.cost_d, p) for p in terms.psi]
+        grad_g = [sp.diff(terms.cost_g, t) for t in terms.theta]
+        d_exprs = grad_d + [by_name[n] for n in d_names]
+        g_exprs = [*grad_g, by_name["g_loss"]]
+        # Consensus: per-sample Jacobian rows of each gradient, after the columns above.
+        self._consensus = (None if terms.consensus is None
+                           else float(values[terms.consensus]))
+        if self._consensus is not None:
+            d_exprs += [sp.diff(g, s) for g in grad_d for s in state]
+            g_exprs += [sp.diff(g, s) for g in grad_g for s in state]
         self._d_columns = [self.logged_names.index(n) for n in d_names]
         self._g_column = self.logged_names.index("g_loss")
         self._d_fn = _PerSample(d_exprs, state, self._used(d_exprs), terms.params)
@@ -199,16 +222,34 @@ class MinibatchField:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.n_theta + len(self.terms.psi):
             raise ValueError(f"states must have shape (B, {self.n_theta + len(self.terms.psi)})")
-        n_psi = len(self.terms.psi)
-        d_out = self._d_fn(x, self.draw(x.shape[0], self.batch_size_d, rng),
-                           self._params).mean(axis=1)
-        g_out = self._g_fn(x, self.draw(x.shape[0], self.batch_size_g, rng),
-                           self._params).mean(axis=1)
-        field = -np.concatenate([g_out[:, : self.n_theta], d_out[:, :n_psi]], axis=1)
+        return self.on_draws(x, self.draw(x.shape[0], self.batch_size_d, rng),
+                             self.draw(x.shape[0], self.batch_size_g, rng))
+
+    def on_draws(self, x: Array, draws_d: Draws, draws_g: Draws) -> tuple[Array, Array]:
+        """``F`` and the logged means on given minibatches: D's ``draws_d``, G's ``draws_g``.
+
+        Returns
+        -------
+        tuple
+            The field ``(B, n)`` and the logged losses ``(B, k)``.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        n_psi, n_theta, n = len(self.terms.psi), self.n_theta, x.shape[1]
+        n_logged_d = len(self._d_columns)
+        d_out = self._d_fn(x, draws_d, self._params).mean(axis=1)
+        g_out = self._g_fn(x, draws_g, self._params).mean(axis=1)
+        xi = np.concatenate([g_out[:, :n_theta], d_out[:, :n_psi]], axis=1)
+        if self._consensus is not None:
+            # The gradient of gamma/2 |xi_B|**2: J_B^T xi_B, J_B the batch-mean Jacobian
+            # (rows: G's components from G's batch, D's from D's), as a loop differentiates it.
+            jacobian = np.concatenate(
+                [g_out[:, n_theta + 1:].reshape(-1, n_theta, n),
+                 d_out[:, n_psi + n_logged_d:].reshape(-1, n_psi, n)], axis=1)
+            xi = xi + self._consensus * np.einsum("bkl,bk->bl", jacobian, xi)
         logged = np.empty((x.shape[0], len(self.logged_names)))
-        logged[:, self._d_columns] = d_out[:, n_psi:]
-        logged[:, self._g_column] = g_out[:, self.n_theta]
-        return field, logged
+        logged[:, self._d_columns] = d_out[:, n_psi : n_psi + n_logged_d]
+        logged[:, self._g_column] = g_out[:, n_theta]
+        return -xi, logged
 
     def __call__(self, x: Array) -> Array:
         """``F(x)`` on fresh minibatches; ``x`` of shape ``(B, n)``."""
@@ -299,4 +340,6 @@ def simulate_minibatch(
     method = {**traj.method, "mode": "minibatch", "batch_size_d": field.batch_size_d,
               "batch_size_g": field.batch_size_g, "seed": seed,
               "jacobian": "exact, of the expected field"}
+    if field.terms.consensus is not None:
+        method["consensus"] = "gamma/2 |xi_B|^2 of the minibatch gradient (biased by Var/m)"
     return replace(traj, method=method)

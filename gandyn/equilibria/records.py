@@ -501,6 +501,7 @@ class Analysis:
                         "psi": [s.name for s in game.psi]},
             "params": {p.name: p.value for p in game.params},
             "zero_sum": game.zero_sum,
+            "quadrature": None if game.quadrature is None else game.quadrature.to_dict(),
             "equilibria": [e.to_dict() for e in self.equilibria],
             "switching_points": [c.to_dict() for c in self.switching],
             "notes": list(self.notes),

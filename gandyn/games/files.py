@@ -24,7 +24,7 @@ exactly as to a catalogue game. The format is chosen by the extension
     [data]                          # the distribution of x_data, one of:
     points = ["c"]                  #   weighted points (weights optional: equal)
     weights = [1]
-    # mean = "mu", std = 1, order = 12   normal (order: Gauss-Hermite nodes, 1..200)
+    # mean = "mu", std = 1, order = 12   normal (order: Gauss-Hermite nodes, 1..200, or "auto")
     # low = 0, high = 1, order = 12      uniform (order: Gauss-Legendre nodes)
 
     [latent]                        # optional, the distribution of z, same forms;
@@ -94,6 +94,8 @@ from gandyn.errors import GameFileError, InputFileError, SpecError
 from gandyn.files import decode_text, read_input, stdin_format
 from gandyn.games.game import GameDefinition
 from gandyn.symbolic.expectations import (
+    AUTO_ORDER,
+    AUTO_ORDERS,
     DEFAULT_QUADRATURE_ORDER,
     QUADRATURES,
     Distribution,
@@ -362,9 +364,11 @@ class _Reader:
 
     def order(self, section: Mapping[str, Any], where: str) -> int:
         order = section.get("order", DEFAULT_QUADRATURE_ORDER)
+        if order == "auto":
+            return AUTO_ORDER  # chosen when the game is made (make_game's quad_tol)
         if isinstance(order, bool) or not isinstance(order, int):
             shown = repr(order) if isinstance(order, float | str | bool) else _kind(order)
-            self.fail(f"{where} order must be an integer, not {shown}")
+            self.fail(f"{where} order must be an integer or \"auto\", not {shown}")
         if not 1 <= order <= MAX_ORDER:
             self.fail(f"{where} order must be from 1 to {MAX_ORDER}, not {order}")
         return order
@@ -602,6 +606,11 @@ class _Reader:
 _RESERVED = _reserved_names()
 
 
+def _widest(order: int) -> int:
+    """The order whose nodes are checked: an open order may become the largest tried."""
+    return 2 * AUTO_ORDERS[-1] if order == AUTO_ORDER else order
+
+
 def _support(dist: Distribution) -> list[float]:
     """The numeric points where an expectation over ``dist`` evaluates its integrand."""
     if isinstance(dist, PointMasses):
@@ -609,11 +618,11 @@ def _support(dist: Distribution) -> list[float]:
     if isinstance(dist, Normal):
         if not (dist.mean.is_number and dist.std.is_number):
             return []
-        nodes = np.polynomial.hermite_e.hermegauss(dist.order)[0]
+        nodes = np.polynomial.hermite_e.hermegauss(_widest(dist.order))[0]
         return [float(dist.mean) + float(dist.std) * float(n) for n in nodes]
     if not (dist.low.is_number and dist.high.is_number):
         return []
-    unit = (np.polynomial.legendre.leggauss(dist.order)[0] + 1.0) / 2.0
+    unit = (np.polynomial.legendre.leggauss(_widest(dist.order))[0] + 1.0) / 2.0
     low, high = float(dist.low), float(dist.high)
     return [low + (high - low) * float(u) for u in unit]
 

@@ -11,17 +11,30 @@ the hyper-parameters. Differentiation happens in :mod:`gandyn.derivation.field`.
 
 from __future__ import annotations
 
+import functools
+import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import sympy as sp
 
-from gandyn.errors import SpecError, UnknownNameError
+from gandyn.errors import GandynWarning, SpecError, UnknownNameError
 from gandyn.games.losses import FAKE_LOGIT, REAL_LOGIT, Loss, get_loss
 from gandyn.games.registry import Registry
 from gandyn.games.regularizers import AppliedRegularizer, apply_values, get_regularizer
 from gandyn.limits import MAX_QUADRATURE_ORDER
-from gandyn.symbolic.expectations import DEFAULT_QUADRATURE_ORDER, Normal, point_masses
+from gandyn.symbolic.expectations import (
+    AUTO_ORDER,
+    DEFAULT_QUADRATURE_TOLERANCE,
+    Normal,
+    OrderChoice,
+    choose_order,
+    open_orders,
+    point_masses,
+    with_order,
+)
 from gandyn.symbolic.model import GanModel, Parameter, real_symbol
 from gandyn.symbolic.printing import latex
 
@@ -63,8 +76,13 @@ class GameDefinition:
     #: Terms added to the generator's and the discriminator's cost after the loss (a game
     #: file's ``penalty`` keys): anchors, penalties in the players' parameters.
     cost_terms: tuple[sp.Expr, sp.Expr] = (sp.S.Zero, sp.S.Zero)
-    options: tuple[tuple[str, int | str], ...] = ()
+    options: tuple[tuple[str, int | str | float], ...] = ()
     start: tuple[tuple[str, float], ...] = ()
+    #: States (over ``start``) at which an open quadrature order is checked besides the
+    #: start, by state symbol name; values may be expressions in the hyper-parameters.
+    probes: tuple[tuple[tuple[str, sp.Expr], ...], ...] = ()
+    #: The tolerance an open quadrature order meets (the ``tol`` option of a game).
+    quad_tol: float = DEFAULT_QUADRATURE_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -72,14 +90,29 @@ class GameOption:
     """A structural option of a catalogue game (an integer or a choice)."""
 
     name: str
-    default: int | str
+    default: int | str | float
     doc: str
     choices: tuple[str, ...] = ()
     minimum: int = 1
     maximum: int | None = None
+    #: Words accepted besides an integer (``auto`` for a quadrature order).
+    words: tuple[str, ...] = ()
+    #: A positive real number instead of an integer (a tolerance).
+    real: bool = False
 
-    def parse(self, game: str, raw: str | int) -> int | str:
+    def parse(self, game: str, raw: str | int | float) -> int | str | float:
         """Validate a value given on the command line."""
+        if str(raw) in self.words:
+            return str(raw)
+        if self.real:
+            try:
+                number = float(str(raw))
+            except ValueError:
+                number = math.nan
+            if not (math.isfinite(number) and number > 0):
+                raise SpecError(f"game {game!r}: option {self.name} must be a positive "
+                                f"number, not {raw!r}")
+            return number
         if self.choices:
             if str(raw) not in self.choices:
                 raise SpecError(
@@ -90,8 +123,9 @@ class GameOption:
         try:
             value = int(str(raw))
         except ValueError:
+            either = "".join(f" or {w}" for w in self.words)
             raise SpecError(
-                f"game {game!r}: option {self.name} must be an integer, not {raw!r}"
+                f"game {game!r}: option {self.name} must be an integer{either}, not {raw!r}"
             ) from None
         if value < self.minimum:
             raise SpecError(f"game {game!r}: option {self.name} must be at least {self.minimum}")
@@ -112,10 +146,10 @@ class GameEntry:
     factory: Callable[..., GameDefinition]
     options: tuple[GameOption, ...] = ()
 
-    def define(self, options: Mapping[str, str | int] | None = None) -> GameDefinition:
+    def define(self, options: Mapping[str, str | int | float] | None = None) -> GameDefinition:
         """Call the factory with validated ``options``."""
         known = {o.name: o for o in self.options}
-        chosen: dict[str, int | str] = {o.name: o.default for o in self.options}
+        chosen: dict[str, int | str | float] = {o.name: o.default for o in self.options}
         for key, raw in (options or {}).items():
             if key not in known:
                 takes = ", ".join(known) if known else "no options"
@@ -148,6 +182,9 @@ class Game:
         The definition the game was built from.
     log_loss
         The loss whose terms are logged, when it is not ``loss`` (``None``: ``loss``).
+    quadrature
+        How the order of the quadratures left open (``order=auto``) was chosen;
+        ``None`` when every order was given.
     """
 
     name: str
@@ -161,6 +198,7 @@ class Game:
     regularizers: tuple[AppliedRegularizer, ...]
     definition: GameDefinition = field(compare=False)
     log_loss: Loss | None = None
+    quadrature: OrderChoice | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         # The costs can run to pages (quadrature sums): name the game, not its expressions.
@@ -290,7 +328,25 @@ def _bilinear() -> GameDefinition:
     )
 
 
-def _gaussian(order: int = DEFAULT_QUADRATURE_ORDER) -> GameDefinition:
+def _optimal_logit(mu: sp.Expr, sigma: sp.Expr, mean: float, std: float
+                   ) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """``(psi_0, psi_1, psi_2)`` of ``log(p_data / p_g)`` for two normals.
+
+    ``p_data = N(mu, sigma**2)``, ``p_g = N(mean, std**2)``.
+
+    The logit of the optimal discriminator of the minimax game (Goodfellow et
+    al. 2014, Prop. 1): ``D* = p_data / (p_data + p_g)`` has logit
+    ``log p_data - log p_g``, a quadratic in ``x`` for two normals.
+    """
+    m, s = sp.Float(mean), sp.Float(std)
+    return (-mu**2 / (2 * sigma**2) + m**2 / (2 * s**2) + sp.log(s / sigma),
+            mu / sigma**2 - m / s**2,
+            -1 / (2 * sigma**2) + 1 / (2 * s**2))
+
+
+def _gaussian(order: int | str = "auto",
+              tol: float = DEFAULT_QUADRATURE_TOLERANCE) -> GameDefinition:
+    rule_order = AUTO_ORDER if order == "auto" else int(order)
     theta_mu, theta_sigma = real_symbol("theta_mu"), real_symbol("theta_sigma")
     psi = (real_symbol("psi_0"), real_symbol("psi_1"), real_symbol("psi_2"))
     x, x_data, z = real_symbol("x"), real_symbol("x_data"), real_symbol("z")
@@ -302,8 +358,17 @@ def _gaussian(order: int = DEFAULT_QUADRATURE_ORDER) -> GameDefinition:
         logit=psi[0] + psi[1] * x + psi[2] * x**2,
         real_sample=x_data,
         fake_sample=theta_mu + theta_sigma * z,
-        random=((x_data, Normal(mu, sigma, order)), (z, Normal(sp.S.Zero, sp.S.One, order))),
+        random=((x_data, Normal(mu, sigma, rule_order)),
+                (z, Normal(sp.S.Zero, sp.S.One, rule_order))),
     )
+    start = (("theta_mu", 1.0), ("theta_sigma", 1.5), ("psi_0", 0.0), ("psi_1", 0.0),
+             ("psi_2", 0.0))
+    # The order is checked at the start, at the equilibrium and at the optimal discriminator
+    # against the starting generator (where 12 nodes are off by 1e-4 in the gradient).
+    equilibrium = (("theta_mu", mu), ("theta_sigma", sigma),
+                   *((p.name, sp.S.Zero) for p in psi))
+    best = tuple((p.name, v) for p, v in zip(psi, _optimal_logit(mu, sigma, 1.0, 1.5),
+                                               strict=True))
     return GameDefinition(
         name="gaussian",
         title="1-D Gaussian GAN with a quadratic discriminator",
@@ -324,10 +389,12 @@ def _gaussian(order: int = DEFAULT_QUADRATURE_ORDER) -> GameDefinition:
             ("psi_0, psi_1, psi_2", "discriminator logit s(x) = psi_0 + psi_1 x + psi_2 x**2"),
             ("mu, sigma", "data x ~ N(mu, sigma**2)"),
         ),
-        options=(("order", order),),
+        # The tolerance only where it acts: a given order reads as before.
+        options=(("order", order), ("tol", tol)) if order == "auto" else (("order", order),),
         # A generator too far right and too wide, a discriminator that cannot yet tell.
-        start=(("theta_mu", 1.0), ("theta_sigma", 1.5), ("psi_0", 0.0), ("psi_1", 0.0),
-               ("psi_2", 0.0)),
+        start=start,
+        probes=(equilibrium, best),
+        quad_tol=float(tol),
     )
 
 
@@ -411,9 +478,18 @@ GAMES.add(
         options=(
             GameOption(
                 "order",
-                DEFAULT_QUADRATURE_ORDER,
-                "Gauss-Hermite order for expectations with no closed form",
+                "auto",
+                "Gauss-Hermite order for expectations with no closed form; auto: the "
+                "smallest that meets tol",
                 maximum=MAX_QUADRATURE_ORDER,
+                words=("auto",),
+            ),
+            GameOption(
+                "tol",
+                DEFAULT_QUADRATURE_TOLERANCE,
+                "tolerance of order=auto: largest change of costs and gradients from n to 2n "
+                "nodes",
+                real=True,
             ),
         ),
     )
@@ -613,9 +689,10 @@ def make_game(
     game: str | GameDefinition,
     loss: str | Loss | None = None,
     regularizers: Sequence[AppliedRegularizer | str | tuple[str, Mapping[str, float]]] = (),
-    options: Mapping[str, str | int] | None = None,
+    options: Mapping[str, str | int | float] | None = None,
     params: Mapping[str, float] | None = None,
     log_loss: str | Loss | None = None,
+    quad_tol: float | None = None,
 ) -> Game:
     """Build a :class:`Game` from a catalogue name (or a definition), a loss and regularizers.
 
@@ -642,6 +719,13 @@ def make_game(
         the costs come from ``loss``: books train with one generator loss and
         plot another (the minimax dynamics logged as the non-saturating
         ``g_loss``). ``None``: the training loss is logged.
+    quad_tol
+        Tolerance of the quadratures whose order is left open (``order=auto``):
+        :func:`gandyn.symbolic.expectations.choose_order` picks the smallest order whose
+        costs, gradients and logged losses change by at most this much from ``n``
+        to ``2 n`` nodes at the game's start and its ``probes``, for the
+        hyper-parameter values given here. ``None``: the game's ``tol`` option,
+        else :data:`~gandyn.symbolic.expectations.DEFAULT_QUADRATURE_TOLERANCE`.
 
     Returns
     -------
@@ -732,4 +816,37 @@ def make_game(
         definition=definition,
         log_loss=shown_loss,
     )
-    return built.with_params(params) if params else built
+    built = built.with_params(params) if params else built
+    return _close_orders(built, definition.quad_tol if quad_tol is None else quad_tol)
+
+
+def _close_orders(game: Game, tolerance: float) -> Game:
+    """``game`` with every open quadrature order chosen (:func:`choose_order`), and warned
+    about when the tolerance is not met by the largest order tried."""
+    exprs = [game.cost_g, game.cost_d, *(e for _, e in game.logged)]
+    if not any(open_orders(e) for e in exprs):
+        return game
+    gradients = ([sp.diff(game.cost_g, t) for t in game.theta]
+                 + [sp.diff(game.cost_d, p) for p in game.psi])
+    start = game.default_start
+    states = [start]
+    values = game.param_values
+    for probe in game.definition.probes:
+        state = dict(start)
+        for name, value in probe:
+            state[name] = float(sp.sympify(value).xreplace(
+                {s: sp.Float(v) for s, v in values.items()}))
+        states.append(state)
+    points: dict[sp.Symbol, object] = {
+        s: np.array([state[s.name] for state in states]) for s in game.state_symbols}
+    points.update({s: float(v) for s, v in values.items()})
+    choice = choose_order([*exprs, *gradients], points, tolerance)
+    if not choice.met:
+        warnings.warn(
+            f"game {game.name!r}: quadrature order {choice.order} (the largest tried) changes "
+            f"the costs or gradients by {choice.change:.2g}, more than `quad_tol` "
+            f"{tolerance:g}; give a larger tolerance or an explicit order",
+            GandynWarning, stacklevel=3)
+    close = functools.partial(with_order, order=choice.order)
+    return replace(game, cost_g=close(game.cost_g), cost_d=close(game.cost_d),
+                   logged=tuple((n, close(e)) for n, e in game.logged), quadrature=choice)

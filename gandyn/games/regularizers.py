@@ -25,14 +25,16 @@ options such as a quadrature order are structural and not symbolic.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import sympy as sp
 
 from gandyn.games.registry import Registry
 from gandyn.symbolic.expectations import (
+    AUTO_ORDER,
     DEFAULT_QUADRATURE_ORDER,
+    Distribution,
     Normal,
     Uniform,
     collapse_normals,
@@ -61,7 +63,11 @@ class HyperParameter:
 
 @dataclass(frozen=True)
 class IntegerOption:
-    """A structural integer option (not symbolic), such as a quadrature order."""
+    """A structural integer option (not symbolic), such as a quadrature order.
+
+    An option named ``order`` also takes ``auto``: the order is then chosen
+    with the game's (see :func:`gandyn.games.game.make_game`).
+    """
 
     name: str
     default: int
@@ -121,7 +127,8 @@ class AppliedRegularizer:
 
     def describe(self) -> str:
         """The command-line spelling, such as ``r1:gamma=0.3``."""
-        items = [f"{k}={v:g}" for k, v in self.values] + [f"{k}={v}" for k, v in self.options]
+        items = [f"{k}={v:g}" for k, v in self.values] + [
+            f"{k}={'auto' if k == 'order' and v == AUTO_ORDER else v}" for k, v in self.options]
         return f"{self.name}:{','.join(items)}" if items else self.name
 
     # --- the four stages --------------------------------------------------------------------
@@ -156,6 +163,7 @@ class AppliedRegularizer:
             point = mix * model.real_sample + (1 - mix) * model.fake_sample
             variables = {**model.variables, mix: Uniform(sp.S.Zero, sp.S.One, self.option("order"))}
             point, variables = collapse_normals(point, variables, "u_gp")
+            variables = self._own_order(variables)
             # One-dimensional data: the gradient's norm is its absolute value.
             # (|g| - t)**2 is written g**2 - 2 t |g| + t**2: after expansion sympy
             # no longer sees that Abs(g)**2 = g**2, and E[g**2] must stay exact.
@@ -169,10 +177,24 @@ class AppliedRegularizer:
             point = model.real_sample + sigma * shift
             variables = {**model.variables, shift: noise}
             point, variables = collapse_normals(point, variables, "u_dragan")
+            variables = self._own_order(variables)
             grad = model.input_gradient_at(point)
             integrand = sp.expand(grad**2) - 2 * target * sp.Abs(grad) + target**2
             return gamma * expect(integrand, variables)
         raise AssertionError(f"{self.name} has no penalty stage")
+
+    def _own_order(self, variables: dict[sp.Symbol, Distribution]) -> dict[sp.Symbol, Distribution]:
+        """The penalty's rules at the regularizer's order, where the game's are left open.
+
+        The penalty's integrand has a kink (``|grad|``), where no Gauss rule
+        converges fast: ``order=auto`` would end at its largest order, with a
+        nested rule of ``order**2`` nodes; the regularizer's own order decides.
+        """
+        order = self.option("order")
+        if order == AUTO_ORDER:
+            return variables
+        return {v: replace(d, order=order) if isinstance(d, Normal | Uniform)
+                and d.order == AUTO_ORDER else d for v, d in variables.items()}
 
     def player_penalty(
         self, theta: tuple[sp.Symbol, ...], psi: tuple[sp.Symbol, ...],
@@ -407,6 +429,8 @@ def apply_values(
                 ) from None
             if not sp.Float(chosen_h[key]).is_finite:
                 raise SpecError(f"regularizer {regularizer.name!r}: {key} must be finite")
+        elif key in opts and key == "order" and str(raw) == "auto":
+            chosen_o[key] = AUTO_ORDER  # chosen with the game's (make_game's quad_tol)
         elif key in opts:
             try:
                 value = int(str(raw))

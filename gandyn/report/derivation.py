@@ -21,7 +21,7 @@ from gandyn import __version__
 from gandyn.derivation.field import VectorField
 from gandyn.derivation.stationary import StationaryPoints
 from gandyn.errors import SpecError, UnknownNameError
-from gandyn.symbolic.expectations import quadrature_symbols
+from gandyn.symbolic.expectations import AUTO_ORDER, quadrature_symbols
 from gandyn.symbolic.printing import latex, latex_symbol
 
 if TYPE_CHECKING:
@@ -193,7 +193,9 @@ def _regularizer_records(d: Derivation) -> list[dict[str, Any]]:
         {
             "name": r.name,
             "params": {p.name: p.value for p in r.parameters},
-            "options": dict(r.options),
+            # An order left to choose reads as on the command line (the order used: "quadrature").
+            "options": {k: "auto" if k == "order" and v == AUTO_ORDER else v
+                        for k, v in r.options},
         }
         for r in d.field.game.regularizers
     ]
@@ -213,6 +215,7 @@ def to_dict(d: Derivation) -> dict[str, Any]:
         "gandyn_version": __version__,
         "game": game.name,
         "options": dict(game.definition.options),
+        "quadrature": None if game.quadrature is None else game.quadrature.to_dict(),
         "loss": game.loss.name if game.loss else None,
         "regularizers": _regularizer_records(d),
         "symbols": {"theta": [s.name for s in game.theta], "psi": [s.name for s in game.psi]},
@@ -281,6 +284,8 @@ def to_text(d: Derivation) -> str:
     lines.append(f"game: {game.name} ({title})")
     if game.definition.options:
         lines.append("  options: " + ", ".join(f"{k}={v}" for k, v in game.definition.options))
+    if game.quadrature is not None:
+        lines.append(f"  quadrature: {game.quadrature.describe()}")
     lines.append(f"  reference: {game.definition.reference}")
     if game.loss is not None:
         lines.append(f"loss: {game.loss.name} ({game.loss.title})")

@@ -120,6 +120,8 @@ def analysis_text(analysis: Analysis) -> str:
              + (f", regularizers: {', '.join(r.describe() for r in game.regularizers)}"
                 if game.regularizers else "")
              + (", zero-sum" if game.zero_sum else ", not zero-sum")]
+    if game.quadrature is not None:
+        lines.append(f"quadrature: {game.quadrature.describe()}")
     rule = analysis.rule
     if rule is not None:
         lines.append(f"update rule: {rule.name}, lr_g = {rule.lr_g:g}, lr_d = {rule.lr_d:g}"

@@ -38,6 +38,8 @@ def summarize(result: RunResult,
     if game.log_loss is not None:
         loss += f" (logged as {game.log_loss.name})"
     lines = [f"{game.name} / {loss} / {method}: {traj.message}"]
+    if game.quadrature is not None:
+        lines.append(f"quadrature: {game.quadrature.describe()}")
     wanted = [n for n in ("d_real", "d_fake", "g_loss") if n in traj.logged_names]
     header = ["run", "final " + ",".join(names), "dist to eq."] + [f"{n} range" for n in wanted]
     header.append("status")
@@ -114,6 +116,7 @@ def summary_dict(result: RunResult,
         "game": game.name,
         "loss": game.loss.name if game.loss else None,
         "optimizer": traj.method.get("optimizer"),
+        "quadrature": None if game.quadrature is None else game.quadrature.to_dict(),
         "message": traj.message,
         "state_names": list(names),
         "n_runs": traj.n_runs,

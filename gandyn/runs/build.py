@@ -55,11 +55,12 @@ def build_game_part(part: GameSpec, base_dir: str | Path | None = None) -> Game:
         if base_dir is not None and not path.is_absolute() and (Path(base_dir) / path).is_file():
             path = Path(base_dir) / path
         game = make_game(load_game_file(str(path)), part.loss, regularizers,
-                         log_loss=part.log_loss)
+                         log_loss=part.log_loss, params=dict(part.params))
     else:
         game = make_game(part.name, part.loss, regularizers, options=dict(part.options),
-                         log_loss=part.log_loss)
-    return game.with_params(dict(part.params)) if part.params else game
+                         log_loss=part.log_loss, params=dict(part.params))
+    # The values go in with the game: an order left open is chosen for them.
+    return game
 
 
 def resolve_starts(default: Mapping[str, float],
@@ -260,7 +261,12 @@ def run(spec: RunSpec | Built, progress: Callable[[int], None] | None = None, *,
         The memory budget in bytes (see :func:`build`).
     """
     built = spec if isinstance(spec, Built) else build(spec, max_memory=max_memory)
-    return RunResult(built.spec, built.field, _simulate(built, progress))
+    traj = _simulate(built, progress)
+    if built.game.quadrature is not None:
+        # The order `order=auto` chose goes with the run into its data file and sidecar.
+        traj = replace(traj, method={**traj.method,
+                                     "quadrature": built.game.quadrature.to_dict()})
+    return RunResult(built.spec, built.field, traj)
 
 
 def simulate(spec: RunSpec | None = None, /, *, max_memory: int | str | None = None,

@@ -16,17 +16,26 @@ expression in the players' parameters and the hyper-parameters:
   prints compactly and is differentiated under the sum;
   :func:`expand_quadrature` writes out the weighted sum for numeric code.
 
+The order may be left to be chosen (:data:`AUTO_ORDER`): :func:`choose_order`
+evaluates expressions numerically at a few representative states, without
+expanding them, at successive orders ``n`` and ``2 n`` until they change by
+less than a stated tolerance (:data:`DEFAULT_QUADRATURE_TOLERANCE`), and
+:func:`with_order` writes the chosen order into every node left open.
+
 References
 ----------
 .. [1] Golub and Welsch (1969). Calculation of Gauss quadrature
    rules. Mathematics of Computation 23(106), 221-230.
 .. [2] Abramowitz and Stegun (1964). Handbook of Mathematical
    Functions, 25.4.46 (Gauss-Hermite) and 25.4.29 (Gauss-Legendre).
+.. [3] Davis and Rabinowitz (1984). Methods of Numerical Integration,
+   2nd ed., Sec. 6.2 (the difference of two rules as an error estimate).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,30 +44,53 @@ import numpy as np
 import sympy as sp
 
 __all__ = [
+    "AUTO_ORDER",
+    "AUTO_ORDERS",
     "DEFAULT_QUADRATURE_ORDER",
+    "DEFAULT_QUADRATURE_TOLERANCE",
     "QUADRATURES",
     "Distribution",
     "GaussHermite",
     "GaussLegendre",
     "Normal",
+    "OrderChoice",
     "PointMasses",
     "Uniform",
     "check_order",
+    "choose_order",
+    "evaluate_at_order",
     "expand_quadrature",
     "expect",
+    "open_orders",
     "quadrature_symbols",
+    "vectorize_quadrature",
+    "with_order",
 ]
 
-#: Quadrature order used when a game or regularizer does not choose one.
+#: Quadrature order used when a regularizer or a game file does not choose one.
 DEFAULT_QUADRATURE_ORDER = 12
 
+#: The order of a rule left to :func:`choose_order` (``order=auto``): a node
+#: ``GaussHermite(f, u, 0)`` is a placeholder that is never expanded.
+AUTO_ORDER = 0
 
-def check_order(order: object, rule: str) -> None:
+#: Tolerance :func:`choose_order` meets by default: the largest change of any
+#: expression between order ``n`` and ``2 n`` (relative above magnitude 1).
+DEFAULT_QUADRATURE_TOLERANCE = 1e-9
+
+#: The orders ``n`` :func:`choose_order` tries, each compared with ``2 n``
+#: (the largest, 192, stays below :data:`gandyn.limits.MAX_QUADRATURE_ORDER`).
+AUTO_ORDERS = (8, 12, 16, 24, 32, 48, 64, 96)
+
+
+def check_order(order: object, rule: str, *, auto: bool = False) -> None:
     """Refuse a quadrature order outside ``1 .. MAX_QUADRATURE_ORDER``, before any node is made.
 
     numpy's Gauss-Hermite rule loses its outermost weights to underflow from
     order 371 and returns NaN from 372 (see :data:`gandyn.limits.MAX_QUADRATURE_ORDER`);
     a larger order would silently turn every expectation into NaN.
+
+    With ``auto``, :data:`AUTO_ORDER` (an order still to be chosen) is accepted too.
 
     Raises
     ------
@@ -68,6 +100,8 @@ def check_order(order: object, rule: str) -> None:
     from gandyn.errors import SpecError
     from gandyn.limits import MAX_QUADRATURE_ORDER
 
+    if auto and not isinstance(order, bool) and order == AUTO_ORDER:
+        return
     if isinstance(order, bool) or not isinstance(order, int | np.integer) or not (
             1 <= int(order) <= MAX_QUADRATURE_ORDER):
         raise SpecError(f"{rule} quadrature order must be an integer from 1 to "
@@ -103,11 +137,12 @@ class Normal:
     order: int = DEFAULT_QUADRATURE_ORDER
 
     def __post_init__(self) -> None:
-        check_order(self.order, "Gauss-Hermite")
+        check_order(self.order, "Gauss-Hermite", auto=True)
 
     def describe(self) -> str:
         """One line such as ``normal N(mu, sigma**2)``."""
-        return f"normal N({self.mean}, ({self.std})**2), Gauss-Hermite order {self.order}"
+        return (f"normal N({self.mean}, ({self.std})**2), Gauss-Hermite order "
+                f"{_order_text(self.order)}")
 
 
 @dataclass(frozen=True)
@@ -119,11 +154,16 @@ class Uniform:
     order: int = DEFAULT_QUADRATURE_ORDER
 
     def __post_init__(self) -> None:
-        check_order(self.order, "Gauss-Legendre")
+        check_order(self.order, "Gauss-Legendre", auto=True)
 
     def describe(self) -> str:
         """One line such as ``uniform U(0, 1)``."""
-        return f"uniform U({self.low}, {self.high}), Gauss-Legendre order {self.order}"
+        return (f"uniform U({self.low}, {self.high}), Gauss-Legendre order "
+                f"{_order_text(self.order)}")
+
+
+def _order_text(order: int) -> str:
+    return "auto" if order == AUTO_ORDER else str(order)
 
 
 Distribution = PointMasses | Normal | Uniform
@@ -391,7 +431,11 @@ def collapse_normals(
         dist = variables[v]
         assert isinstance(dist, Normal)
         variance += poly.coeff_monomial(v) ** 2 * dist.std**2
-    order = max(variables[v].order for v in normals)  # type: ignore[union-attr]
+    # A given order wins over an open one (a regularizer's order=12 merged with the
+    # Gaussian game's open rule stays 12); the merged rule is open only if all were.
+    given = [variables[v].order for v in normals  # type: ignore[union-attr]
+             if variables[v].order != AUTO_ORDER]  # type: ignore[union-attr]
+    order = max(given) if given else AUTO_ORDER
     new = sp.Symbol(name, real=True)
     remaining = {v: d for v, d in variables.items() if v not in normals}
     remaining[new] = Normal(sp.S.Zero, sp.S.One, order)
@@ -419,3 +463,273 @@ def expect(expr: sp.Expr, variables: Mapping[sp.Symbol, Distribution]) -> sp.Exp
     for var, dist in variables.items():
         result = _expect_one(result, var, dist)
     return result
+
+
+# --- choosing the order --------------------------------------------------------------------------
+
+
+def open_orders(expr: sp.Expr) -> bool:
+    """Whether ``expr`` holds a quadrature node whose order is still to be chosen."""
+    return any(int(q.args[2]) == AUTO_ORDER
+               for q in sp.sympify(expr).atoms(GaussHermite, GaussLegendre))
+
+
+def with_order(expr: sp.Expr, order: int) -> sp.Expr:
+    """``expr`` with every node of order :data:`AUTO_ORDER` given ``order`` (others kept)."""
+    check_order(order, "Gauss")
+    chosen = sp.Integer(order)
+    return sp.sympify(expr).replace(
+        lambda e: isinstance(e, _Quadrature) and int(e.args[2]) == AUTO_ORDER,
+        lambda e: e.func(e.args[0], e.args[1], chosen),
+    )
+
+
+@functools.cache
+def _numeric_rule(kind: str, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rule of :func:`_hermite_rule` or :func:`_legendre_rule` as float arrays."""
+    rule = _hermite_rule if kind == "GaussHermite" else _legendre_rule
+    nodes, weights = rule(order)
+    return (np.array([float(n) for n in nodes]), np.array([float(w) for w in weights]))
+
+
+def _outermost(expr: sp.Basic) -> list[_Quadrature]:
+    """The quadrature nodes of ``expr`` that no other node contains."""
+    found: list[_Quadrature] = []
+
+    def walk(e: sp.Basic) -> None:
+        if isinstance(e, _Quadrature):
+            if e not in found:
+                found.append(e)
+            return
+        for arg in e.args:
+            walk(arg)
+
+    walk(expr)
+    return found
+
+
+@functools.cache
+def _compiled(expr: sp.Expr, names: tuple[sp.Symbol, ...]) -> tuple[Any, tuple[_Quadrature, ...]]:
+    """``expr`` with its outermost nodes as extra arguments, lambdified for numpy."""
+    from gandyn.symbolic.functions import NUMPY_NAMESPACE
+
+    nodes = tuple(_outermost(expr))
+    holders = [sp.Dummy(f"q{i}") for i in range(len(nodes))]
+    outer = expr.xreplace(dict(zip(nodes, holders, strict=True)))
+    fn = sp.lambdify([*names, *holders], outer, modules=[NUMPY_NAMESPACE, "numpy"])
+    return fn, nodes
+
+
+def _evaluate(expr: sp.Expr, values: dict[sp.Symbol, np.ndarray], order: int) -> np.ndarray:
+    """``expr`` at broadcastable ``values``, nodes of open order summed with ``order`` nodes.
+
+    Each node adds a trailing axis for its own nodes and sums it away, so a
+    nested rule costs ``order**depth`` integrand values but no symbolic
+    expansion (which is what makes the search cheap at order 192).
+    """
+    names = tuple(sorted(values, key=lambda s: s.name))
+    fn, nodes = _compiled(expr, names)
+    inner_values = []
+    for node in nodes:
+        f, u, stored = node.args
+        n = order if int(stored) == AUTO_ORDER else int(stored)
+        points, weights = _numeric_rule(type(node).__name__, n)
+        widened = {s: np.asarray(v)[..., None] for s, v in values.items()}
+        widened[u] = points
+        integrand = np.asarray(_evaluate(f, widened, order), dtype=np.float64)
+        shape = np.broadcast_shapes(integrand.shape, points.shape)
+        inner_values.append(np.broadcast_to(integrand, shape) @ weights)
+    with np.errstate(over="ignore", under="ignore"):
+        result = fn(*(values[s] for s in names), *inner_values)
+    return np.asarray(result, dtype=np.float64)
+
+
+def evaluate_at_order(exprs: Iterable[sp.Expr], values: Mapping[sp.Symbol, object],
+                      order: int) -> np.ndarray:
+    """Evaluate ``exprs`` with every open node at ``order`` nodes, without expanding them.
+
+    Parameters
+    ----------
+    exprs
+        Expressions whose free symbols all have ``values``.
+    values
+        Symbol -> number or 1-D array (one entry per point; all of one length).
+    order
+        The order of the nodes of order :data:`AUTO_ORDER`; other nodes keep their own.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(exprs), n_points)`` (``n_points`` 1 for scalar values).
+    """
+    check_order(order, "Gauss")
+    arrays = {s: np.atleast_1d(np.asarray(v, dtype=np.float64)) for s, v in values.items()}
+    points = max((a.shape[0] for a in arrays.values()), default=1)
+    rows = [np.broadcast_to(_evaluate(sp.sympify(e), arrays, order), (points,))
+            for e in exprs]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), points)
+
+
+@dataclass(frozen=True)
+class OrderChoice:
+    """The order :func:`choose_order` chose, and the evidence.
+
+    Attributes
+    ----------
+    order
+        The order used.
+    tolerance
+        The tolerance asked for.
+    change
+        The largest change (relative above magnitude 1) of any expression at
+        any point between ``order`` and ``2 * order``: the estimate of the
+        error at ``order``.
+    met
+        Whether ``change <= tolerance``; when not, ``order`` is the largest tried.
+    points
+        How many states were checked.
+    """
+
+    order: int
+    tolerance: float
+    change: float
+    met: bool
+    points: int
+
+    def describe(self) -> str:
+        """One line such as ``Gauss order 64 (auto: change 3e-11 <= 1e-09 at 3 states)``."""
+        verdict = "<=" if self.met else "> (not met)"
+        return (f"Gauss order {self.order} (auto: change {self.change:.2g} {verdict} "
+                f"tolerance {self.tolerance:g} at {self.points} state(s))")
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for JSON and sidecars (a change that is not finite is ``None``)."""
+        change = self.change if math.isfinite(self.change) else None
+        return {"order": self.order, "tolerance": self.tolerance, "change": change,
+                "met": self.met, "points": self.points}
+
+
+def choose_order(exprs: Iterable[sp.Expr], values: Mapping[sp.Symbol, object],
+                 tolerance: float = DEFAULT_QUADRATURE_TOLERANCE,
+                 orders: Iterable[int] = AUTO_ORDERS) -> OrderChoice:
+    """The smallest order ``n`` whose expressions change by at most ``tolerance`` at ``2 n``.
+
+    Gauss rules converge quickly for smooth integrands, so the difference
+    between ``n`` and ``2 n`` nodes estimates the error of ``n`` nodes [3]_.
+    The change is measured on every expression at every point, absolute for
+    values of magnitude up to 1 and relative above.
+
+    Parameters
+    ----------
+    exprs
+        The expressions to make accurate (a game's costs and gradients).
+    values
+        Symbol -> value or 1-D array of values: the representative states and
+        the hyper-parameters.
+    tolerance
+        The largest change accepted (positive).
+    orders
+        The orders tried, increasing; each is compared with twice itself.
+
+    Returns
+    -------
+    OrderChoice
+        When no order meets the tolerance, the last comparison's larger
+        order, with ``met`` false (the caller warns).
+    """
+    from gandyn.errors import SpecError
+    from gandyn.limits import MAX_QUADRATURE_ORDER
+
+    if not (isinstance(tolerance, float | int) and np.isfinite(tolerance) and tolerance > 0):
+        raise SpecError(f"`quad_tol` must be a positive number, not {tolerance!r}")
+    exprs = list(exprs)
+    cache: dict[int, np.ndarray] = {}
+
+    def at(n: int) -> np.ndarray:
+        if n not in cache:
+            cache[n] = evaluate_at_order(exprs, values, n)
+        return cache[n]
+
+    change = np.inf
+    n = upper = 0
+    for n in orders:
+        upper = min(2 * n, MAX_QUADRATURE_ORDER)
+        low, high = at(n), at(upper)
+        scale = np.maximum(1.0, np.abs(high))
+        with np.errstate(invalid="ignore"):
+            diffs = np.abs(low - high) / scale
+        change = float(np.max(diffs)) if diffs.size else 0.0
+        if np.isnan(change):
+            change = np.inf
+        if change <= tolerance:
+            return OrderChoice(n, float(tolerance), change, True, _count(at(n)))
+    return OrderChoice(upper, float(tolerance), change, False, _count(at(n)))
+
+
+def _count(array: np.ndarray) -> int:
+    return int(array.shape[1]) if array.ndim == 2 else 1
+
+
+# --- numeric code without writing the sums out ---------------------------------------------------
+
+#: Name -> numpy function of every quadrature node :func:`vectorize_quadrature` has made; the
+#: names are added to :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE`, where lambdify finds them.
+_VECTORIZED: dict[tuple[sp.Basic, ...], sp.Expr] = {}
+
+
+def _vectorized_node(node: _Quadrature) -> sp.Expr:
+    """A call ``gandyn_quadrature_k(a, b, ...)`` of the node's free symbols, registered for numpy.
+
+    The call sums the integrand over a trailing axis of the rule's nodes, so
+    numeric code evaluates the integrand once on an array instead of once
+    per node in a sum of ``order`` symbolic copies; the bound variable is not
+    among the call's arguments, so common-subexpression elimination cannot
+    hoist it out of the sum.
+    """
+    from gandyn.symbolic.functions import NUMPY_NAMESPACE
+
+    f, u, order = node.args
+    key = (type(node), f, u, order)
+    if key in _VECTORIZED:
+        return _VECTORIZED[key]
+    args = sorted(f.free_symbols - {u}, key=lambda s: s.name)
+    inner = vectorize_quadrature(f)  # nested rules first: their names are then registered
+    integrand = sp.lambdify([u, *args], inner, modules=[NUMPY_NAMESPACE, "numpy"])
+    points, weights = _numeric_rule(type(node).__name__, int(order))
+
+    def weighted_sum(*values: Any) -> Any:
+        widened = [np.asarray(v, dtype=np.float64)[..., None] for v in values]
+        with np.errstate(over="ignore", under="ignore"):
+            out = np.asarray(integrand(points, *widened), dtype=np.float64)
+        out = np.broadcast_to(out, np.broadcast_shapes(out.shape, points.shape))
+        # Node by node, elementwise: a state's value does not depend on the batch it is in
+        # (a matrix product may sum in another order for another shape).
+        total = np.zeros(out.shape[:-1])
+        for k, weight in enumerate(weights):
+            total = total + weight * out[..., k]
+        return total
+
+    name = f"gandyn_quadrature_{len(_VECTORIZED)}"
+    NUMPY_NAMESPACE[name] = weighted_sum
+    call = sp.Function(name, real=True)(*args) if args else sp.Float(weighted_sum())
+    _VECTORIZED[key] = call
+    return call
+
+
+def vectorize_quadrature(expr: sp.Expr) -> sp.Expr:
+    """``expr`` for numpy code: each quadrature node a call that sums over an array of nodes.
+
+    The numeric counterpart of :func:`expand_quadrature`: lambdified with
+    :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE` it gives the same
+    numbers (up to rounding) while its code, and the time to make it, does
+    not grow with the order. Only for numpy code; symbolic work and other
+    printers take :func:`expand_quadrature`.
+    """
+    result = sp.sympify(expr)
+    if isinstance(result, _Quadrature):
+        return _vectorized_node(result)
+    if not result.has(GaussHermite, GaussLegendre):
+        return result
+    # Outermost nodes first: a node's integrand, with its own nested nodes, goes whole into
+    # the call (rebuilding a node from a changed integrand could split it into a sum).
+    return result.func(*(vectorize_quadrature(a) for a in result.args))

@@ -177,7 +177,7 @@ def test_minibatch_mode_is_seeded_and_noisy(tmp_path: Path) -> None:
     (["--game", "bilinear", "--batch-size", "4"], "no data or generator"),
     (["--optimizer", "flow", "--batch-size", "4"], "not the flow"),
     (["--batch-size", "0"], "must be an integer from 1"),
-    (["--reg", "consensus", "--batch-size", "4"], "consensus is not supported"),
+    (["--reg", "nk", "--batch-size", "4"], "nagarajan-kolter is not supported"),
     (["--batch-size", "4", "--measure", "state"], "--measure loop"),
 ])
 def test_minibatch_bad_input(args: list[str], fragment: str) -> None:

@@ -30,7 +30,7 @@ def test_gauss_hermite_moments_are_exact_up_to_the_limit(order: int) -> None:
     assert np.allclose(np.sort(nodes), np.sort(physicists) * math.sqrt(2.0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("order", [0, 201, 400, 20000])
+@pytest.mark.parametrize("order", [-1, 201, 400, 20000])
 def test_orders_outside_the_limit_are_refused_before_any_node(order: int) -> None:
     import sympy as sp
 
@@ -41,6 +41,19 @@ def test_orders_outside_the_limit_are_refused_before_any_node(order: int) -> Non
     for make in (Normal, Uniform):
         with pytest.raises(SpecError, match=f"from 1 to {MAX_QUADRATURE_ORDER}"):
             make(sp.S.Zero, sp.S.One, order)
+
+
+def test_the_open_order_is_a_placeholder_never_expanded() -> None:
+    """Order 0 (``auto``) is accepted by a distribution but no rule of 0 nodes exists."""
+    import sympy as sp
+
+    from gandyn.errors import SpecError
+    from gandyn.symbolic.expectations import AUTO_ORDER, GaussHermite, Normal, expand_quadrature
+
+    assert Normal(sp.S.Zero, sp.S.One, AUTO_ORDER).order == AUTO_ORDER
+    u = sp.Symbol("u", real=True)
+    with pytest.raises(SpecError, match="from 1 to"):
+        expand_quadrature(GaussHermite(sp.exp(sp.sin(u)), u, sp.Integer(AUTO_ORDER)))
 
 
 def test_numpy_rule_fails_just_above_the_limits_reason() -> None:
