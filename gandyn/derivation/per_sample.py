@@ -123,7 +123,8 @@ def sample_terms(game: Game) -> SampleTerms:
 
     The model-stage regularizers (instance noise) are applied to the model
     as :func:`gandyn.games.game.make_game` applies them; penalties contribute
-    their integrands to the discriminator's per-sample cost.
+    their integrands to the discriminator's per-sample cost, and a game file's
+    ``penalty`` terms (functions of the parameters) to each player's.
 
     Raises
     ------
@@ -155,7 +156,10 @@ def sample_terms(game: Game) -> SampleTerms:
     # The costs come from the training loss; what is logged may be another loss's terms.
     logged = trained if game.log_loss is None else per_sample_logged(model, game.log_loss)
     by_name = dict(trained)
-    cost_d = by_name["d_real"] + by_name["d_fake"]
+    # A game file's ``penalty`` terms are functions of the parameters only: the mean
+    # of a constant over a batch is the constant, so each sample carries it whole.
+    term_g, term_d = game.definition.cost_terms
+    cost_d = by_name["d_real"] + by_name["d_fake"] + term_d
     extra: Variables = ()
     for reg in game.regularizers:
         if reg.regularizer.stage == "penalty":
@@ -174,6 +178,6 @@ def sample_terms(game: Game) -> SampleTerms:
         extra_variables=extra,
         logged=logged,
         cost_d=cost_d,
-        cost_g=by_name["g_loss"],
+        cost_g=by_name["g_loss"] + term_g,
         consensus=consensus,
     )

@@ -70,3 +70,42 @@ def test_the_expected_minibatch_field_is_the_exact_one_plus_the_variance_bias() 
     assert np.all(np.abs(mean - predicted) <= 5 * standard_error + 1e-12)
     # The bias is seen: the unbiased estimator's expectation is excluded.
     assert np.max(np.abs(mean - exact) / standard_error) > 10
+
+
+def test_a_game_files_penalty_terms_enter_every_minibatch(tmp_path: object) -> None:
+    """A ``penalty`` in the parameters is the same on every batch: with data that is a point
+    mass, the minibatch field equals the deterministic one, penalty included, and differs
+    from the field of the same file without the penalty by the penalty's own gradient."""
+    from pathlib import Path
+
+    from gandyn.games.files import load_game_file
+
+    text = """
+name = "dirac-anchored"
+[generator]
+parameters = ["theta"]
+sample = "theta"
+penalty = "0.3 * theta**2"
+[discriminator]
+parameters = ["psi"]
+logit = "psi * x"
+penalty = "0.2 * psi**4"
+[data]
+points = ["c"]
+[parameters]
+c = { value = 0.4 }
+"""
+    folder = Path(str(tmp_path))
+    with_terms, without = folder / "anchored.toml", folder / "plain.toml"
+    with_terms.write_text(text)
+    without.write_text("\n".join(line for line in text.splitlines()
+                                 if not line.startswith("penalty")))
+    x = np.array([[1.0, 0.5], [-0.3, 2.0], [0.7, -1.2]])
+    game = make_game(load_game_file(with_terms), "non-saturating")
+    plain = make_game(load_game_file(without), "non-saturating")
+    got = MinibatchField(game, 4, seed=2)(x)
+    np.testing.assert_allclose(got, derive(game).field_fn(x), rtol=1e-12, atol=1e-14)
+    # F = -grad: the anchor 0.3 theta**2 adds -0.6 theta, the penalty 0.2 psi**4 adds -0.8 psi**3.
+    expected_shift = np.stack([-0.6 * x[:, 0], -0.8 * x[:, 1] ** 3], axis=1)
+    np.testing.assert_allclose(got - MinibatchField(plain, 4, seed=2)(x), expected_shift,
+                               rtol=1e-12, atol=1e-14)
