@@ -23,7 +23,7 @@ from gandyn.cli.options import (
     style_option,
 )
 from gandyn.limits import RANGES
-from gandyn.rules.names import RULE_NAMES
+from gandyn.rules.names import FLOW, RULE_NAMES
 from gandyn.runs.spec import RunSpec, shareable_spec
 
 __all__ = ["sweep"]
@@ -31,7 +31,7 @@ __all__ = ["sweep"]
 #: The most iterations per cell (the run range's bound, an integer as click's IntRange wants).
 _MAX_STEPS = int(RANGES["steps"].high or 10**9)
 
-_RULES = list(RULE_NAMES)
+_RULES = [*RULE_NAMES, FLOW]
 #: The library's defaults, shown in the help (the command passes on only what was given).
 _DEFAULT = RunSpec()
 
@@ -39,7 +39,7 @@ _DEFAULT = RunSpec()
 @click.command(name="sweep")
 @game_options
 @click.option("--optimizer", default=_DEFAULT.rule.name, show_default=True,
-              type=click.Choice(_RULES), help="Update rule.")
+              type=click.Choice(_RULES), help="Update rule (flow: with --method rk4).")
 @click.option("--lr", type=Ranged("lr"), default=_DEFAULT.rule.lr_g, show_default=True,
               help="Learning rate of both players (where no axis sets it).")
 @click.option("--lr-g", type=Ranged("lr_g"), default=None, help="Generator's learning rate.")
@@ -55,6 +55,9 @@ _DEFAULT = RunSpec()
                    "hyper-parameter (gamma_r1, or gamma when unique) or a rule setting "
                    "(beta, d_steps, ...), e.g. --axis lr_d=0.01:1:50:log --axis gamma=0:2:41.")
 @rule_settings_options
+@click.option("--method", type=click.Choice(["rk4"]), default=None,
+              help="--optimizer flow: the flow by classic Runge-Kutta steps of --lr (the only "
+                   "method a sweep can take: an adaptive solver has no step to map).")
 @click.option("--equilibrium", "equilibrium_spec", default=None, metavar="SYM=VALUE,...",
               help="The reference equilibrium (default: the game's closed form nearest the "
                    "start); give fewer symbols for a line of equilibria.")
@@ -95,7 +98,8 @@ _DEFAULT = RunSpec()
 def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
            reg_specs: tuple[str, ...], param_specs: tuple[str, ...], optimizer: str, lr: float,
            lr_g: float | None, lr_d: float | None, steps: int, x0_spec: str | None,
-           axis_specs: tuple[str, ...], equilibrium_spec: str | None, tol: float,
+           axis_specs: tuple[str, ...], method: str | None, equilibrium_spec: str | None,
+           tol: float,
            window: int | None, growth: float, max_norm: float, chunk_size: int, workers: int,
            scheduler: str | None, out: str | None, resume: bool, plot: str | None, style: str,
            as_json: bool, force: bool, max_memory: int, spec_file: str | None, dump_spec: bool,
@@ -112,6 +116,7 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
       gandyn sweep --game bilinear --axis lr=0.01:1:20:log --plot bilinear.pdf
       gandyn sweep --axis theta=-2:2:41 --axis psi=-2:2:41 --reg r1:gamma=0.3 --workers 2
       gandyn sweep --axis lr=0.01:1:20:log --out - --json > /dev/null
+      gandyn sweep --game bilinear --optimizer flow --method rk4 --axis lr=0.1:3:30
     """
     import shutil
 
@@ -141,6 +146,8 @@ def _sweep(game_spec: str, game_file: str | None, loss_name: str | None,
                                steps=steps, tol=tol, window=window, growth=growth,
                                max_norm=max_norm, chunk_size=chunk_size))
     settings = {key: value for key, value in rule_options.items() if value is not None}
+    if method is not None:
+        settings["method"] = method
     if settings:
         values["settings"] = settings
     if x0_spec:

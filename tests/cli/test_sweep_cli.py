@@ -253,3 +253,23 @@ def test_bad_sweep_spec_file(tmp_path: Path, text: str, fragment: str) -> None:
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], err
+
+
+def test_a_sweep_of_the_flow_by_rk4_steps_from_the_command_line(tmp_path: Path) -> None:
+    """``--optimizer flow --method rk4``: each cell is RK4 with step ``lr`` on the bilinear
+    rotation ``x' = (-psi, theta)``, whose map is ``R(J h)`` with ``J``'s eigenvalues ``+-i``:
+    the spectral radius is ``|R(ih)| = |1 - h^2/2 + h^4/24 + i (h - h^3/6)|``."""
+    out = tmp_path / "flow.csv"
+    code, _, err = run("--game", "bilinear", "--optimizer", "flow", "--method", "rk4",
+                       "--axis", "lr=0.5:3:6", "--steps", "40", "--out", str(out))
+    assert code == 0, err
+    cells = rows(out)
+    h = np.array([float(c["lr"]) for c in cells])
+    stability = np.abs(1 - h**2 / 2 + h**4 / 24 + 1j * (h - h**3 / 6))
+    np.testing.assert_allclose([float(c["spectral_radius"]) for c in cells], stability,
+                               rtol=1e-9)
+    # Above h = 2 sqrt(2), |R(ih)| > 1: those cells diverge or grow; below it none diverges.
+    for cell, radius in zip(cells, stability, strict=True):
+        assert (cell["linear"] == "stable") == (radius < 1)
+    code, _, err = run("--game", "bilinear", "--optimizer", "flow", "--axis", "lr=0.5:3:6")
+    assert code != 0 and "--method rk4" in err and len(err.strip().splitlines()) == 1
