@@ -41,6 +41,7 @@ def simulate_rule(
     logged_names: tuple[str, ...],
     project: Callable[[Array], Array] | None = None,
     progress: Callable[[int], None] | None = None,
+    backend: str = "auto",
 ) -> Trajectory:
     """Iterate a discrete update rule on a batch of initial states.
 
@@ -71,6 +72,8 @@ def simulate_rule(
         Applied to the state after every step (WGAN weight clipping).
     progress
         Called with the number of steps done since its last call (a progress bar).
+    backend
+        ``auto``, ``numpy`` or ``compiled``: see :mod:`gandyn.dynamics.kernels`.
 
     Returns
     -------
@@ -78,6 +81,13 @@ def simulate_rule(
         With per-run rates, ``t`` is ``(B, n_t)`` (each run on its own clock)
         and ``method`` lists the rates.
     """
+    if backend != "numpy":  # the compiled loop, or numpy with the reason why not
+        from gandyn.dynamics.kernels import simulate_with_backend
+
+        return simulate_with_backend(
+            simulate_rule, rule, field, logged, x0, steps, every=every, max_norm=max_norm,
+            measure=measure, state_names=state_names, logged_names=logged_names,
+            project=project, progress=progress, backend=backend)
     if steps < 0 or every < 1:
         raise ValueError("steps must be >= 0 and every >= 1")
     x = np.array(x0, dtype=np.float64)

@@ -72,6 +72,10 @@ class FieldFunctions:
         ``dc/dx``: ``(B, n) -> (B, n, n)``
         (:mod:`gandyn.derivation.player_derivatives`). Only the opponent-aware
         rules need them (unrolled, lola, sos).
+    source
+        The derived game these functions evaluate at its own hyper-parameter
+        values (set by :meth:`of` without ``params``), so that a simulation may
+        compile its expressions (:mod:`gandyn.dynamics.kernels`); ``None`` otherwise.
     """
 
     field: Callable[[Array], Array]
@@ -80,6 +84,7 @@ class FieldFunctions:
     jacobian_derivative: Callable[[Array], Array] | None = None
     cross_gradient: Callable[[Array], Array] | None = None
     cross_jacobian: Callable[[Array], Array] | None = None
+    source: VectorField | None = None
 
     @classmethod
     def of(cls, vf: VectorField, params: Mapping[str, Any] | None = None) -> FieldFunctions:
@@ -97,7 +102,7 @@ class FieldFunctions:
             return cls(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
                        lambda x: vf.jacobian_derivative_fn(x),
                        lambda x: player_derivatives(vf).cross_gradient_fn(x),
-                       lambda x: player_derivatives(vf).cross_jacobian_fn(x))
+                       lambda x: player_derivatives(vf).cross_jacobian_fn(x), vf)
         return cls(lambda x: vf.field_fn(x, params), lambda x: vf.jacobian_fn(x, params),
                    len(vf.game.theta), lambda x: vf.jacobian_derivative_fn(x, params),
                    lambda x: player_derivatives(vf).cross_gradient_fn(x, params),

@@ -1,0 +1,198 @@
+"""Derived expressions printed as scalar Python functions that numba compiles.
+
+The numpy path (:class:`gandyn.derivation.numeric.NumericFunction`) evaluates a
+list of expressions through :func:`sympy.lambdify` with common subexpressions
+eliminated (``cse=True``) and :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE`.
+Here the same expressions go through the same elimination and the same printer
+(:class:`sympy.printing.numpy.NumPyPrinter` with lambdify's settings), so the
+compiled code performs the same floating-point operations in the same order:
+on the same libm, the two paths agree bit for bit. The printed text names only
+the functions of :data:`SCALAR_HELPERS` (scalar forms of gandyn's stable
+functions, written here with numpy's own formulas) and numpy's elementary
+functions of :data:`NUMPY_NAMES`; any other name makes the expression
+:class:`Unsupported` and the caller stays on numpy.
+
+The text is made only from sympy expressions that already went through
+gandyn's parsers; no user text is printed or executed.
+
+References
+----------
+.. [1] numpy ``npy_logaddexp`` (``numpy/_core/src/npymath/npy_math_internal.h.src``)
+   and scipy's ``expit``/``log_expit`` (the ``xsf`` library): the formulas the
+   scalar helpers repeat so that results match the numpy path.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from typing import Any
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from gandyn.symbolic.expectations import expand_quadrature
+from gandyn.symbolic.functions import NUMPY_NAMESPACE
+
+__all__ = ["NUMPY_NAMES", "SCALAR_HELPERS", "Unsupported", "scalar_function"]
+
+
+class Unsupported(Exception):
+    """The compiled backend cannot take this case; the message says why (numpy is used)."""
+
+
+#: numpy's elementwise functions the printer may name; numba compiles them on scalars
+#: to the same libm calls numpy makes.
+NUMPY_NAMES: tuple[str, ...] = (
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "arcsin",
+    "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+    "pi", "e", "inf", "nan", "maximum", "minimum",
+)
+
+#: Scalar forms of :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE`, as source text. Each
+#: repeats the formula numpy or scipy apply elementwise (see the module's references).
+SCALAR_HELPERS: dict[str, str] = {
+    "softplus": '''
+@njit(cache=True, inline="always")
+def softplus(x):
+    # numpy's npy_logaddexp(0, x)
+    if x == 0.0:
+        return 0.0 + LOGE2
+    tmp = 0.0 - x
+    if tmp > 0:
+        return 0.0 + log1p(exp(-tmp))
+    elif tmp <= 0:
+        return x + log1p(exp(tmp))
+    return tmp
+''',
+    "sigmoid": '''
+@njit(cache=True, inline="always")
+def sigmoid(x):
+    # scipy.special.expit
+    return 1.0 / (1.0 + exp(-x))
+''',
+    "log_sigmoid": '''
+@njit(cache=True, inline="always")
+def log_sigmoid(x):
+    # scipy.special.log_expit
+    if x < 0:
+        return x - log1p(exp(x))
+    return -log1p(exp(-x))
+''',
+    "relu": '''
+@njit(cache=True, inline="always")
+def relu(x):
+    # numpy.maximum(x, 0.0): NaN propagates
+    if x >= 0.0 or x != x:
+        return x
+    return 0.0
+''',
+    "step": '''
+@njit(cache=True, inline="always")
+def step(x):
+    # numpy.heaviside(x, 0.0)
+    if x != x:
+        return x
+    if x > 0.0:
+        return 1.0
+    return 0.0
+''',
+    "sign": '''
+@njit(cache=True, inline="always")
+def sign(x):
+    # numpy.sign: NaN stays NaN
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return x
+''',
+    "DiracDelta": '''
+@njit(cache=True, inline="always")
+def DiracDelta(x, *args):
+    # dropped, as autodiff drops it (gandyn.symbolic.functions)
+    return 0.0
+''',
+    "abs": "",  # Python's builtin: fabs
+}
+
+if set(SCALAR_HELPERS) - {"abs"} != set(NUMPY_NAMESPACE):
+    raise ImportError("gandyn.dynamics.kernels.printing lacks a scalar form of a function of "
+                      "NUMPY_NAMESPACE")
+
+
+class _ScalarPrinter(NumPyPrinter):  # type: ignore[misc]  # sympy has no type hints
+    """lambdify's numpy printer, with ``Max``/``Min`` as nested calls numba compiles."""
+
+    def _print_Max(self, expr: Any) -> str:
+        # numpy's reduce(maximum, [a, b, c]) is maximum(maximum(a, b), c)
+        text = self._print(expr.args[0])
+        for arg in expr.args[1:]:
+            text = f"maximum({text}, {self._print(arg)})"
+        return text
+
+    def _print_Min(self, expr: Any) -> str:
+        text = self._print(expr.args[0])
+        for arg in expr.args[1:]:
+            text = f"minimum({text}, {self._print(arg)})"
+        return text
+
+
+def _printer() -> _ScalarPrinter:
+    # The settings sympy.lambdify passes to its printer for modules=[namespace, "numpy"].
+    return _ScalarPrinter({"fully_qualified_modules": False, "inline": True,
+                           "allow_unknown_functions": True,
+                           "user_functions": {name: name for name in NUMPY_NAMESPACE}})
+
+
+def _check_names(text: str, allowed: set[str]) -> None:
+    """Refuse printed code that names anything but arguments, temporaries and known functions."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Name) and node.id not in allowed:
+            raise Unsupported(f"the expression uses {node.id!r}, which the compiled backend "
+                              "does not implement")
+        if isinstance(node, ast.Attribute | ast.Subscript | ast.Lambda | ast.ListComp):
+            raise Unsupported("the printed expression is not a plain arithmetic expression")
+
+
+def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol]) -> str:
+    """Source of ``def name(*args)`` returning the tuple of ``exprs`` as the numpy path has them.
+
+    Parameters
+    ----------
+    name
+        The function's name in the generated module.
+    exprs
+        The expressions (quadrature nodes are written out as the numpy path does).
+    args
+        The state symbols, then the hyper-parameter symbols, in the numpy path's order.
+
+    Raises
+    ------
+    Unsupported
+        An expression names a function the compiled backend does not implement.
+    """
+    flat = [expand_quadrature(sp.sympify(e)) for e in exprs]
+    # As sympy.lambdify(..., cse=True) does: one elimination over the list.
+    cses, reduced = sp.cse(flat, list=False)
+    printer = _printer()
+    # The symbols keep their names: the printed order of a sum follows them, and with
+    # it the order of the additions.
+    arg_names = [printer.doprint(s) for s in args]
+    if not all(a.isidentifier() for a in arg_names):
+        raise Unsupported("a symbol's name is not a Python identifier")
+    lines = [f"def {name}({', '.join(arg_names)}):"]
+    temporaries: set[str] = set()
+    for symbol, expr in cses:
+        text = printer.doprint(expr)
+        lines.append(f"    {symbol} = {text}")
+        temporaries.add(str(symbol))
+    values = [printer.doprint(e) for e in reduced]
+    # A constant entry is a number: a float, so that the tuple is homogeneous.
+    values = [f"float({v})" if not (sp.sympify(e).free_symbols) else v
+              for v, e in zip(values, reduced, strict=True)]
+    lines.append(f"    return ({', '.join(values)}{',' if len(values) == 1 else ''})")
+    text = "\n".join(lines) + "\n"
+    allowed = {*arg_names, *temporaries, *NUMPY_NAMES, *SCALAR_HELPERS, "float", name}
+    _check_names(text, allowed)
+    return text

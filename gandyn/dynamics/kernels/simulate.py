@@ -1,0 +1,209 @@
+"""Run :func:`gandyn.dynamics.discrete.simulate_rule` through a compiled kernel when it can.
+
+:func:`simulate_with_backend` is the one entry point: for the backend
+``auto`` it uses the compiled loop when numba is installed, the game came from
+a derivation (:meth:`gandyn.rules.base.FieldFunctions.of`), the rule has a
+compiled step, no projection (weight clipping) is asked for and the work is
+large enough to pay for a first compilation; otherwise it runs the numpy path
+and records why in the trajectory's ``method`` (``backend``,
+``backend_reason``). ``compiled`` insists (an error names what is missing);
+``numpy`` never compiles.
+
+The compiled loop reproduces the numpy path: the same operations in the same
+order (bit-identical results on the same libm), per-run rates and the same
+divergence rule (a run that leaves the max-norm ball is frozen at its last good
+state, with its buffers, and ``diverged_at`` is the step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gandyn.arrays import Array
+from gandyn.dynamics.kernels.printing import Unsupported
+from gandyn.dynamics.stepping import outside_ball
+from gandyn.dynamics.trajectory import Measure, Trajectory
+from gandyn.errors import SpecError
+from gandyn.rules.base import FieldFunctions, UpdateRule
+
+if TYPE_CHECKING:
+    from gandyn.derivation.field import VectorField
+
+__all__ = ["AUTO_MIN_RUN_STEPS", "BACKENDS", "check_backend", "compiled_kernel",
+           "simulate_with_backend"]
+
+#: The backends a simulation may ask for.
+BACKENDS: tuple[str, ...] = ("auto", "numpy", "compiled")
+#: ``auto`` compiles only from this many run-steps (runs x steps) on: below it numpy
+#: finishes before a first compilation (about a second) would.
+AUTO_MIN_RUN_STEPS = 2_000_000
+#: Run-steps per call of the kernel when a progress callback wants news.
+_BLOCK_RUN_STEPS = 2_000_000
+
+
+def check_backend(backend: Any) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`; ``compiled`` needs numba.
+
+    Raises
+    ------
+    SpecError
+        An unknown name, or ``compiled`` without numba installed.
+    """
+    from gandyn.dynamics.kernels.build import numba_version
+
+    if backend not in BACKENDS:
+        raise SpecError(f"`backend` must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend == "compiled" and numba_version() is None:
+        raise SpecError("`backend` compiled needs numba (pip install 'gandyn[fast]')")
+    return str(backend)
+
+
+def _plain_rate(rate: Any) -> Any:
+    return rate if isinstance(rate, float) else [float(r) for r in rate]
+
+
+def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
+                    ) -> tuple[Callable[..., Any], str]:
+    """The compiled ``run`` for ``rule`` on the derived game ``vf``, and its cache key.
+
+    Raises
+    ------
+    Unsupported
+        The rule or an expression of the game has no compiled form.
+    """
+    from gandyn.dynamics.kernels.build import load_kernel
+    from gandyn.dynamics.kernels.source import simulation_source
+    from gandyn.dynamics.kernels.steps import step_code
+
+    game = vf.game
+    n, n_theta = len(game.state_symbols), len(game.theta)
+    step = step_code(rule, n, n_theta)
+    jacobian = list(vf.jacobian) if step.needs_jacobian else None
+    source = simulation_source(
+        step, list(vf.field), jacobian, [e for _, e in game.logged], vf.logged_names,
+        game.state_symbols, tuple(game.param_values), n_theta, loop_measure)
+    return load_kernel(source)
+
+
+def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], Array],
+            project: Callable[[Array], Array] | None) -> str | None:
+    """Why the compiled loop cannot run this simulation, or ``None`` if it can."""
+    from gandyn.dynamics.kernels.build import numba_version
+    from gandyn.dynamics.kernels.steps import STEP_WRITERS
+
+    vf = field.source
+    if numba_version() is None:
+        return "numba is not installed"
+    if vf is None or field.field is not vf.field_fn or logged is not vf.logged_fn:
+        return "the field or the logged losses are not those of a derived game"
+    if project is not None:
+        return "a projection (weight clipping) runs on numpy"
+    if rule.name not in STEP_WRITERS:
+        return f"the rule {rule.name!r} has no compiled step"
+    return None
+
+
+def simulate_with_backend(
+    numpy_path: Callable[..., Trajectory], rule: UpdateRule, field: FieldFunctions,
+    logged: Callable[[Array], Array], x0: Array, steps: int, *, every: int, max_norm: float,
+    measure: Measure, state_names: tuple[str, ...], logged_names: tuple[str, ...],
+    project: Callable[[Array], Array] | None, progress: Callable[[int], None] | None,
+    backend: str,
+) -> Trajectory:
+    """The simulation on the chosen backend; ``numpy_path`` is ``simulate_rule`` itself.
+
+    Raises
+    ------
+    SpecError
+        ``backend='compiled'`` for a simulation the compiled loop cannot run.
+    """
+    check_backend(backend)
+    reason = _reason(rule, field, logged, project)
+    x = np.array(x0, dtype=np.float64)
+    if reason is None and backend == "auto" and x.ndim == 2 and (
+            x.shape[0] * steps < AUTO_MIN_RUN_STEPS):
+        reason = f"fewer than {AUTO_MIN_RUN_STEPS} run-steps (auto compiles only from there)"
+    if reason is None and field.source is not None:
+        try:
+            return _simulate(rule, field.source, x, steps, every=every, max_norm=max_norm,
+                             measure=measure, state_names=state_names,
+                             logged_names=logged_names, progress=progress)
+        except Unsupported as exc:
+            reason = str(exc)
+    if backend == "compiled":
+        raise SpecError(f"`backend` compiled cannot run this simulation: {reason}")
+    traj = numpy_path(rule, field, logged, x0, steps, every=every, max_norm=max_norm,
+                      measure=measure, state_names=state_names, logged_names=logged_names,
+                      project=project, progress=progress, backend="numpy")
+    return replace(traj, method={**traj.method, "backend": "numpy", "backend_reason": reason})
+
+
+def _per_run(rate: Any, batch: int) -> Array:
+    out: Array = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=np.float64),
+                                                      (batch,)))
+    return out
+
+
+def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every: int,
+              max_norm: float, measure: Measure, state_names: tuple[str, ...],
+              logged_names: tuple[str, ...], progress: Callable[[int], None] | None
+              ) -> Trajectory:
+    from gandyn.dynamics.kernels.steps import settings_vector
+
+    if steps < 0 or every < 1:
+        raise ValueError("steps must be >= 0 and every >= 1")
+    if x0.ndim != 2:
+        raise ValueError("x0 must have shape (B, n)")
+    run, key = compiled_kernel(rule, vf, measure == "loop")
+    batch, n = x0.shape
+    buffers = rule.init_buffers(x0)
+    names = rule.buffer_names
+    x = np.ascontiguousarray(x0)
+    buf = np.ascontiguousarray(np.concatenate([buffers[b] for b in names], axis=1) if names
+                               else np.zeros((batch, 0)))
+    params = vf.game.param_values
+    par = np.empty((batch, len(params)))
+    par[:] = [float(v) for v in params.values()]
+    record_steps = [k for k in range(steps + 1) if k % every == 0 or k == steps]
+    xs = np.empty((batch, len(record_steps), n))
+    ls = np.empty((batch, len(record_steps), len(logged_names)))
+    diverged = outside_ball(x, max_norm).copy()
+    diverged_at = np.where(diverged, 0.0, np.nan)
+    if rule.name == "adam":  # Python's float powers, as the numpy step computes them
+        b1, b2 = float(getattr(rule, "beta1")), float(getattr(rule, "beta2"))
+        c1s = np.array([1.0] + [1 - b1**k for k in range(1, steps + 1)])
+        c2s = np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)])
+    else:
+        c1s = c2s = np.ones(1)
+    hg, hd = _per_run(rule.lr_g, batch), _per_run(rule.lr_d, batch)
+    cfg = settings_vector(rule)
+    if progress is None:
+        block = max(steps, 1)
+    else:
+        block = max(100, (_BLOCK_RUN_STEPS // max(batch, 1)) // 100 * 100)
+    if steps == 0:
+        run(x, buf, hg, hd, par, cfg, c1s, c2s, 1, 0, every, steps, float(max_norm), xs, ls,
+            diverged, diverged_at)
+    for first in range(1, steps + 1, block):
+        last = min(first + block - 1, steps)
+        run(x, buf, hg, hd, par, cfg, c1s, c2s, first, last, every, steps, float(max_norm),
+            xs, ls, diverged, diverged_at)
+        if progress is not None:
+            progress(last - first + 1)
+    n_div = int(diverged.sum())
+    message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div
+               else f"{steps} steps; no run diverged")
+    step_arr = np.array(record_steps, dtype=np.float64)
+    clock = step_arr * rule.lr_g if isinstance(rule.lr_g, float) else (
+        rule.lr_g[:, None] * step_arr)
+    return Trajectory(
+        state_names=state_names, logged_names=logged_names, step=step_arr, t=clock, x=xs,
+        logged=ls, diverged=diverged, diverged_at=diverged_at,
+        method={"optimizer": rule.name, "lr_g": _plain_rate(rule.lr_g),
+                "lr_d": _plain_rate(rule.lr_d), "backend": "compiled", "kernel": key},
+        measure=measure, message=message,
+    )
