@@ -17,9 +17,11 @@ References
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -55,15 +57,33 @@ def kernel_folder() -> Path:
     return folder / "kernels"
 
 
-def load_kernel(source: str, name: str = "run") -> tuple[Callable[..., Any], str]:
-    """The function ``name`` of the module ``source``, and the module's key.
+@functools.lru_cache(maxsize=1)
+def _generator_fingerprint() -> str:
+    # The generated text follows from the expressions and from the code that writes it:
+    # a kernel written by another version of that code must not be reused.
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
-    The module is written once (atomically: concurrent processes may race) and
-    imported once per process.
+
+def load_kernel(description: str, make_source: Callable[[], str], name: str = "run"
+                ) -> tuple[Callable[..., Any], str]:
+    """The function ``name`` of the module that ``make_source`` writes, and the module's key.
+
+    ``description`` names everything the text depends on (the expressions in
+    ``srepr`` form, the rule and its structure); with the versions of gandyn,
+    numba and sympy and the generator's own source it makes the key, so that a
+    module on disk is reused without printing the expressions again. The module
+    is written once (atomically: concurrent processes may race) and imported
+    once per process.
     """
+    import sympy
+
     from gandyn import __version__
 
-    key = hashlib.sha256("\n".join([__version__, numba_version() or "", source]).encode()
+    key = hashlib.sha256("\n".join([__version__, numba_version() or "", sympy.__version__,
+                                    _generator_fingerprint(), description]).encode()
                          ).hexdigest()[:24]
     with _LOCK:
         cached = _LOADED.get(key)
@@ -72,7 +92,8 @@ def load_kernel(source: str, name: str = "run") -> tuple[Callable[..., Any], str
         folder = kernel_folder()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"kernel_{key}.py"
-        if not path.exists() or path.read_text(encoding="utf-8") != source:
+        if not path.exists():
+            source = make_source()
             handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(source)
@@ -80,6 +101,8 @@ def load_kernel(source: str, name: str = "run") -> tuple[Callable[..., Any], str
         spec = importlib.util.spec_from_file_location(f"gandyn_kernel_{key}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        # numba's cache finds the module again by name when it loads compiled code
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         function: Callable[..., Any] = getattr(module, name)
         _LOADED[key] = function

@@ -53,7 +53,7 @@ NUMPY_NAMES: tuple[str, ...] = (
 #: repeats the formula numpy or scipy apply elementwise (see the module's references).
 SCALAR_HELPERS: dict[str, str] = {
     "softplus": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def softplus(x):
     # numpy's npy_logaddexp(0, x)
     if x == 0.0:
@@ -66,13 +66,13 @@ def softplus(x):
     return tmp
 ''',
     "sigmoid": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sigmoid(x):
     # scipy.special.expit
     return 1.0 / (1.0 + exp(-x))
 ''',
     "log_sigmoid": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def log_sigmoid(x):
     # scipy.special.log_expit
     if x < 0:
@@ -80,7 +80,7 @@ def log_sigmoid(x):
     return -log1p(exp(-x))
 ''',
     "relu": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def relu(x):
     # numpy.maximum(x, 0.0): NaN propagates
     if x >= 0.0 or x != x:
@@ -88,7 +88,7 @@ def relu(x):
     return 0.0
 ''',
     "step": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def step(x):
     # numpy.heaviside(x, 0.0)
     if x != x:
@@ -98,7 +98,7 @@ def step(x):
     return 0.0
 ''',
     "sign": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sign(x):
     # numpy.sign: NaN stays NaN
     if x > 0.0:
@@ -108,7 +108,7 @@ def sign(x):
     return x
 ''',
     "DiracDelta": '''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def DiracDelta(x, *args):
     # dropped, as autodiff drops it (gandyn.symbolic.functions)
     return 0.0
@@ -122,7 +122,20 @@ if set(SCALAR_HELPERS) - {"abs"} != set(NUMPY_NAMESPACE):
 
 
 class _ScalarPrinter(NumPyPrinter):  # type: ignore[misc]  # sympy has no type hints
-    """lambdify's numpy printer, with ``Max``/``Min`` as nested calls numba compiles."""
+    """lambdify's numpy printer, with ``Max``/``Min`` as nested calls numba compiles.
+
+    Integers and rationals are printed as the floats numpy turns them into
+    (``2*x`` computes ``2.0*x`` on a float array, ``(1/3)`` is Python's
+    correctly rounded quotient): the values are the same, and numba types an
+    expression of floats alone several times faster than one that mixes integers.
+    """
+
+    def _print_Integer(self, expr: Any) -> str:
+        return repr(float(expr.p)) if abs(expr.p) < 2**53 else super()._print_Integer(expr)
+
+    def _print_Rational(self, expr: Any) -> str:
+        return f"({float(expr.p) / float(expr.q)!r})" if max(abs(expr.p), expr.q) < 2**53 else (
+            super()._print_Rational(expr))
 
     def _print_Max(self, expr: Any) -> str:
         # numpy's reduce(maximum, [a, b, c]) is maximum(maximum(a, b), c)

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import sympy as sp
 
 from gandyn.arrays import Array
 from gandyn.dynamics.kernels.printing import Unsupported
@@ -83,10 +84,18 @@ def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
     n, n_theta = len(game.state_symbols), len(game.theta)
     step = step_code(rule, n, n_theta)
     jacobian = list(vf.jacobian) if step.needs_jacobian else None
-    source = simulation_source(
-        step, list(vf.field), jacobian, [e for _, e in game.logged], vf.logged_names,
-        game.state_symbols, tuple(game.param_values), n_theta, loop_measure)
-    return load_kernel(source)
+    logged = [e for _, e in game.logged]
+    params = tuple(game.param_values)
+    description = "\n".join([
+        sp.srepr(sp.Tuple(*vf.field)), sp.srepr(sp.Tuple(*(jacobian or ()))),
+        sp.srepr(sp.Tuple(*logged)), repr(vf.logged_names), sp.srepr(sp.Tuple(*game.state_symbols)),
+        sp.srepr(sp.Tuple(*params)), repr((n_theta, loop_measure)), repr(step)])
+
+    def source() -> str:
+        return simulation_source(step, list(vf.field), jacobian, logged, vf.logged_names,
+                                 game.state_symbols, params, n_theta, loop_measure)
+
+    return load_kernel(description, source)
 
 
 def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], Array],
