@@ -109,8 +109,12 @@ def in_flag_terms(message: str) -> str:
 @click.option("-v", "--verbose", is_flag=True,
               help="Also print details on stderr: the derivation cache's hits and misses, "
                    "the wall time.")
+@click.option("--backend", type=click.Choice(["auto", "numpy", "compiled"]), default=None,
+              help="How discrete rules are iterated: compiled (numba; pip install "
+                   "'gandyn[fast]'), numpy, or auto (compiled for large runs when numba is "
+                   "installed). Default: $GANDYN_BACKEND, else auto.")
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, quiet: bool, verbose: bool, backend: str | None) -> None:
     """gandyn: analytical simulator of GAN loss dynamics.
 
     Derive every player's cost, gradient, vector field, Jacobian and Hessian
@@ -126,10 +130,14 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose contradict each other; give one")
     set_verbosity(ctx, QUIET if quiet else VERBOSE if verbose else 0)
+    if backend is not None:  # the environment carries it to a sweep's worker processes too
+        from gandyn.dynamics.kernels import check_backend
+
+        os.environ["GANDYN_BACKEND"] = check_backend(backend)
 
 
 @cli.result_callback()
-def _succeeded(result: Any, quiet: bool, verbose: bool) -> Any:
+def _succeeded(result: Any, quiet: bool, verbose: bool, backend: str | None) -> Any:
     from gandyn.cli.output import finished
 
     finished()

@@ -41,7 +41,7 @@ def simulate_rule(
     logged_names: tuple[str, ...],
     project: Callable[[Array], Array] | None = None,
     progress: Callable[[int], None] | None = None,
-    backend: str = "auto",
+    backend: str | None = None,
 ) -> Trajectory:
     """Iterate a discrete update rule on a batch of initial states.
 
@@ -73,7 +73,8 @@ def simulate_rule(
     progress
         Called with the number of steps done since its last call (a progress bar).
     backend
-        ``auto``, ``numpy`` or ``compiled``: see :mod:`gandyn.dynamics.kernels`.
+        ``auto``, ``numpy`` or ``compiled`` (``None``: ``GANDYN_BACKEND``, else
+        ``auto``): see :mod:`gandyn.dynamics.kernels`.
 
     Returns
     -------

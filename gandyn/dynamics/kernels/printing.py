@@ -10,7 +10,7 @@ on the same libm, the two paths agree bit for bit. The printed text names only
 the functions of :data:`SCALAR_HELPERS` (scalar forms of gandyn's stable
 functions, written here with numpy's own formulas) and numpy's elementary
 functions of :data:`NUMPY_NAMES`; any other name makes the expression
-:class:`Unsupported` and the caller stays on numpy.
+:class:`UnsupportedError` and the caller stays on numpy.
 
 The text is made only from sympy expressions that already went through
 gandyn's parsers; no user text is printed or executed.
@@ -34,10 +34,10 @@ from sympy.printing.numpy import NumPyPrinter
 from gandyn.symbolic.expectations import expand_quadrature
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
-__all__ = ["NUMPY_NAMES", "SCALAR_HELPERS", "Unsupported", "scalar_function"]
+__all__ = ["NUMPY_NAMES", "SCALAR_HELPERS", "UnsupportedError", "scalar_function"]
 
 
-class Unsupported(Exception):
+class UnsupportedError(Exception):
     """The compiled backend cannot take this case; the message says why (numpy is used)."""
 
 
@@ -121,7 +121,7 @@ if set(SCALAR_HELPERS) - {"abs"} != set(NUMPY_NAMESPACE):
                       "NUMPY_NAMESPACE")
 
 
-class _ScalarPrinter(NumPyPrinter):  # type: ignore[misc]  # sympy has no type hints
+class _ScalarPrinter(NumPyPrinter):
     """lambdify's numpy printer, with ``Max``/``Min`` as nested calls numba compiles.
 
     Integers and rationals are printed as the floats numpy turns them into
@@ -131,21 +131,22 @@ class _ScalarPrinter(NumPyPrinter):  # type: ignore[misc]  # sympy has no type h
     """
 
     def _print_Integer(self, expr: Any) -> str:
-        return repr(float(expr.p)) if abs(expr.p) < 2**53 else super()._print_Integer(expr)
+        return repr(float(expr.p)) if abs(expr.p) < 2**53 else str(super()._print_Integer(expr))
 
     def _print_Rational(self, expr: Any) -> str:
-        return f"({float(expr.p) / float(expr.q)!r})" if max(abs(expr.p), expr.q) < 2**53 else (
-            super()._print_Rational(expr))
+        if max(abs(expr.p), expr.q) < 2**53:
+            return f"({float(expr.p) / float(expr.q)!r})"
+        return str(super()._print_Rational(expr))
 
     def _print_Max(self, expr: Any) -> str:
         # numpy's reduce(maximum, [a, b, c]) is maximum(maximum(a, b), c)
-        text = self._print(expr.args[0])
+        text = str(self._print(expr.args[0]))
         for arg in expr.args[1:]:
             text = f"maximum({text}, {self._print(arg)})"
         return text
 
     def _print_Min(self, expr: Any) -> str:
-        text = self._print(expr.args[0])
+        text = str(self._print(expr.args[0]))
         for arg in expr.args[1:]:
             text = f"minimum({text}, {self._print(arg)})"
         return text
@@ -162,10 +163,10 @@ def _check_names(text: str, allowed: set[str]) -> None:
     """Refuse printed code that names anything but arguments, temporaries and known functions."""
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Name) and node.id not in allowed:
-            raise Unsupported(f"the expression uses {node.id!r}, which the compiled backend "
+            raise UnsupportedError(f"the expression uses {node.id!r}, which the compiled backend "
                               "does not implement")
         if isinstance(node, ast.Attribute | ast.Subscript | ast.Lambda | ast.ListComp):
-            raise Unsupported("the printed expression is not a plain arithmetic expression")
+            raise UnsupportedError("the printed expression is not a plain arithmetic expression")
 
 
 def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol]) -> str:
@@ -182,7 +183,7 @@ def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbo
 
     Raises
     ------
-    Unsupported
+    UnsupportedError
         An expression names a function the compiled backend does not implement.
     """
     flat = [expand_quadrature(sp.sympify(e)) for e in exprs]
@@ -193,7 +194,7 @@ def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbo
     # it the order of the additions.
     arg_names = [printer.doprint(s) for s in args]
     if not all(a.isidentifier() for a in arg_names):
-        raise Unsupported("a symbol's name is not a Python identifier")
+        raise UnsupportedError("a symbol's name is not a Python identifier")
     lines = [f"def {name}({', '.join(arg_names)}):"]
     temporaries: set[str] = set()
     for symbol, expr in cses:

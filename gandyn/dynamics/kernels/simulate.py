@@ -17,6 +17,7 @@ state, with its buffers, and ``diverged_at`` is the step).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
-from gandyn.dynamics.kernels.printing import Unsupported
+from gandyn.dynamics.kernels.printing import UnsupportedError
 from gandyn.dynamics.stepping import outside_ball
 from gandyn.dynamics.trajectory import Measure, Trajectory
 from gandyn.errors import SpecError
@@ -49,6 +50,9 @@ _BLOCK_RUN_STEPS = 2_000_000
 def check_backend(backend: Any) -> str:
     """``backend`` if it is one of :data:`BACKENDS`; ``compiled`` needs numba.
 
+    ``None`` means the environment's choice, ``GANDYN_BACKEND`` (``gandyn
+    --backend`` sets it for the process and its workers), else ``auto``.
+
     Raises
     ------
     SpecError
@@ -56,6 +60,11 @@ def check_backend(backend: Any) -> str:
     """
     from gandyn.dynamics.kernels.build import numba_version
 
+    if backend is None:
+        backend = os.environ.get("GANDYN_BACKEND") or "auto"
+        if backend not in BACKENDS:
+            raise SpecError(f"GANDYN_BACKEND must be one of {', '.join(BACKENDS)}, "
+                            f"not {backend!r}")
     if backend not in BACKENDS:
         raise SpecError(f"`backend` must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if backend == "compiled" and numba_version() is None:
@@ -73,7 +82,7 @@ def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
 
     Raises
     ------
-    Unsupported
+    UnsupportedError
         The rule or an expression of the game has no compiled form.
     """
     from gandyn.dynamics.kernels.build import load_kernel
@@ -121,7 +130,7 @@ def simulate_with_backend(
     logged: Callable[[Array], Array], x0: Array, steps: int, *, every: int, max_norm: float,
     measure: Measure, state_names: tuple[str, ...], logged_names: tuple[str, ...],
     project: Callable[[Array], Array] | None, progress: Callable[[int], None] | None,
-    backend: str,
+    backend: str | None,
 ) -> Trajectory:
     """The simulation on the chosen backend; ``numpy_path`` is ``simulate_rule`` itself.
 
@@ -130,7 +139,12 @@ def simulate_with_backend(
     SpecError
         ``backend='compiled'`` for a simulation the compiled loop cannot run.
     """
-    check_backend(backend)
+    options = {"every": every, "max_norm": max_norm, "measure": measure,
+               "state_names": state_names, "logged_names": logged_names, "project": project,
+               "progress": progress, "backend": "numpy"}
+    backend = check_backend(backend)
+    if backend == "numpy":
+        return numpy_path(rule, field, logged, x0, steps, **options)
     reason = _reason(rule, field, logged, project)
     x = np.array(x0, dtype=np.float64)
     if reason is None and backend == "auto" and x.ndim == 2 and (
@@ -141,13 +155,11 @@ def simulate_with_backend(
             return _simulate(rule, field.source, x, steps, every=every, max_norm=max_norm,
                              measure=measure, state_names=state_names,
                              logged_names=logged_names, progress=progress)
-        except Unsupported as exc:
+        except UnsupportedError as exc:
             reason = str(exc)
     if backend == "compiled":
         raise SpecError(f"`backend` compiled cannot run this simulation: {reason}")
-    traj = numpy_path(rule, field, logged, x0, steps, every=every, max_norm=max_norm,
-                      measure=measure, state_names=state_names, logged_names=logged_names,
-                      project=project, progress=progress, backend="numpy")
+    traj = numpy_path(rule, field, logged, x0, steps, **options)
     return replace(traj, method={**traj.method, "backend": "numpy", "backend_reason": reason})
 
 
@@ -183,7 +195,7 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
     diverged = outside_ball(x, max_norm).copy()
     diverged_at = np.where(diverged, 0.0, np.nan)
     if rule.name == "adam":  # Python's float powers, as the numpy step computes them
-        b1, b2 = float(getattr(rule, "beta1")), float(getattr(rule, "beta2"))
+        b1, b2 = float(rule.setting_values()["beta1"]), float(rule.setting_values()["beta2"])
         c1s = np.array([1.0] + [1 - b1**k for k in range(1, steps + 1)])
         c2s = np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)])
     else:

@@ -62,7 +62,7 @@ def simulation_source(
 
     Raises
     ------
-    gandyn.dynamics.kernels.printing.Unsupported
+    gandyn.dynamics.kernels.printing.UnsupportedError
         An expression uses a function the backend does not implement.
     """
     n, k = len(state), len(logged)

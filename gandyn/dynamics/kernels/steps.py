@@ -14,7 +14,7 @@ matches the numpy path bit for bit. Names in the generated code:
 
 A rule not listed in :data:`STEP_WRITERS` (the proximal point step, which solves
 a linear system per Newton iteration, and rules added later) is
-:class:`~gandyn.dynamics.kernels.printing.Unsupported` and runs on numpy.
+:class:`~gandyn.dynamics.kernels.printing.UnsupportedError` and runs on numpy.
 
 References
 ----------
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.dynamics.kernels.printing import Unsupported
+from gandyn.dynamics.kernels.printing import UnsupportedError
 from gandyn.rules.base import UpdateRule
 
 __all__ = ["STEP_WRITERS", "StepCode", "settings_vector", "step_code"]
@@ -208,12 +208,12 @@ def step_code(rule: UpdateRule, n: int, n_theta: int) -> StepCode:
 
     Raises
     ------
-    Unsupported
+    UnsupportedError
         For a rule the compiled backend does not implement.
     """
     writer = STEP_WRITERS.get(rule.name)
     if writer is None or type(rule).step is not _KNOWN_STEPS.get(rule.name):
-        raise Unsupported(f"the rule {rule.name!r} has no compiled step")
+        raise UnsupportedError(f"the rule {rule.name!r} has no compiled step")
     return writer(rule, n, n_theta)
 
 
@@ -221,18 +221,18 @@ def settings_vector(rule: UpdateRule) -> Array:
     """The numbers the generated step reads as ``cfg[...]``, computed as the numpy step does."""
     name = rule.name
     if name == "momentum":
-        values = [float(getattr(rule, "beta"))]
+        values = [float(rule.setting_values()["beta"])]
     elif name == "altmomentum":
-        beta = float(getattr(rule, "beta"))
+        beta = float(rule.setting_values()["beta"])
         values = [beta, beta - 1.0]
     elif name == "adam":
-        b1, b2 = float(getattr(rule, "beta1")), float(getattr(rule, "beta2"))
-        values = [b1, 1 - b1, b2, 1 - b2, float(getattr(rule, "eps"))]
+        b1, b2 = float(rule.setting_values()["beta1"]), float(rule.setting_values()["beta2"])
+        values = [b1, 1 - b1, b2, 1 - b2, float(rule.setting_values()["eps"])]
     elif name == "sga":
-        values = [float(getattr(rule, "lam"))]
+        values = [float(rule.setting_values()["lam"])]
     else:
         values = []
-    return np.array(values + [0.0], dtype=np.float64)  # never empty: one signature
+    return np.array([*values, 0.0], dtype=np.float64)  # never empty: one signature
 
 
 def _known_steps() -> dict[str, object]:

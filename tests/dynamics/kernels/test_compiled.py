@@ -17,13 +17,13 @@ import pytest
 
 pytest.importorskip("numba")
 
-from gandyn.derivation.field import derive  # noqa: E402
-from gandyn.dynamics.discrete import simulate_rule  # noqa: E402
-from gandyn.dynamics.kernels import build, simulate  # noqa: E402
-from gandyn.dynamics.kernels.steps import STEP_WRITERS  # noqa: E402
-from gandyn.errors import SpecError  # noqa: E402
-from gandyn.games.game import make_game  # noqa: E402
-from gandyn.rules import FieldFunctions, make_rule  # noqa: E402
+from gandyn.derivation.field import derive
+from gandyn.dynamics.discrete import simulate_rule
+from gandyn.dynamics.kernels import build, simulate
+from gandyn.dynamics.kernels.steps import STEP_WRITERS
+from gandyn.errors import SpecError
+from gandyn.games.game import make_game
+from gandyn.rules import FieldFunctions, make_rule
 
 
 def _run(vf: Any, rule: Any, x0: np.ndarray, steps: int, backend: str, **options: Any) -> Any:
