@@ -97,6 +97,7 @@ class _Engine:
     names: tuple[str, ...]
     n_theta: int
     monitored: NumericFunction  # (g_loss, d_fake) or those the game has
+    monitored_exprs: list[Any]  # its expressions (for the compiled loop)
     monitored_columns: tuple[int | None, int | None]
 
 
@@ -115,11 +116,12 @@ def _engine(plan: SweepPlan) -> _Engine:
     vf = derive(game)
     logged = dict(game.logged)
     wanted = [name for name in ("g_loss", "d_fake") if name in logged]
-    monitored = NumericFunction([logged[n] for n in wanted] or [0], game.state_symbols,
+    monitored_exprs = [logged[n] for n in wanted] or [0]
+    monitored = NumericFunction(monitored_exprs, game.state_symbols,
                                 game.param_values, namespace={"softplus": fast_softplus})
     columns = tuple(wanted.index(n) if n in wanted else None for n in ("g_loss", "d_fake"))
     engine = _Engine(plan, vf, tuple(s.name for s in game.state_symbols), len(game.theta),
-                     monitored, cast(tuple[int | None, int | None], columns))
+                     monitored, monitored_exprs, cast(tuple[int | None, int | None], columns))
     _ENGINES.clear()  # one plan at a time per process keeps memory bounded
     _ENGINES[key] = engine
     return engine
@@ -261,7 +263,6 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
         return cast(Array, np.einsum("bi,bi->b", diff, diff))
 
     tol2 = plan.tol**2
-    loop = StepLoop(rule, game, x0, max_norm=plan.max_norm)
     with np.errstate(invalid="ignore"):
         start2 = distance2(x0)
         inside = start2 < tol2
@@ -273,6 +274,22 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
     low = np.full((2, batch), np.inf)
     high = np.full((2, batch), -np.inf)
     g_col, d_col = engine.monitored_columns
+    # the compiled loop (gandyn.dynamics.kernels) fills the same statistics when it can
+    from gandyn.dynamics.kernels.sweep import sweep_statistics
+
+    done = sweep_statistics(rule, engine.vf, params, x0, steps, plan.max_norm, fixed, target,
+                            tol2, first_window, thirds, inside, changed_at, peak, low, high,
+                            engine.monitored_exprs)
+    if done is not None:
+        x, left = done.x, done.diverged
+        left_at = np.where(left, done.diverged_at, 0).astype(np.int64)
+        with np.errstate(all="ignore"):
+            distance = np.sqrt(distance2(x))
+            ratios = [np.where(peak[j + 1] == peak[j], 1.0, np.sqrt(peak[j + 1] / peak[j]))
+                      for j in (0, 1)]
+        return _classify(plan, rule, game, x_eq, fixed, left, left_at, distance, start2,
+                         done.inside, changed_at, thirds, ratios, low, high, (g_col, d_col))
+    loop = StepLoop(rule, game, x0, max_norm=plan.max_norm)
     with np.errstate(all="ignore"):
         for k in loop.run(steps):
             x = loop.x
@@ -297,6 +314,18 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
         # the largest distance of each third over that of the previous one (1 when both are 0)
         ratios = [np.where(peak[j + 1] == peak[j], 1.0, np.sqrt(peak[j + 1] / peak[j]))
                   for j in (0, 1)]
+    return _classify(plan, rule, game, x_eq, fixed, left, left_at, distance, start2, inside,
+                     changed_at, thirds, ratios, low, high, (g_col, d_col))
+
+
+def _classify(plan: SweepPlan, rule: UpdateRule, game: FieldFunctions, x_eq: Array,
+              fixed: np.ndarray[Any, np.dtype[np.bool_]], left: Any, left_at: Any,
+              distance: Array, start2: Array, inside: Any, changed_at: Any, thirds: list[int],
+              ratios: list[Array], low: Array, high: Array,
+              columns: tuple[int | None, int | None]) -> dict[str, Any]:
+    """The verdicts and measures of the module's rules from a group's statistics."""
+    batch = len(distance)
+    g_col, d_col = columns
     settled = inside & (changed_at < thirds[1])  # inside the ball through the last third
     growing = (ratios[0] > 1 + plan.growth) & (ratios[1] > 1 + plan.growth)
     shrinking = ((ratios[0] < 1 / (1 + plan.growth)) & (ratios[1] < 1 / (1 + plan.growth))

@@ -113,10 +113,16 @@ def DiracDelta(x, *args):
     # dropped, as autodiff drops it (gandyn.symbolic.functions)
     return 0.0
 ''',
+    "fast_softplus": '''
+@njit(cache=True)
+def fast_softplus(x):
+    # gandyn.arrays.fast_softplus
+    return maximum(x, 0.0) + log1p(exp(-abs(x)))
+''',
     "abs": "",  # Python's builtin: fabs
 }
 
-if set(SCALAR_HELPERS) - {"abs"} != set(NUMPY_NAMESPACE):
+if set(SCALAR_HELPERS) - {"abs", "fast_softplus"} != set(NUMPY_NAMESPACE):
     raise ImportError("gandyn.dynamics.kernels.printing lacks a scalar form of a function of "
                       "NUMPY_NAMESPACE")
 
@@ -152,11 +158,12 @@ class _ScalarPrinter(NumPyPrinter):
         return text
 
 
-def _printer() -> _ScalarPrinter:
+def _printer(rename: dict[str, str] | None = None) -> _ScalarPrinter:
     # The settings sympy.lambdify passes to its printer for modules=[namespace, "numpy"].
+    functions = {name: name for name in NUMPY_NAMESPACE}
+    functions.update(rename or {})
     return _ScalarPrinter({"fully_qualified_modules": False, "inline": True,
-                           "allow_unknown_functions": True,
-                           "user_functions": {name: name for name in NUMPY_NAMESPACE}})
+                           "allow_unknown_functions": True, "user_functions": functions})
 
 
 def _check_names(text: str, allowed: set[str]) -> None:
@@ -169,7 +176,8 @@ def _check_names(text: str, allowed: set[str]) -> None:
             raise UnsupportedError("the printed expression is not a plain arithmetic expression")
 
 
-def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol]) -> str:
+def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol],
+                    rename: dict[str, str] | None = None) -> str:
     """Source of ``def name(*args)`` returning the tuple of ``exprs`` as the numpy path has them.
 
     Parameters
@@ -180,6 +188,9 @@ def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbo
         The expressions (quadrature nodes are written out as the numpy path does).
     args
         The state symbols, then the hyper-parameter symbols, in the numpy path's order.
+    rename
+        Functions printed under another helper's name (``softplus`` as
+        ``fast_softplus``, as the sweep's monitored losses are evaluated).
 
     Raises
     ------
@@ -189,7 +200,7 @@ def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbo
     flat = [expand_quadrature(sp.sympify(e)) for e in exprs]
     # As sympy.lambdify(..., cse=True) does: one elimination over the list.
     cses, reduced = sp.cse(flat, list=False)
-    printer = _printer()
+    printer = _printer(rename)
     # The symbols keep their names: the printed order of a sum follows them, and with
     # it the order of the additions.
     arg_names = [printer.doprint(s) for s in args]

@@ -17,6 +17,7 @@ state, with its buffers, and ``diverged_at`` is the step).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,6 +28,7 @@ import sympy as sp
 
 from gandyn.arrays import Array
 from gandyn.dynamics.kernels.printing import UnsupportedError
+from gandyn.dynamics.kernels.steps import StepCode
 from gandyn.dynamics.stepping import outside_ball
 from gandyn.dynamics.trajectory import Measure, Trajectory
 from gandyn.errors import SpecError
@@ -35,8 +37,8 @@ from gandyn.rules.base import FieldFunctions, UpdateRule
 if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
 
-__all__ = ["AUTO_MIN_RUN_STEPS", "BACKENDS", "check_backend", "compiled_kernel",
-           "simulate_with_backend"]
+__all__ = ["AUTO_MIN_RUN_STEPS", "BACKENDS", "adam_corrections", "check_backend",
+           "compiled_kernel", "simulate_with_backend"]
 
 #: The backends a simulation may ask for.
 BACKENDS: tuple[str, ...] = ("auto", "numpy", "compiled")
@@ -85,13 +87,23 @@ def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
     UnsupportedError
         The rule or an expression of the game has no compiled form.
     """
-    from gandyn.dynamics.kernels.build import load_kernel
-    from gandyn.dynamics.kernels.source import simulation_source
     from gandyn.dynamics.kernels.steps import step_code
 
     game = vf.game
-    n, n_theta = len(game.state_symbols), len(game.theta)
-    step = step_code(rule, n, n_theta)
+    step = step_code(rule, len(game.state_symbols), len(game.theta))
+    return _kernel_of(vf, step, loop_measure)
+
+
+@functools.lru_cache(maxsize=32)
+def _kernel_of(vf: VectorField, step: StepCode, loop_measure: bool
+               ) -> tuple[Callable[..., Any], str]:
+    # In memory per derived game and step, so that a repeated call does not even
+    # describe the expressions again (srepr of a large game takes a while).
+    from gandyn.dynamics.kernels.build import load_kernel
+    from gandyn.dynamics.kernels.source import simulation_source
+
+    game = vf.game
+    n_theta = len(game.theta)
     jacobian = list(vf.jacobian) if step.needs_jacobian else None
     logged = [e for _, e in game.logged]
     params = tuple(game.param_values)
@@ -117,7 +129,8 @@ def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], A
     if numba_version() is None:
         return "numba is not installed"
     if vf is None or field.field is not vf.field_fn or logged is not vf.logged_fn:
-        return "the field or the logged losses are not those of a derived game"
+        return ("the field is not a derived game's exact field (minibatch gradients or "
+                "functions given by the caller run on numpy)")
     if project is not None:
         return "a projection (weight clipping) runs on numpy"
     if rule.name not in STEP_WRITERS:
@@ -163,6 +176,15 @@ def simulate_with_backend(
     return replace(traj, method={**traj.method, "backend": "numpy", "backend_reason": reason})
 
 
+def adam_corrections(rule: UpdateRule, steps: int) -> tuple[Array, Array]:
+    """Adam's ``1 - beta**k`` for ``k = 0..steps``, as Python's float powers give them."""
+    if rule.name != "adam":
+        return np.ones(1), np.ones(1)
+    b1, b2 = float(rule.setting_values()["beta1"]), float(rule.setting_values()["beta2"])
+    return (np.array([1.0] + [1 - b1**k for k in range(1, steps + 1)]),
+            np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)]))
+
+
 def _per_run(rate: Any, batch: int) -> Array:
     out: Array = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=np.float64),
                                                       (batch,)))
@@ -194,12 +216,7 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
     ls = np.empty((batch, len(record_steps), len(logged_names)))
     diverged = outside_ball(x, max_norm).copy()
     diverged_at = np.where(diverged, 0.0, np.nan)
-    if rule.name == "adam":  # Python's float powers, as the numpy step computes them
-        b1, b2 = float(rule.setting_values()["beta1"]), float(rule.setting_values()["beta2"])
-        c1s = np.array([1.0] + [1 - b1**k for k in range(1, steps + 1)])
-        c2s = np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)])
-    else:
-        c1s = c2s = np.ones(1)
+    c1s, c2s = adam_corrections(rule, steps)
     hg, hd = _per_run(rule.lr_g, batch), _per_run(rule.lr_d, batch)
     cfg = settings_vector(rule)
     if progress is None:

@@ -111,6 +111,7 @@ def test_a_second_call_reuses_the_compiled_module(dirac: Any,
     monkeypatch.setattr("gandyn.dynamics.kernels.source.simulation_source", refuse)
     again = _run(dirac, rule, x0, 5, "compiled")
     monkeypatch.setattr(build, "_LOADED", {})
+    simulate._kernel_of.cache_clear()
     from_disk = _run(dirac, rule, x0, 5, "compiled")
     assert sorted(folder.glob("kernel_*.py")) == written
     _assert_same(first, again)
