@@ -11,8 +11,9 @@ compiled loop instead of compiling it again.
 
 References
 ----------
-.. [1] numba documentation, "Notes on caching": the on-disk cache of
-   ``@njit(cache=True)`` functions, keyed by the source file.
+.. [1] Lam, Pitrou and Seibert (2015). Numba: a LLVM-based Python JIT
+   compiler. LLVM-HPC workshop (its documentation's "Notes on caching"
+   describes the on-disk cache of ``@njit(cache=True)`` functions).
 """
 
 from __future__ import annotations

@@ -17,9 +17,11 @@ gandyn's parsers; no user text is printed or executed.
 
 References
 ----------
-.. [1] numpy ``npy_logaddexp`` (``numpy/_core/src/npymath/npy_math_internal.h.src``)
-   and scipy's ``expit``/``log_expit`` (the ``xsf`` library): the formulas the
-   scalar helpers repeat so that results match the numpy path.
+.. [1] Harris et al. (2020). Array programming with NumPy. Nature 585
+   (``logaddexp``, whose ``npy_logaddexp`` formula the scalar ``softplus`` repeats).
+.. [2] Virtanen et al. (2020). SciPy 1.0: fundamental algorithms for
+   scientific computing in Python. Nature Methods 17 (``expit`` and
+   ``log_expit``, repeated by ``sigmoid`` and ``log_sigmoid``).
 """
 
 from __future__ import annotations

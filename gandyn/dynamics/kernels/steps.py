@@ -18,9 +18,8 @@ a linear system per Newton iteration, and rules added later) is
 
 References
 ----------
-.. [1] The update rules' sources are cited in :mod:`gandyn.rules` (Mescheder et
-   al. 2017; Gidel et al. 2019; Kingma and Ba 2015; Daskalakis et al. 2018;
-   Korpelevich 1976; Balduzzi et al. 2018).
+.. [1] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS
+   (update rules as maps); each rule's own source is cited in :mod:`gandyn.rules`.
 """
 
 from __future__ import annotations
