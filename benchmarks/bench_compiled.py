@@ -17,7 +17,8 @@ every step), it times in one process
   states and the logged losses written to ``(B, S, n)`` and ``(B, S, k)``
   arrays;
 
-checks that both give the same states (to 1e-12 relative), and prints the
+prints the largest difference of the final states relative to their scale
+(the C sums run in ``sympy.ccode``'s order, so they agree to rounding) and the
 ratio compiled / C (goal >= 0.5). Without a C compiler the baseline is skipped
 with the reason. Timings are the best of ``--repeat`` runs.
 
@@ -229,7 +230,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="gandyn-bench-")
     print(f"C baseline: {'gcc -O3 (' + compiler + ')' if compiler else 'skipped: no gcc'}")
     print(f"{'game':9s} {'rule':14s} {'mode':6s} {'runs':>7s} {'steps':>6s} "
-          f"{'compiled':>12s} {'C -O3':>12s} {'ratio':>6s}")
+          f"{'compiled':>12s} {'C -O3':>12s} {'ratio':>6s}  {'max |dx|':>8s}")
     for game_name in args.games.split(","):
         vf = derive(make_game(game_name, "minimax"))
         names = tuple(s.name for s in vf.game.state_symbols)
@@ -265,10 +266,12 @@ def main() -> None:
                     traj = simulate_rule(rule, game, vf.logged_fn, x0, steps, every=every,
                                          backend="compiled", state_names=names,
                                          logged_names=vf.logged_names)
-                    same = np.allclose(traj.x[:, -1], final, rtol=1e-12, atol=1e-300,
-                                       equal_nan=True)
+                    # the C code's sums run in sympy.ccode's order, not lambdify's: the
+                    # states agree to rounding, relative to the states' scale
+                    scale = np.nanmax(np.abs(final))
+                    gap = np.nanmax(np.abs(traj.x[:, -1] - final)) / scale
                     print(line + f" {work / c_best:10.4g}/s {c_best / best:6.2f}"
-                          + ("" if same else "  (states differ!)"))
+                          + f"  {gap:8.1e}" + ("" if gap < 1e-9 else "  (states differ!)"))
 
 
 if __name__ == "__main__":
