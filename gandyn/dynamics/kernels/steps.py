@@ -172,21 +172,40 @@ def _extragradient(rule: UpdateRule, n: int, n_theta: int) -> StepCode:
     return StepCode((*lines, *_seen("y", n)))
 
 
+def _sum(terms: list[str]) -> str:
+    """``((t0 + t1) + t2) ...``: a sum in index order (an einsum over a few terms)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = f"({total} + {term})"
+    return total
+
+
 def _sga(rule: UpdateRule, n: int, n_theta: int) -> StepCode:
-    # xi = -F, A = (J_xi - J_xi^T) / 2 with J_xi = -J; adj_i = xi_i + lam sum_j A_ji xi_j;
-    # x' = x + h (-adj)
+    # xi = -F, A = (J_xi - J_xi^T) / 2 with J_xi = -J; adj_i = xi_i + lambda sum_j A_ji xi_j;
+    # x' = x + h (-adj). lambda = lam (cfg[0]), or with the sign alignment
+    # |lam| sign(<xi, H^T xi> <A^T xi, H^T xi> / n + eps) (cfg[1], cfg[2]).
+    align = bool(rule.setting_values().get("align", 0))
     lines = [_field("F", "x", n),
-             f"{_xs('J', n * n)}{',' if n * n == 1 else ''} = _jacobian({_xs('x', n)}, PARAMS)"]
+             f"{_xs('J', n * n)}{',' if n * n == 1 else ''} = _jacobian({_xs('x', n)}, "
+             "PARAMS)"]
     lines += [f"xi{i} = -F{i}" for i in range(n)]
     lines += [f"jx{k} = -J{k}" for k in range(n * n)]
     for i in range(n):
-        terms = [f"(0.5 * (jx{j * n + i} - jx{i * n + j})) * xi{j}" for j in range(n)]
-        total = terms[0]
-        for term in terms[1:]:
-            total = f"({total} + {term})"
-        lines.append(f"adj{i} = xi{i} + cfg[0] * {total}")
+        lines.append(f"aj{i} = " + _sum([f"(0.5 * (jx{j * n + i} - jx{i * n + j})) * xi{j}"
+                                          for j in range(n)]))
+    if align:
+        lines += [f"hg{i} = " + _sum([f"jx{j * n + i} * xi{j}" for j in range(n)])
+                  for i in range(n)]
+        lines.append(f"al = {_sum([f'xi{i} * hg{i}' for i in range(n)])} * "
+                     f"{_sum([f'aj{i} * hg{i}' for i in range(n)])} / {float(n)!r}")
+        lines.append("lam = cfg[1] * sign(al + cfg[2])")
+    else:
+        lines.append("lam = cfg[0]")
+    for i in range(n):
+        lines.append(f"adj{i} = xi{i} + lam * aj{i}")
         lines.append(f"n{i} = x{i} + h{i} * (-adj{i})")
-    return StepCode((*lines, *_seen("x", n)), needs_jacobian=True)
+    return StepCode((*lines, *_seen("x", n)), needs_jacobian=True,
+                    structure="align" if align else "")
 
 
 #: The rules the compiled backend implements, by name.
@@ -228,7 +247,9 @@ def settings_vector(rule: UpdateRule) -> Array:
         b1, b2 = float(rule.setting_values()["beta1"]), float(rule.setting_values()["beta2"])
         values = [b1, 1 - b1, b2, 1 - b2, float(rule.setting_values()["eps"])]
     elif name == "sga":
-        values = [float(rule.setting_values()["lam"])]
+        given = rule.setting_values()
+        lam = float(given["lam"])
+        values = [lam, abs(lam), float(given.get("align_eps", 0.0))]
     else:
         values = []
     return np.array([*values, 0.0], dtype=np.float64)  # never empty: one signature

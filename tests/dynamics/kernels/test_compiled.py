@@ -58,13 +58,14 @@ def dirac() -> Any:
     return derive(make_game("dirac", "minimax", params={"c": 0.7}))
 
 
-@pytest.mark.parametrize("name", sorted(STEP_WRITERS))
+@pytest.mark.parametrize("name", [*sorted(STEP_WRITERS), "sga:align"])
 def test_every_compiled_rule_repeats_the_numpy_path(dirac: Any, name: str) -> None:
     # per-run rates, a recording grid that ends off the grid (17 = 5 * 3 + 2), losses as a
     # training loop logs them (the states each player's gradient saw), runs diverging
     x0 = _dirac_starts()
     rates = np.linspace(0.05, 0.4, len(x0))
-    rule = make_rule(name, rates, 0.3)
+    name, _, aligned = name.partition(":")
+    rule = make_rule(name, rates, 0.3, **({"align": 1} if aligned else {}))
     options = {"every": 5, "max_norm": 50.0 if name != "adam" else 12.0, "measure": "loop"}
     expected = _run(dirac, rule, x0, 17, "numpy", **options)
     got = _run(dirac, rule, x0, 17, "compiled", **options)
