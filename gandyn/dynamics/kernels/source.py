@@ -70,7 +70,10 @@ def _load_run(step: StepCode, n: int, n_theta: int, n_params: int) -> list[str]:
 
 def _step_block(step: StepCode, n: int, call: Callable[[str], str]) -> list[str]:
     """``if not dead:`` the rule's step, then the ball's check: accept, or freeze the run."""
-    inner = ["c1 = C1S[k]", "c2 = C2S[k]", *(call(line) for line in step.lines)]
+    # Adam's corrections by step (other rules pass a one-element array: never read it)
+    uses = " ".join(step.lines)
+    inner = [f"{c} = {c.upper()}S[k]" for c in ("c1", "c2") if c in uses]
+    inner += [call(line) for line in step.lines]
     inside = " and ".join(f"abs(n{i}) <= max_norm and abs(n{i}) != INF" for i in range(n))
     accept = [f"x{i} = n{i}" for i in range(n)]
     accept += [f"b{j}_{i} = nb{j}_{i}" for j in range(step.buffers) for i in range(n)]
@@ -128,9 +131,12 @@ def simulation_source(
     body.append("if k_first == 1:")
     body += _indent([f"XS[r, 0, {i}] = x{i}" for i in range(n)] + record_losses("0", "x"), 1)
     body += [call(line) for line in step.start]
+    # the next step on the recording grid: a comparison per step instead of a division
+    body += ["nxt = min(((k_first + every - 1) // every) * every, steps)"]
     loop = _step_block(step, n, call)
-    loop += ["if k % every == 0 or k == steps:"]
-    record = ["slot = k // every if k % every == 0 else steps // every + 1"]
+    loop += ["if k == nxt:"]
+    record = ["slot = k // every if k % every == 0 else steps // every + 1",
+              "nxt = min(nxt + every, steps)"]
     record += [f"XS[r, slot, {i}] = x{i}" for i in range(n)]
     if loop_measure and k:
         d_cols = [j for j, name in enumerate(logged_names) if name != "g_loss"]
