@@ -24,7 +24,8 @@ def _simulate(invoke: Callable[..., tuple[int, str, str]], backend: str, target:
 def test_compiled_and_numpy_runs_write_the_same_numbers(
         invoke: Callable[..., tuple[int, str, str]], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GANDYN_BACKEND", raising=False)  # the option sets it for the process
+    # the option sets GANDYN_BACKEND for the process: setenv restores its absence afterwards
+    monkeypatch.setenv("GANDYN_BACKEND", "auto")
     compiled = _simulate(invoke, "compiled", tmp_path / "c.json")
     plain = _simulate(invoke, "numpy", tmp_path / "n.json")
     assert compiled["meta"]["method"]["backend"] == "compiled"  # type: ignore[index]
@@ -37,7 +38,7 @@ def test_compiled_without_numba_is_one_line(invoke: Callable[..., tuple[int, str
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from gandyn.dynamics.kernels import build
 
-    monkeypatch.delenv("GANDYN_BACKEND", raising=False)
+    monkeypatch.setenv("GANDYN_BACKEND", "auto")
     monkeypatch.setattr(build, "numba_version", lambda: None)
     code, out, err = invoke("--backend", "compiled", "simulate", "--steps", "3")
     assert code != 0 and out == ""
