@@ -129,8 +129,8 @@ def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], A
     if numba_version() is None:
         return "numba is not installed"
     if vf is None or field.field is not vf.field_fn or logged is not vf.logged_fn:
-        return ("the field is not a derived game's exact field (minibatch gradients or "
-                "functions given by the caller run on numpy)")
+        return ("the field is not a derived game's own exact field (minibatch gradients, "
+                "per-run hyper-parameters or functions given by the caller run on numpy)")
     if project is not None:
         return "a projection (weight clipping) runs on numpy"
     if rule.name not in STEP_WRITERS:
