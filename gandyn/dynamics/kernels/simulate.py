@@ -168,12 +168,27 @@ def simulate_with_backend(
             return _simulate(rule, field.source, x, steps, every=every, max_norm=max_norm,
                              measure=measure, state_names=state_names,
                              logged_names=logged_names, progress=progress)
-        except UnsupportedError as exc:
+        except (UnsupportedError, ImportError) as exc:
             reason = str(exc)
     if backend == "compiled":
         raise SpecError(f"`backend` compiled cannot run this simulation: {reason}")
     traj = numpy_path(rule, field, logged, x0, steps, **options)
     return replace(traj, method={**traj.method, "backend": "numpy", "backend_reason": reason})
+
+
+def first_call(run: Callable[..., Any], arguments: tuple[Any, ...]) -> None:
+    """``run(*arguments)``; a failure of numba's compiler becomes :class:`UnsupportedError`.
+
+    numba compiles at the first call, before the loop writes anything, so the
+    caller can still run the numpy path on the same arrays.
+    """
+    try:
+        run(*arguments)
+    except Exception as exc:
+        if not type(exc).__module__.startswith("numba"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnsupportedError(f"numba could not compile the loop ({first})") from None
 
 
 def adam_corrections(rule: UpdateRule, steps: int) -> tuple[Array, Array]:
@@ -223,14 +238,15 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
         block = max(steps, 1)
     else:
         block = max(100, (_BLOCK_RUN_STEPS // max(batch, 1)) // 100 * 100)
-    if steps == 0:
-        run(x, buf, hg, hd, par, cfg, c1s, c2s, 1, 0, every, steps, float(max_norm), xs, ls,
-            diverged, diverged_at)
-    for first in range(1, steps + 1, block):
-        last = min(first + block - 1, steps)
-        run(x, buf, hg, hd, par, cfg, c1s, c2s, first, last, every, steps, float(max_norm),
-            xs, ls, diverged, diverged_at)
-        if progress is not None:
+    for first in range(1, max(steps, 1) + 1, block):
+        last = min(first + block - 1, steps)  # steps = 0: only step 0 is recorded
+        arguments = (x, buf, hg, hd, par, cfg, c1s, c2s, first, last, every, steps,
+                     float(max_norm), xs, ls, diverged, diverged_at)
+        if first == 1:
+            first_call(run, arguments)
+        else:
+            run(*arguments)
+        if progress is not None and last >= first:
             progress(last - first + 1)
     n_div = int(diverged.sum())
     message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div

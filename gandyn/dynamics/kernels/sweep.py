@@ -92,7 +92,12 @@ def sweep_statistics(
         ``compiled`` asked for a rule that has no compiled step.
     """
     from gandyn.dynamics.kernels.build import load_kernel, numba_version
-    from gandyn.dynamics.kernels.simulate import AUTO_MIN_RUN_STEPS, adam_corrections, check_backend
+    from gandyn.dynamics.kernels.simulate import (
+        AUTO_MIN_RUN_STEPS,
+        adam_corrections,
+        check_backend,
+        first_call,
+    )
     from gandyn.dynamics.kernels.source import sweep_source
     from gandyn.dynamics.kernels.steps import settings_vector, step_code
 
@@ -124,11 +129,11 @@ def sweep_statistics(
 
     try:
         run, _ = load_kernel(description, source, "sweep_run")
-    except UnsupportedError as exc:
+    except (UnsupportedError, ImportError) as exc:
         if backend == "compiled":
             raise SpecError(f"`backend` compiled cannot run this sweep: {exc}") from None
         return None
-    x = np.ascontiguousarray(x0, dtype=np.float64)
+    x = np.array(x0, dtype=np.float64, order="C")  # the loop writes into it
     buffers = rule.init_buffers(x)
     buf = np.ascontiguousarray(np.concatenate([buffers[b] for b in rule.buffer_names], axis=1)
                                if rule.buffer_names else np.zeros((batch, 0)))
@@ -142,8 +147,15 @@ def sweep_statistics(
     changed = np.ascontiguousarray(changed_at, dtype=np.int64)
     hg = np.ascontiguousarray(np.broadcast_to(np.asarray(rule.lr_g, dtype=np.float64), (batch,)))
     hd = np.ascontiguousarray(np.broadcast_to(np.asarray(rule.lr_d, dtype=np.float64), (batch,)))
-    run(x, buf, hg, hd, par, settings_vector(rule), c1s, c2s, steps, float(max_norm),
-        np.ascontiguousarray(target, dtype=np.float64), float(tol2), int(first_window),
-        int(thirds[0]), int(thirds[1]), state, changed, peak, low, high, diverged, diverged_at)
+    arguments = (x, buf, hg, hd, par, settings_vector(rule), c1s, c2s, steps, float(max_norm),
+                 np.ascontiguousarray(target, dtype=np.float64), float(tol2), int(first_window),
+                 int(thirds[0]), int(thirds[1]), state, changed, peak, low, high, diverged,
+                 diverged_at)
+    try:
+        first_call(run, arguments)
+    except UnsupportedError as exc:
+        if backend == "compiled":
+            raise SpecError(f"`backend` compiled cannot run this sweep: {exc}") from None
+        return None
     changed_at[...] = changed
     return SweepStatistics(x, diverged, diverged_at, state)

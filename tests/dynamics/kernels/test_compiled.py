@@ -176,3 +176,21 @@ def test_gaussian_game(name: str) -> None:
     for measure in ("state", "loop"):
         _assert_same(_run(vf, rule, x0, 60, "numpy", every=4, measure=measure),
                      _run(vf, rule, x0, 60, "compiled", every=4, measure=measure))
+
+
+def test_a_loop_numba_cannot_compile_falls_back(dirac: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from numba.core.errors import TypingError
+
+    def refuse(*args: Any) -> None:
+        raise TypingError("cannot type this")
+
+    monkeypatch.setattr(simulate, "AUTO_MIN_RUN_STEPS", 1)
+    monkeypatch.setattr(simulate, "_kernel_of", lambda *args: (refuse, "key"))
+    x0 = _dirac_starts(4)
+    rule = make_rule("simgd", 0.1, 0.1)
+    fallen = _run(dirac, rule, x0, 6, "auto")
+    assert "numba could not compile" in fallen.method["backend_reason"]
+    _assert_same(_run(dirac, rule, x0, 6, "numpy"), fallen)
+    with pytest.raises(SpecError, match="cannot type this"):
+        _run(dirac, rule, x0, 6, "compiled")
