@@ -33,8 +33,8 @@ from typing import Any
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from gandyn.symbolic.expectations import expand_quadrature
-from gandyn.symbolic.functions import NUMPY_NAMESPACE
+from gandyn.symbolic.expectations import vectorize_quadrature
+from gandyn.symbolic.functions import FUNCTIONS, NUMPY_NAMESPACE
 
 __all__ = ["NUMPY_NAMES", "SCALAR_HELPERS", "UnsupportedError", "scalar_function"]
 
@@ -124,7 +124,9 @@ def fast_softplus(x):
     "abs": "",  # Python's builtin: fabs
 }
 
-if set(SCALAR_HELPERS) - {"abs", "fast_softplus"} != set(NUMPY_NAMESPACE):
+# (NUMPY_NAMESPACE also gains the vectorized quadrature sums of gandyn.symbolic.expectations
+# at run time; this backend writes quadrature out instead, so only the functions count)
+if set(SCALAR_HELPERS) - {"abs", "fast_softplus"} != set(FUNCTIONS) | {"sign", "DiracDelta"}:
     raise ImportError("gandyn.dynamics.kernels.printing lacks a scalar form of a function of "
                       "NUMPY_NAMESPACE")
 
@@ -162,7 +164,7 @@ class _ScalarPrinter(NumPyPrinter):
 
 def _printer(rename: dict[str, str] | None = None) -> _ScalarPrinter:
     # The settings sympy.lambdify passes to its printer for modules=[namespace, "numpy"].
-    functions = {name: name for name in NUMPY_NAMESPACE}
+    functions = {name: name for name in NUMPY_NAMESPACE if name in SCALAR_HELPERS}
     functions.update(rename or {})
     return _ScalarPrinter({"fully_qualified_modules": False, "inline": True,
                            "allow_unknown_functions": True, "user_functions": functions})
@@ -199,8 +201,10 @@ def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbo
     UnsupportedError
         An expression names a function the compiled backend does not implement.
     """
-    flat = [expand_quadrature(sp.sympify(e)) for e in exprs]
-    # As sympy.lambdify(..., cse=True) does: one elimination over the list.
+    # As the numpy path: quadrature nodes become calls that sum over the rule's nodes
+    # (printed below as loops), then one elimination over the list, as
+    # sympy.lambdify(..., cse=True) does.
+    flat = [vectorize_quadrature(sp.sympify(e)) for e in exprs]
     cses, reduced = sp.cse(flat, list=False)
     printer = _printer(rename)
     # The symbols keep their names: the printed order of a sum follows them, and with
@@ -220,6 +224,54 @@ def scalar_function(name: str, exprs: Sequence[sp.Expr], args: Sequence[sp.Symbo
               for v, e in zip(values, reduced, strict=True)]
     lines.append(f"    return ({', '.join(values)}{',' if len(values) == 1 else ''})")
     text = "\n".join(lines) + "\n"
-    allowed = {*arg_names, *temporaries, *NUMPY_NAMES, *SCALAR_HELPERS, "float", name}
+    sums = _quadrature_sums([*flat], printer)
+    allowed = {*arg_names, *temporaries, *NUMPY_NAMES, *SCALAR_HELPERS, "float", name, *sums}
     _check_names(text, allowed)
-    return text
+    return "".join(sums.values()) + "@njit(cache=True)\n" + text
+
+
+def _quadrature_sums(exprs: Sequence[sp.Expr], printer: _ScalarPrinter) -> dict[str, str]:
+    """Source of each quadrature call in ``exprs`` (nested ones first), by the call's name.
+
+    numpy evaluates ``gandyn_quadrature_k(a, ...)`` as ``total = 0; total = total +
+    w_q * f(u_q, a, ...)`` node by node (:func:`gandyn.symbolic.expectations.vectorize_quadrature`),
+    with the integrand ``f`` printed without elimination; the loop below does the same.
+    """
+    from gandyn.symbolic import expectations
+
+    nodes = {str(call.func): key for key, call in expectations._VECTORIZED.items()}
+    found: dict[str, str] = {}
+    pending = [e for e in exprs]
+    while pending:
+        expr = sp.sympify(pending.pop())
+        for call in expr.atoms(sp.Function):
+            name = str(call.func)
+            if name in found or not name.startswith("gandyn_quadrature_"):
+                continue
+            if name not in nodes:
+                raise UnsupportedError(f"the quadrature {name} is not registered")
+            kind, integrand, variable, order = nodes[name]
+            inner = expectations.vectorize_quadrature(integrand)
+            arguments = [printer.doprint(a) for a in sorted(integrand.free_symbols - {variable},
+                                                             key=lambda s: s.name)]
+            bound = printer.doprint(variable)
+            points, weights = expectations._numeric_rule(kind.__name__, int(order))
+            body = printer.doprint(inner)
+            allowed = {*arguments, bound, *NUMPY_NAMES, *SCALAR_HELPERS, "float"}
+            allowed |= {str(c.func) for c in sp.sympify(inner).atoms(sp.Function)}
+            if not (bound.isidentifier() and all(a.isidentifier() for a in arguments)):
+                raise UnsupportedError("a symbol's name is not a Python identifier")
+            _check_names(body, allowed)
+            found[name] = (
+                f"_P_{name} = np.array({[float(p) for p in points]!r})\n"
+                f"_W_{name} = np.array({[float(w) for w in weights]!r})\n\n\n"
+                "@njit(cache=True)\n"
+                f"def {name}({', '.join(arguments)}):\n"
+                "    total = 0.0\n"
+                f"    for q in range({len(points)}):\n"
+                f"        {bound} = _P_{name}[q]\n"
+                f"        total = total + _W_{name}[q] * ({body})\n"
+                "    return total\n\n\n")
+            pending.append(sp.sympify(inner))
+    # nested sums are used by the outer ones: define them first
+    return dict(reversed(list(found.items())))

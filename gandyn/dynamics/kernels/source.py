@@ -42,18 +42,14 @@ def _indent(lines: Sequence[str], depth: int) -> list[str]:
     return ["    " * depth + line for line in lines]
 
 
-def _jit(source: str) -> str:
-    return "@njit(cache=True)\n" + source
-
-
 def _functions(step: StepCode, field: Sequence[sp.Expr], jacobian: Sequence[sp.Expr] | None,
                args: Sequence[sp.Symbol]) -> list[str]:
     """The module's header, the scalar helpers, ``_field`` and ``_jacobian``."""
     parts = [_HEADER.format(numpy_names=", ".join(NUMPY_NAMES))]
     parts += [text for text in SCALAR_HELPERS.values() if text]
-    parts.append(_jit(scalar_function("_field", field, args)))
+    parts.append(scalar_function("_field", field, args))
     if jacobian is not None:
-        parts.append(_jit(scalar_function("_jacobian", jacobian, args)))
+        parts.append(scalar_function("_jacobian", jacobian, args))
     return parts
 
 
@@ -112,7 +108,7 @@ def simulation_source(
     args = [*state, *params]
     parts = _functions(step, field, jacobian, args)
     if k:
-        parts.append(_jit(scalar_function("_logged", logged, args)))
+        parts.append(scalar_function("_logged", logged, args))
     param_args = "".join(f", p{j}" for j in range(len(params)))
 
     def call(line: str) -> str:
@@ -199,8 +195,8 @@ def sweep_source(step: StepCode, field: Sequence[sp.Expr], jacobian: Sequence[sp
     args = [*state, *params]
     parts = _functions(step, field, jacobian, args)
     parts.append(_SWEEP_HELPERS)
-    parts.append(_jit(scalar_function("_monitored", monitored, args,
-                                      rename={"softplus": "fast_softplus"})))
+    parts.append(scalar_function("_monitored", monitored, args,
+                                      rename={"softplus": "fast_softplus"}))
     param_args = "".join(f", p{j}" for j in range(len(params)))
 
     def call(line: str) -> str:

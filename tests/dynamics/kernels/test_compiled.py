@@ -173,6 +173,7 @@ def test_gaussian_game(name: str) -> None:
     x0 = rng.normal(scale=0.3, size=(32, 5))
     x0[:, 1] += 1.0
     rule = make_rule(name, np.linspace(0.01, 0.3, 32), 0.1)
+    # the quadrature's nodes summed in a loop, in numpy's order (bit for bit)
     for measure in ("state", "loop"):
         _assert_same(_run(vf, rule, x0, 60, "numpy", every=4, measure=measure),
                      _run(vf, rule, x0, 60, "compiled", every=4, measure=measure))
