@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.rules.base import FieldFunctions, Setting, StepResult, UpdateRule, identity_batch
+from gandyn.rules.base import (
+    FieldFunctions,
+    Setting,
+    StepResult,
+    UpdateRule,
+    evaluate_rows,
+    identity_batch,
+)
 
 __all__ = ["Adam"]
 
@@ -61,6 +68,31 @@ class Adam(UpdateRule):
         c1, c2 = 1 - self.beta1**k, 1 - self.beta2**k
         x_new = x - self.rates(field, x) * (m / c1) / (np.sqrt(v / c2) + self.eps)
         return StepResult(x_new, {"m": m, "v": v}, x, x)
+
+    def advance(self, field: FieldFunctions, x: Array, buffers: dict[str, Array], k: int,
+                out: Array, out_buffers: dict[str, Array]) -> StepResult:
+        # The operations of step() in its order, so the roundings are the same: with
+        # f = F(x) and g = -f, (1 - b1) g = -((1 - b1) f) and (1 - b2) g g = (1 - b2) f f.
+        work, root = self.scratch(x, 2)
+        m, v = out_buffers["m"], out_buffers["v"]
+        f = out
+        evaluate_rows(field.field, x, f)
+        np.multiply(f, 1 - self.beta1, out=work)
+        np.multiply(buffers["m"], self.beta1, out=m)
+        m -= work
+        np.multiply(f, 1 - self.beta2, out=work)
+        work *= f
+        np.multiply(buffers["v"], self.beta2, out=v)
+        v += work
+        c1, c2 = 1 - self.beta1**k, 1 - self.beta2**k
+        np.divide(v, c2, out=root)
+        np.sqrt(root, out=root)
+        root += self.eps
+        np.divide(m, c1, out=work)
+        work *= self.rate_rows(field.n_theta, x.shape[0])
+        work /= root
+        np.subtract(x, work, out=out)
+        return StepResult(out.T, {"m": m.T, "v": v.T}, x.T, x.T)
 
     def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
                      k: int) -> Array:

@@ -8,6 +8,14 @@ call as a :class:`FieldFunctions` (as the solvers of diffrax are independent of
 the problem they solve). The rates are numbers, or arrays of shape ``(B,)`` that
 give every run of the batch its own rates (the cells of a sweep).
 
+Besides :meth:`UpdateRule.step`, which returns new arrays, a rule may take
+its step in place, :meth:`UpdateRule.advance`: the step loop
+(:class:`gandyn.dynamics.stepping.StepLoop`) holds states and buffers
+*coordinate-first*, ``(n, B)`` with one contiguous row per coordinate, in two
+sets that it alternates, and the rule writes step ``k``'s state into the other
+set with numpy's ``out=`` arguments (no allocation per step). The default
+``advance`` calls ``step`` and copies, so a rule needs only ``step``.
+
 A rule may carry auxiliary buffers (momentum, Adam's moments, the previous
 gradient); the rule's *extended state* is ``z = (x, buffers...)`` and
 :meth:`UpdateRule.map_jacobian` returns ``dz'/dz`` of one step, the matrix whose
@@ -24,9 +32,10 @@ References
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -36,7 +45,8 @@ from gandyn.arrays import Array
 if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
 
-__all__ = ["FieldFunctions", "Rate", "Setting", "StepResult", "UpdateRule", "identity_batch"]
+__all__ = ["FieldFunctions", "Rate", "Setting", "StepResult", "UpdateRule", "evaluate_rows",
+           "identity_batch"]
 
 #: A learning rate: one number for the whole batch, or one per run (shape ``(B,)``).
 Rate = float | Array
@@ -98,15 +108,15 @@ class FieldFunctions:
         """
         from gandyn.derivation.player_derivatives import player_derivatives
 
-        if params is None:
-            return cls(vf.field_fn, vf.jacobian_fn, len(vf.game.theta),
-                       lambda x: vf.jacobian_derivative_fn(x),
-                       lambda x: player_derivatives(vf).cross_gradient_fn(x),
-                       lambda x: player_derivatives(vf).cross_jacobian_fn(x), vf)
-        return cls(lambda x: vf.field_fn(x, params), lambda x: vf.jacobian_fn(x, params),
-                   len(vf.game.theta), lambda x: vf.jacobian_derivative_fn(x, params),
-                   lambda x: player_derivatives(vf).cross_gradient_fn(x, params),
-                   lambda x: player_derivatives(vf).cross_jacobian_fn(x, params))
+        # Bound values and deferred compilation that know their ``subset``: the step loop
+        # can then drop diverged runs from its work.
+        field = vf.field_fn if params is None else vf.field_fn.bound(params)
+        jacobian = vf.jacobian_fn if params is None else vf.jacobian_fn.bound(params)
+        return cls(field, jacobian, len(vf.game.theta),
+                   _Deferred(lambda: vf.jacobian_derivative_fn, params),
+                   _Deferred(lambda: player_derivatives(vf).cross_gradient_fn, params),
+                   _Deferred(lambda: player_derivatives(vf).cross_jacobian_fn, params),
+                   vf if params is None else None)
 
     def needs(self, what: str, rule: str) -> Callable[[Array], Array]:
         """The optional function ``what``; without it a one-line error naming the rule.
@@ -125,6 +135,19 @@ class FieldFunctions:
                             "does not provide (it computes the field and its Jacobian only)")
         return function
 
+    def subset(self, runs: Any) -> FieldFunctions | None:
+        """The game of runs ``runs`` alone, or ``None`` if a function cannot say.
+
+        A function bound to values per run (a sweep's) gives its ``subset``; one
+        without ``subset`` (a plain callable, a stochastic field) may depend on
+        the batch as a whole, so the step loop then keeps every run in its work.
+        """
+        parts = {f.name: getattr(self, f.name) for f in fields(self)
+                 if callable(getattr(self, f.name))}
+        if not all(hasattr(p, "subset") for p in parts.values()):
+            return None
+        return replace(self, **{name: p.subset(runs) for name, p in parts.items()})
+
     def mask(self, n: int, player: str) -> Array:
         """1 on the coordinates of ``player`` (``"g"`` or ``"d"``), 0 elsewhere."""
         m = np.zeros(n)
@@ -133,6 +156,39 @@ class FieldFunctions:
         else:
             m[self.n_theta :] = 1.0
         return m
+
+
+class _Deferred:
+    """A function of a derived game compiled on its first call, at optional values ``params``.
+
+    Third and cross derivatives are costly to derive: only a rule that calls them pays.
+    """
+
+    def __init__(self, get: Callable[[], Callable[..., Array]],
+                 params: Mapping[str, Any] | None) -> None:
+        self.get, self.params = get, params
+
+    def __call__(self, x: Array) -> Array:
+        return self.get()(x, self.params) if self.params is not None else self.get()(x)
+
+    def subset(self, runs: Any) -> _Deferred:
+        if self.params is None:
+            return self
+        return _Deferred(self.get, {k: v if np.ndim(v) == 0 else np.asarray(v)[..., runs]
+                                    for k, v in self.params.items()})
+
+
+def evaluate_rows(function: Callable[[Array], Array], rows: Array, out: Array) -> None:
+    """Write ``function`` at coordinate-first states ``rows`` ``(n, B)`` into ``out`` ``(m, B)``.
+
+    Through the function's ``into`` when it has one (compiled expressions);
+    otherwise it is called on the ``(B, n)`` view and its result copied.
+    """
+    into = getattr(function, "into", None)
+    if into is not None:
+        into(rows, out)
+    else:
+        np.copyto(out, np.reshape(function(rows.T), (rows.shape[1], -1)).T)
 
 
 @dataclass
@@ -186,6 +242,11 @@ def _checked_rate(value: Any) -> Rate:
     return rates
 
 
+def _read_only(values: Array) -> Array:
+    values.flags.writeable = False
+    return values
+
+
 def identity_batch(batch: int, n: int) -> Array:
     """``B`` copies of the ``n x n`` identity, writable: ``(B, n, n)``."""
     return np.broadcast_to(np.eye(n), (batch, n, n)).copy()
@@ -233,6 +294,7 @@ class UpdateRule(ABC):
         for setting in self.settings:
             setattr(self, setting.name, setting.convert(given[setting.name]))
         self._rates: dict[tuple[int, int], Array] = {}
+        self._scratch: dict[tuple[tuple[int, ...], int], list[Array]] = {}
 
     @property
     def per_run(self) -> bool:
@@ -275,9 +337,64 @@ class UpdateRule(ABC):
             self._rates[key] = cached
         return cached
 
+    def rate_rows(self, n_theta: int, n: int) -> float | Array:
+        """The step sizes for coordinate-first states: a number, ``(n, 1)``, or ``(n, B)`` per run."""
+        key = (-1 - n_theta, n)  # beside rates()'s keys
+        cached = self._rates.get(key)
+        if cached is None:
+            if not self.per_run and self.lr_g == self.lr_d:
+                return float(self.lr_g)
+            if self.per_run:
+                batch = np.broadcast_shapes(np.shape(self.lr_g), np.shape(self.lr_d))[0]
+                cached = np.empty((n, batch))
+            else:
+                cached = np.empty((n, 1))
+            cached[:n_theta] = self.lr_g
+            cached[n_theta:] = self.lr_d
+            cached.flags.writeable = False
+            self._rates[key] = cached
+        return cached
+
+    def scratch(self, like: Array, count: int) -> list[Array]:
+        """``count`` work arrays of the shape of ``like``, kept between steps (no allocation)."""
+        key = (like.shape, count)
+        arrays = self._scratch.get(key)
+        if arrays is None:
+            self._scratch.clear()
+            arrays = [np.empty(like.shape) for _ in range(count)]
+            self._scratch[key] = arrays
+        return arrays
+
+    def subset(self, runs: Any) -> UpdateRule:
+        """This rule for the runs ``runs`` of its batch (per-run rates kept for those only)."""
+        if not self.per_run:
+            return self
+        part = copy.copy(self)
+        part.lr_g = self.lr_g if isinstance(self.lr_g, float) else _read_only(self.lr_g[runs])
+        part.lr_d = self.lr_d if isinstance(self.lr_d, float) else _read_only(self.lr_d[runs])
+        part._rates = {}
+        part._scratch = {}
+        return part
+
     def init_buffers(self, x0: Array) -> dict[str, Array]:
         """Buffers at step 0 (none for memoryless rules)."""
         return {}
+
+    def advance(self, field: FieldFunctions, x: Array, buffers: dict[str, Array], k: int,
+                out: Array, out_buffers: dict[str, Array]) -> StepResult:
+        """Step ``k`` in place: coordinate-first ``x`` ``(n, B)`` and buffers in, ``out`` written.
+
+        ``out`` and ``out_buffers`` (same shapes) receive the new state and
+        buffers; ``x`` and ``buffers`` are left as they are (the loop keeps them
+        as the last good state). The returned :class:`StepResult` holds
+        ``(B, n)`` views, valid until the next call. This default calls
+        :meth:`step` and copies; rules override it to compute with ``out=``.
+        """
+        result = self.step(field, x.T, {name: value.T for name, value in buffers.items()}, k)
+        np.copyto(out, result.x.T)
+        for name, value in result.buffers.items():
+            np.copyto(out_buffers[name], value.T)
+        return result
 
     @abstractmethod
     def step(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],

@@ -39,7 +39,13 @@ from __future__ import annotations
 import numpy as np
 
 from gandyn.arrays import Array
-from gandyn.rules.base import FieldFunctions, StepResult, UpdateRule, identity_batch
+from gandyn.rules.base import (
+    FieldFunctions,
+    StepResult,
+    UpdateRule,
+    evaluate_rows,
+    identity_batch,
+)
 
 __all__ = ["Extragradient", "OptimisticGD", "OptimisticMirrorDescent"]
 
@@ -64,6 +70,18 @@ class OptimisticGD(UpdateRule):
         h = self.rates(field, x)
         x_new = x + h * (2 * field.field(x) - field.field(buffers["previous"]))
         return StepResult(x_new, {"previous": x}, x, x)
+
+    def advance(self, field: FieldFunctions, x: Array, buffers: dict[str, Array], k: int,
+                out: Array, out_buffers: dict[str, Array]) -> StepResult:
+        (before,) = self.scratch(x, 1)
+        evaluate_rows(field.field, x, out)
+        evaluate_rows(field.field, buffers["previous"], before)
+        out *= 2
+        out -= before
+        out *= self.rate_rows(field.n_theta, x.shape[0])
+        out += x  # x + h (2 F(x) - F(previous)), the roundings of step()
+        np.copyto(out_buffers["previous"], x)
+        return StepResult(out.T, {"previous": out_buffers["previous"].T}, x.T, x.T)
 
     def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
                      k: int) -> Array:
@@ -97,6 +115,18 @@ class Extragradient(UpdateRule):
         h = self.rates(field, x)
         y = x + h * field.field(x)
         return StepResult(x + h * field.field(y), {}, y, y)
+
+    def advance(self, field: FieldFunctions, x: Array, buffers: dict[str, Array], k: int,
+                out: Array, out_buffers: dict[str, Array]) -> StepResult:
+        (y,) = self.scratch(x, 1)
+        h = self.rate_rows(field.n_theta, x.shape[0])
+        evaluate_rows(field.field, x, y)
+        y *= h
+        y += x  # y = x + h F(x)
+        evaluate_rows(field.field, y, out)
+        out *= h
+        out += x  # x + h F(y)
+        return StepResult(out.T, {}, y.T, y.T)
 
     def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
                      k: int) -> Array:

@@ -18,7 +18,14 @@ import numpy as np
 
 from gandyn.arrays import Array
 from gandyn.errors import GandynWarning
-from gandyn.rules.base import FieldFunctions, Setting, StepResult, UpdateRule, identity_batch
+from gandyn.rules.base import (
+    FieldFunctions,
+    Setting,
+    StepResult,
+    UpdateRule,
+    evaluate_rows,
+    identity_batch,
+)
 from gandyn.rules.gradient import check_first
 
 __all__ = ["AlternatingMomentum", "Momentum"]
@@ -70,6 +77,16 @@ class Momentum(UpdateRule):
              k: int) -> StepResult:
         v = self.beta * buffers["velocity"] + field.field(x)
         return StepResult(x + self.rates(field, x) * v, {"velocity": v}, x, x)
+
+    def advance(self, field: FieldFunctions, x: Array, buffers: dict[str, Array], k: int,
+                out: Array, out_buffers: dict[str, Array]) -> StepResult:
+        v = out_buffers["velocity"]
+        evaluate_rows(field.field, x, out)
+        np.multiply(buffers["velocity"], self.beta, out=v)
+        v += out  # v' = beta v + F(x)
+        np.multiply(v, self.rate_rows(field.n_theta, x.shape[0]), out=out)
+        out += x  # x + h v'
+        return StepResult(out.T, {"velocity": v.T}, x.T, x.T)
 
     def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],
                      k: int) -> Array:
