@@ -129,12 +129,29 @@ def _engine(plan: SweepPlan) -> _Engine:
 
 def _field_functions(vf: VectorField, n_theta: int, params: Mapping[str, Any]
                      ) -> FieldFunctions:
-    """The numeric game at per-cell hyper-parameter values ``params`` (arrays ``(B,)``)."""
+    """The numeric game at per-cell hyper-parameter values ``params`` (arrays ``(B,)``).
+
+    The functions are bound to the values (:meth:`NumericFunction.bound`), so
+    the step loop can restrict them to the cells that have not diverged.
+    """
     from gandyn.rules.base import FieldFunctions
 
-    return FieldFunctions(
-        lambda x: vf.field_fn(x, params), lambda x: vf.jacobian_fn(x, params), n_theta,
-        lambda x: vf.jacobian_derivative_fn(x, params))
+    return FieldFunctions(vf.field_fn.bound(params), vf.jacobian_fn.bound(params), n_theta,
+                          _BoundDerivative(vf, params))
+
+
+class _BoundDerivative:
+    """``vf.jacobian_derivative_fn`` at ``params``, compiled on first call (it is costly)."""
+
+    def __init__(self, vf: VectorField, params: Mapping[str, Any]) -> None:
+        self.vf, self.params = vf, params
+
+    def __call__(self, x: Array) -> Array:
+        return self.vf.jacobian_derivative_fn(x, self.params)
+
+    def subset(self, runs: Any) -> _BoundDerivative:
+        return _BoundDerivative(self.vf, {k: v if np.ndim(v) == 0 else np.asarray(v)[runs]
+                                          for k, v in self.params.items()})
 
 
 def _newton(vf: VectorField, x: Array, params: Mapping[str, Any], iterations: int = 50) -> Array:
