@@ -2,11 +2,12 @@
 
 The rule (from :mod:`gandyn.rules`) is iterated by the one step loop of
 :mod:`gandyn.dynamics.stepping`; this module records the states and the logged
-losses on the recording grid, in blocks of steps held coordinate-first (one
-transposing copy per block rather than a strided write per step). Divergence is a result, not a crash: a run that
-leaves the ball ``|x|_inf <= max_norm`` is frozen at its last good state,
-marked diverged with the step at which that happened, and its data up to then
-are kept.
+losses on the recording grid, stored time-major and coordinate-first (a
+recorded step is one contiguous write; the trajectory's ``(B, n_t, n)`` arrays
+are transposed views of that storage).
+Divergence is a result, not a crash: a run that leaves the ball
+``|x|_inf <= max_norm`` is frozen at its last good state, marked diverged with
+the step at which that happened, and its data up to then are kept.
 """
 
 from __future__ import annotations
@@ -22,49 +23,6 @@ from gandyn.dynamics.trajectory import Measure, Trajectory
 from gandyn.rules.base import FieldFunctions, Rate, UpdateRule, evaluate_rows
 
 __all__ = ["simulate_rule"]
-
-#: The memory of one block of recorded steps (see :class:`_BlockRecorder`).
-_BLOCK_BYTES = 1 << 22
-#: At least this many steps per block: a run's row of a block then fills whole cache lines.
-_BLOCK_MIN_STEPS = 16
-
-
-class _BlockRecorder:
-    """Recorded steps written coordinate-first into a block, then into the trajectory at once.
-
-    The trajectory holds ``(B, n_t, n)``: one step's states are ``B`` entries
-    ``n_t * n`` apart, so writing them step by step touches a cache line per
-    run for a few bytes. The block holds ``(steps, n, B)``, where a step is
-    contiguous (and is what the field's code writes); a full block is copied
-    into ``(B, steps, n)`` in one transposing copy, which writes every run's
-    stretch of the trajectory contiguously.
-    """
-
-    def __init__(self, xs: Array, ls: Array) -> None:
-        self.xs, self.ls = xs, ls
-        batch, records, n = xs.shape
-        per_step = 8 * batch * (n + ls.shape[2])
-        self.length = min(records, max(_BLOCK_MIN_STEPS, _BLOCK_BYTES // max(per_step, 1)))
-        self.x_block = np.empty((self.length, n, batch))
-        self.l_block = np.empty((self.length, ls.shape[2], batch))
-        self.start = 0  # the trajectory's slot of the block's first step
-        self.used = 0
-
-    def slot(self) -> tuple[Array, Array]:
-        """The next step's rows ``(n, B)`` and ``(k, B)`` to write into."""
-        if self.used == self.length:
-            self.flush()
-        i = self.used
-        self.used += 1
-        return self.x_block[i], self.l_block[i]
-
-    def flush(self) -> None:
-        """Copy the block's steps into the trajectory."""
-        stop = self.start + self.used
-        self.xs[:, self.start:stop] = self.x_block[:self.used].transpose(2, 0, 1)
-        self.ls[:, self.start:stop] = self.l_block[:self.used].transpose(2, 0, 1)
-        self.start, self.used = stop, 0
-
 
 def _plain_rate(rate: Rate) -> Any:
     return rate if isinstance(rate, float) else [float(r) for r in rate]
@@ -123,7 +81,8 @@ def simulate_rule(
     -------
     Trajectory
         With per-run rates, ``t`` is ``(B, n_t)`` (each run on its own clock)
-        and ``method`` lists the rates.
+        and ``method`` lists the rates. ``x`` and ``logged`` are transposed
+        views of time-major storage ``(n_t, n, B)`` (not C-contiguous).
     """
     if backend != "numpy":  # the compiled loop, or numpy with the reason why not
         from gandyn.dynamics.kernels import simulate_with_backend
@@ -143,18 +102,20 @@ def simulate_rule(
     g_columns = [i for i, name in enumerate(logged_names) if name == "g_loss"]
 
     record_steps = [k for k in range(steps + 1) if k % every == 0 or k == steps]
-    xs = np.empty((batch, len(record_steps), n))
-    ls = np.empty((batch, len(record_steps), n_logged))
-    recorder = _BlockRecorder(xs, ls)
+    # Time-major, coordinate-first storage: a recorded step is one contiguous (n, B) block
+    # (and what the loop holds), where a (B, n_t, n) array would take a strided write per
+    # run. The trajectory sees it as (B, n_t, n) through a transposed view.
+    x_store = np.empty((len(record_steps), n, batch))
+    l_store = np.empty((len(record_steps), n_logged, batch))
+    xs, ls = x_store.transpose(2, 0, 1), l_store.transpose(2, 0, 1)
     loop = StepLoop(rule, field, x, max_norm=max_norm, project=project)
     with np.errstate(all="ignore"):
-        x_rows, l_rows = recorder.slot()
-        np.copyto(x_rows, x.T)
-        evaluate_rows(logged, x_rows, l_rows)
+        np.copyto(x_store[0], x.T)
+        evaluate_rows(logged, x_store[0], l_store[0])
         slot = 1
         for k in loop.run(steps):
             if slot < len(record_steps) and k == record_steps[slot]:
-                x_rows, l_rows = recorder.slot()
+                x_rows, l_rows = x_store[slot], l_store[slot]
                 np.copyto(x_rows, loop.x.T)
                 evaluate_rows(logged, x_rows, l_rows)
                 if measure == "loop":
@@ -167,7 +128,6 @@ def simulate_rule(
                 slot += 1
             if progress is not None and (k % 100 == 0 or k == steps):
                 progress(100 if k % 100 == 0 else k % 100)
-        recorder.flush()
         if loop.all_diverged:
             # as for a frozen run in a batch that goes on: its state and the losses there
             xs[:, slot:] = loop.x[:, None]

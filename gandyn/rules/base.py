@@ -338,7 +338,7 @@ class UpdateRule(ABC):
         return cached
 
     def rate_rows(self, n_theta: int, n: int) -> float | Array:
-        """The step sizes for coordinate-first states: a number, ``(n, 1)``, or ``(n, B)`` per run."""
+        """Step sizes for coordinate-first states: a number, ``(n, 1)``, or ``(n, B)`` per run."""
         key = (-1 - n_theta, n)  # beside rates()'s keys
         cached = self._rates.get(key)
         if cached is None:
