@@ -92,7 +92,7 @@ _DATA_LOGIT = (_UC, _UC**2)  # the data's nodes at mu = 0, sigma = 1: numbers
 
 
 def gaussian_field(x: Array) -> Array:
-    """The minimax Gaussian game: generator ``mu + sigma z``, discriminator ``psi . (1, x, x^2)``."""
+    """The minimax Gaussian game: generator ``mu + sigma z``, logit ``psi . (1, x, x^2)``."""
     mu, sigma, p0, p1, p2 = x
     g = mu + sigma * _UC  # (12, B) generated samples at the nodes
     s = sigmoid(p0 + p1 * g + p2 * g * g)
@@ -176,11 +176,11 @@ def gandyn_run(vf: VectorField, rule: str, x0: Array, steps: int, every: bool, l
                          state_names=names, logged_names=vf.logged_names)
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
+def timed(repeat: int, fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     best, result = np.inf, None
     for _ in range(repeat):
         start = time.perf_counter()
-        result = fn()
+        result = fn(*args)
         best = min(best, time.perf_counter() - start)
     return result, best
 
@@ -206,14 +206,13 @@ def main() -> None:
                 gandyn_run(vf, rule, x0[:4], 2, True, lr)  # compile outside the timing
                 for mode in args.modes:
                     every = mode == "every"
-                    traj, t_gandyn = timed(
-                        lambda: gandyn_run(vf, rule, x0, args.steps, every, lr), args.repeat)
+                    traj, t_gandyn = timed(args.repeat, gandyn_run, vf, rule, x0, args.steps,
+                                           every, lr)
                     final = traj.x[:, -1].copy()
                     assert not traj.diverged.any(), "a run diverged: choose milder starts"
                     del traj
-                    hand, t_hand = timed(
-                        lambda: hand_loop(game_name, rule, x0, args.steps, every, lr),
-                        args.repeat)
+                    hand, t_hand = timed(args.repeat, hand_loop, game_name, rule, x0, args.steps,
+                                         every, lr)
                     np.testing.assert_allclose(final, hand[0].T, rtol=1e-9, atol=1e-12)
                     del hand
                     work = runs * args.steps
