@@ -186,6 +186,10 @@ class BoundFunction:
     def __call__(self, x: Any, params: Mapping[str, Any] | None = None) -> Array:
         return self.function(x, {**self.params, **params} if params else self.params)
 
+    def entries(self, rows: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """:meth:`NumericFunction.entries` with the bound values."""
+        return self.function.entries(rows, {**self.params, **params} if params else self.params)
+
     def into(self, rows: Array, out: Array, params: Mapping[str, Any] | None = None) -> None:
         """:meth:`NumericFunction.into` with the bound values."""
         self.function.into(rows, out, {**self.params, **params} if params else self.params)

@@ -36,7 +36,7 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
@@ -45,8 +45,17 @@ from gandyn.arrays import Array
 if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
 
-__all__ = ["FieldFunctions", "Rate", "Setting", "StepResult", "UpdateRule", "evaluate_rows",
-           "identity_batch"]
+__all__ = [
+    "FieldFunctions",
+    "Rate",
+    "Setting",
+    "StepResult",
+    "UpdateRule",
+    "add_scaled_rows",
+    "evaluate_rows",
+    "field_rows",
+    "identity_batch",
+]
 
 #: A learning rate: one number for the whole batch, or one per run (shape ``(B,)``).
 Rate = float | Array
@@ -189,6 +198,30 @@ def evaluate_rows(function: Callable[[Array], Array], rows: Array, out: Array) -
         into(rows, out)
     else:
         np.copyto(out, np.reshape(function(rows.T), (rows.shape[1], -1)).T)
+
+
+def field_rows(function: Callable[[Array], Array], rows: Array) -> list[Any]:
+    """``function`` at coordinate-first states ``rows`` ``(n, B)``, one entry per coordinate.
+
+    The entries are arrays ``(B,)`` or numbers (a constant entry), from the
+    function's ``entries`` when it has them (compiled expressions, no copy);
+    otherwise the function is called on the ``(B, n)`` view.
+    """
+    entries = getattr(function, "entries", None)
+    if entries is not None:
+        return cast(list[Any], entries(rows))
+    return list(np.reshape(function(rows.T), (rows.shape[1], -1)).T)
+
+
+def add_scaled_rows(x: Array, h: float | Array, entries: list[Any], out: Array) -> None:
+    """``out = x + h * F`` row by row, ``F`` given as :func:`field_rows`; ``h`` as ``rate_rows``.
+
+    The roundings of ``x + h * F(x)`` on whole arrays: ``h * F`` first, then the sum.
+    """
+    for i, f in enumerate(entries):
+        row = out[i]
+        np.multiply(f, h if isinstance(h, float) else h[i], out=row)
+        row += x[i]
 
 
 @dataclass

@@ -43,7 +43,9 @@ from gandyn.rules.base import (
     FieldFunctions,
     StepResult,
     UpdateRule,
+    add_scaled_rows,
     evaluate_rows,
+    field_rows,
     identity_batch,
 )
 
@@ -120,12 +122,8 @@ class Extragradient(UpdateRule):
                 out: Array, out_buffers: dict[str, Array]) -> StepResult:
         (y,) = self.scratch(x, 1)
         h = self.rate_rows(field.n_theta, x.shape[0])
-        evaluate_rows(field.field, x, y)
-        y *= h
-        y += x  # y = x + h F(x)
-        evaluate_rows(field.field, y, out)
-        out *= h
-        out += x  # x + h F(y)
+        add_scaled_rows(x, h, field_rows(field.field, x), y)  # y = x + h F(x)
+        add_scaled_rows(x, h, field_rows(field.field, y), out)  # x + h F(y)
         return StepResult(out.T, {}, y.T, y.T)
 
     def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],

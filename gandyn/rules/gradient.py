@@ -20,7 +20,8 @@ from gandyn.rules.base import (
     Setting,
     StepResult,
     UpdateRule,
-    evaluate_rows,
+    add_scaled_rows,
+    field_rows,
     identity_batch,
 )
 
@@ -47,9 +48,8 @@ class SimultaneousGD(UpdateRule):
 
     def advance(self, field: FieldFunctions, x: Array, buffers: dict[str, Array], k: int,
                 out: Array, out_buffers: dict[str, Array]) -> StepResult:
-        evaluate_rows(field.field, x, out)
-        out *= self.rate_rows(field.n_theta, x.shape[0])
-        out += x  # x + h F(x), the same roundings as step()
+        add_scaled_rows(x, self.rate_rows(field.n_theta, x.shape[0]), field_rows(field.field, x),
+                        out)
         return StepResult(out.T, {}, x.T, x.T)
 
     def map_jacobian(self, field: FieldFunctions, x: Array, buffers: dict[str, Array],

@@ -272,12 +272,13 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
     batch = x0.shape[0]
     steps, window = plan.steps, plan.window
     game = _field_functions(engine.vf, engine.n_theta, params)
-    target = x_eq[:, fixed]
+    # coordinate-first, as the loop holds the states: contiguous rows, no strided passes
+    target = np.ascontiguousarray(x_eq[:, fixed].T)
     all_fixed = bool(fixed.all())
 
     def distance2(x: Array) -> Array:
-        diff = (x if all_fixed else x[:, fixed]) - target
-        return cast(Array, np.einsum("bi,bi->b", diff, diff))
+        diff = (x.T if all_fixed else x.T[fixed]) - target
+        return cast(Array, np.einsum("ib,ib->b", diff, diff))
 
     tol2 = plan.tol**2
     with np.errstate(invalid="ignore"):
