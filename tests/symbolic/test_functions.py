@@ -200,3 +200,38 @@ def test_round_trip_through_str() -> None:
         back = _parse(str(expr), {s.name for s in expr.free_symbols})
         assert back == expr
         assert sp.srepr(back) == sp.srepr(expr)
+
+
+# --- the numpy forms themselves (gandyn.arrays) -------------------------------------------------
+
+
+def test_numpy_sigmoid_is_accurate_across_the_whole_range() -> None:
+    # 1 / (1 + exp(-x)) with numpy's exp: within a few ulp of mpmath wherever the true value
+    # is a normal double, exactly 0 below (the overflowing exp), exactly 1 far right.
+    from gandyn.arrays import sigmoid as np_sigmoid
+
+    grid = np.concatenate([np.linspace(-708.0, 40.0, 4001), [-1e-300, 0.0, 1e-300]])
+    with np.errstate(over="raise", invalid="raise"):
+        values = np_sigmoid(grid)
+    reference = np.array([_mp_reference("sigmoid", t) for t in grid])
+    np.testing.assert_allclose(values, reference, rtol=4 * 2.0**-52, atol=0)
+    tails = np_sigmoid(np.array([-np.inf, -1000.0, -746.0, 37.5, 1000.0, np.inf]))
+    assert tails.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+    assert np.isnan(np_sigmoid(np.array([np.nan])))[0]
+
+
+def test_numpy_forms_leave_their_input_alone_and_take_scalars() -> None:
+    # the forms compute in place on their own temporaries: never on the caller's array
+    from gandyn import arrays
+
+    for f, name in ((arrays.sigmoid, "sigmoid"), (arrays.softplus, "softplus"),
+                    (arrays.log_sigmoid, "log_sigmoid")):
+        given_x = np.array([-1000.0, -3.0, 0.0, 2.5, 1000.0])
+        kept = given_x.copy()
+        values = f(given_x)
+        assert np.array_equal(given_x, kept)
+        scalars = [float(f(float(t))) for t in kept]
+        assert scalars == values.tolist()
+        for t, value in zip(kept, values, strict=True):
+            assert value == pytest.approx(_mp_reference(name, t), rel=1e-15, abs=1e-300)
+    assert arrays.softplus(np.array([3, -2])).dtype == np.float64  # integer input is promoted
