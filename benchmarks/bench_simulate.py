@@ -28,9 +28,13 @@ and no more:
   at every step, into ``(steps, n, B)`` arrays (the layout cheapest for the
   hand loop; gandyn returns the ``(B, steps, n)`` of its trajectories).
 
-The final states of the two must agree (``rtol = 1e-9``), so the ratio
-compares equal results. It prints run-steps per second of each and the ratio
-gandyn / hand (goal: >= 0.7 from 10^4 runs), and the ``uptime`` load.
+The final states of the two must agree (``rtol = 1e-6``: Adam divides by the
+root of the gradient's second moment, so over hundreds of steps it magnifies the
+last-digit differences of two ways of summing the quadrature), so the ratio
+compares equal results. It prints run-steps per second of each (the best of
+``--repeat`` timings, the two taking turns to go first, since the first to touch
+freshly mapped memory pays for it) and the ratio gandyn / hand (goal: >= 0.7
+from 10^4 runs), and the load average before and after.
 
 Run ``python benchmarks/bench_simulate.py [--runs 1000 10000 100000] [--steps 100]
 [--games dirac gaussian] [--rules simgd adam extragradient] [--modes final every]``.
@@ -206,15 +210,24 @@ def main() -> None:
                 gandyn_run(vf, rule, x0[:4], 2, True, lr)  # compile outside the timing
                 for mode in args.modes:
                     every = mode == "every"
-                    traj, t_gandyn = timed(args.repeat, gandyn_run, vf, rule, x0, args.steps,
-                                           every, lr)
-                    final = traj.x[:, -1].copy()
-                    assert not traj.diverged.any(), "a run diverged: choose milder starts"
-                    del traj
-                    hand, t_hand = timed(args.repeat, hand_loop, game_name, rule, x0, args.steps,
-                                         every, lr)
-                    np.testing.assert_allclose(final, hand[0].T, rtol=1e-9, atol=1e-12)
-                    del hand
+                    t_gandyn = t_hand = np.inf
+                    for r in range(args.repeat):
+                        # alternate who goes first: the first to touch fresh memory pays for it
+                        for who in (("gandyn", "hand") if r % 2 == 0 else ("hand", "gandyn")):
+                            if who == "gandyn":
+                                traj, t = timed(1, gandyn_run, vf, rule, x0, args.steps, every,
+                                                lr)
+                                t_gandyn = min(t_gandyn, t)
+                                final = traj.x[:, -1].copy()
+                                assert not traj.diverged.any(), "a run diverged: milder starts"
+                                del traj
+                            else:
+                                hand, t = timed(1, hand_loop, game_name, rule, x0, args.steps,
+                                                every, lr)
+                                t_hand = min(t_hand, t)
+                                hand_final = hand[0].T.copy()
+                                del hand
+                    np.testing.assert_allclose(final, hand_final, rtol=1e-6, atol=1e-9)
                     work = runs * args.steps
                     print(f"{game_name:9} {rule:13} {runs:7d} {mode:6} {work / t_gandyn:10.3g} "
                           f"{work / t_hand:10.3g} {t_hand / t_gandyn:6.2f}", flush=True)
