@@ -100,6 +100,10 @@ class NumericFunction:
     def _compiled_fixed(self) -> Any:
         if self._fixed is None:
             flat = [e.xreplace(self._exact) for e in self._flat] if self._exact else self._flat
+            if any(e.has(sp.zoo, sp.nan) for e in flat):
+                # a value where sympy cannot simplify (1/c at c = 0): leave it to numpy
+                flat, self._free, self._free_values = self._flat, self.param_symbols, tuple(
+                    np.float64(self.param_values[str(s.name)]) for s in self.param_symbols)
             self._fixed = sp.lambdify([*self.state, *self._free], flat, modules=self._modules,
                                       cse=True)
         return self._fixed

@@ -63,3 +63,12 @@ def test_coordinate_first_forms_match_the_call() -> None:
     np.testing.assert_allclose(part(x[runs]), _closed_form(x[runs], per_run[runs]), rtol=1e-14)
     with pytest.raises(KeyError):
         fn(x, {"nope": 1.0})
+
+
+def test_a_value_sympy_cannot_simplify_is_left_to_numpy() -> None:
+    # 1/c at c = 0 is zoo for sympy; numpy's 1/0.0 = inf is what the general code gives
+    fn = NumericFunction([theta / c, c * theta], (theta,), {c: 0.0})
+    with np.errstate(divide="ignore"):
+        values = fn(np.array([[1.0], [-2.0]]))
+    assert values[:, 0].tolist() == [np.inf, -np.inf]
+    assert values[:, 1].tolist() == [0.0, 0.0]
