@@ -20,6 +20,24 @@ from gandyn.symbolic.functions import NUMPY_NAMESPACE
 __all__ = ["BoundFunction", "NumericFunction", "lambdify_batched"]
 
 
+def _sigmoid_unguarded(x: Any) -> Any:
+    """:func:`gandyn.arrays.sigmoid` without its own ``errstate``.
+
+    The compiled code runs inside one set by its caller (:meth:`NumericFunction.__call__`,
+    the step loops), and entering numpy's ``errstate`` costs about a microsecond: as much
+    as the sigmoid itself on a few hundred runs, and a game with quadrature calls it per node.
+    """
+    t = np.exp(np.negative(x))
+    if isinstance(t, np.ndarray):
+        t += 1.0
+        return np.reciprocal(t, out=t)
+    return 1.0 / (1.0 + t)
+
+
+#: The forms the compiled code uses before :data:`NUMPY_NAMESPACE` (same values).
+_LOOP_NAMESPACE: dict[str, Any] = {"sigmoid": _sigmoid_unguarded}
+
+
 def _exact_values(params: Mapping[sp.Symbol, float]) -> dict[sp.Symbol, sp.Integer]:
     """The hyper-parameters whose values are integers, as exact sympy integers.
 
@@ -81,8 +99,8 @@ class NumericFunction:
         self.param_symbols = tuple(params)
         self.param_values = {str(s.name): float(v) for s, v in params.items()}
         # ``namespace`` overrides numeric implementations by name (a faster equivalent).
-        self._modules: list[Any] = [*([dict(namespace)] if namespace else []), NUMPY_NAMESPACE,
-                                    "numpy"]
+        self._modules: list[Any] = [*([dict(namespace)] if namespace else []), _LOOP_NAMESPACE,
+                                    NUMPY_NAMESPACE, "numpy"]
         exact = _exact_values(params)
         #: the hyper-parameters left as arguments of the fixed code, and their values
         self._free = tuple(s for s in self.param_symbols if s not in exact)
