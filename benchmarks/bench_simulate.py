@@ -8,8 +8,9 @@ the same process and alternately:
 * gandyn: :func:`gandyn.dynamics.discrete.simulate_rule` with the derived
   field (divergence checks, recording of states and logged losses included);
 * hand: the same map written out in plain vectorized numpy, one array per
-  coordinate (the Gaussian game's 12 quadrature nodes as ``(12, B)`` arrays
-  summed with ``np.dot``), allocating as plain numpy code does.
+  coordinate (the Gaussian game's quadrature nodes, of the order its derivation
+  uses, as ``(order, B)`` arrays summed with ``np.dot``), allocating as plain
+  numpy code does.
 
 What each hand baseline computes, so that its time is the work gandyn must do
 and no more:
@@ -89,16 +90,30 @@ def dirac_logged(x: Array, out: Array) -> None:
     out[4] = sigmoid(logit)
 
 
-_U, _W = np.polynomial.hermite_e.hermegauss(12)  # nodes and weights for exp(-u^2 / 2)
-_W = _W / np.sqrt(2.0 * np.pi)  # expectations under N(0, 1)
-_UC = _U[:, None]
-_DATA_LOGIT = (_UC, _UC**2)  # the data's nodes at mu = 0, sigma = 1: numbers
+_UC = np.zeros((1, 1))  # the Gauss-Hermite nodes as a column, set by use_order()
+_W = np.zeros(1)  # their weights for expectations under N(0, 1)
+_DATA_LOGIT = (_UC, _UC)
+
+
+def use_order(order: int) -> None:
+    """Gauss-Hermite nodes and weights of the derived game's order (for ``exp(-u^2 / 2)``)."""
+    global _UC, _W, _DATA_LOGIT
+    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
+    _UC, _W = nodes[:, None], weights / np.sqrt(2.0 * np.pi)
+    _DATA_LOGIT = (_UC, _UC**2)  # the data's nodes at mu = 0, sigma = 1: numbers
+
+
+def quadrature_order(vf: VectorField) -> int:
+    """The order of the Gauss-Hermite rule in the derived game's field."""
+    from gandyn.symbolic.expectations import GaussHermite
+
+    return max(int(q.args[2]) for f in vf.field for q in f.atoms(GaussHermite))
 
 
 def gaussian_field(x: Array) -> Array:
     """The minimax Gaussian game: generator ``mu + sigma z``, logit ``psi . (1, x, x^2)``."""
     mu, sigma, p0, p1, p2 = x
-    g = mu + sigma * _UC  # (12, B) generated samples at the nodes
+    g = mu + sigma * _UC  # (order, B) generated samples at the nodes
     s = sigmoid(p0 + p1 * g + p2 * g * g)
     dz = (p1 + 2.0 * p2 * g) * s  # d logit / d g, times s
     r = sigmoid(-(p0 + p1 * _DATA_LOGIT[0] + p2 * _DATA_LOGIT[1]))  # real samples
@@ -203,6 +218,8 @@ def main() -> None:
           f"{'ratio':>6}   (run-steps/s; {args.steps} steps, best of {args.repeat})")
     for game_name in args.games:
         vf = derive(make_game(game_name, "minimax"))
+        if game_name == "gaussian":
+            use_order(quadrature_order(vf))
         lr = LR[game_name]
         for rule in args.rules:
             for runs in args.runs:
