@@ -51,6 +51,10 @@ from typing import Any
 
 import numpy as np
 
+# This benchmark measures the numpy path: without it, numba (the `fast` extra) would compile
+# large runs (GANDYN_BACKEND=auto); bench_compiled.py measures that one.
+os.environ["GANDYN_BACKEND"] = "numpy"
+
 from gandyn.derivation.field import VectorField, derive
 from gandyn.dynamics.discrete import simulate_rule
 from gandyn.games.game import make_game

@@ -37,6 +37,10 @@ import tracemalloc
 
 import numpy as np
 
+# This benchmark measures the numpy path: without it, numba (the `fast` extra) would compile
+# large runs (GANDYN_BACKEND=auto); bench_compiled.py measures that one.
+os.environ["GANDYN_BACKEND"] = "numpy"
+
 from gandyn.runs.spec import RunSpec
 from gandyn.sweeps import AxisSpec, SweepPlan, SweepResult, SweepSpec, make_plan, run_sweep
 

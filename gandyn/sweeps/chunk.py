@@ -273,11 +273,12 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
     steps, window = plan.steps, plan.window
     game = _field_functions(engine.vf, engine.n_theta, params)
     # coordinate-first, as the loop holds the states: contiguous rows, no strided passes
-    target = np.ascontiguousarray(x_eq[:, fixed].T)
+    target = x_eq[:, fixed]
+    target_rows = np.ascontiguousarray(target.T)
     all_fixed = bool(fixed.all())
 
     def distance2(x: Array) -> Array:
-        diff = (x.T if all_fixed else x.T[fixed]) - target
+        diff = (x.T if all_fixed else x.T[fixed]) - target_rows
         return cast(Array, np.einsum("ib,ib->b", diff, diff))
 
     tol2 = plan.tol**2
