@@ -127,31 +127,17 @@ def _engine(plan: SweepPlan) -> _Engine:
     return engine
 
 
-def _field_functions(vf: VectorField, n_theta: int, params: Mapping[str, Any]
-                     ) -> FieldFunctions:
+def _field_functions(vf: VectorField, params: Mapping[str, Any]) -> FieldFunctions:
     """The numeric game at per-cell hyper-parameter values ``params`` (arrays ``(B,)``).
 
     The functions are bound to the values (:meth:`NumericFunction.bound`), so
-    the step loop can restrict them to the cells that have not diverged.
+    the step loop can restrict them to the cells that have not diverged; the
+    third and cross derivatives (SGA's, the opponent-aware rules') are compiled
+    only if the rule calls them.
     """
     from gandyn.rules.base import FieldFunctions
 
-    return FieldFunctions(vf.field_fn.bound(params), vf.jacobian_fn.bound(params), n_theta,
-                          _BoundDerivative(vf, params))
-
-
-class _BoundDerivative:
-    """``vf.jacobian_derivative_fn`` at ``params``, compiled on first call (it is costly)."""
-
-    def __init__(self, vf: VectorField, params: Mapping[str, Any]) -> None:
-        self.vf, self.params = vf, params
-
-    def __call__(self, x: Array) -> Array:
-        return self.vf.jacobian_derivative_fn(x, self.params)
-
-    def subset(self, runs: Any) -> _BoundDerivative:
-        return _BoundDerivative(self.vf, {k: v if np.ndim(v) == 0 else np.asarray(v)[runs]
-                                          for k, v in self.params.items()})
+    return FieldFunctions.of(vf, params)
 
 
 def _newton(vf: VectorField, x: Array, params: Mapping[str, Any], iterations: int = 50) -> Array:
@@ -271,7 +257,7 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
     plan = engine.plan
     batch = x0.shape[0]
     steps, window = plan.steps, plan.window
-    game = _field_functions(engine.vf, engine.n_theta, params)
+    game = _field_functions(engine.vf, params)
     # coordinate-first, as the loop holds the states: contiguous rows, no strided passes
     target = x_eq[:, fixed]
     target_rows = np.ascontiguousarray(target.T)

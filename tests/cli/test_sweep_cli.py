@@ -273,3 +273,19 @@ def test_a_sweep_of_the_flow_by_rk4_steps_from_the_command_line(tmp_path: Path) 
         assert (cell["linear"] == "stable") == (radius < 1)
     code, _, err = run("--game", "bilinear", "--optimizer", "flow", "--axis", "lr=0.5:3:6")
     assert code != 0 and "--method rk4" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_sweep_of_lola_uses_the_cross_derivatives_per_cell(tmp_path: Path) -> None:
+    """LOLA on the bilinear game ``f = theta psi`` with the look-ahead at each player's own rate
+    ``h``: the map is ``x' = (1 - 2 h^2) x + h A x`` with ``A`` a quarter rotation, so its
+    eigenvalues are ``1 - 2 h^2 -+ i h`` and ``rho(h) = sqrt((1 - 2 h^2)^2 + h^2)`` (derived in
+    tests/rules/test_opponent.py); each cell's spectral radius must be that. Sweeps refused
+    these rules before their numeric game carried the cross derivatives."""
+    out = tmp_path / "lola.csv"
+    code, _, err = run("--game", "bilinear", "--optimizer", "lola", "--axis", "lr=0.1:1.1:5",
+                       "--steps", "60", "--out", str(out))
+    assert code == 0, err
+    cells = rows(out)
+    h = np.array([float(c["lr"]) for c in cells])
+    np.testing.assert_allclose([float(c["spectral_radius"]) for c in cells],
+                               np.sqrt((1 - 2 * h**2) ** 2 + h**2), rtol=1e-9)

@@ -340,7 +340,7 @@ def test_per_run_hyper_parameters_and_rates_match_scalar_calls() -> None:
     batched_jac = vf.jacobian_fn(x, {"gamma_r1": gamma})
     settings = {"altgd": {"d_steps": 2}, "momentum": {"beta": -0.3}, "adam": {},
                 "ogda": {}, "extragradient": {}, "sga": {"lam": 0.5}, "simgd": {}}
-    batched_game = _field_functions(vf, 1, {"gamma_r1": gamma})
+    batched_game = _field_functions(vf, {"gamma_r1": gamma})
     rules = {name: make_rule(name, lr[:, 0], lr[:, 1], **s) for name, s in settings.items()}
     for b in range(5):
         one = {"gamma_r1": float(gamma[b])}
