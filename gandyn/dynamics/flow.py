@@ -253,9 +253,17 @@ def simulate_flow(
     unit_rates = bool(np.all(scale == 1.0))
     column_scale = scale[:, None]
 
+    # Compiled expressions write their rows straight into a fresh (n, B) array; a fresh one
+    # each call, since solve_ivp keeps the returned derivative (its last stage) by reference.
+    into = getattr(field, "into", None)
+
     def rhs(_t: float, flat: Array) -> Array:
         with np.errstate(all="ignore"):
-            dx = np.asarray(field(flat.reshape(n, batch).T)).T  # (n, B)
+            if into is not None:
+                dx = np.empty((n, batch))
+                into(flat.reshape(n, batch), dx)
+            else:
+                dx = np.asarray(field(flat.reshape(n, batch).T)).T  # (n, B)
             if not unit_rates:
                 dx = column_scale * dx
         if not all_active:
