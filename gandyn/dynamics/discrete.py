@@ -22,7 +22,7 @@ from gandyn.dynamics.stepping import StepLoop
 from gandyn.dynamics.trajectory import Measure, Trajectory
 from gandyn.rules.base import FieldFunctions, Rate, UpdateRule, evaluate_rows
 
-__all__ = ["simulate_rule"]
+__all__ = ["rule_trajectory", "simulate_rule"]
 
 def _plain_rate(rate: Rate) -> Any:
     return rate if isinstance(rate, float) else [float(r) for r in rate]
@@ -132,7 +132,23 @@ def simulate_rule(
             # as for a frozen run in a batch that goes on: its state and the losses there
             xs[:, slot:] = loop.x[:, None]
             ls[:, slot:] = logged(loop.x)[:, None]
-    n_div = int(loop.diverged.sum())
+    return rule_trajectory(rule, steps, record_steps, xs, ls, loop.diverged, loop.diverged_at,
+                           measure=measure, state_names=state_names,
+                           logged_names=logged_names)
+
+
+def rule_trajectory(rule: UpdateRule, steps: int, record_steps: list[int], xs: Array, ls: Array,
+                    diverged: Any, diverged_at: Array, *, measure: Measure,
+                    state_names: tuple[str, ...], logged_names: tuple[str, ...],
+                    **method: Any) -> Trajectory:
+    """The :class:`Trajectory` of ``steps`` of ``rule``, whichever loop recorded it.
+
+    ``xs`` and ``ls`` hold the states and logged losses at ``record_steps``;
+    ``method`` adds entries to the record of what ran (the backend). Step ``k``
+    sits at ``t = k * lr_g``, on each run's own clock for per-run rates.
+    """
+    batch = len(diverged)
+    n_div = int(np.sum(diverged))
     message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div
                else f"{steps} steps; no run diverged")
     step_arr = np.array(record_steps, dtype=np.float64)
@@ -145,10 +161,10 @@ def simulate_rule(
         t=clock,
         x=xs,
         logged=ls,
-        diverged=loop.diverged,
-        diverged_at=loop.diverged_at,
+        diverged=diverged,
+        diverged_at=diverged_at,
         method={"optimizer": rule.name, "lr_g": _plain_rate(rule.lr_g),
-                "lr_d": _plain_rate(rule.lr_d)},
+                "lr_d": _plain_rate(rule.lr_d), **method},
         measure=measure,
         message=message,
     )

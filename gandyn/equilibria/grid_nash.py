@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -61,6 +62,7 @@ __all__ = [
     "MixedEquilibrium",
     "PayoffGrid",
     "best_responses",
+    "box_bounds",
     "minimax_values",
     "mixed_equilibrium",
     "payoff_grid",
@@ -201,6 +203,25 @@ class MixedEquilibrium:
     payoff: Array
 
 
+def box_bounds(box: Mapping[str, Any], name: str, game: str) -> tuple[float, float]:
+    """``box[name]`` as ``(low, high)``, finite with ``low < high`` and inside ``RANGES["box"]``.
+
+    Raises
+    ------
+    gandyn.errors.SpecError
+        For a parameter the box leaves out, or bounds that are not such a pair.
+    """
+    if name not in box:
+        raise SpecError(f"box misses parameter {name!r} of game {game!r}")
+    low, high = (float(v) for v in box[name])
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise SpecError(f"box for {name!r} must be finite with low < high, got {box[name]}")
+    if not (RANGES["box"].contains(low) and RANGES["box"].contains(high)):
+        raise SpecError(f"box for {name!r} must lie in {RANGES['box'].describe()} (costs "
+                        f"overflow beyond it), got {box[name]}")
+    return low, high
+
+
 def payoff_grid(
     vf: VectorField,
     box: Mapping[str, tuple[float, float]],
@@ -248,14 +269,7 @@ def payoff_grid(
             f"{theta_name}, {psi_name})"
         )
     for name in (theta_name, psi_name):
-        if name not in box:
-            raise SpecError(f"box misses parameter {name!r} of game {game.name!r}")
-        low, high = (float(v) for v in box[name])
-        if not (np.isfinite(low) and np.isfinite(high) and low < high):
-            raise SpecError(f"box for {name!r} must be finite with low < high, got {box[name]}")
-        if not (RANGES["box"].contains(low) and RANGES["box"].contains(high)):
-            raise SpecError(f"box for {name!r} must lie in {RANGES['box'].describe()} (costs "
-                            f"overflow beyond it), got {box[name]}")
+        box_bounds(box, name, game.name)
     if int(n) < 2:
         raise SpecError(f"a Nash grid needs at least 2 points per axis, got n={n}")
     check_value("grid_points", int(n), what="grid")

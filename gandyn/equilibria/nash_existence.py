@@ -70,13 +70,13 @@ from gandyn.derivation.field import VectorField
 from gandyn.equilibria.grid_nash import (
     SUPPORT_THRESHOLD,
     PayoffGrid,
+    box_bounds,
     minimax_values,
     mixed_equilibrium,
     pure_nash,
 )
 from gandyn.equilibria.lipschitz_critic import CriticDynamics, CriticGame
 from gandyn.errors import SpecError
-from gandyn.limits import RANGES
 
 __all__ = [
     "COARSE_POINTS",
@@ -186,15 +186,7 @@ def _check_box(names: tuple[str, ...], box: Mapping[str, tuple[float, float]],
                         f"{', '.join(names)})")
     low, high = np.empty(len(names)), np.empty(len(names))
     for k, name in enumerate(names):
-        if name not in box:
-            raise SpecError(f"box misses parameter {name!r} of game {game!r}")
-        lo, hi = (float(v) for v in box[name])
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise SpecError(f"box for {name!r} must be finite with low < high, got {box[name]}")
-        if not (RANGES["box"].contains(lo) and RANGES["box"].contains(hi)):
-            raise SpecError(f"box for {name!r} must lie in {RANGES['box'].describe()}, "
-                            f"got {box[name]}")
-        low[k], high[k] = lo, hi
+        low[k], high[k] = box_bounds(box, name, game)
     return low, high
 
 

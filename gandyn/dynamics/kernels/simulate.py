@@ -74,10 +74,6 @@ def check_backend(backend: Any) -> str:
     return str(backend)
 
 
-def _plain_rate(rate: Any) -> Any:
-    return rate if isinstance(rate, float) else [float(r) for r in rate]
-
-
 def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
                     ) -> tuple[Callable[..., Any], str]:
     """The compiled ``run`` for ``rule`` on the derived game ``vf``, and its cache key.
@@ -248,16 +244,8 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
             run(*arguments)
         if progress is not None and last >= first:
             progress(last - first + 1)
-    n_div = int(diverged.sum())
-    message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div
-               else f"{steps} steps; no run diverged")
-    step_arr = np.array(record_steps, dtype=np.float64)
-    clock = step_arr * rule.lr_g if isinstance(rule.lr_g, float) else (
-        rule.lr_g[:, None] * step_arr)
-    return Trajectory(
-        state_names=state_names, logged_names=logged_names, step=step_arr, t=clock, x=xs,
-        logged=ls, diverged=diverged, diverged_at=diverged_at,
-        method={"optimizer": rule.name, "lr_g": _plain_rate(rule.lr_g),
-                "lr_d": _plain_rate(rule.lr_d), "backend": "compiled", "kernel": key},
-        measure=measure, message=message,
-    )
+    from gandyn.dynamics.discrete import rule_trajectory
+
+    return rule_trajectory(rule, steps, record_steps, xs, ls, diverged, diverged_at,
+                           measure=measure, state_names=state_names,
+                           logged_names=logged_names, backend="compiled", kernel=key)
