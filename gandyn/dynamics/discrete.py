@@ -13,20 +13,15 @@ the step at which that happened, and its data up to then are kept.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from gandyn.arrays import Array
 from gandyn.dynamics.stepping import StepLoop
-from gandyn.dynamics.trajectory import Measure, Trajectory
-from gandyn.rules.base import FieldFunctions, Rate, UpdateRule, evaluate_rows
+from gandyn.dynamics.trajectory import Measure, Trajectory, rule_trajectory
+from gandyn.rules.base import FieldFunctions, UpdateRule, evaluate_rows
 
-__all__ = ["rule_trajectory", "simulate_rule"]
-
-def _plain_rate(rate: Rate) -> Any:
-    return rate if isinstance(rate, float) else [float(r) for r in rate]
-
+__all__ = ["simulate_rule"]
 
 def simulate_rule(
     rule: UpdateRule,
@@ -135,36 +130,3 @@ def simulate_rule(
     return rule_trajectory(rule, steps, record_steps, xs, ls, loop.diverged, loop.diverged_at,
                            measure=measure, state_names=state_names,
                            logged_names=logged_names)
-
-
-def rule_trajectory(rule: UpdateRule, steps: int, record_steps: list[int], xs: Array, ls: Array,
-                    diverged: Any, diverged_at: Array, *, measure: Measure,
-                    state_names: tuple[str, ...], logged_names: tuple[str, ...],
-                    **method: Any) -> Trajectory:
-    """The :class:`Trajectory` of ``steps`` of ``rule``, whichever loop recorded it.
-
-    ``xs`` and ``ls`` hold the states and logged losses at ``record_steps``;
-    ``method`` adds entries to the record of what ran (the backend). Step ``k``
-    sits at ``t = k * lr_g``, on each run's own clock for per-run rates.
-    """
-    batch = len(diverged)
-    n_div = int(np.sum(diverged))
-    message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div
-               else f"{steps} steps; no run diverged")
-    step_arr = np.array(record_steps, dtype=np.float64)
-    clock = step_arr * rule.lr_g if isinstance(rule.lr_g, float) else (
-        rule.lr_g[:, None] * step_arr)
-    return Trajectory(
-        state_names=state_names,
-        logged_names=logged_names,
-        step=step_arr,
-        t=clock,
-        x=xs,
-        logged=ls,
-        diverged=diverged,
-        diverged_at=diverged_at,
-        method={"optimizer": rule.name, "lr_g": _plain_rate(rule.lr_g),
-                "lr_d": _plain_rate(rule.lr_d), **method},
-        measure=measure,
-        message=message,
-    )

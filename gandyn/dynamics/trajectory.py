@@ -8,14 +8,17 @@ Made by :func:`gandyn.dynamics.discrete.simulate_rule` (discrete update rules),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
 from gandyn.arrays import Array
 from gandyn.tables import Tabular
 
-__all__ = ["Measure", "Trajectory"]
+if TYPE_CHECKING:
+    from gandyn.rules.base import UpdateRule
+
+__all__ = ["Measure", "Trajectory", "rule_trajectory"]
 
 Measure = Literal["state", "loop"]
 
@@ -130,3 +133,40 @@ class Trajectory(Tabular):
                 f"state=({', '.join(self.state_names)}), "
                 f"logged=({', '.join(self.logged_names)}), "
                 f"diverged={int(np.count_nonzero(self.diverged))} of {runs})")
+
+
+def _plain_rate(rate: Any) -> Any:
+    return rate if isinstance(rate, float) else [float(r) for r in rate]
+
+
+def rule_trajectory(rule: UpdateRule, steps: int, record_steps: list[int], xs: Array, ls: Array,
+                    diverged: Any, diverged_at: Array, *, measure: Measure,
+                    state_names: tuple[str, ...], logged_names: tuple[str, ...],
+                    **method: Any) -> Trajectory:
+    """The :class:`Trajectory` of ``steps`` of ``rule``, whichever loop recorded it.
+
+    ``xs`` and ``ls`` hold the states and logged losses at ``record_steps``;
+    ``method`` adds entries to the record of what ran (the backend). Step ``k``
+    sits at ``t = k * lr_g``, on each run's own clock for per-run rates.
+    """
+    batch = len(diverged)
+    n_div = int(np.sum(diverged))
+    message = (f"{steps} steps; {n_div} of {batch} runs diverged" if n_div
+               else f"{steps} steps; no run diverged")
+    step_arr = np.array(record_steps, dtype=np.float64)
+    clock = step_arr * rule.lr_g if isinstance(rule.lr_g, float) else (
+        rule.lr_g[:, None] * step_arr)
+    return Trajectory(
+        state_names=state_names,
+        logged_names=logged_names,
+        step=step_arr,
+        t=clock,
+        x=xs,
+        logged=ls,
+        diverged=diverged,
+        diverged_at=diverged_at,
+        method={"optimizer": rule.name, "lr_g": _plain_rate(rule.lr_g),
+                "lr_d": _plain_rate(rule.lr_d), **method},
+        measure=measure,
+        message=message,
+    )

@@ -30,7 +30,7 @@ from gandyn.arrays import Array
 from gandyn.dynamics.kernels.printing import UnsupportedError
 from gandyn.dynamics.kernels.steps import StepCode
 from gandyn.dynamics.stepping import outside_ball
-from gandyn.dynamics.trajectory import Measure, Trajectory
+from gandyn.dynamics.trajectory import Measure, Trajectory, rule_trajectory
 from gandyn.errors import SpecError
 from gandyn.rules.base import FieldFunctions, UpdateRule
 
@@ -244,8 +244,6 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
             run(*arguments)
         if progress is not None and last >= first:
             progress(last - first + 1)
-    from gandyn.dynamics.discrete import rule_trajectory
-
     return rule_trajectory(rule, steps, record_steps, xs, ls, diverged, diverged_at,
                            measure=measure, state_names=state_names,
                            logged_names=logged_names, backend="compiled", kernel=key)
