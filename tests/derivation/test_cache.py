@@ -11,7 +11,6 @@ import json
 import os
 import pickle
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,6 @@ from gandyn.games.losses import LOSSES
 from gandyn.games.regularizers import REGULARIZERS
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GANDYN_CACHE_DIR", str(folder))
-    field._derivatives.cache_clear()
-    yield folder
-    field._derivatives.cache_clear()
 
 
 #: Every quantity that has its own entry on disk.

@@ -9,7 +9,6 @@ field.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +64,6 @@ def _gan_game(path: Path, per_player: int) -> Path:
         f"cost = \"softplus({logit}) + softplus(-{bias} - k)\"\n[parameters]\nk = 0.5\n"
     )
     return path
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GANDYN_CACHE_DIR", str(folder))
-    field._derivatives.cache_clear()
-    yield folder
-    field._derivatives.cache_clear()
 
 
 def _equal(a: sp.Expr, b: sp.Expr) -> bool:
