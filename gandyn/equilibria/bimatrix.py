@@ -41,8 +41,8 @@ References
    Handbook of Game Theory with Economic Applications, vol. 3, ch. 45,
    Elsevier, Sec. 2 (best-response polytopes, the Lemke-Howson algorithm,
    degenerate games and lexicographic pivoting).
-.. [3] Nisan, Roughgarden, Tardos and Vazirani (eds.) (2007). Algorithmic Game
-   Theory. Cambridge University Press, Ch. 3 (von Stengel: support
+.. [3] Nisan, Roughgarden, Tardos and Vazirani (2007). Algorithmic Game Theory
+   (editors). Cambridge University Press, Ch. 3 (von Stengel: support
    enumeration, Sec. 3.3; Lemke-Howson, Sec. 3.4; degeneracy, Sec. 3.5).
 .. [4] Nash (1951). Non-cooperative games. Ann. Math. 54(2), 286-295.
 """
