@@ -47,7 +47,9 @@ from gandyn.study import Study
 CLAIM = ("hide-and-seek and the two-point data / bump-discriminator GAN have no pure Nash "
          "equilibrium on a box: best responses cycle, the duality gap is positive, and a mixed "
          "equilibrium exists (hide and seek: theta = 0 against psi = +-1, value 1; Wasserstein "
-         "bump: the generator mixes the data distribution itself, value 0)")
+         "bump: the generator mixes the data distribution itself, value 0); a Wasserstein GAN "
+         "with a quadratic critic and a translation generator has none exactly when the data are "
+         "wider than the generator's noise")
 
 HIDE_BOX = {"theta": (-1.0, 1.0), "psi": (-1.0, 1.0)}
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
