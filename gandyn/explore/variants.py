@@ -26,7 +26,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from gandyn.derivation.field import derive
+from gandyn.derivation.field import VectorField, derive
+from gandyn.derivation.player_derivatives import player_derivatives
 from gandyn.errors import SpecError
 from gandyn.explore.jscode import js_function
 from gandyn.games.game import Game
@@ -164,6 +165,16 @@ def _variant_game(part: GameSpec, loss: str | None, regs: tuple[RegularizerSpec,
     return game.with_params(values) if values else game
 
 
+def _opponent_terms(field: VectorField) -> tuple[list[sp.Expr], list[sp.Expr]]:
+    """The cross gradient ``c``, and ``dc/dx`` then ``d(dF/dx)/dx`` flattened row-major."""
+    derivatives = player_derivatives(field)
+    n = len(field.field)
+    third = field.jacobian_derivative
+    higher = list(derivatives.cross_jacobian) + [
+        third[i, j, k] for i in range(n) for j in range(n) for k in range(n)]
+    return list(derivatives.cross_gradient), higher
+
+
 def _logged_terms(game: Game) -> list[sp.Expr]:
     by_name = dict(game.logged)
     return [by_name.get(name, sp.S.Zero) for name in LOGGED]
@@ -221,8 +232,11 @@ def offer(part: GameSpec, base_dir: str | Path | None = None, *,
             for p in game.params:
                 parameters.setdefault(p.name, ParameterEntry(
                     p.name, float(p.value), p.doc, of_regularizer=p.name not in own))
+            cross, higher = _opponent_terms(field)
             code = ("{field: " + js_function("", list(field.field), state, symbols)
                     + ",\njacobian: " + js_function("", list(field.jacobian), state, symbols)
+                    + ",\ncross: " + js_function("", cross, state, symbols)
+                    + ",\nhigher: " + js_function("", higher, state, symbols)
                     + ",\nlogged: " + js_function("", _logged_terms(game), state, symbols)
                     + "}")
             variants.append(Variant(
