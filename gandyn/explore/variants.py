@@ -165,14 +165,28 @@ def _variant_game(part: GameSpec, loss: str | None, regs: tuple[RegularizerSpec,
     return game.with_params(values) if values else game
 
 
+#: The entries ``(i, j, k)`` of ``d(dF_i/dx_j)/dx_k`` printed for a two-parameter game: one
+#: of each pair that the symmetry in ``j, k`` makes equal (the page fills in the other).
+THIRD_ENTRIES = ((0, 0, 0), (0, 0, 1), (0, 1, 1), (1, 0, 0), (1, 0, 1), (1, 1, 1))
+
+
 def _opponent_terms(field: VectorField) -> tuple[list[sp.Expr], list[sp.Expr]]:
-    """The cross gradient ``c``, and ``dc/dx`` then ``d(dF/dx)/dx`` flattened row-major."""
-    derivatives = player_derivatives(field)
-    n = len(field.field)
-    third = field.jacobian_derivative
-    higher = list(derivatives.cross_jacobian) + [
-        third[i, j, k] for i in range(n) for j in range(n) for k in range(n)]
-    return list(derivatives.cross_gradient), higher
+    """The cross gradient ``c``, and what the page needs of ``dc/dx`` and ``d(dF/dx)/dx``.
+
+    Of the cross Jacobian only the diagonal is new: ``dc_0/dpsi = d^2 cost_d / dtheta dpsi =
+    -dF_1/dtheta`` and ``dc_1/dtheta = -dF_0/dpsi`` are entries of ``dF/dx``, which the page
+    reads there. Of the third derivatives the entries :data:`THIRD_ENTRIES`. Both are
+    derived by the game's own differentiator, as
+    :attr:`~gandyn.derivation.field.VectorField.jacobian_derivative` and
+    :mod:`gandyn.derivation.player_derivatives` derive them; printing a third of the
+    expressions fewer keeps the page smaller and its build faster.
+    """
+    cross = list(player_derivatives(field).cross_gradient)
+    state, diff = field.game.state_symbols, field.differentiator.diff
+    jacobian = field.jacobian
+    higher = [diff(cross[0], state[0]), diff(cross[1], state[1])]
+    higher += [diff(jacobian[i, j], state[k]) for i, j, k in THIRD_ENTRIES]
+    return cross, higher
 
 
 def _logged_terms(game: Game) -> list[sp.Expr]:

@@ -21,11 +21,13 @@ const GandynRules = (function () {
       field: (x) => variant.field(x, p),
       jacobian: (x) => { const j = variant.jacobian(x, p); return [[j[0], j[1]], [j[2], j[3]]]; },
       cross: (x) => variant.cross(x, p),
-      // dc/dx [i][k] and dJ [i][j][k] = d(dF_i/dx_j)/dx_k.
+      // dc/dx [i][k] and dJ [i][j][k] = d(dF_i/dx_j)/dx_k. Printed: the diagonal of dc/dx
+      // (its other entries are -dF_1/dtheta and -dF_0/dpsi) and one of each pair of dJ
+      // that its symmetry in j, k makes equal (variants.THIRD_ENTRIES).
       higher(x) {
-        const v = variant.higher(x, p);
-        return { dc: [[v[0], v[1]], [v[2], v[3]]],
-                 dJ: [[[v[4], v[5]], [v[6], v[7]]], [[v[8], v[9]], [v[10], v[11]]]] };
+        const v = variant.higher(x, p), j = variant.jacobian(x, p);
+        return { dc: [[v[0], -j[2]], [-j[1], v[1]]],
+                 dJ: [[[v[2], v[3]], [v[3], v[4]]], [[v[5], v[6]], [v[6], v[7]]]] };
       },
     };
   }
