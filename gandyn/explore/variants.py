@@ -8,7 +8,11 @@ combination when it holds several. Each combination is built as
 differentiated by :func:`gandyn.derivation.field.derive`, and its field
 ``F = -xi``, Jacobian ``dF/dx`` and logged losses are printed as JavaScript
 (:mod:`gandyn.explore.jscode`), with every hyper-parameter left symbolic so
-that the page's sliders set it.
+that the page's sliders set it. So are what the rules that look through a step
+read: the cross gradient ``c = (d cost_d/d theta, d cost_g/d psi)``
+(:mod:`gandyn.derivation.player_derivatives`; unrolled GANs, LOLA, SOS), and for
+their map Jacobians and SGA's the new entries of ``dc/dx`` and of the third
+derivatives ``d(dF/dx)/dx`` (:func:`_opponent_terms`).
 
 References
 ----------
@@ -16,6 +20,8 @@ References
    actually Converge?. ICML (the Dirac-GAN and the R1, R2 penalties).
 .. [2] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS
    (the vector field of a game and its Jacobian).
+.. [3] Letcher et al. (2019). Stable Opponent Shaping in Differentiable Games.
+   ICLR, Sec. 3 (the cross terms the opponent-aware rules read).
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ class Variant:
     params
         The hyper-parameters the expressions read, by name.
     code
-        A JavaScript object literal with ``field``, ``jacobian`` and ``logged``.
+        A JavaScript object literal with ``field``, ``jacobian``, ``cross``,
+        ``higher`` and ``logged``, functions ``(x, p)`` that return flat lists.
     """
 
     key: str
