@@ -301,6 +301,7 @@ const GandynRules = (function () {
   };
 
   // Which setting values a rule accepts (gandyn's check_settings); others are not applied.
+  // The page caps d_steps and g_steps at 1000 (each step evaluates the field that often).
   const optionalRate = (v) => v === null || (Number.isFinite(v) && v > 0);
   const SETTING_CHECKS = {
     d_steps: (v) => Number.isInteger(v) && v >= 1 && v <= 1000,
