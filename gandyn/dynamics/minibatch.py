@@ -57,7 +57,7 @@ from gandyn.derivation.per_sample import sample_terms
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
 from gandyn.games.game import Game
-from gandyn.symbolic.expectations import Distribution, Normal, PointMasses
+from gandyn.symbolic.expectations import Distribution, Normal, PointMasses, Uniform
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 __all__ = ["MinibatchField", "simulate_minibatch"]
@@ -99,6 +99,19 @@ def _sampler(dist: Distribution, values: Mapping[sp.Symbol, float]
         return low + (high - low) * rng.random(shape)
 
     return uniform_draw
+
+
+def _affine_samplers(variables: Any, values: Mapping[sp.Symbol, float]
+                     ) -> tuple[str, list[tuple[float, float]]] | None:
+    """``(kind, [(offset, scale), ...])`` when every variable is ``offset + scale * u`` with
+    ``u`` standard normal (or every one uniform on [0, 1)), as :func:`_sampler` draws it."""
+    if all(isinstance(d, Normal) for _, d in variables):
+        return "normal", [(_number(d.mean, values), _number(d.std, values))
+                          for _, d in variables]
+    if all(isinstance(d, Uniform) for _, d in variables):
+        pairs = [(_number(d.low, values), _number(d.high, values)) for _, d in variables]
+        return "uniform", [(low, high - low) for low, high in pairs]
+    return None
 
 
 class _PerSample:
@@ -188,6 +201,12 @@ class MinibatchField:
         self._g_column = self.logged_names.index("g_loss")
         self._d_fn = _PerSample(d_exprs, state, self._used(d_exprs), terms.params)
         self._g_fn = _PerSample(g_exprs, state, self._used(g_exprs), terms.params)
+        # What the compiled backend (gandyn.dynamics.kernels.minibatch) prints: the same
+        # lists, so that it eliminates the same subexpressions as the functions above.
+        self.d_exprs, self.g_exprs = tuple(d_exprs), tuple(g_exprs)
+        self.d_variables, self.g_variables = self._d_fn.variables, self._g_fn.variables
+        self.param_values = self._params
+        self._affine = _affine_samplers(terms.variables, values)
         logged_exprs = [e for _, e in terms.logged]
         self._logged_fn = _PerSample(logged_exprs, state, self._used(logged_exprs), terms.params)
         self.rng = np.random.default_rng(seed)
@@ -205,6 +224,52 @@ class MinibatchField:
         """Fresh draws of every random variable, each ``(n_runs, size)``."""
         generator = self.rng if rng is None else rng
         return {v: self._samplers[v](generator, (n_runs, size)) for v, _ in self.terms.variables}
+
+    @property
+    def log_rng(self) -> np.random.Generator:
+        """The separate stream of the losses at states no field call saw."""
+        return self._log_rng
+
+    @property
+    def consensus(self) -> float | None:
+        """The weight ``gamma`` of consensus optimization, ``None`` without it."""
+        return self._consensus
+
+    def draw_sets(self, count: int, n_runs: int, rng: np.random.Generator,
+                  vectorized: bool = True) -> Array:
+        """``count`` successive pairs of :meth:`draw` (D's batch, then G's), one row each.
+
+        Row ``q`` holds the ``q``-th pair as ``__call__`` draws it: every variable's
+        ``(n_runs, batch_size_d)`` block in the order of the variables, then every
+        variable's ``(n_runs, batch_size_g)`` block, flattened. With only normal (or
+        only uniform) variables one call of the generator fills all rows: numpy's
+        ``Generator`` fills an array element by element from the same stream, so the
+        numbers are those of the successive calls (``vectorized=False`` makes them).
+        """
+        n_vars = len(self.terms.variables)
+        d_size = n_vars * n_runs * self.batch_size_d
+        width = d_size + n_vars * n_runs * self.batch_size_g
+        if vectorized and self._affine is not None and count:
+            kind, scales = self._affine
+            out: Array = (rng.standard_normal((count, width)) if kind == "normal"
+                          else rng.random((count, width)))
+            parts = (out[:, :d_size].reshape(count, n_vars, -1),
+                     out[:, d_size:].reshape(count, n_vars, -1))
+            for j, (offset, scale) in enumerate(scales):
+                for part in parts:
+                    block = part[:, j]
+                    block *= scale  # offset + scale * u, the samplers' two roundings
+                    block += offset
+            return out
+        out = np.empty((count, width))
+        for q in range(count):
+            for size, part in ((self.batch_size_d, out[q, :d_size]),
+                               (self.batch_size_g, out[q, d_size:])):
+                draws = self.draw(n_runs, size, rng)
+                blocks = part.reshape(n_vars, n_runs, size)
+                for j, (v, _) in enumerate(self.terms.variables):
+                    blocks[j] = draws[v]
+        return out
 
     def per_sample_grad_d(self, x: Array, draws: Draws) -> Array:
         """``d cost_d / d psi`` per sample: ``(B, m, n_psi)``."""
@@ -280,7 +345,7 @@ def simulate_minibatch(
     batch_size: int, batch_size_g: int | None = None, seed: int | None = 0, every: int = 1,
     max_norm: float = 1e6, settings: Mapping[str, Any] | None = None,
     project: Callable[[Array], Array] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, backend: str | None = None,
 ) -> Trajectory:
     """Run update rule ``rule_name`` with minibatch gradients; losses as a loop logs them.
 
@@ -301,6 +366,10 @@ def simulate_minibatch(
         The same seed gives the same trajectory.
     project, progress
         As for :func:`gandyn.dynamics.discrete.simulate_rule` (weight clipping, a progress bar).
+    backend
+        ``auto``, ``numpy`` or ``compiled`` (``None``: ``GANDYN_BACKEND``, else ``auto``):
+        the compiled loop of :mod:`gandyn.dynamics.kernels.minibatch` takes the same
+        draws from the same generators and gives the same numbers.
 
     Returns
     -------
@@ -308,10 +377,12 @@ def simulate_minibatch(
         ``measure='loop'``: at step ``k`` the discriminator's losses of the
         minibatch its gradient used and ``g_loss`` of the generator's minibatch
         (step 0: a fresh minibatch at the start). ``method`` records the batch
-        sizes, the seed and that the Jacobian is the expected field's.
+        sizes, the seed and that the Jacobian is the expected field's, and the backend
+        (``backend``, and ``backend_reason`` when ``auto`` stayed on numpy).
     """
     from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
+    from gandyn.dynamics.kernels.minibatch import compiled_minibatch
     from gandyn.rules.base import FieldFunctions
     from gandyn.rules.registry import make_rule
 
@@ -328,13 +399,23 @@ def simulate_minibatch(
         return compiled[0](x)
 
     rule = make_rule(rule_name, lr_g, lr_d, **dict(settings or {}))
+    state_names = tuple(s.name for s in game.state_symbols)
     try:
-        traj = simulate_rule(
-            rule, FieldFunctions(field, jacobian, field.n_theta), field.logged_at, start, steps,
-            every=every, max_norm=max_norm, measure="loop",
-            state_names=tuple(s.name for s in game.state_symbols),
-            logged_names=field.logged_names, project=project, progress=progress,
-        )
+        traj, reason = compiled_minibatch(field, rule, start, steps, every=every,
+                                          max_norm=max_norm, state_names=state_names,
+                                          project=project, progress=progress, backend=backend)
+        if traj is None:
+            traj = simulate_rule(
+                rule, FieldFunctions(field, jacobian, field.n_theta), field.logged_at, start,
+                steps, every=every, max_norm=max_norm, measure="loop",
+                state_names=state_names, logged_names=field.logged_names, project=project,
+                progress=progress, backend="numpy",
+            )
+            if reason is not None:
+                traj = replace(traj, method={**traj.method, "backend": "numpy",
+                                             "backend_reason": reason})
+    except SpecError:
+        raise
     except ValueError as exc:
         raise SpecError(f"minibatch simulation: {exc}") from None
     method = {**traj.method, "mode": "minibatch", "batch_size_d": field.batch_size_d,
