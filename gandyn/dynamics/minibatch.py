@@ -57,7 +57,7 @@ from gandyn.derivation.per_sample import sample_terms
 from gandyn.dynamics.trajectory import Trajectory
 from gandyn.errors import SpecError
 from gandyn.games.game import Game
-from gandyn.symbolic.expectations import Distribution, Normal, PointMasses, Uniform
+from gandyn.symbolic.expectations import Distribution, Normal, PointMasses
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 __all__ = ["MinibatchField", "simulate_minibatch"]
@@ -76,42 +76,46 @@ def _number(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> float:
 def _sampler(dist: Distribution, values: Mapping[sp.Symbol, float]
              ) -> Callable[[np.random.Generator, tuple[int, int]], Array]:
     """A function ``(rng, shape) -> draws`` for ``dist`` with its parameters evaluated."""
+    kind, transform = _transform(dist, values)
+
+    def draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+        return transform(rng.standard_normal(shape) if kind == "normal" else rng.random(shape))
+
+    return draw
+
+
+def _transform(dist: Distribution, values: Mapping[sp.Symbol, float]
+               ) -> tuple[str, Callable[[Array], Array]]:
+    """``(kind, f)``: ``dist``'s draws are ``f(u)``, ``u`` standard normal or uniform on [0, 1).
+
+    ``f`` may work in place. A point mass is drawn as ``Generator.choice(len(points),
+    shape, p=weights)`` draws it (numpy's own algorithm: one uniform per draw, the
+    first point whose cumulative weight exceeds it), without choice's checks of ``p``.
+    """
     if isinstance(dist, PointMasses):
         points = np.array([_number(p, values) for p in dist.points])
         weights = np.array([_number(w, values) for w in dist.weights])
         weights = weights / weights.sum()
+        cdf = weights.cumsum()
+        cdf /= cdf[-1]
 
-        def points_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
-            out: Array = points[rng.choice(len(points), size=shape, p=weights)]
+        def points_of(u: Array) -> Array:
+            out: Array = points[cdf.searchsorted(u, side="right")]
             return out
 
-        return points_draw
+        return "uniform", points_of
     if isinstance(dist, Normal):
         mean, std = _number(dist.mean, values), _number(dist.std, values)
-
-        def normal_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
-            return mean + std * rng.standard_normal(shape)
-
-        return normal_draw
+        return "normal", lambda u: _affine(u, mean, std)
     low, high = _number(dist.low, values), _number(dist.high, values)
-
-    def uniform_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
-        return low + (high - low) * rng.random(shape)
-
-    return uniform_draw
+    return "uniform", lambda u: _affine(u, low, high - low)
 
 
-def _affine_samplers(variables: Any, values: Mapping[sp.Symbol, float]
-                     ) -> tuple[str, list[tuple[float, float]]] | None:
-    """``(kind, [(offset, scale), ...])`` when every variable is ``offset + scale * u`` with
-    ``u`` standard normal (or every one uniform on [0, 1)), as :func:`_sampler` draws it."""
-    if all(isinstance(d, Normal) for _, d in variables):
-        return "normal", [(_number(d.mean, values), _number(d.std, values))
-                          for _, d in variables]
-    if all(isinstance(d, Uniform) for _, d in variables):
-        pairs = [(_number(d.low, values), _number(d.high, values)) for _, d in variables]
-        return "uniform", [(low, high - low) for low, high in pairs]
-    return None
+def _affine(u: Array, offset: float, scale: float) -> Array:
+    """``offset + scale * u``, in place (the same two roundings)."""
+    u *= scale
+    u += offset
+    return u
 
 
 class _PerSample:
@@ -206,7 +210,12 @@ class MinibatchField:
         self.d_exprs, self.g_exprs = tuple(d_exprs), tuple(g_exprs)
         self.d_variables, self.g_variables = self._d_fn.variables, self._g_fn.variables
         self.param_values = self._params
-        self._affine = _affine_samplers(terms.variables, values)
+        transforms = [_transform(d, values) for _, d in terms.variables]
+        kinds = {kind for kind, _ in transforms}
+        # one kind of generator call for all: a block of draws is one call (draw_sets)
+        self._block: tuple[str, list[Callable[[Array], Array]]] | None = (
+            (kinds.pop() if kinds else "normal", [f for _, f in transforms])
+            if len(kinds) <= 1 else None)
         logged_exprs = [e for _, e in terms.logged]
         self._logged_fn = _PerSample(logged_exprs, state, self._used(logged_exprs), terms.params)
         self.rng = np.random.default_rng(seed)
@@ -242,33 +251,31 @@ class MinibatchField:
         Row ``q`` holds the ``q``-th pair as ``__call__`` draws it: every variable's
         ``(n_runs, batch_size_d)`` block in the order of the variables, then every
         variable's ``(n_runs, batch_size_g)`` block, flattened. With only normal (or
-        only uniform) variables one call of the generator fills all rows: numpy's
+        only uniform and point-mass) variables one call of the generator fills all rows: numpy's
         ``Generator`` fills an array element by element from the same stream, so the
         numbers are those of the successive calls (``vectorized=False`` makes them).
+        Point masses are drawn from uniforms, so they join the uniform ones.
         """
         n_vars = len(self.terms.variables)
         d_size = n_vars * n_runs * self.batch_size_d
         width = d_size + n_vars * n_runs * self.batch_size_g
-        if vectorized and self._affine is not None and count:
-            kind, scales = self._affine
+        if vectorized and self._block is not None and count:
+            kind, transforms = self._block
             out: Array = (rng.standard_normal((count, width)) if kind == "normal"
                           else rng.random((count, width)))
             parts = (out[:, :d_size].reshape(count, n_vars, -1),
                      out[:, d_size:].reshape(count, n_vars, -1))
-            for j, (offset, scale) in enumerate(scales):
+            for j, transform in enumerate(transforms):
                 for part in parts:
-                    block = part[:, j]
-                    block *= scale  # offset + scale * u, the samplers' two roundings
-                    block += offset
+                    part[:, j] = transform(part[:, j])
             return out
         out = np.empty((count, width))
         for q in range(count):
             for size, part in ((self.batch_size_d, out[q, :d_size]),
                                (self.batch_size_g, out[q, d_size:])):
-                draws = self.draw(n_runs, size, rng)
                 blocks = part.reshape(n_vars, n_runs, size)
-                for j, (v, _) in enumerate(self.terms.variables):
-                    blocks[j] = draws[v]
+                for j, (v, _) in enumerate(self.terms.variables):  # as draw() draws them
+                    blocks[j] = self._samplers[v](rng, (n_runs, size))
         return out
 
     def per_sample_grad_d(self, x: Array, draws: Draws) -> Array:

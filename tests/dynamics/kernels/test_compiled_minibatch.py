@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy as sp
 
 pytest.importorskip("numba")
 
@@ -148,6 +149,25 @@ def test_one_vectorized_draw_is_the_successive_draws() -> None:
                                    *(g[v].ravel() for v, _ in field.terms.variables)])
         assert np.array_equal(row, expected)
     assert np.array_equal(one, field.draw_sets(4, 2, np.random.default_rng(9), vectorized=False))
+
+
+def test_point_masses_are_drawn_as_generator_choice_draws_them() -> None:
+    from gandyn.dynamics.minibatch import _sampler
+    from gandyn.symbolic.expectations import PointMasses
+
+    dist = PointMasses((sp.Float(-1.0), sp.Float(0.5), sp.Float(2.0)),
+                       (sp.Float(0.2), sp.Float(0.5), sp.Float(0.3)))
+    draw = _sampler(dist, {})
+    mine, reference = np.random.default_rng(4), np.random.default_rng(4)
+    for shape in ((3, 7), (1, 1), (50, 64)):
+        expected = np.array([-1.0, 0.5, 2.0])[reference.choice(3, size=shape,
+                                                                p=[0.2, 0.5, 0.3])]
+        assert np.array_equal(draw(mine, shape), expected)
+    # two-point data, a point-mass generator: uniforms only, one call for a block
+    game = make_game("two-point", "non-saturating")
+    field = MinibatchField(game, 4, seed=0)
+    assert np.array_equal(field.draw_sets(3, 2, np.random.default_rng(1)),
+                          field.draw_sets(3, 2, np.random.default_rng(1), vectorized=False))
 
 
 @pytest.mark.slow
