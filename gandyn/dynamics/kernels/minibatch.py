@@ -163,15 +163,18 @@ def _indent(lines: Sequence[str], depth: int) -> list[str]:
 
 
 def _mean_function(name: str, per_sample: str, n_out: int, n: int, indices: Sequence[int],
-                   n_params: int, g_part: bool) -> str:
-    """``name(x..., DR, q, r, nb, md, mg, p...)``: the batch means of ``per_sample``.
+                   n_params: int, g_part: bool, kept: Sequence[int] | None = None) -> str:
+    """``name(x..., DR, q, r, nb, md, mg, nv, p...)``: the batch means of ``per_sample``.
 
     Row ``q`` of ``DR`` is a pair of batches (:meth:`MinibatchField.draw_sets`); the
     variable at position ``j`` of the draws sits at ``(j nb + r) m`` (plus D's part for G).
+    Only the entries ``kept`` (all by default) are summed, the others are 0.0: numba
+    inlines ``per_sample`` and drops what no one reads (the losses off the recording grid).
     """
     xs = ", ".join(f"x{i}" for i in range(n))
     ps = "".join(f", p{j}" for j in range(n_params))
     size = "mg" if g_part else "md"
+    summed = list(range(n_out)) if kept is None else list(kept)
     lines = [f"def {name}({xs}, DR, q, r, nb, md, mg, nv{ps}):"]
     start = "nv * nb * md + " if g_part else ""
     lines += [f"    a{j} = {start}({v} * nb + r) * {size}" for j, v in enumerate(indices)]
@@ -181,11 +184,11 @@ def _mean_function(name: str, per_sample: str, n_out: int, n: int, indices: Sequ
         return f"{per_sample}({xs}{draws}{ps})"
 
     lines.append(f"    v = {call('')}")
-    lines += [f"    t{i} = v[{i}]" for i in range(n_out)]
+    lines += [f"    t{i} = v[{i}]" for i in summed]
     lines.append(f"    for j in range(1, {size}):")
     lines.append(f"        v = {call(' + j')}")
-    lines += [f"        t{i} = t{i} + v[{i}]" for i in range(n_out)]
-    values = ", ".join(f"t{i} / {size}" for i in range(n_out))
+    lines += [f"        t{i} = t{i} + v[{i}]" for i in summed]
+    values = ", ".join(f"t{i} / {size}" if i in summed else "0.0" for i in range(n_out))
     lines.append(f"    return ({values}{',' if n_out == 1 else ''})")
     return "@njit(cache=True)\n" + "\n".join(lines) + "\n"
 
@@ -225,15 +228,21 @@ def minibatch_source(step: MinibatchStep, d_exprs: Sequence[sp.Expr],
     parts.append(scalar_function("_dps", d_exprs, [*state, *d_variables, *params]))
     parts.append(scalar_function("_gps", g_exprs, [*state, *g_variables, *params]))
     n_params = len(params)
-    parts.append(_mean_function("_dmean", "_dps", len(d_exprs), n,
-                                [position[v] for v in d_variables], n_params, False))
-    parts.append(_mean_function("_gmean", "_gps", len(g_exprs), n,
-                                [position[v] for v in g_variables], n_params, True))
+    # the gradients (and consensus' Jacobian rows) without the logged losses
+    d_kept = [i for i in range(len(d_exprs)) if not n_psi <= i < n_psi + n_logged_d]
+    g_kept = [i for i in range(len(g_exprs)) if i != n_theta]
+    for suffix, d_only, g_only in (("", None, None), ("_grad", d_kept, g_kept)):
+        parts.append(_mean_function(f"_dmean{suffix}", "_dps", len(d_exprs), n,
+                                    [position[v] for v in d_variables], n_params, False,
+                                    d_only))
+        parts.append(_mean_function(f"_gmean{suffix}", "_gps", len(g_exprs), n,
+                                    [position[v] for v in g_variables], n_params, True,
+                                    g_only))
     xs = ", ".join(f"x{i}" for i in range(n))
     ps = "".join(f", p{j}" for j in range(n_params))
-    field = [f"def _mbfield({xs}, DR, q, r, nb, md, mg, nv, gam{ps}):",
-             f"    d = _dmean({xs}, DR, q, r, nb, md, mg, nv{ps})",
-             f"    g = _gmean({xs}, DR, q, r, nb, md, mg, nv{ps})"]
+    field = [f"def _mbfield{{suffix}}({xs}, DR, q, r, nb, md, mg, nv, gam{ps}):",
+             f"    d = _dmean{{suffix}}({xs}, DR, q, r, nb, md, mg, nv{ps})",
+             f"    g = _gmean{{suffix}}({xs}, DR, q, r, nb, md, mg, nv{ps})"]
     xi = [f"g[{i}]" if i < n_theta else f"d[{i - n_theta}]" for i in range(n)]
     field += [f"    xi{i} = {xi[i]}" for i in range(n)]
     if consensus:
@@ -253,7 +262,9 @@ def minibatch_source(step: MinibatchStep, d_exprs: Sequence[sp.Expr],
     logged = [f"g[{n_theta}]" if name == "g_loss" else f"d[{n_psi + d_names.index(name)}]"
               for name in logged_names]
     field.append(f"    return ({', '.join(f'-c{i}' for i in range(n))}, {', '.join(logged)},)")
-    parts.append("@njit(cache=True)\n" + "\n".join(field) + "\n")
+    for suffix in ("", "_grad"):
+        parts.append("@njit(cache=True)\n" + "\n".join(field).replace("{suffix}", suffix)
+                     + "\n")
 
     draw_args = "r, nb, md, mg, nv, gam"
     counter = [0]
@@ -266,8 +277,10 @@ def minibatch_source(step: MinibatchStep, d_exprs: Sequence[sp.Expr],
         counter[0] += 1
         outs = [o.strip() for o in match["out"].split(",") if o.strip()]
         means = [f"M{c}_{j}" for j in range(k)]
-        return (f"{', '.join(outs + means)} = _mbfield({match['args']}, DR, q + {c}, "
-                f"{draw_args}{ps})")
+        arguments = f"({match['args']}, DR, q + {c}, {draw_args}{ps})"
+        # off the recording grid no one reads the losses: the gradients alone
+        return (f"{', '.join(outs + means)} = _mbfield{arguments} if k == nxt "
+                f"else _mbfield_grad{arguments}")
 
     one = "," if n == 1 else ""
     body = _load_run(step.step, n, n_theta, n_params)
