@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MINIBATCH_RULES", "compiled_minibatch", "minibatch_source"]
 
-#: Doubles of training draws per block (16 MB): the draws of a run are made block by block.
+#: Doubles of draws per block (about 16 MB): the draws of a run are made block by block.
 _BLOCK_DRAWS = 1 << 21
 
 _FIELD_CALL = re.compile(r"^(?P<out>[\w, ]+?),? = _field\((?P<args>[\w, ]+), PARAMS\)$")
@@ -394,8 +394,8 @@ def compiled_minibatch(
     reason = _reason(rule, project)
     work = x0.shape[0] * steps * (field.batch_size_d + field.batch_size_g)
     if reason is None and backend == "auto" and work < AUTO_MIN_RUN_STEPS:
-        reason = (f"fewer than {AUTO_MIN_RUN_STEPS} sample-steps (runs x steps x samples per "
-                  "step; auto compiles only from there)")
+        reason = (f"a minibatch run of fewer than {AUTO_MIN_RUN_STEPS} sample-steps (runs x "
+                  "steps x samples per step; auto compiles only from there)")
     if reason is None:
         try:
             return _simulate(field, rule, x0, steps, every=every, max_norm=max_norm,
@@ -470,7 +470,8 @@ def _simulate(field: MinibatchField, rule: UpdateRule, x0: Array, steps: int, *,
     n_vars = len(field.terms.variables)
     gamma = 0.0 if field.consensus is None else float(field.consensus)
     width = max(n_vars * batch * (md + mg), 1)
-    block_steps = max(1, _BLOCK_DRAWS // (step.calls * width))
+    # a step's draws: its field calls, and up to three log batches on the recording grid
+    block_steps = max(1, _BLOCK_DRAWS // ((step.calls + 3) * width))
     known = _Knowledge.of(diverged, diverged_at, steps)
     rng, log_rng = field.rng, field.log_rng
     first = 1
