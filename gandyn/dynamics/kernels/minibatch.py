@@ -397,11 +397,14 @@ def compiled_minibatch(
         reason = (f"a minibatch run of fewer than {AUTO_MIN_RUN_STEPS} sample-steps (runs x "
                   "steps x samples per step; auto compiles only from there)")
     if reason is None:
+        streams = (field.rng.bit_generator.state, field.log_rng.bit_generator.state)
         try:
             return _simulate(field, rule, x0, steps, every=every, max_norm=max_norm,
                              state_names=state_names, progress=progress), None
         except (UnsupportedError, ImportError) as exc:
             reason = str(exc)
+            # numba may refuse the loop after the first block's draws: numpy starts afresh
+            field.rng.bit_generator.state, field.log_rng.bit_generator.state = streams
     if backend == "compiled":
         raise SpecError(f"`backend` compiled cannot run this simulation: {reason}")
     return None, reason

@@ -137,6 +137,28 @@ def test_backends_and_their_reasons(noisy: Any) -> None:
     assert large.method["backend"] == "compiled"
 
 
+def test_a_loop_numba_refuses_falls_back_on_the_same_draws(
+        noisy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gandyn.dynamics.kernels import simulate
+    from gandyn.dynamics.kernels.printing import UnsupportedError
+
+    def refuse(run: Any, arguments: Any) -> None:
+        raise UnsupportedError("numba could not compile the loop (test)")
+
+    monkeypatch.setattr(simulate, "AUTO_MIN_RUN_STEPS", 1)
+    monkeypatch.setattr(simulate, "first_call", refuse)
+    # the block's draws were made before numba refused: the numpy run starts from the seed
+    fallback = simulate_minibatch(noisy, "simgd", 0.05, 0.05, STARTS, 6, batch_size=3,
+                                  seed=2, backend="auto")
+    plain = simulate_minibatch(noisy, "simgd", 0.05, 0.05, STARTS, 6, batch_size=3, seed=2,
+                               backend="numpy")
+    assert fallback.method["backend_reason"] == "numba could not compile the loop (test)"
+    assert np.array_equal(fallback.x, plain.x) and np.array_equal(fallback.logged, plain.logged)
+    with pytest.raises(SpecError, match="could not compile"):
+        simulate_minibatch(noisy, "simgd", 0.05, 0.05, STARTS, 6, batch_size=3,
+                           backend="compiled")
+
+
 def test_one_vectorized_draw_is_the_successive_draws() -> None:
     # The Gaussian game's variables are all normal: one generator call fills the block.
     game = make_game("gaussian", "non-saturating", options={"order": 40})
