@@ -204,3 +204,24 @@ def test_gaussian_game(rule: str) -> None:
     game = make_game("gaussian", "non-saturating", options={"order": 40})
     starts = np.array([[0.2, 1.1, 0.1, -0.2, 0.03], [-0.3, 0.8, 0.0, 0.1, -0.05]])
     _assert_same(*_both(game, rule, starts, 30, every=2))
+
+
+@pytest.mark.slow
+def test_a_game_files_penalty_terms(tmp_path: Any) -> None:
+    # point-mass data and generator: every batch is the distribution, so the compiled
+    # minibatch run is the exact run of the file's game, its penalties included
+    from gandyn.games.files import load_game_file
+
+    path = tmp_path / "anchored.toml"
+    path.write_text('name = "dirac-anchored"\n[generator]\nparameters = ["theta"]\n'
+                    'sample = "theta"\npenalty = "0.3 * theta**2"\n[discriminator]\n'
+                    'parameters = ["psi"]\nlogit = "psi * x"\npenalty = "0.2 * psi**4"\n'
+                    '[data]\npoints = ["c"]\n[parameters]\nc = { value = 0.4 }\n')
+    game = make_game(load_game_file(path), "non-saturating")
+    compiled, plain = _both(game, "adam", STARTS, 30, lr=0.1, every=5)
+    _assert_same(compiled, plain)
+    vf = derive(game)
+    exact = simulate_rule(make_rule("adam", 0.1, 0.1), FieldFunctions.of(vf), vf.logged_fn,
+                          STARTS, 30, every=5, measure="loop", backend="numpy",
+                          state_names=compiled.state_names, logged_names=vf.logged_names)
+    np.testing.assert_allclose(compiled.x, exact.x, rtol=1e-10, atol=1e-12)
