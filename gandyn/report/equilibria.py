@@ -92,11 +92,27 @@ def _global_nash_lines(g: GlobalNash) -> list[str]:
     if g.duality_gap is not None:
         lines.append(f"zero-sum values: min-max {g.min_max:.6g}, "
                      f"max-min {g.max_min:.6g}, duality gap {g.duality_gap:.6g}")
-    if g.mixed is not None:
-        lines.append(f"mixed equilibrium of the discretized game: value {g.mixed.value:.6g}")
-        for player, support in (("theta", g.mixed.theta), ("psi", g.mixed.psi)):
+    mixed = g.mixed
+    if mixed is not None and mixed.value is not None:
+        lines.append(f"mixed equilibrium of the discretized game: value {mixed.value:.6g}")
+    elif mixed is not None and mixed.cost_g is not None and mixed.cost_d is not None:
+        lines.append("mixed equilibrium of the discretized game: not zero-sum (a bimatrix game), "
+                     f"by Lemke-Howson: expected costs generator {mixed.cost_g:.6g}, "
+                     f"discriminator {mixed.cost_d:.6g} (one equilibrium: others may cost "
+                     "otherwise)")
+    elif g.mixed_skipped is not None:
+        lines.append("mixed equilibrium of the discretized game: not zero-sum, none computed "
+                     f"({g.mixed_skipped})")
+    if mixed is not None:
+        for player, support in (("theta", mixed.theta), ("psi", mixed.psi)):
             listed = ", ".join(f"{v:.4g} ({p:.3g})" for v, p in support)
             lines.append(f"  {player} support (value (probability)): {listed}")
+        if mixed.deviation_gains is not None and mixed.tol is not None:
+            gain_g, gain_d = mixed.deviation_gains
+            check = ("an equilibrium" if mixed.verified
+                     else "NOT an equilibrium within the tolerance")
+            lines.append(f"  check: the best pure deviation gains the generator {gain_g:.3g}, "
+                         f"the discriminator {gain_d:.3g} (tol {mixed.tol:.3g}): {check}")
     return lines
 
 
