@@ -19,6 +19,7 @@ from scipy import integrate, special
 from gandyn.derivation.field import VectorField, derive
 from gandyn.derivation.numeric import NumericFunction
 from gandyn.games.game import make_game
+from gandyn.symbolic import expectations
 from gandyn.symbolic.expectations import (
     GaussHermite,
     GaussLegendre,
@@ -82,6 +83,18 @@ def test_fused_with_values_per_run_bit_for_bit(gaussian: VectorField) -> None:
     with np.errstate(over="ignore", under="ignore"):
         fused = fn.entries(rows, params)
     _assert_bitwise(fused, _separate(fn, rows, params), (64,))
+
+
+def test_chunks_and_batch_shapes_do_not_change_a_bit(gaussian: VectorField,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # chunks of 3 states (96 nodes each), a batch of 7 x 5 states and per-run values of 5
+    monkeypatch.setattr(expectations, "FUSED_CHUNK_ELEMENTS", 3 * 96)
+    fn = gaussian.field_fn
+    rows = _states(35, seed=6).reshape(5, 7, 5)
+    params = {"mu": np.linspace(-0.5, 0.5, 5), "sigma": 0.8}
+    with np.errstate(over="ignore", under="ignore"):
+        fused = fn.entries(rows, params)
+    _assert_bitwise(fused, _separate(fn, rows, params), (7, 5))
 
 
 def test_the_sigmoid_over_the_nodes_is_evaluated_once_per_logit(
