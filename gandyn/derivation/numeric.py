@@ -2,7 +2,9 @@
 
 This is where derived expressions become numbers. The derivation
 (:mod:`gandyn.derivation.field`) hands its expressions here; rules, dynamics
-and equilibria call the functions on batches ``(..., n)``.
+and equilibria call the functions on batches ``(..., n)``. The expectations of an
+entry list are evaluated together, each rule's shared integrand pieces once
+(:class:`gandyn.symbolic.expectations.FusedQuadrature`).
 """
 
 from __future__ import annotations

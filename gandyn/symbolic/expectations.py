@@ -16,6 +16,12 @@ expression in the players' parameters and the hyper-parameters:
   prints compactly and is differentiated under the sum;
   :func:`expand_quadrature` writes out the weighted sum for numeric code.
 
+For numpy code, :func:`vectorize_quadrature` turns each node into a call that
+sums its integrand over an array of nodes, and :class:`FusedQuadrature`
+evaluates all the calls of a set of expressions that share a rule at once, each
+subexpression their integrands share (the sigmoid of a logit over the nodes)
+computed once, to the same bits as the calls alone.
+
 The order may be left to be chosen (:data:`AUTO_ORDER`): :func:`choose_order`
 evaluates expressions numerically at a few representative states, without
 expanding them, at successive orders ``n`` and ``2 n`` until they change by
