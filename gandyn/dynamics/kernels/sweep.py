@@ -96,6 +96,7 @@ def sweep_statistics(
         AUTO_MIN_RUN_STEPS,
         adam_corrections,
         check_backend,
+        cross_gradient,
         first_call,
     )
     from gandyn.dynamics.kernels.source import sweep_source
@@ -117,15 +118,17 @@ def sweep_statistics(
             raise SpecError(f"`backend` compiled cannot run this sweep: {exc}") from None
         return None
     jacobian = list(vf.jacobian) if step.needs_jacobian else None
+    cross = cross_gradient(vf) if step.needs_cross else None
     exprs = [sp.sympify(e) for e in monitored]
     description = "\n".join([
         "sweep", sp.srepr(sp.Tuple(*vf.field)), sp.srepr(sp.Tuple(*(jacobian or ()))),
+        sp.srepr(sp.Tuple(*(cross or ()))),
         sp.srepr(sp.Tuple(*exprs)), sp.srepr(sp.Tuple(*game.state_symbols)),
         sp.srepr(sp.Tuple(*symbols)), repr((n_theta, fixed_at)), repr(step)])
 
     def source() -> str:
         return sweep_source(step, list(vf.field), jacobian, exprs, game.state_symbols, symbols,
-                            n_theta, fixed_at)
+                            n_theta, fixed_at, cross)
 
     try:
         run, _ = load_kernel(description, source, "sweep_run")
