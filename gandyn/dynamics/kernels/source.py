@@ -19,6 +19,7 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import sympy as sp
@@ -72,7 +73,7 @@ def _load_run(step: StepCode, n: int, n_theta: int, n_params: int) -> list[str]:
 def _step_block(step: StepCode, n: int, call: Callable[[str], str]) -> list[str]:
     """``if not dead:`` the rule's step, then the ball's check: accept, or freeze the run."""
     # Adam's corrections by step (other rules pass a one-element array: never read it)
-    uses = " ".join(step.lines)
+    uses = set(re.findall(r"\w+", " ".join(step.lines)))
     inner = [f"{c} = {c.upper()}S[k]" for c in ("c1", "c2") if c in uses]
     inner += [call(line) for line in step.lines]
     inside = " and ".join(f"abs(n{i}) <= max_norm and abs(n{i}) != INF" for i in range(n))

@@ -367,9 +367,9 @@ def _opponent_shaping(rule: UpdateRule, n: int, n_theta: int) -> StepCode:
               for i in range(n) for j in range(n)]
     lines += [f"al{i} = cfg[0] if cfg[1] > 0.0 else h{i}" for i in range(n)]
     lines += [f"ax{i} = al{i} * xi{i}" for i in range(n)]
-    lines += [f"ac{i} = al{i} * C{i}" for i in range(n)]
+    lines += [f"aq{i} = al{i} * C{i}" for i in range(n)]
     lines += [f"lk{i} = " + _sum([f"ho{i * n + j} * ax{j}" for j in range(n)]) for i in range(n)]
-    lines += [f"sh{i} = " + _sum([f"ho{j * n + i} * ac{j}" for j in range(n)]) for i in range(n)]
+    lines += [f"sh{i} = " + _sum([f"ho{j * n + i} * aq{j}" for j in range(n)]) for i in range(n)]
     lines += [f"xz{i} = xi{i} - lk{i}" for i in range(n)]
     helpers: tuple[str, ...] = ()
     if rule.name == "sos":
@@ -377,12 +377,12 @@ def _opponent_shaping(rule: UpdateRule, n: int, n_theta: int) -> StepCode:
         lines += [f"dot = -({_sum([f'sh{i} * xz{i}' for i in range(n)])})",
                   f"norm0 = {_sum([f'xz{i} * xz{i}' for i in range(n)])}",
                   "if dot >= 0:",
-                  "    p1 = 1.0",
+                  "    q1 = 1.0",
                   "else:",
-                  "    p1 = _minimum(1.0, cfg[2] * norm0 / dot)",
+                  "    q1 = _minimum(1.0, cfg[2] * norm0 / dot)",
                   f"norm = {_sum([f'xi{i} * xi{i}' for i in range(n)])}",
-                  "p2 = norm if norm < cfg[3] else 1.0",
-                  "weight = _minimum(p1, p2)"]
+                  "q2 = norm if norm < cfg[3] else 1.0",
+                  "weight = _minimum(q1, q2)"]
         helpers = ("_minimum",)
     else:
         lines.append("weight = 1.0")
