@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
 
 __all__ = ["AUTO_MIN_RUN_STEPS", "BACKENDS", "adam_corrections", "check_backend",
-           "compiled_kernel", "cross_gradient", "simulate_with_backend"]
+           "compiled_kernel", "cross_gradient", "per_run", "simulate_with_backend"]
 
 #: The backends a simulation may ask for.
 BACKENDS: tuple[str, ...] = ("auto", "numpy", "compiled")
@@ -213,9 +213,14 @@ def adam_corrections(rule: UpdateRule, steps: int) -> tuple[Array, Array]:
             np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)]))
 
 
-def _per_run(rate: Any, batch: int) -> Array:
-    out: Array = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=np.float64),
-                                                      (batch,)))
+def per_run(rate: Any, batch: int) -> Array:
+    """A rate as a fresh writable array ``(B,)``, one per run.
+
+    Always a copy: per-run rates are read-only arrays, and numba compiles a loop
+    once per argument type, read-only or not; one type keeps one compilation.
+    """
+    out: Array = np.array(np.broadcast_to(np.asarray(rate, dtype=np.float64), (batch,)),
+                          dtype=np.float64, order="C")
     return out
 
 
@@ -245,7 +250,7 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
     diverged = outside_ball(x, max_norm).copy()
     diverged_at = np.where(diverged, 0.0, np.nan)
     c1s, c2s = adam_corrections(rule, steps)
-    hg, hd = _per_run(rule.lr_g, batch), _per_run(rule.lr_d, batch)
+    hg, hd = per_run(rule.lr_g, batch), per_run(rule.lr_d, batch)
     cfg = settings_vector(rule, clip)
     if progress is None:
         block = max(steps, 1)

@@ -98,6 +98,7 @@ def sweep_statistics(
         check_backend,
         cross_gradient,
         first_call,
+        per_run,
     )
     from gandyn.dynamics.kernels.source import sweep_source
     from gandyn.dynamics.kernels.steps import settings_vector, step_code
@@ -148,8 +149,7 @@ def sweep_statistics(
     diverged_at = np.where(diverged, 0.0, np.nan)
     state = np.ascontiguousarray(inside, dtype=np.bool_)
     changed = np.ascontiguousarray(changed_at, dtype=np.int64)
-    hg = np.ascontiguousarray(np.broadcast_to(np.asarray(rule.lr_g, dtype=np.float64), (batch,)))
-    hd = np.ascontiguousarray(np.broadcast_to(np.asarray(rule.lr_d, dtype=np.float64), (batch,)))
+    hg, hd = per_run(rule.lr_g, batch), per_run(rule.lr_d, batch)
     arguments = (x, buf, hg, hd, par, settings_vector(rule), c1s, c2s, steps, float(max_norm),
                  np.ascontiguousarray(target, dtype=np.float64), float(tol2), int(first_window),
                  int(thirds[0]), int(thirds[1]), state, changed, peak, low, high, diverged,

@@ -51,9 +51,10 @@ def test_compiled_chunk_gives_the_numpy_verdicts(optimizer: str, axes: list[str]
 
 def test_compiled_sweep_of_a_rule_without_a_compiled_step_is_refused(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = _plan("proximal", ["lr=0.1:0.5:2"], steps=10)
+    # the flow's sweep steps by classic Runge-Kutta (gandyn.dynamics.flow.RungeKuttaFlow)
+    plan = _plan("flow", ["lr=0.1:0.5:2"], steps=10)
     monkeypatch.setenv("GANDYN_BACKEND", "compiled")
-    with pytest.raises(SpecError, match="proximal"):
+    with pytest.raises(SpecError, match="flow"):
         simulate_chunk(plan, 0)
     monkeypatch.setenv("GANDYN_BACKEND", "auto")  # too small, and no compiled step: numpy
     assert len(simulate_chunk(plan, 0)["verdict"]) == 2
