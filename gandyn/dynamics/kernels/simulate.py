@@ -11,9 +11,11 @@ and records why in the trajectory's ``method`` (``backend``,
 ``numpy`` never compiles.
 
 The compiled loop reproduces the numpy path: the same operations in the same
-order (bit-identical results on the same libm), per-run rates and the same
-divergence rule (a run that leaves the max-norm ball is frozen at its last good
-state, with its buffers, and ``diverged_at`` is the step).
+order (bit-identical results on the same libm; where numpy reduces with BLAS or
+solves with LAPACK, as SGA's and the unrolled GAN's products and the proximal
+step's Newton solves, the same mathematics to about 1e-12 relative), per-run
+rates and the same divergence rule (a run that leaves the max-norm ball is
+frozen at its last good state, with its buffers, and ``diverged_at`` is the step).
 """
 
 from __future__ import annotations
