@@ -2,7 +2,9 @@
 
 This is where derived expressions become numbers. The derivation
 (:mod:`gandyn.derivation.field`) hands its expressions here; rules, dynamics
-and equilibria call the functions on batches ``(..., n)``.
+and equilibria call the functions on batches ``(..., n)``. The expectations of an
+entry list are evaluated together, each rule's shared integrand pieces once
+(:class:`gandyn.symbolic.expectations.FusedQuadrature`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ import numpy as np
 import sympy as sp
 
 from gandyn.arrays import Array
-from gandyn.symbolic.expectations import vectorize_quadrature
+from gandyn.symbolic.expectations import (
+    SubstitutingPrinter,
+    fuse_quadrature,
+    lambdify_settings,
+    vectorize_quadrature,
+)
 from gandyn.symbolic.functions import NUMPY_NAMESPACE
 
 __all__ = ["BoundFunction", "NumericFunction", "lambdify_batched"]
@@ -36,6 +43,38 @@ def _sigmoid_unguarded(x: Any) -> Any:
 
 #: The forms the compiled code uses before :data:`NUMPY_NAMESPACE` (same values).
 _LOOP_NAMESPACE: dict[str, Any] = {"sigmoid": _sigmoid_unguarded}
+
+
+def _lambdify(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], modules: list[Any]) -> Any:
+    """``sympy.lambdify(args, exprs, modules, cse=True)``, its quadrature calls evaluated together.
+
+    The calls of :func:`gandyn.symbolic.expectations.vectorize_quadrature` that share a
+    rule go to one :class:`gandyn.symbolic.expectations.FusedQuadrature` (the sigmoid over
+    the nodes computed once for every entry that needs it, not once per entry); the code
+    around them is lambdify's with each call printed as the name of its value, after the
+    same elimination of common subexpressions. So every number is bit for bit what the
+    plain lambdified code, and the compiled kernels that repeat it, compute.
+    """
+    fused = fuse_quadrature(exprs)
+    if fused is None or not set(fused.arguments) <= set(args):
+        return sp.lambdify(list(args), list(exprs), modules=modules, cse=True)
+    taken = {s.name for e in exprs for s in e.free_symbols} | {s.name for s in args}
+    holders = []
+    for i in range(len(fused.calls)):
+        name = f"_gandyn_sum_{i}"
+        while name in taken:
+            name = "_" + name
+        holders.append(sp.Symbol(name))
+    printer = SubstitutingPrinter(lambdify_settings(modules), dict(zip(fused.calls, holders,
+                                                                       strict=True)))
+    outer = sp.lambdify([*args, *holders], list(exprs), modules=modules, cse=True,
+                        printer=printer)
+    positions = [list(args).index(s) for s in fused.arguments]
+
+    def evaluate(*values: Any) -> Any:
+        return outer(*values, *fused(*(values[i] for i in positions)))
+
+    return evaluate
 
 
 def _exact_values(params: Mapping[sp.Symbol, float]) -> dict[sp.Symbol, sp.Integer]:
@@ -111,8 +150,8 @@ class NumericFunction:
 
     def _compiled_general(self) -> Any:
         if self._general is None:
-            self._general = sp.lambdify([*self.state, *self.param_symbols], self._flat,
-                                        modules=self._modules, cse=True)
+            self._general = _lambdify([*self.state, *self.param_symbols], self._flat,
+                                      self._modules)
         return self._general
 
     def _compiled_fixed(self) -> Any:
@@ -122,8 +161,7 @@ class NumericFunction:
                 # a value where sympy cannot simplify (1/c at c = 0): leave it to numpy
                 flat, self._free, self._free_values = self._flat, self.param_symbols, tuple(
                     np.float64(self.param_values[str(s.name)]) for s in self.param_symbols)
-            self._fixed = sp.lambdify([*self.state, *self._free], flat, modules=self._modules,
-                                      cse=True)
+            self._fixed = _lambdify([*self.state, *self._free], flat, self._modules)
         return self._fixed
 
     def _arguments(self, params: Mapping[str, Any]) -> list[Any]:

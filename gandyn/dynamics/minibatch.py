@@ -76,29 +76,46 @@ def _number(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> float:
 def _sampler(dist: Distribution, values: Mapping[sp.Symbol, float]
              ) -> Callable[[np.random.Generator, tuple[int, int]], Array]:
     """A function ``(rng, shape) -> draws`` for ``dist`` with its parameters evaluated."""
+    kind, transform = _transform(dist, values)
+
+    def draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+        return transform(rng.standard_normal(shape) if kind == "normal" else rng.random(shape))
+
+    return draw
+
+
+def _transform(dist: Distribution, values: Mapping[sp.Symbol, float]
+               ) -> tuple[str, Callable[[Array], Array]]:
+    """``(kind, f)``: ``dist``'s draws are ``f(u)``, ``u`` standard normal or uniform on [0, 1).
+
+    ``f`` may work in place. A point mass is drawn as ``Generator.choice(len(points),
+    shape, p=weights)`` draws it (numpy's own algorithm: one uniform per draw, the
+    first point whose cumulative weight exceeds it), without choice's checks of ``p``.
+    """
     if isinstance(dist, PointMasses):
         points = np.array([_number(p, values) for p in dist.points])
         weights = np.array([_number(w, values) for w in dist.weights])
         weights = weights / weights.sum()
+        cdf = weights.cumsum()
+        cdf /= cdf[-1]
 
-        def points_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
-            out: Array = points[rng.choice(len(points), size=shape, p=weights)]
+        def points_of(u: Array) -> Array:
+            out: Array = points[cdf.searchsorted(u, side="right")]
             return out
 
-        return points_draw
+        return "uniform", points_of
     if isinstance(dist, Normal):
         mean, std = _number(dist.mean, values), _number(dist.std, values)
-
-        def normal_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
-            return mean + std * rng.standard_normal(shape)
-
-        return normal_draw
+        return "normal", lambda u: _affine(u, mean, std)
     low, high = _number(dist.low, values), _number(dist.high, values)
+    return "uniform", lambda u: _affine(u, low, high - low)
 
-    def uniform_draw(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
-        return low + (high - low) * rng.random(shape)
 
-    return uniform_draw
+def _affine(u: Array, offset: float, scale: float) -> Array:
+    """``offset + scale * u``, in place (the same two roundings)."""
+    u *= scale
+    u += offset
+    return u
 
 
 class _PerSample:
@@ -188,6 +205,17 @@ class MinibatchField:
         self._g_column = self.logged_names.index("g_loss")
         self._d_fn = _PerSample(d_exprs, state, self._used(d_exprs), terms.params)
         self._g_fn = _PerSample(g_exprs, state, self._used(g_exprs), terms.params)
+        # What the compiled backend (gandyn.dynamics.kernels.minibatch) prints: the same
+        # lists, so that it eliminates the same subexpressions as the functions above.
+        self.d_exprs, self.g_exprs = tuple(d_exprs), tuple(g_exprs)
+        self.d_variables, self.g_variables = self._d_fn.variables, self._g_fn.variables
+        self.param_values = self._params
+        transforms = [_transform(d, values) for _, d in terms.variables]
+        kinds = {kind for kind, _ in transforms}
+        # one kind of generator call for all: a block of draws is one call (draw_sets)
+        self._block: tuple[str, list[Callable[[Array], Array]]] | None = (
+            (kinds.pop() if kinds else "normal", [f for _, f in transforms])
+            if len(kinds) <= 1 else None)
         logged_exprs = [e for _, e in terms.logged]
         self._logged_fn = _PerSample(logged_exprs, state, self._used(logged_exprs), terms.params)
         self.rng = np.random.default_rng(seed)
@@ -205,6 +233,50 @@ class MinibatchField:
         """Fresh draws of every random variable, each ``(n_runs, size)``."""
         generator = self.rng if rng is None else rng
         return {v: self._samplers[v](generator, (n_runs, size)) for v, _ in self.terms.variables}
+
+    @property
+    def log_rng(self) -> np.random.Generator:
+        """The separate stream of the losses at states no field call saw."""
+        return self._log_rng
+
+    @property
+    def consensus(self) -> float | None:
+        """The weight ``gamma`` of consensus optimization, ``None`` without it."""
+        return self._consensus
+
+    def draw_sets(self, count: int, n_runs: int, rng: np.random.Generator,
+                  vectorized: bool = True) -> Array:
+        """``count`` successive pairs of :meth:`draw` (D's batch, then G's), one row each.
+
+        Row ``q`` holds the ``q``-th pair as ``__call__`` draws it: every variable's
+        ``(n_runs, batch_size_d)`` block in the order of the variables, then every
+        variable's ``(n_runs, batch_size_g)`` block, flattened. With only normal (or
+        only uniform and point-mass) variables one call of the generator fills all rows: numpy's
+        ``Generator`` fills an array element by element from the same stream, so the
+        numbers are those of the successive calls (``vectorized=False`` makes them).
+        Point masses are drawn from uniforms, so they join the uniform ones.
+        """
+        n_vars = len(self.terms.variables)
+        d_size = n_vars * n_runs * self.batch_size_d
+        width = d_size + n_vars * n_runs * self.batch_size_g
+        if vectorized and self._block is not None and count:
+            kind, transforms = self._block
+            out: Array = (rng.standard_normal((count, width)) if kind == "normal"
+                          else rng.random((count, width)))
+            parts = (out[:, :d_size].reshape(count, n_vars, -1),
+                     out[:, d_size:].reshape(count, n_vars, -1))
+            for j, transform in enumerate(transforms):
+                for part in parts:
+                    part[:, j] = transform(part[:, j])
+            return out
+        out = np.empty((count, width))
+        for q in range(count):
+            for size, part in ((self.batch_size_d, out[q, :d_size]),
+                               (self.batch_size_g, out[q, d_size:])):
+                blocks = part.reshape(n_vars, n_runs, size)
+                for j, (v, _) in enumerate(self.terms.variables):  # as draw() draws them
+                    blocks[j] = self._samplers[v](rng, (n_runs, size))
+        return out
 
     def per_sample_grad_d(self, x: Array, draws: Draws) -> Array:
         """``d cost_d / d psi`` per sample: ``(B, m, n_psi)``."""
@@ -280,7 +352,7 @@ def simulate_minibatch(
     batch_size: int, batch_size_g: int | None = None, seed: int | None = 0, every: int = 1,
     max_norm: float = 1e6, settings: Mapping[str, Any] | None = None,
     project: Callable[[Array], Array] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, backend: str | None = None,
 ) -> Trajectory:
     """Run update rule ``rule_name`` with minibatch gradients; losses as a loop logs them.
 
@@ -301,6 +373,10 @@ def simulate_minibatch(
         The same seed gives the same trajectory.
     project, progress
         As for :func:`gandyn.dynamics.discrete.simulate_rule` (weight clipping, a progress bar).
+    backend
+        ``auto``, ``numpy`` or ``compiled`` (``None``: ``GANDYN_BACKEND``, else ``auto``):
+        the compiled loop of :mod:`gandyn.dynamics.kernels.minibatch` takes the same
+        draws from the same generators and gives the same numbers.
 
     Returns
     -------
@@ -308,10 +384,12 @@ def simulate_minibatch(
         ``measure='loop'``: at step ``k`` the discriminator's losses of the
         minibatch its gradient used and ``g_loss`` of the generator's minibatch
         (step 0: a fresh minibatch at the start). ``method`` records the batch
-        sizes, the seed and that the Jacobian is the expected field's.
+        sizes, the seed and that the Jacobian is the expected field's, and the backend
+        (``backend``, and ``backend_reason`` when ``auto`` stayed on numpy).
     """
     from gandyn.derivation.field import derive
     from gandyn.dynamics.discrete import simulate_rule
+    from gandyn.dynamics.kernels.minibatch import compiled_minibatch
     from gandyn.rules.base import FieldFunctions
     from gandyn.rules.registry import make_rule
 
@@ -328,13 +406,23 @@ def simulate_minibatch(
         return compiled[0](x)
 
     rule = make_rule(rule_name, lr_g, lr_d, **dict(settings or {}))
+    state_names = tuple(s.name for s in game.state_symbols)
     try:
-        traj = simulate_rule(
-            rule, FieldFunctions(field, jacobian, field.n_theta), field.logged_at, start, steps,
-            every=every, max_norm=max_norm, measure="loop",
-            state_names=tuple(s.name for s in game.state_symbols),
-            logged_names=field.logged_names, project=project, progress=progress,
-        )
+        traj, reason = compiled_minibatch(field, rule, start, steps, every=every,
+                                          max_norm=max_norm, state_names=state_names,
+                                          project=project, progress=progress, backend=backend)
+        if traj is None:
+            traj = simulate_rule(
+                rule, FieldFunctions(field, jacobian, field.n_theta), field.logged_at, start,
+                steps, every=every, max_norm=max_norm, measure="loop",
+                state_names=state_names, logged_names=field.logged_names, project=project,
+                progress=progress, backend="numpy",
+            )
+            if reason is not None:
+                traj = replace(traj, method={**traj.method, "backend": "numpy",
+                                             "backend_reason": reason})
+    except SpecError:
+        raise
     except ValueError as exc:
         raise SpecError(f"minibatch simulation: {exc}") from None
     method = {**traj.method, "mode": "minibatch", "batch_size_d": field.batch_size_d,

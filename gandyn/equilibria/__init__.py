@@ -57,8 +57,13 @@ line parses text. The modules, from the bottom up:
     An update rule at an equilibrium; the only module here (with
     :mod:`~gandyn.equilibria.maps`) that calls :mod:`gandyn.rules`.
 :mod:`gandyn.equilibria.grid_nash`, :mod:`gandyn.equilibria.global_nash`
-    The game on a grid: pure and mixed Nash equilibria, zero-sum values; the
-    global picture of an analysis (:class:`GlobalNash`).
+    The game on a grid: pure and mixed Nash equilibria (by linear
+    programming for zero-sum games, by Lemke-Howson otherwise), zero-sum
+    values; the global picture of an analysis (:class:`GlobalNash`).
+:mod:`gandyn.equilibria.bimatrix`
+    General-sum games on a grid as bimatrix games: Lemke-Howson with
+    lexicographic pivoting, support enumeration, and the deviation check of a
+    mixed equilibrium (used by the grid picture and by ``--nash``).
 :mod:`gandyn.equilibria.nash_existence`
     Several parameters per player on a box: best responses, the
     Nikaido-Isoda gap and the pure verdict, best-response dynamics, the

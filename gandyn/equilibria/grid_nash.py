@@ -9,7 +9,9 @@ tensor grid ``theta_i x psi_j`` of a box. On that finite game:
 * :func:`pure_nash` lists the cells that are mutual best responses;
 * for zero-sum games, :func:`minimax_values` gives ``min max``, ``max min``
   and the duality gap, and :func:`mixed_equilibrium` solves the matrix game
-  by linear programming.
+  by linear programming;
+* a general-sum grid game is a bimatrix game, solved by Lemke-Howson in
+  :mod:`gandyn.equilibria.bimatrix` (:func:`gandyn.equilibria.global_nash.general_sum_mixed`).
 
 Conventions (``gandyn`` section 2): each player *minimizes* its own cost.
 A game is zero-sum on the grid when ``cost_d + cost_g = h(psi) + k(theta)``

@@ -34,7 +34,10 @@ coefficients), and :func:`nash_existence` answers with four pieces:
   strategies each; for zero-sum games its upper and lower values in pure
   strategies, and its mixed equilibrium by linear programming
   (:func:`gandyn.equilibria.grid_nash.mixed_equilibrium`) with the value and
-  both supports.
+  both supports; for general-sum games (a bimatrix game) a mixed equilibrium
+  by Lemke-Howson (:func:`gandyn.equilibria.bimatrix.bimatrix_equilibrium`)
+  with both players' expected costs and supports. Either is checked: no pure
+  deviation lowers a player's expected cost by more than a tolerance.
 
 The nonparametric critic (all 1-Lipschitz functions) is in
 :mod:`gandyn.equilibria.lipschitz_critic`.
@@ -53,6 +56,8 @@ References
    conditions on a box as the fixed point of a projection).
 .. [5] Hsieh, Liu and Cevher (2019). Finding Mixed Nash Equilibria of
    Generative Adversarial Networks. ICML.
+.. [6] Lemke and Howson (1964). Equilibrium points of bimatrix games. J. SIAM
+   12(2), 413-423 (the general-sum discretized game).
 """
 
 from __future__ import annotations
@@ -67,6 +72,12 @@ from scipy.optimize import least_squares, minimize
 
 from gandyn.arrays import Array
 from gandyn.derivation.field import VectorField
+from gandyn.equilibria.bimatrix import (
+    MAX_STRATEGIES,
+    bimatrix_equilibrium,
+    default_tol,
+    deviation_gains,
+)
 from gandyn.equilibria.grid_nash import (
     SUPPORT_THRESHOLD,
     PayoffGrid,
@@ -724,6 +735,15 @@ class MixedOnGrid:
         The mixed equilibrium's value (zero-sum games; else ``None``).
     theta_support, psi_support
         ``({name: value}, probability)`` for each strategy played.
+    method
+        ``"linear-program"`` (zero-sum), ``"lemke-howson"`` (general-sum) or
+        ``None`` (no mixed equilibrium computed; ``skipped`` says why).
+    cost_g, cost_d
+        Both players' expected costs at the mixed equilibrium.
+    deviation_gains
+        How much each player's expected cost falls by its best pure
+        deviation (:func:`gandyn.equilibria.bimatrix.deviation_gains`): the
+        check that the strategies are an equilibrium, within ``tol``.
     """
 
     points: int
@@ -735,35 +755,85 @@ class MixedOnGrid:
     value: float | None = None
     theta_support: tuple[tuple[Mapping[str, float], float], ...] = ()
     psi_support: tuple[tuple[Mapping[str, float], float], ...] = ()
+    method: str | None = None
+    cost_g: float | None = None
+    cost_d: float | None = None
+    deviation_gains: tuple[float, float] | None = None
+    tol: float | None = None
+    skipped: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether a mixed equilibrium was found and no pure deviation gains more than ``tol``."""
+        return (self.deviation_gains is not None and self.tol is not None
+                and max(self.deviation_gains) <= self.tol)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``discretized`` record of the JSON."""
+        mixed = None
+        if self.method is not None:
+            mixed = {"method": self.method, "value": self.value, "cost_g": self.cost_g,
+                     "cost_d": self.cost_d,
+                     "deviation_gains": (None if self.deviation_gains is None
+                                         else list(self.deviation_gains)),
+                     "tol": self.tol, "verified": self.verified,
+                     "theta": [[dict(s), p] for s, p in self.theta_support],
+                     "psi": [[dict(s), p] for s, p in self.psi_support]}
         return {"points_per_axis": self.points, "strategies": list(self.strategies),
                 "pure_equilibria": self.pure_equilibria, "min_max": self.min_max,
                 "max_min": self.max_min, "duality_gap": self.duality_gap,
-                "mixed": None if self.value is None else {
-                    "value": self.value,
-                    "theta": [[dict(s), p] for s, p in self.theta_support],
-                    "psi": [[dict(s), p] for s, p in self.psi_support]}}
+                "mixed": mixed, "mixed_skipped": self.skipped}
+
+
+def _supports(game: GameInBox, disc: DiscretizedGame, p: Array, q: Array) -> tuple[
+        tuple[tuple[Mapping[str, float], float], ...],
+        tuple[tuple[Mapping[str, float], float], ...]]:
+    theta_support = tuple(
+        ({n: float(v) for n, v in zip(game.theta_names, disc.theta[i], strict=True)}, float(w))
+        for i, w in enumerate(p) if w > SUPPORT_THRESHOLD)
+    psi_support = tuple(
+        ({n: float(v) for n, v in zip(game.psi_names, disc.psi[j], strict=True)}, float(w))
+        for j, w in enumerate(q) if w > SUPPORT_THRESHOLD)
+    return theta_support, psi_support
 
 
 def solve_discretized(game: GameInBox, disc: DiscretizedGame) -> MixedOnGrid:
-    """Pure equilibria of the finite game and, when zero-sum, its values and mixed equilibrium."""
+    """Pure equilibria of the finite game and a mixed equilibrium, checked.
+
+    Zero-sum: the pure values and the matrix game's equilibrium by linear
+    programming (:func:`gandyn.equilibria.grid_nash.mixed_equilibrium`).
+    General-sum: a bimatrix equilibrium by Lemke-Howson
+    (:func:`gandyn.equilibria.bimatrix.bimatrix_equilibrium`), unless the
+    players have more than :data:`gandyn.equilibria.bimatrix.MAX_STRATEGIES`
+    strategies together (then ``skipped`` says so). Both report each
+    player's expected cost and the gain of its best pure deviation.
+    """
     grid = disc.grid
     strategies = (len(disc.theta), len(disc.psi))
     pure = len(pure_nash(grid))
     if not game.zero_sum:
-        return MixedOnGrid(disc.points, strategies, pure)
+        if sum(strategies) > MAX_STRATEGIES:
+            return MixedOnGrid(disc.points, strategies, pure, skipped=(
+                f"{strategies[0]} + {strategies[1]} strategies exceed the {MAX_STRATEGIES} "
+                "Lemke-Howson takes; give fewer points (--nash-grid)"))
+        found = bimatrix_equilibrium(grid.cost_g, grid.cost_d)
+        theta_support, psi_support = _supports(game, disc, found.p, found.q)
+        return MixedOnGrid(disc.points, strategies, pure, theta_support=theta_support,
+                           psi_support=psi_support, method="lemke-howson",
+                           cost_g=found.cost_g, cost_d=found.cost_d,
+                           deviation_gains=(found.gain_g, found.gain_d), tol=found.tol)
     values = minimax_values(grid)
     mixed = mixed_equilibrium(grid)
-    theta_support = tuple(
-        ({n: float(v) for n, v in zip(game.theta_names, disc.theta[i], strict=True)}, float(p))
-        for i, p in enumerate(mixed.p) if p > SUPPORT_THRESHOLD)
-    psi_support = tuple(
-        ({n: float(v) for n, v in zip(game.psi_names, disc.psi[j], strict=True)}, float(q))
-        for j, q in enumerate(mixed.q) if q > SUPPORT_THRESHOLD)
+    theta_support, psi_support = _supports(game, disc, mixed.p, mixed.q)
+    gains = deviation_gains(grid.cost_g, grid.cost_d, mixed.p, mixed.q)
     return MixedOnGrid(disc.points, strategies, pure, values.min_max, values.max_min,
-                       values.duality_gap, mixed.value, theta_support, psi_support)
+                       values.duality_gap, mixed.value, theta_support, psi_support,
+                       method="linear-program",
+                       cost_g=float(mixed.p @ grid.cost_g @ mixed.q),
+                       cost_d=float(mixed.p @ grid.cost_d @ mixed.q),
+                       # HiGHS solves to about 1e-9 of the payoffs' scale: ten times the
+                       # Lemke-Howson tolerance, as grid_nash checks the two LPs' agreement.
+                       deviation_gains=gains, tol=10 * default_tol(grid.cost_g, grid.cost_d))
 
 
 # --- everything ----------------------------------------------------------------------------------

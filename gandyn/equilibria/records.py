@@ -263,29 +263,60 @@ class Equilibrium:
 
 @dataclass(frozen=True)
 class MixedNash:
-    """A mixed equilibrium of the zero-sum grid game: its value and both supports.
+    """A mixed equilibrium of the grid game: both supports, and its value or expected costs.
 
     ``theta`` and ``psi`` are ``(grid value, probability)`` pairs on each
-    player's support.
+    player's support. A zero-sum game's equilibrium (``method``
+    ``"linear-program"``, :func:`gandyn.equilibria.grid_nash.mixed_equilibrium`)
+    has a ``value``; a general-sum game's (``"lemke-howson"``,
+    :func:`gandyn.equilibria.bimatrix.bimatrix_equilibrium`) has none, but
+    each player's expected cost and the gain of its best pure deviation,
+    checked against ``tol``.
     """
 
-    value: float
+    value: float | None
     theta: tuple[tuple[float, float], ...]
     psi: tuple[tuple[float, float], ...]
+    method: Literal["linear-program", "lemke-howson"] = "linear-program"
+    cost_g: float | None = None
+    cost_d: float | None = None
+    deviation_gains: tuple[float, float] | None = None
+    tol: float | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether the deviation gains were checked and neither exceeds ``tol``."""
+        return (self.deviation_gains is not None and self.tol is not None
+                and max(self.deviation_gains) <= self.tol)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``mixed`` record of the JSON."""
-        return {"value": self.value, "theta": [list(p) for p in self.theta],
-                "psi": [list(p) for p in self.psi]}
+        """The ``mixed`` record of the JSON.
+
+        A zero-sum game's record keeps the keys it has always had (``value``,
+        ``theta``, ``psi``); a general-sum game's has the keys of ``analyze
+        --nash``'s ``discretized.mixed`` record, with the supports as
+        ``[value, probability]`` pairs.
+        """
+        theta = [list(p) for p in self.theta]
+        psi = [list(p) for p in self.psi]
+        if self.method == "linear-program":
+            return {"value": self.value, "theta": theta, "psi": psi}
+        return {"method": self.method, "value": self.value, "cost_g": self.cost_g,
+                "cost_d": self.cost_d,
+                "deviation_gains": (None if self.deviation_gains is None
+                                    else list(self.deviation_gains)),
+                "tol": self.tol, "verified": self.verified, "theta": theta, "psi": psi}
 
 
 @dataclass(frozen=True)
 class GlobalNash:
     """The game on a grid of a box: pure Nash equilibria, zero-sum values, a mixed equilibrium.
 
-    See :mod:`gandyn.equilibria.grid_nash`; ``duality_gap``, ``min_max``,
-    ``max_min`` and ``mixed`` are ``None`` for a game that is not zero-sum,
-    ``mixed`` also when a pure equilibrium exists.
+    See :mod:`gandyn.equilibria.grid_nash`; ``duality_gap``, ``min_max`` and
+    ``max_min`` are ``None`` for a game that is not zero-sum; ``mixed`` is
+    ``None`` when a pure equilibrium exists, and for a general-sum game
+    (``general_sum``) also when its bimatrix game is too large
+    (``mixed_skipped`` says so).
     """
 
     grid_points: int
@@ -296,6 +327,8 @@ class GlobalNash:
     min_max: float | None = None
     max_min: float | None = None
     mixed: MixedNash | None = None
+    general_sum: bool = False
+    mixed_skipped: str | None = None
 
     @property
     def note(self) -> str | None:
@@ -306,8 +339,13 @@ class GlobalNash:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The global keys of the JSON contract."""
-        return {
+        """The global keys of the JSON contract.
+
+        ``mixed_skipped`` (why no mixed equilibrium was computed, or ``None``)
+        is there for general-sum games only: a zero-sum game's keys are those
+        it has always had.
+        """
+        data = {
             "grid_points": self.grid_points,
             "pure_nash": [dict(p) for p in self.pure_nash],
             "best_response_on_boundary": {"discriminator": self.d_response_on_boundary,
@@ -317,6 +355,9 @@ class GlobalNash:
             "max_min": self.max_min,
             "mixed": None if self.mixed is None else self.mixed.to_dict(),
         }
+        if self.general_sum:
+            data["mixed_skipped"] = self.mixed_skipped
+        return data
 
 
 @dataclass(frozen=True)
@@ -468,12 +509,24 @@ class Analysis:
                 ("grid points", g.grid_points),
                 ("pure Nash equilibria", [_point(p) for p in g.pure_nash] or "none"),
                 ("min-max", g.min_max), ("max-min", g.max_min), ("duality gap", g.duality_gap)]
+            if g.mixed is not None and g.mixed.method == "lemke-howson":
+                nash += [("mixed equilibrium", "Lemke-Howson (not zero-sum: a bimatrix game)"),
+                         ("mixed expected costs (generator, discriminator)",
+                          f"({g.mixed.cost_g:g}, {g.mixed.cost_d:g})"),
+                         ("best pure deviation gains (generator, discriminator)",
+                          None if g.mixed.deviation_gains is None else
+                          f"({g.mixed.deviation_gains[0]:.3g}, "
+                          f"{g.mixed.deviation_gains[1]:.3g}), tol {g.mixed.tol:.3g}"),
+                         ("verified", g.mixed.verified)]
+            elif g.mixed is not None:
+                nash += [("mixed value", g.mixed.value)]
             if g.mixed is not None:
-                nash += [("mixed value", g.mixed.value),
-                         ("mixed theta (value, probability)", [f"({v:g}, {q:g})"
+                nash += [("mixed theta (value, probability)", [f"({v:g}, {q:g})"
                                                                for v, q in g.mixed.theta]),
                          ("mixed psi (value, probability)", [f"({v:g}, {q:g})"
                                                              for v, q in g.mixed.psi])]
+            if g.mixed_skipped is not None:
+                nash.append(("mixed equilibrium skipped", g.mixed_skipped))
             parts.append(html_fields(nash, caption="the game on a grid of the box"))
         if self.path is not None:
             path = self.path.path

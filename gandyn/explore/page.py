@@ -101,7 +101,7 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
     rule = rule or defaults.rule.name
     if rule not in PAGE_RULES:
         raise SpecError(f"`optimizer` {rule!r} is not on the explore page (it runs "
-                        f"{', '.join(PAGE_RULES)}); SGA needs third derivatives")
+                        f"{', '.join(PAGE_RULES)})")
     lr_g = defaults.rule.lr_g if lr_g is None else float(lr_g)
     lr_d = lr_g if lr_d is None else float(lr_d)
     steps = defaults.steps if steps is None else int(steps)
@@ -144,6 +144,7 @@ def explore_page(part: GameSpec, *, rule: str | None = None, lr_g: float | None 
         JS_HELPERS,
         "const GANDYN_VARIANTS = {\n" + variants + "\n};",
         "const GANDYN_LOGIT = " + (offered.logit_code or "null") + ";",
+        _static("rules.js"),
         _static("app.js"),
     ])
     title = offered.game if first.loss is None else f"{offered.game} / {first.loss}"

@@ -8,7 +8,11 @@ combination when it holds several. Each combination is built as
 differentiated by :func:`gandyn.derivation.field.derive`, and its field
 ``F = -xi``, Jacobian ``dF/dx`` and logged losses are printed as JavaScript
 (:mod:`gandyn.explore.jscode`), with every hyper-parameter left symbolic so
-that the page's sliders set it.
+that the page's sliders set it. So are what the rules that look through a step
+read: the cross gradient ``c = (d cost_d/d theta, d cost_g/d psi)``
+(:mod:`gandyn.derivation.player_derivatives`; unrolled GANs, LOLA, SOS), and for
+their map Jacobians and SGA's the new entries of ``dc/dx`` and of the third
+derivatives ``d(dF/dx)/dx`` (:func:`_opponent_terms`).
 
 References
 ----------
@@ -16,6 +20,8 @@ References
    actually Converge?. ICML (the Dirac-GAN and the R1, R2 penalties).
 .. [2] Mescheder, Nowozin and Geiger (2017). The Numerics of GANs. NeurIPS
    (the vector field of a game and its Jacobian).
+.. [3] Letcher et al. (2019). Stable Opponent Shaping in Differentiable Games.
+   ICLR, Sec. 3 (the cross terms the opponent-aware rules read).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from gandyn.derivation.field import derive
+from gandyn.derivation.field import VectorField, derive
+from gandyn.derivation.player_derivatives import player_derivatives
 from gandyn.errors import SpecError
 from gandyn.explore.jscode import js_function
 from gandyn.games.game import Game
@@ -60,7 +67,8 @@ class Variant:
     params
         The hyper-parameters the expressions read, by name.
     code
-        A JavaScript object literal with ``field``, ``jacobian`` and ``logged``.
+        A JavaScript object literal with ``field``, ``jacobian``, ``cross``,
+        ``higher`` and ``logged``, functions ``(x, p)`` that return flat lists.
     """
 
     key: str
@@ -164,6 +172,30 @@ def _variant_game(part: GameSpec, loss: str | None, regs: tuple[RegularizerSpec,
     return game.with_params(values) if values else game
 
 
+#: The entries ``(i, j, k)`` of ``d(dF_i/dx_j)/dx_k`` printed for a two-parameter game: one
+#: of each pair that the symmetry in ``j, k`` makes equal (the page fills in the other).
+THIRD_ENTRIES = ((0, 0, 0), (0, 0, 1), (0, 1, 1), (1, 0, 0), (1, 0, 1), (1, 1, 1))
+
+
+def _opponent_terms(field: VectorField) -> tuple[list[sp.Expr], list[sp.Expr]]:
+    """The cross gradient ``c``, and what the page needs of ``dc/dx`` and ``d(dF/dx)/dx``.
+
+    Of the cross Jacobian only the diagonal is new: ``dc_0/dpsi = d^2 cost_d / dtheta dpsi =
+    -dF_1/dtheta`` and ``dc_1/dtheta = -dF_0/dpsi`` are entries of ``dF/dx``, which the page
+    reads there. Of the third derivatives the entries :data:`THIRD_ENTRIES`. Both are
+    derived by the game's own differentiator, as
+    :attr:`~gandyn.derivation.field.VectorField.jacobian_derivative` and
+    :mod:`gandyn.derivation.player_derivatives` derive them; printing a third of the
+    expressions fewer keeps the page smaller and its build faster.
+    """
+    cross = list(player_derivatives(field).cross_gradient)
+    state, diff = field.game.state_symbols, field.differentiator.diff
+    jacobian = field.jacobian
+    higher = [diff(cross[0], state[0]), diff(cross[1], state[1])]
+    higher += [diff(jacobian[i, j], state[k]) for i, j, k in THIRD_ENTRIES]
+    return cross, higher
+
+
 def _logged_terms(game: Game) -> list[sp.Expr]:
     by_name = dict(game.logged)
     return [by_name.get(name, sp.S.Zero) for name in LOGGED]
@@ -221,8 +253,11 @@ def offer(part: GameSpec, base_dir: str | Path | None = None, *,
             for p in game.params:
                 parameters.setdefault(p.name, ParameterEntry(
                     p.name, float(p.value), p.doc, of_regularizer=p.name not in own))
+            cross, higher = _opponent_terms(field)
             code = ("{field: " + js_function("", list(field.field), state, symbols)
                     + ",\njacobian: " + js_function("", list(field.jacobian), state, symbols)
+                    + ",\ncross: " + js_function("", cross, state, symbols)
+                    + ",\nhigher: " + js_function("", higher, state, symbols)
                     + ",\nlogged: " + js_function("", _logged_terms(game), state, symbols)
                     + "}")
             variants.append(Variant(

@@ -92,11 +92,27 @@ def _global_nash_lines(g: GlobalNash) -> list[str]:
     if g.duality_gap is not None:
         lines.append(f"zero-sum values: min-max {g.min_max:.6g}, "
                      f"max-min {g.max_min:.6g}, duality gap {g.duality_gap:.6g}")
-    if g.mixed is not None:
-        lines.append(f"mixed equilibrium of the discretized game: value {g.mixed.value:.6g}")
-        for player, support in (("theta", g.mixed.theta), ("psi", g.mixed.psi)):
+    mixed = g.mixed
+    if mixed is not None and mixed.value is not None:
+        lines.append(f"mixed equilibrium of the discretized game: value {mixed.value:.6g}")
+    elif mixed is not None and mixed.cost_g is not None and mixed.cost_d is not None:
+        lines.append("mixed equilibrium of the discretized game: not zero-sum (a bimatrix game), "
+                     f"by Lemke-Howson: expected costs generator {mixed.cost_g:.6g}, "
+                     f"discriminator {mixed.cost_d:.6g} (one equilibrium: others may cost "
+                     "otherwise)")
+    elif g.mixed_skipped is not None:
+        lines.append("mixed equilibrium of the discretized game: not zero-sum, none computed "
+                     f"({g.mixed_skipped})")
+    if mixed is not None:
+        for player, support in (("theta", mixed.theta), ("psi", mixed.psi)):
             listed = ", ".join(f"{v:.4g} ({p:.3g})" for v, p in support)
             lines.append(f"  {player} support (value (probability)): {listed}")
+        if mixed.deviation_gains is not None and mixed.tol is not None:
+            gain_g, gain_d = mixed.deviation_gains
+            check = ("an equilibrium" if mixed.verified
+                     else "NOT an equilibrium within the tolerance")
+            lines.append(f"  check: the best pure deviation gains the generator {gain_g:.3g}, "
+                         f"the discriminator {gain_d:.3g} (tol {mixed.tol:.3g}): {check}")
     return lines
 
 
@@ -189,14 +205,24 @@ def nash_existence_text(result: NashExistence) -> str:
     if disc.value is not None:
         lines.append(f"    min-max {disc.min_max:.6g}, max-min {disc.max_min:.6g}, duality gap "
                      f"{disc.duality_gap:.6g}; mixed equilibrium value {disc.value:.6g}")
+    elif disc.method is not None and disc.cost_g is not None and disc.cost_d is not None:
+        lines.append(f"    not zero-sum (a bimatrix game): a mixed equilibrium by Lemke-Howson, "
+                     f"expected costs generator {disc.cost_g:.6g}, discriminator "
+                     f"{disc.cost_d:.6g} (one equilibrium: others may cost otherwise)")
+    elif disc.skipped is not None:
+        lines.append(f"    not zero-sum: no mixed equilibrium computed ({disc.skipped})")
+    if disc.method is not None:
         for player, support in (("generator", disc.theta_support),
                                 ("discriminator", disc.psi_support)):
             shown = ", ".join(f"{_fmt_state(s)} ({p:.3g})" for s, p in support[:8])
             more = f", ... ({len(support)} in all; --json lists them)" if len(support) > 8 else ""
             lines.append(f"    {player} support (strategy (probability)): {shown}{more}")
-    else:
-        lines.append("    not zero-sum: no values or mixed equilibrium (a bimatrix game needs "
-                     "more than a linear program)")
+        if disc.deviation_gains is not None and disc.tol is not None:
+            gain_g, gain_d = disc.deviation_gains
+            check = ("an equilibrium" if disc.verified
+                     else "NOT an equilibrium within the tolerance")
+            lines.append(f"    check: the best pure deviation gains the generator {gain_g:.3g}, "
+                         f"the discriminator {gain_d:.3g} (tol {disc.tol:.3g}): {check}")
     if result.critic is not None:
         lines += _critic_lines(*result.critic)
     return "\n".join(lines)

@@ -16,6 +16,12 @@ expression in the players' parameters and the hyper-parameters:
   prints compactly and is differentiated under the sum;
   :func:`expand_quadrature` writes out the weighted sum for numeric code.
 
+For numpy code, :func:`vectorize_quadrature` turns each node into a call that
+sums its integrand over an array of nodes, and :class:`FusedQuadrature`
+evaluates all the calls of a set of expressions that share a rule at once, each
+subexpression their integrands share (the sigmoid of a logit over the nodes)
+computed once, to the same bits as the calls alone.
+
 The order may be left to be chosen (:data:`AUTO_ORDER`): :func:`choose_order`
 evaluates expressions numerically at a few representative states, without
 expanding them, at successive orders ``n`` and ``2 n`` until they change by
@@ -36,12 +42,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 __all__ = [
     "AUTO_ORDER",
@@ -50,17 +57,21 @@ __all__ = [
     "DEFAULT_QUADRATURE_TOLERANCE",
     "QUADRATURES",
     "Distribution",
+    "FusedQuadrature",
     "GaussHermite",
     "GaussLegendre",
     "Normal",
     "OrderChoice",
     "PointMasses",
+    "SubstitutingPrinter",
     "Uniform",
     "check_order",
     "choose_order",
     "evaluate_at_order",
     "expand_quadrature",
     "expect",
+    "fuse_quadrature",
+    "lambdify_settings",
     "open_orders",
     "quadrature_symbols",
     "vectorize_quadrature",
@@ -676,6 +687,9 @@ def _count(array: np.ndarray) -> int:
 #: names are added to :data:`gandyn.symbolic.functions.NUMPY_NAMESPACE`, where lambdify finds them.
 _VECTORIZED: dict[tuple[sp.Basic, ...], sp.Expr] = {}
 
+#: Call name -> (node class, integrand, bound variable, order) of each entry of :data:`_VECTORIZED`.
+_BY_NAME: dict[str, tuple[type[_Quadrature], sp.Expr, sp.Symbol, int]] = {}
+
 
 def _vectorized_node(node: _Quadrature) -> sp.Expr:
     """A call ``gandyn_quadrature_k(a, b, ...)`` of the node's free symbols, registered for numpy.
@@ -713,6 +727,7 @@ def _vectorized_node(node: _Quadrature) -> sp.Expr:
     NUMPY_NAMESPACE[name] = weighted_sum
     call = sp.Function(name, real=True)(*args) if args else sp.Float(weighted_sum())
     _VECTORIZED[key] = call
+    _BY_NAME[name] = (type(node), f, u, int(order))
     return call
 
 
@@ -733,3 +748,257 @@ def vectorize_quadrature(expr: sp.Expr) -> sp.Expr:
     # Outermost nodes first: a node's integrand, with its own nested nodes, goes whole into
     # the call (rebuilding a node from a changed integrand could split it into a sum).
     return result.func(*(vectorize_quadrature(a) for a in result.args))
+
+
+# --- the quadrature calls of several expressions at once -----------------------------------------
+
+
+def lambdify_settings(modules: Iterable[object]) -> dict[str, Any]:
+    """The settings :func:`sympy.lambdify` gives its numpy printer for ``modules``.
+
+    A printer made with them prints what lambdify's own would (the functions of
+    the namespaces by their names), so code printed through a subclass differs
+    only where the subclass says.
+    """
+    user_functions: dict[str, str] = {}
+    for module in list(modules)[::-1]:
+        if isinstance(module, dict):
+            user_functions.update({name: name for name in module})
+    return {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+            "user_functions": user_functions}
+
+
+class SubstitutingPrinter(NumPyPrinter):
+    """lambdify's numpy printer that prints given subexpressions as names.
+
+    Wherever the printer would print one of ``names``' expressions it prints
+    the name instead; the text around it is what it makes of the original
+    expression (the order of a sum's terms and of a product's factors is decided
+    on the expression, not on the printed pieces). So when each name holds the
+    value of its expression printed alone, the code does the same floating-point
+    operations as the expressions printed whole, each named one once.
+
+    With ``keep_top``, the expression :meth:`doprint` is given is printed whole
+    even if it has a name (it is that name's definition).
+    """
+
+    def __init__(self, settings: dict[str, Any], names: Mapping[sp.Basic, sp.Symbol],
+                 keep_top: bool = False) -> None:
+        super().__init__(settings)
+        self._names = dict(names)
+        self._keep_top = keep_top
+        self._top: object = None
+
+    def doprint(self, expr: Any, assign_to: Any = None) -> Any:
+        """Print ``expr`` (a subexpression's definition when ``keep_top``)."""
+        self._top = expr
+        return super().doprint(expr, assign_to)
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if isinstance(expr, sp.Basic) and not expr.is_Atom:
+            name = self._names.get(expr)
+            if name is not None and not (self._keep_top and expr == self._top):
+                return str(super()._print(name))
+        return str(super()._print(expr, **kwargs))
+
+
+def _repeated_subexpressions(exprs: Sequence[sp.Basic]) -> list[sp.Basic]:
+    """The compound subexpressions that occur more than once in ``exprs``, each after its parts.
+
+    Like the tree search of :func:`sympy.cse` without its rewriting (no products
+    or sums are split into new groupings, which would change the rounding).
+    """
+    seen: set[sp.Basic] = set()
+    repeated: set[sp.Basic] = set()
+
+    def count(e: sp.Basic) -> None:
+        if e.is_Atom or not e.args:
+            return
+        if e in seen:
+            repeated.add(e)
+            return
+        seen.add(e)
+        for a in e.args:
+            count(a)
+
+    for e in exprs:
+        count(e)
+    ordered: list[sp.Basic] = []
+    visited: set[sp.Basic] = set()
+
+    def post(e: sp.Basic) -> None:
+        if e.is_Atom or not e.args or e in visited:
+            return
+        visited.add(e)
+        for a in e.args:
+            post(a)
+        if e in repeated:
+            ordered.append(e)
+
+    for e in exprs:
+        post(e)
+    return ordered
+
+
+#: The most node values (states times nodes) :class:`FusedQuadrature` puts in one array: the
+#: integrands' arrays of a chunk of states then stay in a processor's cache (256 KiB here).
+FUSED_CHUNK_ELEMENTS = 32768
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The calls of one rule: their integrands' code, and where each input comes from."""
+
+    function: Any
+    points: np.ndarray
+    weights: np.ndarray
+    positions: tuple[int, ...]  # the calls' places in FusedQuadrature.calls
+    inputs: tuple[tuple[str, Any], ...]  # ("nodes", None), ("argument", i) or ("number", v)
+
+
+class FusedQuadrature:
+    """The quadrature calls of :func:`vectorize_quadrature` in a set of expressions, at once.
+
+    Calls whose rules have the same nodes and weights (the same kind and order)
+    form a group: their integrands are evaluated by one function in which each
+    subexpression that occurs more than once (the sigmoid of a logit over the
+    nodes, shared by every entry of a field) is computed once, then summed
+    together. Each call's value is bit for bit the one the call computes alone:
+    the integrands are printed as they are there (:class:`SubstitutingPrinter`),
+    evaluated on the same numbers (the nodes along a leading axis instead of a
+    trailing one: elementwise operations do not depend on it), and each is
+    summed node by node, ``total = total + w_k f(u_k)`` from ``k = 0``, as
+    ``weighted_sum`` of :func:`_vectorized_node` and the compiled kernels
+    (:mod:`gandyn.dynamics.kernels.printing`) do.
+
+    Attributes
+    ----------
+    calls
+        The calls evaluated here, in the order of the results.
+    arguments
+        The symbols the calls' arguments name, by name: the inputs of :meth:`__call__`.
+    """
+
+    def __init__(self, calls: Sequence[sp.Expr]) -> None:
+        from gandyn.symbolic.functions import NUMPY_NAMESPACE
+
+        rules: dict[tuple[str, int], list[tuple[sp.Expr, sp.Expr, sp.Symbol]]] = {}
+        for call in calls:
+            kind, integrand, bound, order = _BY_NAME[str(call.func)]
+            rules.setdefault((kind.__name__, order), []).append((call, integrand, bound))
+        accepted: list[sp.Expr] = []
+        pending: list[tuple[str, int, list[tuple[sp.Expr, sp.Expr, sp.Symbol]],
+                            dict[sp.Symbol, sp.Expr], list[sp.Symbol]]] = []
+        for (kind_name, order), members in rules.items():
+            binding: dict[sp.Symbol, sp.Expr] = {}
+            bounds: list[sp.Symbol] = []
+            kept = []
+            for call, integrand, bound in members:
+                own = _binding(call, integrand, bound)
+                if own is None or bound in binding or any(s in bounds for s in own) or any(
+                        binding.get(s, value) != value for s, value in own.items()):
+                    continue  # left to the call's own function
+                binding.update(own)
+                if bound not in bounds:
+                    bounds.append(bound)
+                kept.append((call, integrand, bound))
+                accepted.append(call)
+            if kept:
+                pending.append((kind_name, order, kept, binding, bounds))
+        self.calls: tuple[sp.Expr, ...] = tuple(accepted)
+        self.arguments: tuple[sp.Symbol, ...] = tuple(sorted(
+            {s for c in accepted for a in c.args for s in a.free_symbols},
+            key=lambda s: s.name))
+        modules: list[Any] = [NUMPY_NAMESPACE, "numpy"]
+        groups = []
+        for kind_name, order, kept, binding, bounds in pending:
+            symbols = sorted(binding, key=lambda s: s.name)
+            integrands = [vectorize_quadrature(f) for _, f, _ in kept]
+            shared = _repeated_subexpressions(integrands)
+            names = {e: sp.Symbol(f"_gandyn_shared_{i}") for i, e in enumerate(shared)}
+            printer = SubstitutingPrinter(lambdify_settings(modules), names, keep_top=True)
+            definitions = [(names[e], e) for e in shared]
+            function = sp.lambdify(
+                [*sorted(bounds, key=lambda s: s.name), *symbols], integrands,
+                modules=modules, printer=printer,
+                cse=lambda exprs, d=definitions, n=names: (d, [n.get(e, e) for e in exprs]))
+            inputs: list[tuple[str, Any]] = [("nodes", None)] * len(bounds)
+            for s in symbols:
+                value = binding[s]
+                inputs.append(("argument", self.arguments.index(value)) if value.is_Symbol
+                              else ("number", np.float64(float(value))))
+            points, weights = _numeric_rule(kind_name, order)
+            groups.append(_Group(function, points, weights,
+                                 tuple(accepted.index(call) for call, _, _ in kept),
+                                 tuple(inputs)))
+        self._groups = tuple(groups)
+
+    def __call__(self, *values: Any) -> list[np.ndarray]:
+        """Each call's value at ``values`` of :attr:`arguments` (broadcast together).
+
+        The states go through in chunks of at most :data:`FUSED_CHUNK_ELEMENTS` node values
+        per array, so that the integrands' arrays stay in the processor's cache instead of
+        streaming ``order`` times the batch through memory for each operation (each value
+        is computed elementwise, so the chunks do not change it).
+        """
+        arrays = [np.asarray(v, dtype=np.float64) for v in values]
+        batch = np.broadcast_shapes(*(a.shape for a in arrays))
+        size = math.prod(batch)
+        flat = [a.reshape(()) if a.size == 1 and size != 1 else
+                np.broadcast_to(a, batch).reshape(size) for a in arrays]
+        sums: list[np.ndarray] = [np.empty(0)] * len(self.calls)
+        with np.errstate(over="ignore", under="ignore"):
+            for group in self._groups:
+                totals = np.empty((len(group.positions), size))
+                chunk = max(1, FUSED_CHUNK_ELEMENTS // len(group.points))
+                nodes = group.points.reshape(-1, 1)
+                weights = group.weights.reshape(-1, 1)
+                for start in range(0, size, chunk):
+                    part = slice(start, start + chunk)
+                    inputs = [nodes if kind == "nodes" else
+                              (flat[i] if flat[i].ndim == 0 else flat[i][part])
+                              if kind == "argument" else i for kind, i in group.inputs]
+                    self._sum_chunk(group, weights, inputs, totals[:, part])
+                for j, position in enumerate(group.positions):
+                    sums[position] = totals[j].reshape(batch)
+        return sums
+
+    @staticmethod
+    def _sum_chunk(group: _Group, weights: np.ndarray, inputs: list[Any],
+                   totals: np.ndarray) -> None:
+        """The group's weighted sums at a chunk of states, into ``totals`` ``(calls, n)``."""
+        outs = group.function(*inputs)
+        # w_k f_j(u_k) for every node k and call j, the nodes first: each node's terms
+        # are one contiguous block, added to the totals in one operation.
+        terms = np.empty((len(group.points), *totals.shape))
+        for j, out in enumerate(outs):
+            np.multiply(weights, out, out=terms[:, j])
+        totals[...] = 0.0
+        # Node by node from k = 0, as each call alone sums (see the class's description).
+        for term in terms:
+            totals += term
+
+
+def _binding(call: sp.Expr, integrand: sp.Expr,
+             bound: sp.Symbol) -> dict[sp.Symbol, sp.Expr] | None:
+    """The integrand's symbols and the call's arguments for them (symbols or numbers), or None."""
+    symbols = sorted(integrand.free_symbols - {bound}, key=lambda s: s.name)
+    if len(symbols) != len(call.args):
+        return None
+    own = dict(zip(symbols, call.args, strict=True))
+    if any(not (v.is_Symbol or v.is_number) or v == bound for v in own.values()):
+        return None
+    return own
+
+
+def fuse_quadrature(exprs: Iterable[sp.Expr]) -> FusedQuadrature | None:
+    """The :class:`FusedQuadrature` of the calls :func:`vectorize_quadrature` put in ``exprs``.
+
+    None when ``exprs`` has no call that can be fused (one whose argument is
+    neither a symbol nor a number keeps its own function).
+    """
+    calls: set[sp.Expr] = set()
+    for e in exprs:
+        calls |= {c for c in sp.sympify(e).atoms(sp.Function) if str(c.func) in _BY_NAME}
+    fused = FusedQuadrature(sorted(calls, key=sp.default_sort_key)) if calls else None
+    return fused if fused is not None and fused.calls else None

@@ -19,6 +19,7 @@ Run ``python studies/no-nash/study.py [--quick] [--out DIR]``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,13 @@ from gandyn.equilibria.grid_nash import (
     payoff_grid,
     pure_nash,
 )
+from gandyn.equilibria.nash_existence import (
+    discretize,
+    game_in_box,
+    nash_existence,
+    solve_discretized,
+)
+from gandyn.games.files import load_game_file
 from gandyn.games.game import make_game
 from gandyn.plotting.nash_map import best_response_path, nash_map, nash_map_data
 from gandyn.study import Study
@@ -39,9 +47,12 @@ from gandyn.study import Study
 CLAIM = ("hide-and-seek and the two-point data / bump-discriminator GAN have no pure Nash "
          "equilibrium on a box: best responses cycle, the duality gap is positive, and a mixed "
          "equilibrium exists (hide and seek: theta = 0 against psi = +-1, value 1; Wasserstein "
-         "bump: the generator mixes the data distribution itself, value 0)")
+         "bump: the generator mixes the data distribution itself, value 0); a Wasserstein GAN "
+         "with a quadratic critic and a translation generator has none exactly when the data are "
+         "wider than the generator's noise")
 
 HIDE_BOX = {"theta": (-1.0, 1.0), "psi": (-1.0, 1.0)}
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BUMP_BOX = {"theta": (-2.0, 2.0), "psi": (-2.0, 2.0)}
 
 
@@ -174,6 +185,8 @@ def run(study: Study) -> None:
                 "payoff 0 against every psi, and the game's value is 0",
                 against_data < 1e-12 and abs(v_w) < 1e-9,
                 f"max |V(p_data, psi)| = {against_data:.1e}; LP value {v_w:.1e}")
+    _wgan_quadratic_critic(study, results)
+    _general_sum_bump(study, results)
     study.write_json("numbers.json", results)
 
     # --- the figure
@@ -200,6 +213,68 @@ def run(study: Study) -> None:
         study.save(fig, "no-nash", data=data,
                    metadata={"boxes": {"hide-and-seek": HIDE_BOX, "two-point-bump": BUMP_BOX},
                              "grid_points": {"hide-and-seek": n_hide, "two-point-bump": n_bump}})
+
+
+def _wgan_quadratic_critic(study: Study, results: dict[str, Any]) -> None:
+    """The Wasserstein GAN of ``examples/wgan-quadratic-critic.toml`` through ``analyze --nash``.
+
+    Our derivation (tests/equilibria/test_farnia_ozdaglar.py): with ``c2 = a**2 - 1`` the value
+    is ``-psi_1 theta + psi_2 (c2 - theta**2)``; a pure equilibrium exists iff ``a <= 1`` (at
+    ``theta = 0``, ``psi = (0, -1)``, value ``1 - a**2``), otherwise min-max ``min(c2, sqrt c2)``,
+    max-min 0 and mixed value 0, the generator matching the data's first two moments.
+    """
+    vf = derive(make_game(load_game_file(EXAMPLES / "wgan-quadratic-critic.toml"), "wasserstein"))
+    box = {"theta": (-2.0, 2.0), "psi_1": (-1.0, 1.0), "psi_2": (-1.0, 1.0)}
+    for a in (0.8, 1.25, 1.5):
+        c2 = a**2 - 1
+        result = nash_existence(game_in_box(vf, box, {"a": a}), n_starts=4, points=9)
+        pure, disc = result.pure, result.discretized
+        record: dict[str, Any] = {"verdict": pure.verdict, "gap": pure.gap,
+                                  "mixed_value": disc.value}
+        if a <= 1:
+            holds = (pure.verdict == "exists"
+                     and np.allclose(list(pure.point.values()), [0.0, 0.0, -1.0], atol=1e-6)
+                     and disc.value is not None and abs(disc.value - (1 - a**2)) < 1e-9)
+            detail = f"exists at {pure.point}; grid value {disc.value:.6g} (1 - a^2 = {1 - a**2:g})"
+        else:
+            expected = min(c2, np.sqrt(c2))
+            values = pure.values
+            thetas = np.array([st["theta"] for st, _ in disc.theta_support])
+            weights = np.array([w for _, w in disc.theta_support])
+            moments = (float(weights @ thetas), float(weights @ thetas**2))
+            holds = (pure.verdict == "none-found" and values is not None
+                     and abs(values.min_max - expected) < 1e-6 and abs(values.max_min) < 1e-9
+                     and disc.value is not None and abs(disc.value) < 1e-9
+                     and abs(moments[0]) < 1e-9 and abs(moments[1] - c2) < 1e-9)
+            record.update(min_max=None if values is None else values.min_max,
+                          generator_moments=moments)
+            detail = (f"smallest gap {pure.gap:.6g}, min-max "
+                      f"{values.min_max if values else float('nan'):.6g} (closed form "
+                      f"{expected:.6g}), grid mixed value {disc.value:.2g}, generator moments "
+                      f"{moments[0]:.2g}, {moments[1]:.6g} (c2 = {c2:g})")
+        study.check(f"WGAN, quadratic critic, translation generator, a = {a}: pure Nash "
+                    f"equilibrium {'exists' if a <= 1 else 'does not exist'} as derived",
+                    bool(holds), detail)
+        results[f"wgan-quadratic-critic/a={a}"] = record
+
+
+def _general_sum_bump(study: Study, results: dict[str, Any]) -> None:
+    """The bump game with the non-saturating loss is general-sum: a bimatrix game on the grid."""
+    vf = derive(make_game("two-point-bump", "non-saturating"))
+    game = game_in_box(vf, BUMP_BOX)
+    solved = solve_discretized(game, discretize(game, 41))
+    gains = solved.deviation_gains or (float("nan"), float("nan"))
+    study.check("two-point-bump, non-saturating (general-sum): no pure equilibrium on the grid, "
+                "and Lemke-Howson's mixed strategies pass the pure-deviation check",
+                solved.pure_equilibria == 0 and solved.method == "lemke-howson"
+                and solved.verified,
+                f"41^2 grid; expected costs G {solved.cost_g:.6g}, D {solved.cost_d:.6g}; "
+                f"deviation gains {gains[0]:.1e}, {gains[1]:.1e}")
+    results["two-point-bump/non-saturating"] = {
+        "n": 41, "cost_g": solved.cost_g, "cost_d": solved.cost_d, "deviation_gains": gains,
+        "theta_support": [[st["theta"], w] for st, w in solved.theta_support],
+        "psi_support": [[st["psi"], w] for st, w in solved.psi_support]}
+
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def test_existing_files_are_kept_without_force(tmp_path: Path) -> None:
     (("--game", "bilinear", "--out", "p.txt"), 1, "unknown format '.txt'"),
     (("--game", "bilinear", "--x0", "phi=1", "--out", "p.html"), 1, "--x0 names 'phi'"),
     (("--game", "bilinear", "--steps", "200000", "--out", "p.html"), 1, "--steps must lie"),
-    (("--optimizer", "sga", "--out", "p.html"), 2, "Invalid value for '--optimizer'"),
+    (("--optimizer", "newton", "--out", "p.html"), 2, "Invalid value for '--optimizer'"),
     (("--offer-reg", "r9", "--out", "p.html"), 1, "unknown regularizer 'r9'"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -1,5 +1,10 @@
 """The printed JavaScript, run by node, against gandyn's numpy functions of the same game.
 
+Besides the field, its Jacobian and the logged losses: the cross gradient, its Jacobian and
+the third derivatives ``d(dF/dx)/dx`` as the page's rules read them (``GandynRules.gameAt``
+fills in the entries that symmetry gives), against
+:mod:`gandyn.derivation.player_derivatives` and ``VectorField.jacobian_derivative_fn``.
+
 The reference is the numpy form of each expression (``lambdify`` with gandyn's stable
 namespace, :mod:`gandyn.arrays`), which is independent of the JavaScript printer and its
 helpers; values must agree to rounding, also at logits of +-1000 where a naive
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -17,6 +23,7 @@ import sympy as sp
 
 from gandyn import arrays
 from gandyn.derivation.field import derive
+from gandyn.derivation.player_derivatives import player_derivatives
 from gandyn.errors import SpecError
 from gandyn.explore.jscode import JS_HELPERS, js_function
 from gandyn.explore.variants import LOGGED, offer
@@ -48,13 +55,16 @@ def _page_values(run_js: Callable[[str], str], part: GameSpec, states: list[list
     offered = offer(part, regularizers=regularizers)
     values = {p.name: p.value for p in offered.parameters}
     variants = ",\n".join(f"{json.dumps(v.key)}: {v.code}" for v in offered.variants)
-    script = JS_HELPERS + f"""
+    rules = resources.files("gandyn.explore").joinpath("static", "rules.js").read_text("utf-8")
+    script = JS_HELPERS + rules + f"""
 const V = {{{variants}}};
 const p = {json.dumps(values)};
 const xs = {json.dumps(states)};
 const out = {{}};
 for (const key of Object.keys(V)) {{
-  out[key] = xs.map((x) => [V[key].field(x, p), V[key].jacobian(x, p), V[key].logged(x, p)]);
+  const G = GandynRules.gameAt(V[key], p);
+  out[key] = xs.map((x) => [V[key].field(x, p), V[key].jacobian(x, p), V[key].logged(x, p),
+                            G.cross(x), G.higher(x).dc.flat(), G.higher(x).dJ.flat(2)]);
 }}
 console.log(JSON.stringify(out));
 """
@@ -72,13 +82,17 @@ def test_every_variant_matches_numpy(run_js: Callable[[str], str], game: str) ->
         regs = () if variant.regularizer == "none" else tuple(
             RegularizerSpec(name) for name in variant.regularizer.split("+"))
         vf = derive(build_game_part(GameSpec(name=game, loss=variant.loss, regularizers=regs)))
+        opponent = player_derivatives(vf)
         x = np.array(states)
         # maximum-likelihood's exp(l) overflows at l = 1000 (inf - inf in its field): the
         # check below is that the page is non-finite exactly where numpy is.
         with np.errstate(invalid="ignore"):
             logged = vf.logged(x)
             want = [vf.field_fn(x), vf.jacobian_fn(x).reshape(len(states), 4),
-                    np.stack([logged.get(name, np.zeros(len(states))) for name in LOGGED], -1)]
+                    np.stack([logged.get(name, np.zeros(len(states))) for name in LOGGED], -1),
+                    opponent.cross_gradient_fn(x),
+                    opponent.cross_jacobian_fn(x).reshape(len(states), 4),
+                    vf.jacobian_derivative_fn(x).reshape(len(states), 8)]
         for part, reference in enumerate(want):
             page = np.array([row[part] for row in got[variant.key]], dtype=float)
             finite = np.isfinite(reference)

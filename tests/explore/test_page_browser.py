@@ -272,3 +272,67 @@ def test_step_and_play_move_the_cursor_along_the_run(dirac: Any) -> None:
         "window.gandynExplore.state.cursor === window.gandynExplore.run.x.length - 1"
         " && !window.gandynExplore.state.playing", timeout=10_000)
     assert dirac.errors == []
+
+
+def _assert_same_eigenvalues(got: list[complex], want: np.ndarray, atol: float) -> None:
+    """Match each eigenvalue of ``want`` to its nearest in ``got``, within ``atol``.
+
+    Sorting both would pair a conjugate pair crosswise where rounding splits their real parts.
+    """
+    left = list(got)
+    assert len(left) == len(want)
+    for w in want:
+        nearest = min(left, key=lambda g: abs(g - w))
+        assert abs(nearest - w) <= atol, (got, want)
+        left.remove(nearest)
+
+
+#: The rules that look through a step, whose map Jacobians read the printed second and
+#: third derivatives (their formulas are checked by node in test_rules_js.py).
+LOOKING_RULES = ("sga", "proximal", "unrolled", "lola", "sos", "omd")
+
+
+def test_the_looking_rules_are_selectable_and_their_spectra_are_gandyns(dirac: Any) -> None:
+    gamma, lr_g, lr_d = 0.3, 0.2, 0.35
+    dirac.page.select_option("#reg", "r1")
+    dirac.page.fill("#param-gamma_r1", str(gamma))
+    dirac.page.fill("#lr-g", str(lr_g))
+    dirac.page.fill("#lr-d", str(lr_d))
+    part = GameSpec(name="dirac", loss="non-saturating", regularizers=(RegularizerSpec("r1"),),
+                    params=(("gamma_r1", gamma),))
+    field = FieldFunctions.of(derive(build_game_part(part)))
+    for rule in LOOKING_RULES:
+        dirac.page.select_option("#rule", rule)
+        for setting in make_rule(rule, lr_g, lr_d).settings:
+            assert dirac.page.locator(f"#setting-{setting.name}").count() == 1
+        assert dirac.js("window.gandynExplore.run.x.length") == STEPS + 1
+        stability = dirac.js("window.gandynExplore.stability")
+        x_star = np.array([stability["at"]["x"]])
+        np.testing.assert_allclose(x_star, 0.0, atol=1e-12)  # the Dirac-GAN's equilibrium
+        python_rule = make_rule(rule, lr_g, lr_d)
+        buffers = {"extrapolated": x_star.copy()} if rule == "omd" else {}
+        want = np.linalg.eigvals(python_rule.map_jacobian(field, x_star, buffers, 1)[0])
+        got = [complex(re, im) for re, im in stability["mapEigs"]]
+        _assert_same_eigenvalues(got, want, atol=1e-9)
+        assert f"one {rule} step's map" in (dirac.page.text_content("#spectrum-text") or "")
+    assert dirac.errors == []
+
+
+def test_an_optional_setting_clears_to_its_default(dirac: Any, tmp_path: Path) -> None:
+    dirac.page.select_option("#rule", "unrolled")
+    default_run = np.array(dirac.js("window.gandynExplore.run.x"))
+    dirac.page.fill("#setting-unroll_lr", "0.05")
+    assert "--unroll-lr 0.05" in dirac.page.input_value("#command")
+    assert np.abs(np.array(dirac.js("window.gandynExplore.run.x")) - default_run).max() > 1e-6
+    dirac.page.fill("#setting-unroll", "2.5")  # refused (an integer from 0 to 100): not applied
+    assert dirac.js("window.gandynExplore.config().settings.unroll") == 5
+    dirac.page.fill("#setting-unroll_lr", "")
+    assert "--unroll-lr" not in dirac.page.input_value("#command")
+    shown = np.array(dirac.js("window.gandynExplore.run.x"))
+    np.testing.assert_array_equal(shown, default_run)
+    # The exported spec leaves the look-ahead rate to gandyn's default (lr_d): same run.
+    spec_path = tmp_path / "run.json"
+    spec_path.write_text(dirac.page.input_value("#spec"), encoding="utf-8")
+    from_spec = run(build(load_spec(str(spec_path)))).trajectory.x[0]
+    np.testing.assert_allclose(shown, from_spec, rtol=0, atol=1e-12)
+    assert dirac.errors == []

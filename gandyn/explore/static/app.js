@@ -1,85 +1,15 @@
-// gandyn explore: the page's program. The game's field, Jacobian and logged losses come
-// from GANDYN_VARIANTS (printed from gandyn's sympy expressions); the update rules below
-// follow gandyn/rules/ formula for formula and in the same order, so that the page's
-// trajectories equal gandyn's Python ones to rounding.
+// gandyn explore: the page's program. The game's field, its derivatives and logged losses
+// come from GANDYN_VARIANTS (printed from gandyn's sympy expressions); the update rules
+// (GandynRules, static/rules.js) follow gandyn/rules/ formula for formula, so that the
+// page's trajectories equal gandyn's Python ones to rounding.
 "use strict";
 (function () {
   const DATA = JSON.parse(document.getElementById("gandyn-data").textContent);
   const VARIANTS = GANDYN_VARIANTS;
   const LOGIT = GANDYN_LOGIT;
-  const N = 2;
-  const NTHETA = 1;
-  const MASK = { g: [1, 0], d: [0, 1] };
-
-  // ---- the update rules (gandyn/rules/*.py) -------------------------------------------
-  function add(x, m, h, f) { return x.map((xi, i) => xi + m[i] * h[i] * f[i]); }
-
-  const RULES = {
-    simgd: {
-      init: () => ({}),
-      step(F, x, buf, k, h) { const f = F(x); return { x: x.map((xi, i) => xi + h[i] * f[i]), buf }; },
-    },
-    altgd: {
-      init: () => ({}),
-      step(F, x, buf, k, h, s) {
-        const d = Array(s.d_steps).fill("d"), g = Array(s.g_steps).fill("g");
-        const schedule = s.first === "d" ? d.concat(g) : g.concat(d);
-        for (const player of schedule) { x = add(x, MASK[player], h, F(x)); }
-        return { x, buf };
-      },
-    },
-    momentum: {
-      init: (x0) => ({ velocity: x0.map(() => 0) }),
-      step(F, x, buf, k, h, s) {
-        const f = F(x);
-        const v = buf.velocity.map((vi, i) => s.beta * vi + f[i]);
-        return { x: x.map((xi, i) => xi + h[i] * v[i]), buf: { velocity: v } };
-      },
-    },
-    altmomentum: {
-      init: (x0) => ({ velocity: x0.map(() => 0) }),
-      step(F, x, buf, k, h, s) {
-        let v = buf.velocity;
-        for (const player of (s.first === "d" ? ["d", "g"] : ["g", "d"])) {
-          const m = MASK[player], f = F(x);
-          v = v.map((vi, i) => vi + m[i] * ((s.beta - 1.0) * vi + f[i]));
-          x = x.map((xi, i) => xi + m[i] * h[i] * v[i]);
-        }
-        return { x, buf: { velocity: v } };
-      },
-    },
-    adam: {
-      init: (x0) => ({ m: x0.map(() => 0), v: x0.map(() => 0) }),
-      step(F, x, buf, k, h, s) {
-        const g = F(x).map((fi) => -fi);
-        const m = buf.m.map((mi, i) => s.beta1 * mi + (1 - s.beta1) * g[i]);
-        const v = buf.v.map((vi, i) => s.beta2 * vi + (1 - s.beta2) * g[i] * g[i]);
-        const c1 = 1 - s.beta1 ** k, c2 = 1 - s.beta2 ** k;
-        return { x: x.map((xi, i) => xi - h[i] * (m[i] / c1) / (Math.sqrt(v[i] / c2) + s.eps)),
-                 buf: { m, v } };
-      },
-    },
-    ogda: {
-      init: (x0) => ({ previous: x0.slice() }),
-      step(F, x, buf, k, h) {
-        const f = F(x), fp = F(buf.previous);
-        return { x: x.map((xi, i) => xi + h[i] * (2 * f[i] - fp[i])), buf: { previous: x } };
-      },
-    },
-    extragradient: {
-      init: () => ({}),
-      step(F, x, buf, k, h) {
-        const f = F(x);
-        const y = x.map((xi, i) => xi + h[i] * f[i]);
-        const fy = F(y);
-        return { x: x.map((xi, i) => xi + h[i] * fy[i]), buf };
-      },
-    },
-  };
-
-  function outside(x, maxNorm) {
-    return x.some((xi) => !Number.isFinite(xi) || Math.abs(xi) > maxNorm);
-  }
+  // The update rules, their map Jacobians and the eigenvalues: static/rules.js.
+  const R = GandynRules;
+  const { eigenvalues, spectralRadius, outside } = R;
 
   function resolvedSettings(rule, given) {
     const out = {};
@@ -126,99 +56,13 @@
         if (outside(x, maxNorm)) { divergedAt = k; break; }
         xs.push(x); record(x);
       }
-    } else {
-      const rule = RULES[config.rule];
-      if (!rule) { throw new Error("no such rule: " + config.rule); }
+    } else if (divergedAt === null) {
       const s = resolvedSettings(config.rule, config.settings);
-      let buf = rule.init(x);
-      for (let k = 1; k <= config.steps && divergedAt === null; k++) {
-        const next = rule.step(F, x, buf, k, h, s);
-        if (outside(next.x, maxNorm)) { divergedAt = k; break; }
-        x = next.x; buf = next.buf;
-        xs.push(x); record(x);
-      }
+      const done = R.run(config.rule, R.gameAt(variant, p), x, config.steps, h, s, maxNorm);
+      for (const y of done.x.slice(1)) { xs.push(y); record(y); }
+      divergedAt = done.divergedAt;
     }
     return { x: xs, logged, divergedAt };
-  }
-
-  // ---- linear algebra: small real matrices, complex eigenvalues ------------------------
-  function matmul(a, b) {
-    return a.map((row) => b[0].map((_, j) => row.reduce((s, aik, k) => s + aik * b[k][j], 0)));
-  }
-  function eye(n) { return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))); }
-  function block(a, b, c, d) { return a.map((r, i) => r.concat(b[i])).concat(c.map((r, i) => r.concat(d[i]))); }
-  function scaleRows(m, s) { return m.map((r, i) => r.map((v) => v * s[i])); }
-  function plus(a, b) { return a.map((r, i) => r.map((v, j) => v + b[i][j])); }
-  function times(a, s) { return a.map((r) => r.map((v) => v * s)); }
-
-  // Characteristic polynomial by Faddeev-LeVerrier, roots by Durand-Kerner, polished.
-  function eigenvalues(m) {
-    const n = m.length;
-    if (n === 1) { return [[m[0][0], 0]]; }
-    if (n === 2) {
-      const tr = m[0][0] + m[1][1], det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-      const disc = tr * tr / 4 - det;
-      if (disc >= 0) { const r = Math.sqrt(disc); return [[tr / 2 - r, 0], [tr / 2 + r, 0]]; }
-      const r = Math.sqrt(-disc); return [[tr / 2, -r], [tr / 2, r]];
-    }
-    const coeffs = [1];
-    let mk = m.map((r) => r.slice());
-    for (let k = 1; k <= n; k++) {
-      if (k > 1) { mk = matmul(m, plus(mk, times(eye(n), coeffs[k - 1]))); }
-      const c = -mk.reduce((s, r, i) => s + r[i], 0) / k;
-      coeffs.push(c);
-    }
-    const cmul = (a, b) => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
-    const cdiv = (a, b) => { const d = b[0] * b[0] + b[1] * b[1]; return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d]; };
-    const poly = (z) => coeffs.reduce((acc, c) => { const t = cmul(acc, z); return [t[0] + c, t[1]]; }, [0, 0]);
-    const radius = 1 + Math.max(...coeffs.slice(1).map(Math.abs));
-    let roots = Array.from({ length: n }, (_, i) => [radius * 0.9 * Math.cos(2 * Math.PI * i / n + 0.4), radius * 0.9 * Math.sin(2 * Math.PI * i / n + 0.4)]);
-    for (let it = 0; it < 500; it++) {
-      let moved = 0;
-      roots = roots.map((z, i) => {
-        let den = [1, 0];
-        roots.forEach((w, j) => { if (j !== i) { den = cmul(den, [z[0] - w[0], z[1] - w[1]]); } });
-        const step = cdiv(poly(z), den);
-        moved = Math.max(moved, Math.hypot(step[0], step[1]));
-        return [z[0] - step[0], z[1] - step[1]];
-      });
-      if (moved < 1e-15 * radius) { break; }
-    }
-    return roots.map((z) => (Math.abs(z[1]) < 1e-12 * radius ? [z[0], 0] : z))
-      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  }
-  const spectralRadius = (m) => Math.max(...eigenvalues(m).map((z) => Math.hypot(z[0], z[1])));
-
-  // The map Jacobian of one step of each rule at an equilibrium x* (F(x*) = 0), with the
-  // buffers at rest there (velocity 0, previous state x*), as gandyn's map_jacobian.
-  function mapJacobian(rule, J, h, s) {
-    const I = eye(N), Z = [[0, 0], [0, 0]];
-    const H = (m) => scaleRows(J, m.map((mi, i) => mi * h[i]));
-    if (rule === "simgd") { return plus(I, scaleRows(J, h)); }
-    if (rule === "altgd") {
-      const d = Array(s.d_steps).fill("d"), g = Array(s.g_steps).fill("g");
-      let total = I;
-      for (const p of (s.first === "d" ? d.concat(g) : g.concat(d))) { total = matmul(plus(I, H(MASK[p])), total); }
-      return total;
-    }
-    if (rule === "momentum") {
-      const hb = h.map((hi) => hi * s.beta);
-      return block(plus(I, scaleRows(J, h)), scaleRows(I, hb), J, times(I, s.beta));
-    }
-    if (rule === "altmomentum") {
-      let total = eye(2 * N);
-      for (const p of (s.first === "d" ? ["d", "g"] : ["g", "d"])) {
-        const m = MASK[p];
-        const keep = m.map((mi) => 1 + mi * (s.beta - 1));
-        const step = block(plus(I, H(m)), scaleRows(I, m.map((mi, i) => s.beta * mi * h[i])),
-          scaleRows(J, m), scaleRows(I, keep));
-        total = matmul(step, total);
-      }
-      return total;
-    }
-    if (rule === "ogda") { return block(plus(I, times(scaleRows(J, h), 2)), times(scaleRows(J, h), -1), I, Z); }
-    if (rule === "extragradient") { return plus(I, matmul(scaleRows(J, h), plus(I, scaleRows(J, h)))); }
-    return null; // adam: the map at an equilibrium depends on the moment buffers; flow: none
   }
 
   // ---- equilibria: Newton's method from a grid of seeds ---------------------------------
@@ -297,6 +141,7 @@
     }
     const n = document.createElement("input"); n.type = "number"; n.id = id; n.step = "any"; n.value = value;
     n.addEventListener("input", () => {
+      if (n.value === "" && opts && opts.optional) { onChange(null); return; }
       const v = Number(n.value);
       if (n.value !== "" && Number.isFinite(v) && (!opts || !opts.positive || v > 0)) {
         const r = $(id + "-slider"); if (r) { r.value = opts.log ? Math.log10(v) : v; }
@@ -368,8 +213,13 @@
         sel.addEventListener("change", () => { state.settings[s.name] = sel.value; update(); });
         row.appendChild(sel); box.appendChild(row);
       } else {
-        const input = numberInput(box, id, s.name, value, (v) => { state.settings[s.name] = v; update(); });
+        // A setting whose default is null (a rate that defaults to the players' own) is
+        // reset to null by clearing its box; values the rule refuses are not applied.
+        const input = numberInput(box, id, s.name, value === null ? "" : value, (v) => {
+          if (R.acceptable(s.name, v)) { state.settings[s.name] = v; update(); }
+        }, { optional: s.default === null });
         input.title = s.meaning;
+        if (s.default === null) { input.placeholder = "default"; }
       }
     }
   }
@@ -514,7 +364,8 @@
     const J = flowJacobian(variant, e.x, p, 1);
     const flowEigs = eigenvalues(flowJacobian(variant, e.x, p, ratio));
     const s = resolvedSettings(state.rule, state.settings);
-    const mapAt = (scale) => mapJacobian(state.rule, J, [state.lrG * scale, state.lrD * scale], s);
+    const game = R.gameAt(variant, p);
+    const mapAt = (scale) => R.mapJacobian(state.rule, J, [state.lrG * scale, state.lrD * scale], s, game, e.x);
     const M = mapAt(1);
     let largest = null;
     if (M) {
@@ -569,7 +420,7 @@
     words.push("--optimizer", state.rule, "--lr-g", String(state.lrG), "--lr-d", String(state.lrD));
     if (state.rule === "flow") { words.push("--t-end", String(state.steps * state.lrG), "--n-eval", String(state.steps + 1)); } else { words.push("--steps", String(state.steps)); }
     const s = resolvedSettings(state.rule, state.settings);
-    for (const name of Object.keys(s)) { words.push("--" + name.replace(/_/g, "-"), String(s[name])); }
+    for (const name of Object.keys(s)) { if (s[name] !== null) { words.push("--" + name.replace(/_/g, "-"), String(s[name])); } }
     words.push("--x0", DATA.stateNames[0] + "=" + state.x0[0] + "," + DATA.stateNames[1] + "=" + state.x0[1]);
     return words.join(" ");
   }
@@ -590,6 +441,7 @@
     Object.assign(game, { loss: state.loss === "-" ? null : state.loss, regularizers, params });
     const flow = state.rule === "flow";
     const settings = flow ? { t_end: state.steps * state.lrG, n_eval: state.steps + 1 } : resolvedSettings(state.rule, state.settings);
+    for (const name of Object.keys(settings)) { if (settings[name] === null) { delete settings[name]; } } // the rule's default
     const start = {}; DATA.stateNames.forEach((name, i) => { start[name] = state.x0[i]; });
     return { game, rule: { name: state.rule, lr_g: state.lrG, lr_d: state.lrD, settings },
              steps: state.steps, every: 1, measure: "state", max_norm: DATA.maxNorm, starts: [start] };
@@ -627,7 +479,7 @@
   }
 
   // For tests and readers: the simulation, the stability computation and the current state.
-  const api = { simulate, eigenvalues, mapJacobian, equilibria, state, config, commandLine, runSpec, data: DATA, run: null };
+  const api = { simulate, eigenvalues, mapJacobian: R.mapJacobian, gameAt: R.gameAt, variants: VARIANTS, equilibria, state, config, commandLine, runSpec, data: DATA, run: null };
   window.gandynExplore = api;
   buildControls();
   $("params").dataset.key = state.loss + "|" + state.regularizer;

@@ -139,10 +139,7 @@ def test_unsupported_cases_fall_back_with_the_reason(dirac: Any,
     clipped = _run(dirac, make_rule("simgd", 0.1, 0.1), x0, 3, "auto",
                    project=lambda x: np.clip(x, -1, 1))
     assert "clipping" in clipped.method["backend_reason"]
-    from gandyn.dynamics.minibatch import simulate_minibatch
-
-    noisy = simulate_minibatch(dirac.game, "simgd", 0.1, 0.1, x0, 3, batch_size=4)
-    assert noisy.method["backend"] == "numpy" and "minibatch" in noisy.method["backend_reason"]
+    # (minibatch runs have their own compiled loop: test_compiled_minibatch.py)
     monkeypatch.setattr(build, "numba_version", lambda: None)
     plain = _run(dirac, make_rule("simgd", 0.1, 0.1), x0, 3, "auto")
     assert plain.method["backend_reason"] == "numba is not installed"
