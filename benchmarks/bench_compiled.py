@@ -1,7 +1,8 @@
 """The compiled backend against a C -O3 loop: run-steps per second and their ratio.
 
 For each game (the Dirac-GAN and the Gaussian game, minimax loss), rule
-(``simgd``, ``adam``, ``extragradient``), number of runs and recording mode
+(``simgd``, ``adam``, ``extragradient``, ``omd``, ``unrolled`` with its default
+five look-ahead steps), number of runs and recording mode
 (``final``: the final states and losses only; ``every``: states and losses at
 every step), it times in one process
 
@@ -47,7 +48,7 @@ from gandyn.rules import FieldFunctions, make_rule
 from gandyn.symbolic.expectations import expand_quadrature
 
 LR = 0.05
-RULES = ("simgd", "adam", "extragradient")
+RULES = ("simgd", "adam", "extragradient", "omd", "unrolled")
 GAMES = ("dirac", "gaussian")
 
 _C_HELPERS = """
@@ -88,6 +89,48 @@ def _c_function(name: str, exprs: list[sp.Expr], state: list[sp.Symbol],
 def _c_step(rule: str, n: int, n_theta: int) -> str:
     """One step of run ``b`` from ``xb`` (and buffers ``mb``, ``vb``) into ``nx``."""
     h = [("hg[b]" if i < n_theta else "hd[b]") for i in range(n)]
+    if rule == "omd":
+        # y = x + h F(y_prev), x' = x + h F(y); mb = y_prev, vb = F(y_prev) (kept, as the
+        # compiled loop keeps it: one field evaluation per step)
+        return ("".join(f"y[{i}] = xb[{i}] + {h[i]} * vb[{i}];\n" for i in range(n))
+                + "field(y, p, G);\n"
+                + "".join(f"nx[{i}] = xb[{i}] + {h[i]} * G[{i}];\n" for i in range(n))
+                + f"memcpy(nm, y, {n} * sizeof(double)); memcpy(nv, G, {n} * sizeof(double));\n")
+    if rule == "unrolled":
+        # Metz et al. (2017), Sec. 2.3: cfg[0] look-ahead steps of psi with rate lr_d and
+        # the sensitivity S = d psi_k / dx; the generator's gradient through them
+        m = n - n_theta
+        return f"""{{ double uy[{n}], S[{m * n}], T[{m * n}], J[{n * n}], C[{n}], D[{n}], g[{n}];
+  const long K = (long)cfg[0];
+  memcpy(uy, xb, {n} * sizeof(double));
+  for (long a = 0; a < {m}; a++) for (long j = 0; j < {n}; j++) S[a * {n} + j] = j == {n_theta} + a;
+  for (long u = 0; u < K; u++) {{
+    jacobian(uy, p, J);
+    for (long a = 0; a < {m}; a++) for (long j = 0; j < {n}; j++) {{
+      double s = 0.0;
+      for (long r = 0; r < {n}; r++)
+        s += J[({n_theta} + a) * {n} + r]
+             * (r < {n_theta} ? (double)(r == j) : S[(r - {n_theta}) * {n} + j]);
+      T[a * {n} + j] = s;
+    }}
+    for (long q = 0; q < {m * n}; q++) S[q] += hd[b] * T[q];
+    field(uy, p, F);
+    for (long a = 0; a < {m}; a++) uy[{n_theta} + a] += hd[b] * F[{n_theta} + a];
+  }}
+  field(uy, p, F);
+  for (long t = 0; t < {n_theta}; t++) g[t] = -F[t];
+  if (K > 0) {{
+    cross(uy, p, C);
+    for (long t = 0; t < {n_theta}; t++) {{
+      double s = 0.0;
+      for (long a = 0; a < {m}; a++) s += S[a * {n} + t] * C[{n_theta} + a];
+      g[t] += s;
+    }}
+  }}
+  field(xb, p, D);
+  for (long i = 0; i < {n}; i++) nx[i] = xb[i] + (i < {n_theta} ? hg[b] * -g[i] : hd[b] * D[i]);
+}}
+"""
     if rule == "simgd":
         return "field(xb, p, F);\n" + "".join(
             f"nx[{i}] = xb[{i}] + {h[i]} * F[{i}];\n" for i in range(n))
@@ -111,7 +154,11 @@ def c_source(rule: str, vf: Any) -> str:
     game = vf.game
     state, params = list(game.state_symbols), list(game.param_values)
     n, k = len(state), len(game.logged)
-    buffers = 2 if rule == "adam" else 0
+    buffers = 2 if rule in ("adam", "omd") else 0
+    # omd: the buffers start at x0 and F(x0)
+    prepare = ("for (long b = 0; b < B; b++) { memcpy(BUF + 2 * b * n, X + b * n, n * "
+               "sizeof(double)); field(X + b * n, p, BUF + 2 * b * n + n); }"
+               if rule == "omd" else "")
     body = f"""
 void run(long B, long steps, long every, double *X, double *BUF, const double *hg,
          const double *hd, const double *p, const double *cfg, const double *C1S,
@@ -124,6 +171,7 @@ void run(long B, long steps, long every, double *X, double *BUF, const double *h
         memcpy(XS + b * S * n, X + b * n, n * sizeof(double));
         logged(X + b * n, p, LS + b * S * k);
     }}
+    {prepare}
     for (long step = 1; step <= steps; step++) {{
         const double c1 = C1S[step], c2 = C2S[step];
         (void)c1; (void)c2;
@@ -153,10 +201,17 @@ void run(long B, long steps, long every, double *X, double *BUF, const double *h
     }}
 }}
 """
+    extra = []
+    if rule == "unrolled":
+        from gandyn.derivation.player_derivatives import player_derivatives
+
+        extra = [_c_function("jacobian", list(vf.jacobian), state, params),
+                 _c_function("cross", list(player_derivatives(vf).cross_gradient), state,
+                             params)]
     return "\n".join([_C_HELPERS,
                       _c_function("field", list(vf.field), state, params),
                       _c_function("logged", [e for _, e in game.logged], state, params),
-                      body])
+                      *extra, body])
 
 
 def build_c(source: str, folder: str) -> Any:
@@ -193,6 +248,8 @@ def time_c(run: Any, rule: Any, vf: Any, x0: np.ndarray, steps: int, every: int
         c2s = np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)])
     else:
         cfg, c1s, c2s = np.zeros(1), np.ones(steps + 1), np.ones(steps + 1)
+        if rule.name == "unrolled":
+            cfg = np.array([float(rule.unroll)])
 
     def ptr(a: np.ndarray) -> Any:
         return a.ctypes.data_as(ctypes.c_void_p)

@@ -295,6 +295,7 @@ def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajector
     """The one place that makes the update rule and calls the simulators."""
     from gandyn.dynamics.discrete import simulate_rule
     from gandyn.dynamics.flow import simulate_flow
+    from gandyn.dynamics.projection import WeightClip
     from gandyn.rules.base import FieldFunctions
     from gandyn.rules.registry import make_rule
 
@@ -318,15 +319,8 @@ def _simulate(built: Built, progress: Callable[[int], None] | None) -> Trajector
         except ValueError as exc:
             raise SpecError(f"flow: {exc}") from None
     made = make_rule(rule.name, rule.lr_g, rule.lr_d, **settings)  # checks the settings
-    project = None
-    if spec.clip is not None:
-        bound = float(spec.clip)
-
-        def project(x: Array) -> Array:
-            clipped = x.copy()
-            clipped[:, n_theta:] = np.clip(clipped[:, n_theta:], -bound, bound)
-            return clipped
-
+    # WGAN weight clipping of psi after every step; the compiled loop recognizes it
+    project = WeightClip(float(spec.clip), n_theta) if spec.clip is not None else None
     if spec.minibatch is not None:
         from gandyn.dynamics.minibatch import simulate_minibatch
 

@@ -3,16 +3,19 @@
 :func:`simulate_with_backend` is the one entry point: for the backend
 ``auto`` it uses the compiled loop when numba is installed, the game came from
 a derivation (:meth:`gandyn.rules.base.FieldFunctions.of`), the rule has a
-compiled step, no projection (weight clipping) is asked for and the work is
-large enough to pay for a first compilation; otherwise it runs the numpy path
+compiled step, a projection if any is weight clipping
+(:class:`gandyn.dynamics.projection.WeightClip`, which the loop repeats) and the
+work is large enough to pay for a first compilation; otherwise it runs the numpy path
 and records why in the trajectory's ``method`` (``backend``,
 ``backend_reason``). ``compiled`` insists (an error names what is missing);
 ``numpy`` never compiles.
 
 The compiled loop reproduces the numpy path: the same operations in the same
-order (bit-identical results on the same libm), per-run rates and the same
-divergence rule (a run that leaves the max-norm ball is frozen at its last good
-state, with its buffers, and ``diverged_at`` is the step).
+order (bit-identical results on the same libm; where numpy reduces with BLAS or
+solves with LAPACK, as SGA's and the unrolled GAN's products and the proximal
+step's Newton solves, the same mathematics to about 1e-12 relative), per-run
+rates and the same divergence rule (a run that leaves the max-norm ball is
+frozen at its last good state, with its buffers, and ``diverged_at`` is the step).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sympy as sp
 from gandyn.arrays import Array
 from gandyn.dynamics.kernels.printing import UnsupportedError
 from gandyn.dynamics.kernels.steps import StepCode
+from gandyn.dynamics.projection import WeightClip
 from gandyn.dynamics.stepping import outside_ball
 from gandyn.dynamics.trajectory import Measure, Trajectory, rule_trajectory
 from gandyn.errors import SpecError
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from gandyn.derivation.field import VectorField
 
 __all__ = ["AUTO_MIN_RUN_STEPS", "BACKENDS", "adam_corrections", "check_backend",
-           "compiled_kernel", "simulate_with_backend"]
+           "compiled_kernel", "cross_gradient", "per_run", "simulate_with_backend"]
 
 #: The backends a simulation may ask for.
 BACKENDS: tuple[str, ...] = ("auto", "numpy", "compiled")
@@ -74,9 +78,13 @@ def check_backend(backend: Any) -> str:
     return str(backend)
 
 
-def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
-                    ) -> tuple[Callable[..., Any], str]:
+def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool, *,
+                    clip: bool = False) -> tuple[Callable[..., Any], str]:
     """The compiled ``run`` for ``rule`` on the derived game ``vf``, and its cache key.
+
+    With ``clip``, every step is followed by weight clipping of the discriminator's
+    coordinates, to the bound in the last entry of the ``cfg`` vector
+    (:func:`~gandyn.dynamics.kernels.steps.settings_vector`).
 
     Raises
     ------
@@ -86,7 +94,7 @@ def compiled_kernel(rule: UpdateRule, vf: VectorField, loop_measure: bool
     from gandyn.dynamics.kernels.steps import step_code
 
     game = vf.game
-    step = step_code(rule, len(game.state_symbols), len(game.theta))
+    step = step_code(rule, len(game.state_symbols), len(game.theta), clip=clip)
     return _kernel_of(vf, step, loop_measure)
 
 
@@ -101,18 +109,27 @@ def _kernel_of(vf: VectorField, step: StepCode, loop_measure: bool
     game = vf.game
     n_theta = len(game.theta)
     jacobian = list(vf.jacobian) if step.needs_jacobian else None
+    cross = cross_gradient(vf) if step.needs_cross else None
     logged = [e for _, e in game.logged]
     params = tuple(game.param_values)
     description = "\n".join([
         sp.srepr(sp.Tuple(*vf.field)), sp.srepr(sp.Tuple(*(jacobian or ()))),
+        sp.srepr(sp.Tuple(*(cross or ()))),
         sp.srepr(sp.Tuple(*logged)), repr(vf.logged_names), sp.srepr(sp.Tuple(*game.state_symbols)),
         sp.srepr(sp.Tuple(*params)), repr((n_theta, loop_measure)), repr(step)])
 
     def source() -> str:
         return simulation_source(step, list(vf.field), jacobian, logged, vf.logged_names,
-                                 game.state_symbols, params, n_theta, loop_measure)
+                                 game.state_symbols, params, n_theta, loop_measure, cross)
 
     return load_kernel(description, source)
+
+
+def cross_gradient(vf: VectorField) -> list[sp.Expr]:
+    """The cross gradient of ``vf``'s players (the opponent-aware rules' steps need it)."""
+    from gandyn.derivation.player_derivatives import player_derivatives
+
+    return list(player_derivatives(vf).cross_gradient)
 
 
 def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], Array],
@@ -127,8 +144,9 @@ def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], A
     if vf is None or field.field is not vf.field_fn or logged is not vf.logged_fn:
         return ("the field is not a derived game's own exact field (minibatch gradients, "
                 "per-run hyper-parameters or functions given by the caller run on numpy)")
-    if project is not None:
-        return "a projection (weight clipping) runs on numpy"
+    if project is not None and not (isinstance(project, WeightClip)
+                                    and project.n_theta == field.n_theta):
+        return "a projection other than weight clipping (WeightClip) runs on numpy"
     if rule.name not in STEP_WRITERS:
         return f"the rule {rule.name!r} has no compiled step"
     return None
@@ -161,9 +179,10 @@ def simulate_with_backend(
         reason = f"fewer than {AUTO_MIN_RUN_STEPS} run-steps (auto compiles only from there)"
     if reason is None and field.source is not None:
         try:
+            clip = project.bound if isinstance(project, WeightClip) else None
             return _simulate(rule, field.source, x, steps, every=every, max_norm=max_norm,
                              measure=measure, state_names=state_names,
-                             logged_names=logged_names, progress=progress)
+                             logged_names=logged_names, progress=progress, clip=clip)
         except (UnsupportedError, ImportError) as exc:
             reason = str(exc)
     if backend == "compiled":
@@ -196,23 +215,28 @@ def adam_corrections(rule: UpdateRule, steps: int) -> tuple[Array, Array]:
             np.array([1.0] + [1 - b2**k for k in range(1, steps + 1)]))
 
 
-def _per_run(rate: Any, batch: int) -> Array:
-    out: Array = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=np.float64),
-                                                      (batch,)))
+def per_run(rate: Any, batch: int) -> Array:
+    """A rate as a fresh writable array ``(B,)``, one per run.
+
+    Always a copy: per-run rates are read-only arrays, and numba compiles a loop
+    once per argument type, read-only or not; one type keeps one compilation.
+    """
+    out: Array = np.array(np.broadcast_to(np.asarray(rate, dtype=np.float64), (batch,)),
+                          dtype=np.float64, order="C")
     return out
 
 
 def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every: int,
               max_norm: float, measure: Measure, state_names: tuple[str, ...],
-              logged_names: tuple[str, ...], progress: Callable[[int], None] | None
-              ) -> Trajectory:
+              logged_names: tuple[str, ...], progress: Callable[[int], None] | None,
+              clip: float | None = None) -> Trajectory:
     from gandyn.dynamics.kernels.steps import settings_vector
 
     if steps < 0 or every < 1:
         raise ValueError("steps must be >= 0 and every >= 1")
     if x0.ndim != 2:
         raise ValueError("x0 must have shape (B, n)")
-    run, key = compiled_kernel(rule, vf, measure == "loop")
+    run, key = compiled_kernel(rule, vf, measure == "loop", clip=clip is not None)
     batch, n = x0.shape
     buffers = rule.init_buffers(x0)
     names = rule.buffer_names
@@ -228,8 +252,8 @@ def _simulate(rule: UpdateRule, vf: VectorField, x0: Array, steps: int, *, every
     diverged = outside_ball(x, max_norm).copy()
     diverged_at = np.where(diverged, 0.0, np.nan)
     c1s, c2s = adam_corrections(rule, steps)
-    hg, hd = _per_run(rule.lr_g, batch), _per_run(rule.lr_d, batch)
-    cfg = settings_vector(rule)
+    hg, hd = per_run(rule.lr_g, batch), per_run(rule.lr_d, batch)
+    cfg = settings_vector(rule, clip)
     if progress is None:
         block = max(steps, 1)
     else:

@@ -1,8 +1,8 @@
 """The source of one compiled simulation: a fused loop over runs and steps.
 
 :func:`simulation_source` writes a Python module for numba: the game's field
-(and Jacobian, for SGA) and logged losses as scalar functions
-(:mod:`gandyn.dynamics.kernels.printing`), the rule's step
+(its Jacobian and cross gradient, for the rules that need them) and logged
+losses as scalar functions (:mod:`gandyn.dynamics.kernels.printing`), the rule's step
 (:mod:`gandyn.dynamics.kernels.steps`), and ``run``, which advances every run of
 a batch through a block of steps in one loop: per run, the state and buffers
 stay in registers, each step is checked against the max-norm ball (a run that
@@ -19,12 +19,13 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import sympy as sp
 
 from gandyn.dynamics.kernels.printing import NUMPY_NAMES, SCALAR_HELPERS, scalar_function
-from gandyn.dynamics.kernels.steps import StepCode
+from gandyn.dynamics.kernels.steps import HELPERS, StepCode
 
 __all__ = ["simulation_source", "sweep_source"]
 
@@ -43,13 +44,18 @@ def _indent(lines: Sequence[str], depth: int) -> list[str]:
 
 
 def _functions(step: StepCode, field: Sequence[sp.Expr], jacobian: Sequence[sp.Expr] | None,
-               args: Sequence[sp.Symbol]) -> list[str]:
-    """The module's header, the scalar helpers, ``_field`` and ``_jacobian``."""
+               args: Sequence[sp.Symbol], cross: Sequence[sp.Expr] | None = None) -> list[str]:
+    """The module's header, the scalar and step helpers, ``_field``, ``_jacobian``, ``_cross``."""
     parts = [_HEADER.format(numpy_names=", ".join(NUMPY_NAMES))]
     parts += [text for text in SCALAR_HELPERS.values() if text]
+    parts += [HELPERS[name] for name in dict.fromkeys(step.helpers)]
     parts.append(scalar_function("_field", field, args))
     if jacobian is not None:
         parts.append(scalar_function("_jacobian", jacobian, args))
+    if step.needs_cross:
+        if cross is None:
+            raise ValueError("the step needs the cross gradient")
+        parts.append(scalar_function("_cross", cross, args))
     return parts
 
 
@@ -67,7 +73,7 @@ def _load_run(step: StepCode, n: int, n_theta: int, n_params: int) -> list[str]:
 def _step_block(step: StepCode, n: int, call: Callable[[str], str]) -> list[str]:
     """``if not dead:`` the rule's step, then the ball's check: accept, or freeze the run."""
     # Adam's corrections by step (other rules pass a one-element array: never read it)
-    uses = " ".join(step.lines)
+    uses = set(re.findall(r"\w+", " ".join(step.lines)))
     inner = [f"{c} = {c.upper()}S[k]" for c in ("c1", "c2") if c in uses]
     inner += [call(line) for line in step.lines]
     inside = " and ".join(f"abs(n{i}) <= max_norm and abs(n{i}) != INF" for i in range(n))
@@ -89,6 +95,7 @@ def simulation_source(
     step: StepCode, field: Sequence[sp.Expr], jacobian: Sequence[sp.Expr] | None,
     logged: Sequence[sp.Expr], logged_names: Sequence[str], state: Sequence[sp.Symbol],
     params: Sequence[sp.Symbol], n_theta: int, loop_measure: bool,
+    cross: Sequence[sp.Expr] | None = None,
 ) -> str:
     """The module's text; its function ``run`` advances a batch through steps ``k_first..k_last``.
 
@@ -97,7 +104,8 @@ def simulation_source(
     records ``XS (B, S, n)`` and ``LS (B, S, k)`` and the divergence flags and steps
     ``DIV``, ``DIV_AT`` in place. ``HG``, ``HD`` are the per-run rates, ``PAR (B, p)``
     the hyper-parameters, ``cfg`` the rule's settings, ``C1S``, ``C2S`` Adam's bias
-    corrections by step.
+    corrections by step. ``cross`` is the cross gradient
+    (:mod:`gandyn.derivation.player_derivatives`) for the steps that need it.
 
     Raises
     ------
@@ -106,7 +114,7 @@ def simulation_source(
     """
     n, k = len(state), len(logged)
     args = [*state, *params]
-    parts = _functions(step, field, jacobian, args)
+    parts = _functions(step, field, jacobian, args, cross)
     if k:
         parts.append(scalar_function("_logged", logged, args))
     param_args = "".join(f", p{j}" for j in range(len(params)))
@@ -178,7 +186,8 @@ def fmin(a, b):
 
 def sweep_source(step: StepCode, field: Sequence[sp.Expr], jacobian: Sequence[sp.Expr] | None,
                  monitored: Sequence[sp.Expr], state: Sequence[sp.Symbol],
-                 params: Sequence[sp.Symbol], n_theta: int, fixed: Sequence[int]) -> str:
+                 params: Sequence[sp.Symbol], n_theta: int, fixed: Sequence[int],
+                 cross: Sequence[sp.Expr] | None = None) -> str:
     """The module of a sweep's group: ``sweep_run`` keeps the statistics the verdicts need.
 
     ``sweep_run(X, BUF, HG, HD, PAR, cfg, C1S, C2S, steps, max_norm, TARGET, tol2,
@@ -189,11 +198,11 @@ def sweep_source(step: StepCode, field: Sequence[sp.Expr], jacobian: Sequence[sp
     (``INSIDE``) and the last step that changed it (``CHANGED``); the largest
     ``d2`` in each third of the final window (``PEAK``); and the range of the
     monitored losses (``g_loss``, ``d_fake``, ``softplus`` in its fast form) over
-    the last third (``LOW``, ``HIGH``).
+    the last third (``LOW``, ``HIGH``). ``cross`` is as for :func:`simulation_source`.
     """
     n, m = len(state), len(monitored)
     args = [*state, *params]
-    parts = _functions(step, field, jacobian, args)
+    parts = _functions(step, field, jacobian, args, cross)
     parts.append(_SWEEP_HELPERS)
     parts.append(scalar_function("_monitored", monitored, args,
                                       rename={"softplus": "fast_softplus"}))

@@ -96,7 +96,9 @@ def sweep_statistics(
         AUTO_MIN_RUN_STEPS,
         adam_corrections,
         check_backend,
+        cross_gradient,
         first_call,
+        per_run,
     )
     from gandyn.dynamics.kernels.source import sweep_source
     from gandyn.dynamics.kernels.steps import settings_vector, step_code
@@ -117,15 +119,17 @@ def sweep_statistics(
             raise SpecError(f"`backend` compiled cannot run this sweep: {exc}") from None
         return None
     jacobian = list(vf.jacobian) if step.needs_jacobian else None
+    cross = cross_gradient(vf) if step.needs_cross else None
     exprs = [sp.sympify(e) for e in monitored]
     description = "\n".join([
         "sweep", sp.srepr(sp.Tuple(*vf.field)), sp.srepr(sp.Tuple(*(jacobian or ()))),
+        sp.srepr(sp.Tuple(*(cross or ()))),
         sp.srepr(sp.Tuple(*exprs)), sp.srepr(sp.Tuple(*game.state_symbols)),
         sp.srepr(sp.Tuple(*symbols)), repr((n_theta, fixed_at)), repr(step)])
 
     def source() -> str:
         return sweep_source(step, list(vf.field), jacobian, exprs, game.state_symbols, symbols,
-                            n_theta, fixed_at)
+                            n_theta, fixed_at, cross)
 
     try:
         run, _ = load_kernel(description, source, "sweep_run")
@@ -145,8 +149,7 @@ def sweep_statistics(
     diverged_at = np.where(diverged, 0.0, np.nan)
     state = np.ascontiguousarray(inside, dtype=np.bool_)
     changed = np.ascontiguousarray(changed_at, dtype=np.int64)
-    hg = np.ascontiguousarray(np.broadcast_to(np.asarray(rule.lr_g, dtype=np.float64), (batch,)))
-    hd = np.ascontiguousarray(np.broadcast_to(np.asarray(rule.lr_d, dtype=np.float64), (batch,)))
+    hg, hd = per_run(rule.lr_g, batch), per_run(rule.lr_d, batch)
     arguments = (x, buf, hg, hd, par, settings_vector(rule), c1s, c2s, steps, float(max_norm),
                  np.ascontiguousarray(target, dtype=np.float64), float(tol2), int(first_window),
                  int(thirds[0]), int(thirds[1]), state, changed, peak, low, high, diverged,

@@ -121,13 +121,21 @@ def test_a_second_call_reuses_the_compiled_module(dirac: Any,
 
 def test_unsupported_cases_fall_back_with_the_reason(dirac: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from gandyn.rules.gradient import SimultaneousGD
+
+    class Damped(SimultaneousGD):  # another step under a known name: not compiled
+        def step(self, field: Any, x: Any, buffers: Any, k: int) -> Any:
+            result = super().step(field, x, buffers, k)
+            result.x = 0.5 * result.x
+            return result
+
     x0 = _dirac_starts(4)
     monkeypatch.setattr(simulate, "AUTO_MIN_RUN_STEPS", 1)
-    implicit = _run(dirac, make_rule("proximal", 0.1, 0.1), x0, 3, "auto")
-    assert implicit.method["backend"] == "numpy"
-    assert "proximal" in implicit.method["backend_reason"]
-    with pytest.raises(SpecError, match="proximal"):
-        _run(dirac, make_rule("proximal", 0.1, 0.1), x0, 3, "compiled")
+    other = _run(dirac, Damped(0.1, 0.1), x0, 3, "auto")
+    assert other.method["backend"] == "numpy"
+    assert "no compiled step" in other.method["backend_reason"]
+    with pytest.raises(SpecError, match="no compiled step"):
+        _run(dirac, Damped(0.1, 0.1), x0, 3, "compiled")
     clipped = _run(dirac, make_rule("simgd", 0.1, 0.1), x0, 3, "auto",
                    project=lambda x: np.clip(x, -1, 1))
     assert "clipping" in clipped.method["backend_reason"]

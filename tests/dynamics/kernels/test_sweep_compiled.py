@@ -51,9 +51,17 @@ def test_compiled_chunk_gives_the_numpy_verdicts(optimizer: str, axes: list[str]
 
 def test_compiled_sweep_of_a_rule_without_a_compiled_step_is_refused(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = _plan("proximal", ["lr=0.1:0.5:2"], steps=10)
+    # the flow's sweep steps by classic Runge-Kutta (gandyn.dynamics.flow.RungeKuttaFlow),
+    # which has no compiled step
+    from dataclasses import replace
+
+    from gandyn.runs.spec import RuleSpec
+
+    spec = merge_sweep(SweepSpec(), axes=[AxisSpec(*parse_axis("lr=0.1:0.5:2"))], steps=10)
+    rule = RuleSpec(name="flow", settings=(("method", "rk4"),))
+    plan = plan_of(replace(spec, run=replace(spec.run, rule=rule)))
     monkeypatch.setenv("GANDYN_BACKEND", "compiled")
-    with pytest.raises(SpecError, match="proximal"):
+    with pytest.raises(SpecError, match="flow"):
         simulate_chunk(plan, 0)
     monkeypatch.setenv("GANDYN_BACKEND", "auto")  # too small, and no compiled step: numpy
     assert len(simulate_chunk(plan, 0)["verdict"]) == 2
