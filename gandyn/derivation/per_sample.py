@@ -5,7 +5,7 @@ exact; it sees means over minibatches of per-sample terms. :func:`sample_terms`
 rebuilds a game's costs and logged terms *per sample* (no expectation taken):
 the discriminator's per-sample cost pairs one real sample with one fake
 sample (and one interpolation weight for WGAN-GP), exactly the pairs of the
-relativistic loss. :mod:`gandyn.dynamics.minibatch` samples them.
+relativistic loss. :mod:`gandyn.dynamics.minibatch_field` samples them.
 
 Consensus optimization is not the mean of a per-sample term: its regularizer
 ``gamma/2 |xi|**2`` is a function of the *expected* gradient ``xi``. A training
@@ -13,7 +13,7 @@ loop computes it from the minibatch's own gradient, ``gamma/2 |xi_B|**2``
 (Mescheder et al.'s ``ConsensusOptimizer``: ``reg = 0.5 * sum(|g|**2)`` over the
 gradients of the minibatch losses, then the gradient of ``reg``); the terms
 keep its weight (:attr:`SampleTerms.consensus`) and
-:class:`gandyn.dynamics.minibatch.MinibatchField` builds that estimate from
+:class:`gandyn.dynamics.minibatch_field.MinibatchField` builds that estimate from
 per-sample gradients and their Jacobians.
 
 References

@@ -1,11 +1,11 @@
 """Minibatch runs through a compiled loop, with the draws of the numpy path.
 
 :func:`gandyn.dynamics.minibatch.simulate_minibatch` steps a rule on a
-:class:`~gandyn.dynamics.minibatch.MinibatchField`: every field call draws a
+:class:`~gandyn.dynamics.minibatch_field.MinibatchField`: every field call draws a
 discriminator batch and a generator batch for every run from one numpy
 ``Generator``, evaluates the per-sample gradients and averages them. Here the
 draws stay in numpy, made block by block in the order the numpy path makes them
-(:meth:`~gandyn.dynamics.minibatch.MinibatchField.draw_sets`), and one numba
+(:meth:`~gandyn.dynamics.minibatch_field.MinibatchField.draw_sets`), and one numba
 loop per game and rule evaluates the per-sample expressions (printed as the
 numpy path's ``lambdify`` has them, :mod:`gandyn.dynamics.kernels.printing`),
 sums them sample by sample (numpy's ``mean`` over a non-contiguous axis adds in
@@ -53,7 +53,7 @@ from gandyn.errors import SpecError
 from gandyn.rules.base import UpdateRule
 
 if TYPE_CHECKING:
-    from gandyn.dynamics.minibatch import MinibatchField
+    from gandyn.dynamics.minibatch_field import MinibatchField
 
 __all__ = ["MINIBATCH_RULES", "compiled_minibatch", "minibatch_source"]
 

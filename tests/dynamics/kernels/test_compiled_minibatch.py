@@ -174,7 +174,7 @@ def test_one_vectorized_draw_is_the_successive_draws() -> None:
 
 
 def test_point_masses_are_drawn_as_generator_choice_draws_them() -> None:
-    from gandyn.dynamics.minibatch import _sampler
+    from gandyn.dynamics.minibatch_field import _sampler
     from gandyn.symbolic.expectations import PointMasses
 
     dist = PointMasses((sp.Float(-1.0), sp.Float(0.5), sp.Float(2.0)),
