@@ -21,6 +21,12 @@ only ever costs speed, never correctness or an error. Files are written to a
 temporary file in the cache folder and renamed, so a reader sees the old file
 or the whole new one.
 
+Text printed from derivations (the explore page's JavaScript,
+:mod:`gandyn.explore.codecache`) is kept in the same folder as *text entries*
+(``<kind>-<key>.txt``, :func:`store_text`, :func:`load_text`): the same header
+line with the format ``gandyn-text-cache``, UTF-8 text as the body, the same
+checks on reading and the same atomic write.
+
 The checksum detects damage, not malice: whoever can write the cache folder
 can make gandyn load wrong derivatives (never run code), as with any cache;
 the folder is created readable by its owner only.
