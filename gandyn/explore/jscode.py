@@ -20,14 +20,13 @@ References
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import sympy as sp
 from sympy.printing.jscode import JavascriptCodePrinter
 
 from gandyn.errors import SpecError
-from gandyn.symbolic.expectations import GaussHermite, GaussLegendre
+from gandyn.symbolic.expectations import expand_quadrature
 
 __all__ = ["JS_HELPERS", "JS_NAMES", "js_function"]
 
@@ -75,36 +74,6 @@ class _Printer(JavascriptCodePrinter):
         return str(super()._print_Pow(expr))
 
 
-@functools.lru_cache(maxsize=4096)
-def _expanded_node(node: sp.Expr) -> sp.Expr:
-    """One quadrature node's weighted sum, computed once per process.
-
-    A page's combinations share most of their quadrature nodes (a regularizer's
-    expectation recurs in the field, the Jacobian and the higher derivatives, and
-    across losses): the Dirac-GAN page expands 321 distinct nodes 527 times.
-    """
-    return node.expanded()
-
-
-def _is_innermost_node(expr: sp.Basic) -> bool:
-    return isinstance(expr, GaussHermite | GaussLegendre) and not expr.args[0].has(
-        GaussHermite, GaussLegendre)
-
-
-@functools.lru_cache(maxsize=4096)
-def _expanded(expr: sp.Basic) -> sp.Expr:
-    """:func:`gandyn.symbolic.expectations.expand_quadrature` with each node's sum memoized.
-
-    The same replacement, innermost nodes first, so the result is the same expression;
-    whole expressions recur across a page's combinations too (1346 printed, 356 distinct
-    on the Dirac-GAN page), hence the cache on this function as well.
-    """
-    result = sp.sympify(expr)
-    while result.has(GaussHermite, GaussLegendre):
-        result = result.replace(_is_innermost_node, _expanded_node)
-    return result
-
-
 def js_function(name: str, exprs: Sequence[sp.Expr], state: Sequence[sp.Symbol],
                 params: Sequence[sp.Symbol]) -> str:
     """A JavaScript function ``name(x, p)`` that returns the list ``exprs`` at ``x``.
@@ -132,7 +101,7 @@ def js_function(name: str, exprs: Sequence[sp.Expr], state: Sequence[sp.Symbol],
         An expression with a function the page cannot evaluate, or a free
         symbol that is neither state nor parameter.
     """
-    expanded = [_expanded(sp.sympify(e)) for e in exprs]
+    expanded = [expand_quadrature(sp.sympify(e)) for e in exprs]
     known = [*state, *params]
     renamed = {s: sp.Symbol(f"s{i}", real=True) for i, s in enumerate(known)}
     free = set().union(*(e.free_symbols for e in expanded)) - set(known)
