@@ -21,6 +21,12 @@ only ever costs speed, never correctness or an error. Files are written to a
 temporary file in the cache folder and renamed, so a reader sees the old file
 or the whole new one.
 
+Text printed from derivations (the explore page's JavaScript,
+:mod:`gandyn.explore.codecache`) is kept in the same folder as *text entries*
+(``<kind>-<key>.txt``, :func:`store_text`, :func:`load_text`): the same header
+line with the format ``gandyn-text-cache``, UTF-8 text as the body, the same
+checks on reading and the same atomic write.
+
 The checksum detects damage, not malice: whoever can write the cache folder
 can make gandyn load wrong derivatives (never run code), as with any cache;
 the folder is created readable by its owner only.
@@ -52,14 +58,17 @@ from gandyn.files import read_input
 from gandyn.symbolic.expectations import QUADRATURES
 from gandyn.symbolic.functions import FUNCTIONS
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ENTRY_BYTES", "NODE_KINDS",
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ENTRY_BYTES", "NODE_KINDS", "TEXT_FORMAT",
            "UnsupportedExpressionError", "decode", "encode", "entry_path", "from_bytes", "load",
-           "store", "to_bytes"]
+           "load_text", "store", "store_text", "text_entry_path", "text_from_bytes",
+           "text_to_bytes", "to_bytes"]
 
 #: The ``format`` field of every entry's header.
 FORMAT = "gandyn-derivation-cache"
 #: Bumped whenever the encoding changes; entries of another version are ignored.
 FORMAT_VERSION = 1
+#: The ``format`` field of a text entry's header (code printed from a derivation).
+TEXT_FORMAT = "gandyn-text-cache"
 #: Largest entry read (the catalogue's largest is about 1 MB).
 MAX_ENTRY_BYTES = 256 * 2**20
 
@@ -413,6 +422,108 @@ def store(folder: Path, key: str, parts: Sequence[Sequence[sp.Basic]]) -> bool:
         temporary = None
     except OSError:
         return False  # a read-only or full disk only costs speed
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    return True
+
+
+# -- text entries -------------------------------------------------------------------------------
+#
+# Text printed from a derivation (the explore page's JavaScript) is kept beside the derivations,
+# in the same folder, with the same header line (format, version, gandyn and sympy versions,
+# key, SHA-256 and length of the body), the same checks on reading and the same atomic write.
+# The body is UTF-8 text and is never run here; whoever can write the folder can change it, as
+# they can change a derivation.
+
+_KIND_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def text_entry_path(folder: Path, kind: str, key: str) -> Path:
+    """Where the text entry of ``kind`` (``explore-js``) and ``key`` lives in ``folder``.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not lower-case letters, digits and dashes, or is ``derive``
+        (the derivations' own prefix).
+    """
+    if not kind or kind == "derive" or not set(kind) <= _KIND_CHARACTERS:
+        raise ValueError(f"a text entry's kind must be a lower-case word, not {kind!r}")
+    return folder / f"{kind}-{key}.txt"
+
+
+def text_to_bytes(key: str, text: str) -> bytes:
+    """The bytes of the text entry of ``key`` holding ``text``."""
+    body = text.encode("utf-8")
+    header = {"format": TEXT_FORMAT, "version": FORMAT_VERSION, **_versions(), "key": key,
+              "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    return json.dumps(header, separators=(",", ":")).encode() + b"\n" + body
+
+
+def text_from_bytes(key: str, data: bytes) -> str:
+    """The text stored in an entry, checked against ``key``, versions and checksum.
+
+    Raises
+    ------
+    ValueError
+        If the entry is not a complete, intact text entry of this key, format and versions.
+    """
+    head, newline, body = data.partition(b"\n")
+    if not newline or len(head) > 4096:
+        raise _CorruptEntryError("no header line")
+    header = json.loads(head)
+    expected = {"format": TEXT_FORMAT, "version": FORMAT_VERSION, **_versions(), "key": key,
+                "bytes": len(body)}
+    if not isinstance(header, dict) or any(header.get(k) != v for k, v in expected.items()):
+        raise _CorruptEntryError("another format, version, key or length")
+    if header.get("sha256") != hashlib.sha256(body).hexdigest():
+        raise _CorruptEntryError("checksum mismatch")
+    return body.decode("utf-8")
+
+
+def load_text(folder: Path, kind: str, key: str) -> str | None:
+    """The text cached for ``kind`` and ``key`` in ``folder``, or ``None`` (missing or unusable).
+
+    An unusable entry (damaged, truncated, foreign, of another version) is
+    ``None``, never an error, as for :func:`load`.
+    """
+    path = text_entry_path(folder, kind, key)
+    if not path.exists():
+        return None
+    try:
+        data = read_input(path, what="cache entry", limit=MAX_ENTRY_BYTES)
+        return text_from_bytes(key, data)
+    except (InputFileError, OSError, ValueError):
+        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
+        return None
+
+
+def store_text(folder: Path, kind: str, key: str, text: str) -> bool:
+    """Write the text entry of ``kind`` and ``key`` atomically; ``False`` if it cannot be.
+
+    Written as :func:`store` writes a derivation: to a temporary file in
+    ``folder``, then renamed over the entry (never an error: a read-only or
+    full disk only costs speed).
+    """
+    return _replace_atomically(folder, text_entry_path(folder, kind, key),
+                               text_to_bytes(key, text), prefix=f".{kind}-")
+
+
+def _replace_atomically(folder: Path, path: Path, data: bytes, *, prefix: str) -> bool:
+    """Write ``data`` to ``path`` in ``folder`` through a renamed temporary file."""
+    temporary = None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=prefix, suffix=".tmp",
+                                         delete=False) as handle:
+            temporary = handle.name
+            handle.write(data)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError:
+        return False
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):

@@ -26,6 +26,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ import sympy as sp
 from gandyn.derivation.field import VectorField, derive
 from gandyn.derivation.player_derivatives import player_derivatives
 from gandyn.errors import SpecError
+from gandyn.explore.codecache import cached_code, code_key
 from gandyn.explore.jscode import js_function
 from gandyn.games.game import Game
 from gandyn.games.losses import FAKE_LOGIT, LOSSES, REAL_LOGIT, get_loss
@@ -196,6 +198,19 @@ def _opponent_terms(field: VectorField) -> tuple[list[sp.Expr], list[sp.Expr]]:
     return cross, higher
 
 
+def _variant_code(game: Game, logged: list[sp.Expr], state: tuple[sp.Symbol, ...],
+                  symbols: list[sp.Symbol]) -> str:
+    """The JavaScript object literal of one combination (:attr:`Variant.code`)."""
+    field = derive(game)
+    cross, higher = _opponent_terms(field)
+    return ("{field: " + js_function("", list(field.field), state, symbols)
+            + ",\njacobian: " + js_function("", list(field.jacobian), state, symbols)
+            + ",\ncross: " + js_function("", cross, state, symbols)
+            + ",\nhigher: " + js_function("", higher, state, symbols)
+            + ",\nlogged: " + js_function("", logged, state, symbols)
+            + "}")
+
+
 def _logged_terms(game: Game) -> list[sp.Expr]:
     by_name = dict(game.logged)
     return [by_name.get(name, sp.S.Zero) for name in LOGGED]
@@ -248,18 +263,14 @@ def offer(part: GameSpec, base_dir: str | Path | None = None, *,
     for loss in losses:
         for choice, regs in choices:
             game = _variant_game(part, loss, regs, base_dir)
-            field = derive(game)
             symbols = sorted(game.param_values, key=lambda s: str(s.name))
             for p in game.params:
                 parameters.setdefault(p.name, ParameterEntry(
                     p.name, float(p.value), p.doc, of_regularizer=p.name not in own))
-            cross, higher = _opponent_terms(field)
-            code = ("{field: " + js_function("", list(field.field), state, symbols)
-                    + ",\njacobian: " + js_function("", list(field.jacobian), state, symbols)
-                    + ",\ncross: " + js_function("", cross, state, symbols)
-                    + ",\nhigher: " + js_function("", higher, state, symbols)
-                    + ",\nlogged: " + js_function("", _logged_terms(game), state, symbols)
-                    + "}")
+            logged = _logged_terms(game)
+            code = cached_code(code_key(game, logged, state, symbols),
+                               functools.partial(_variant_code, game, logged, state, symbols),
+                               name=f"{loss or '-'}|{choice}")
             variants.append(Variant(
                 key=f"{loss or '-'}|{choice}", loss=loss, regularizer=choice,
                 reg_texts=tuple(_reg_text(r, get_regularizer(r.name).name) for r in regs),
