@@ -108,3 +108,21 @@ def test_work_holds_the_live_runs_of_x_at_every_step() -> None:
                 seen.append(held)
     assert seen[0] is None and len(seen) >= 2  # dropped at least once
     assert loop.diverged.any() and not loop.diverged.all()
+
+
+@pytest.mark.parametrize("game", ["dirac", "gaussian"])
+def test_losses_recorded_by_blocks_equal_one_call_on_the_batch(game: str) -> None:
+    # simulate_rule records the logged losses of a large batch a block of runs at a time
+    # (small temporaries); every entry is elementwise in the runs, so the bits must be those
+    # of one call on the whole batch, a partial last block included.
+    from gandyn.dynamics.discrete import RECORD_BLOCK, _record
+    from gandyn.rules.base import evaluate_rows
+
+    vf = derive(make_game(game, "minimax"))
+    n = len(vf.game.state_symbols)
+    rows = np.random.default_rng(11).normal(size=(n, 2 * RECORD_BLOCK + 77))
+    whole = np.empty((len(vf.logged_names), rows.shape[1]))
+    blocks = np.empty_like(whole)
+    evaluate_rows(vf.logged_fn, rows, whole)
+    _record(vf.logged_fn, rows, blocks)
+    assert blocks.tobytes() == whole.tobytes()
