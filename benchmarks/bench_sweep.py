@@ -14,7 +14,9 @@ Prints, in one run, cells per second of
   the divergence check and freeze, the same verdict rules and measures, specialized to this
   game (``d_fake = max(l, 0) + log1p(exp(-|l|))``, ``g_loss = -d_fake``, over the last third
   of the window only), in chunks of the same size (faster than one batch of every cell); its
-  verdicts are checked against gandyn's;
+  verdicts are checked against gandyn's. It leaves out work gandyn must do for a general game,
+  once per chunk rather than per step: the map's Jacobian and its eigenvalues at the
+  equilibrium (a closed form here), ``decided_at`` and the final distances;
 * (b) only the update hand-written (no divergence check, no verdict), for reference;
 
 with the ratios gandyn / (a) (goal >= 0.8), the speed-up of two local worker processes over
