@@ -151,6 +151,20 @@ class StepLoop:
         return cast(Array, cached)
 
     @property
+    def work(self) -> tuple[Array, IntArray | None]:
+        """The states being stepped, coordinate-first ``(n, W)``, and the runs they hold.
+
+        ``runs`` is ``None`` while the work holds every run in order (``W = B``);
+        once the loop drops diverged runs it is the runs' indices, a new array at
+        each drop (compare it by identity to see the layout change). A run that
+        diverged since the last drop still has a slot here, holding zeros. A
+        caller that follows only the live runs reads this instead of :attr:`x`,
+        which copies every run's state once any has diverged. Valid until the
+        next step.
+        """
+        return self._current, self._runs
+
+    @property
     def buffers(self) -> dict[str, Array]:
         """The rule's current buffers, each ``(B, n)``."""
         cached = self._views.get("buffers")

@@ -295,23 +295,55 @@ def _simulate_group(engine: _Engine, x0: Array, rule: UpdateRule, params: Mappin
         return _classify(plan, rule, game, x_eq, fixed, left, left_at, distance, start2,
                          done.inside, changed_at, thirds, ratios, low, high, (g_col, d_col))
     loop = StepLoop(rule, game, x0, max_norm=plan.max_norm)
+    # The statistics follow the loop's work (its live runs, coordinate-first): once runs
+    # diverge, reading the whole batch (loop.x) would copy every frozen state at every step.
+    # What a run records after it diverged is never read: its verdict, decided_at and
+    # amplitudes come from the divergence alone, its distance from its frozen state (below).
+    monitored = engine.monitored
+    zero_target = not np.any(target_rows)  # x - 0 is x exactly: skip the subtraction
+    runs: Any = None  # the runs the views below hold (None: every run, the arrays themselves)
+    w_changed, w_inside, w_peak, w_low, w_high = changed_at, inside, peak, low, high
+    w_target, w_params = target_rows, params
     with np.errstate(all="ignore"):
         for k in loop.run(steps):
-            x = loop.x
-            d2 = distance2(x)
+            rows, work_runs = loop.work
+            if work_runs is not runs:  # the loop dropped diverged runs: follow its layout
+                if runs is None:
+                    inside = w_inside
+                else:
+                    changed_at[runs], inside[runs] = w_changed, w_inside
+                    peak[:, runs], low[:, runs], high[:, runs] = w_peak, w_low, w_high
+                runs = work_runs
+                w_changed, w_inside = changed_at[runs], inside[runs]
+                w_peak, w_low, w_high = peak[:, runs], low[:, runs], high[:, runs]
+                w_target = target_rows[:, runs]
+                w_params = {name: v if np.ndim(v) == 0 else np.asarray(v)[runs]
+                            for name, v in params.items()}
+            diff = rows if all_fixed else rows[fixed]
+            if not zero_target:
+                diff = diff - w_target
+            # the sum of squares in distance2's order (from the first coordinate on, each
+            # product rounded, then the sum), written out: einsum's set-up costs a tenth
+            # of a step at a chunk's size
+            d2 = diff[0] * diff[0] if len(diff) else np.zeros(rows.shape[1])
+            for row in diff[1:]:
+                d2 += row * row
             now = d2 < tol2
-            np.copyto(changed_at, k, where=now != inside)
-            inside = now
+            np.copyto(w_changed, k, where=now != w_inside)
+            w_inside = now
             if k >= first_window:
                 part = (k >= thirds[0]) + (k >= thirds[1])
-                np.fmax(peak[part], d2, out=peak[part])
+                np.fmax(w_peak[part], d2, out=w_peak[part])
                 if part == 2:  # the losses' amplitude: over the last third, as rule 2
-                    losses = engine.monitored(x, params)
-                    if losses.ndim == 1:
-                        losses = losses[:, None]
-                    for j in range(min(2, losses.shape[1])):
-                        np.fmin(low[j], losses[:, j], out=low[j])
-                        np.fmax(high[j], losses[:, j], out=high[j])
+                    losses = monitored.entries(rows, w_params)
+                    for j in range(min(2, len(losses))):
+                        np.fmin(w_low[j], losses[j], out=w_low[j])
+                        np.fmax(w_high[j], losses[j], out=w_high[j])
+        if runs is None:
+            inside = w_inside
+        else:
+            changed_at[runs], inside[runs] = w_changed, w_inside
+            peak[:, runs], low[:, runs], high[:, runs] = w_peak, w_low, w_high
         x = loop.x
         left = loop.diverged  # left the max-norm ball (or non-finite)
         left_at = np.where(left, loop.diverged_at, 0).astype(np.int64)
@@ -366,5 +398,24 @@ def _spectral_radius(rule: UpdateRule, game: FieldFunctions, x_eq: Array,
         jac = rule.map_jacobian(game, x_eq, buffers, _LINEARIZE_AT_STEP)
     finite = ok & np.all(np.isfinite(jac), axis=(-2, -1))
     if finite.any():
-        radius[finite] = np.max(np.abs(np.linalg.eigvals(jac[finite])), axis=-1)
+        radius[finite] = _radius_of_distinct(jac[finite])
     return radius
+
+
+def _radius_of_distinct(jac: Array) -> Array:
+    """The spectral radius of each matrix of ``jac`` ``(B, n, n)``, once per run of equal ones.
+
+    Neighbouring cells often share their map's Jacobian (in C order, an inner axis
+    that moves the start leaves it unchanged), and an eigenvalue problem costs more
+    than the rest of the linearization. Matrices are matched by their bits, so a
+    cell's radius is exactly that of solving its own matrix.
+    """
+    batch, n = jac.shape[0], jac.shape[-1]
+    bits = np.ascontiguousarray(jac).reshape(batch, n * n).view(np.uint64)
+    new = np.ones(batch, dtype=bool)  # where a run of bitwise-equal matrices starts
+    np.any(bits[1:] != bits[:-1], axis=1, out=new[1:])
+    starts = np.flatnonzero(new)
+    radius = np.max(np.abs(np.linalg.eigvals(jac[starts])), axis=-1)
+    if len(starts) == batch:
+        return cast(Array, radius)
+    return cast(Array, radius[np.cumsum(new) - 1])

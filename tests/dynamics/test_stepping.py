@@ -84,3 +84,45 @@ def test_the_starts_are_not_written_into() -> None:
             pass
     assert np.array_equal(x0, kept)
     assert loop.diverged_at.tolist()[1] == 0.0 and np.array_equal(loop.x[1], kept[1])
+
+
+def test_work_holds_the_live_runs_of_x_at_every_step() -> None:
+    # StepLoop.work is what a caller that follows only the live runs reads instead of x:
+    # at every step, its slots of runs that have not diverged are those runs' rows of x,
+    # and its runs change (a new array) exactly when the loop drops the diverged ones.
+    vf = derive(make_game("dirac", "minimax"))
+    field = FieldFunctions(vf.field_fn, vf.jacobian_fn, 1)
+    rng = np.random.default_rng(7)
+    runs = 40
+    x0 = rng.normal(size=(runs, 2))
+    lr = np.where(np.arange(runs) % 4 == 0, 6.0, 0.05)
+    loop = StepLoop(make_rule("simgd", lr, lr), field, x0, max_norm=4.0)
+    seen = []
+    with np.errstate(all="ignore"):
+        for _ in loop.run(200):
+            rows, held = loop.work
+            order = np.arange(runs) if held is None else held
+            live = ~loop.diverged[order]
+            np.testing.assert_array_equal(rows.T[live], loop.x[order[live]])
+            if not seen or held is not seen[-1]:
+                seen.append(held)
+    assert seen[0] is None and len(seen) >= 2  # dropped at least once
+    assert loop.diverged.any() and not loop.diverged.all()
+
+
+@pytest.mark.parametrize("game", ["dirac", "gaussian"])
+def test_losses_recorded_by_blocks_equal_one_call_on_the_batch(game: str) -> None:
+    # simulate_rule records the logged losses of a large batch a block of runs at a time
+    # (small temporaries); every entry is elementwise in the runs, so the bits must be those
+    # of one call on the whole batch, a partial last block included.
+    from gandyn.dynamics.discrete import RECORD_BLOCK, _record
+    from gandyn.rules.base import evaluate_rows
+
+    vf = derive(make_game(game, "minimax"))
+    n = len(vf.game.state_symbols)
+    rows = np.random.default_rng(11).normal(size=(n, 2 * RECORD_BLOCK + 77))
+    whole = np.empty((len(vf.logged_names), rows.shape[1]))
+    blocks = np.empty_like(whole)
+    evaluate_rows(vf.logged_fn, rows, whole)
+    _record(vf.logged_fn, rows, blocks)
+    assert blocks.tobytes() == whole.tobytes()

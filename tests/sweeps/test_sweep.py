@@ -222,6 +222,48 @@ def test_cells_match_independent_simulations() -> None:
         assert result.measures["spectral_radius"][cell] == pytest.approx(radius, rel=1e-12)
 
 
+def test_cells_among_diverging_ones_match_independent_simulations() -> None:
+    # simgd on the minimax Dirac-GAN spirals out at |1 + i h / 2| per step (Mescheder, Nowozin
+    # and Geiger 2018, Sec. 3): with a small ball, the large rates leave it mid-run, the step
+    # loop drops them from its work, and the others' measures must not notice.
+    steps, window, bound = 240, 90, 3.0
+    plan = make_plan(axes=["lr=0.02:1.5:5:log", "theta=-1.5:1.5:6"], steps=steps,
+                     window=window, max_norm=bound, chunk_size=30)
+    result = run_sweep(plan)
+    left = result.verdict_names == "diverged"
+    assert left.sum() >= 8 and (~left).sum() >= 8
+    vf = derive(make_game("dirac", "minimax", []))
+    last_third = steps - window + 1 + (2 * window) // 3
+    for cell in range(plan.n_cells):
+        lr, theta = float(result.axis_values["lr"][cell]), float(result.axis_values["theta"][cell])
+        traj = simulate_rule(make_rule("simgd", lr, lr), FieldFunctions.of(vf), vf.logged_fn,
+                             np.array([[theta, 1.0]]), steps, max_norm=bound,
+                             state_names=("theta", "psi"), logged_names=vf.logged_names)
+        assert result.measures["distance"][cell] == pytest.approx(np.hypot(*traj.x[0, -1]),
+                                                                  rel=1e-15)
+        if traj.diverged[0]:
+            assert left[cell] and result.measures["decided_at"][cell] == traj.diverged_at[0]
+            assert math.isnan(result.measures["g_loss_amplitude"][cell])
+            continue
+        assert not left[cell]
+        for name in ("g_loss", "d_fake"):
+            seen = traj.loss(name)[0, last_third:]
+            assert result.measures[f"{name}_amplitude"][cell] == pytest.approx(
+                0.5 * (seen.max() - seen.min()), rel=1e-12, abs=1e-15)
+
+
+def test_spectral_radius_solved_once_per_run_of_equal_matrices() -> None:
+    from gandyn.sweeps.chunk import _radius_of_distinct
+
+    rng = np.random.default_rng(3)
+    distinct = rng.normal(size=(9, 3, 3))
+    jac = np.concatenate([np.repeat(distinct[:4], 5, axis=0), distinct[4:], distinct[:2],
+                          -0.0 * distinct[:1], 0.0 * distinct[:1]])
+    expected = [np.max(np.abs(np.linalg.eigvals(m))) for m in jac]  # each cell alone
+    np.testing.assert_array_equal(_radius_of_distinct(jac), expected)
+    np.testing.assert_array_equal(_radius_of_distinct(jac[:1]), expected[:1])
+
+
 def test_decided_at_and_divergence_step() -> None:
     # simgd on the bilinear game from (1, 1): |z_k| = sqrt(2) (1 + h^2)^(k/2) first exceeds
     # max_norm (an inf-norm bound, |theta| or |psi|) at a step we can compute from the orbit.
