@@ -108,11 +108,7 @@ def _global_nash_lines(g: GlobalNash) -> list[str]:
             listed = ", ".join(f"{v:.4g} ({p:.3g})" for v, p in support)
             lines.append(f"  {player} support (value (probability)): {listed}")
         if mixed.deviation_gains is not None and mixed.tol is not None:
-            gain_g, gain_d = mixed.deviation_gains
-            check = ("an equilibrium" if mixed.verified
-                     else "NOT an equilibrium within the tolerance")
-            lines.append(f"  check: the best pure deviation gains the generator {gain_g:.3g}, "
-                         f"the discriminator {gain_d:.3g} (tol {mixed.tol:.3g}): {check}")
+            lines.append("  " + _deviation_check(mixed.deviation_gains, mixed.tol, mixed.verified))
     return lines
 
 
@@ -218,11 +214,7 @@ def nash_existence_text(result: NashExistence) -> str:
             more = f", ... ({len(support)} in all; --json lists them)" if len(support) > 8 else ""
             lines.append(f"    {player} support (strategy (probability)): {shown}{more}")
         if disc.deviation_gains is not None and disc.tol is not None:
-            gain_g, gain_d = disc.deviation_gains
-            check = ("an equilibrium" if disc.verified
-                     else "NOT an equilibrium within the tolerance")
-            lines.append(f"    check: the best pure deviation gains the generator {gain_g:.3g}, "
-                         f"the discriminator {gain_d:.3g} (tol {disc.tol:.3g}): {check}")
+            lines.append("    " + _deviation_check(disc.deviation_gains, disc.tol, disc.verified))
     if result.critic is not None:
         lines += _critic_lines(*result.critic)
     return "\n".join(lines)
@@ -247,3 +239,10 @@ def _critic_lines(solved: CriticGame, dynamics: CriticDynamics) -> list[str]:
     lines.append(f"    best responses (the critic, then the generator at its top): theta "
                  f"{path}{cycle}")
     return lines
+
+
+def _deviation_check(gains: tuple[float, float], tol: float, verified: bool) -> str:
+    """The line that checks a mixed equilibrium: each player's best pure deviation gain."""
+    check = "an equilibrium" if verified else "NOT an equilibrium within the tolerance"
+    return (f"check: the best pure deviation gains the generator {gains[0]:.3g}, "
+            f"the discriminator {gains[1]:.3g} (tol {tol:.3g}): {check}")

@@ -17,30 +17,15 @@ import pytest
 
 pytest.importorskip("numba")
 
+from kernel_comparison import assert_same_trajectory as _assert_same
+from kernel_comparison import run_with_backend as _run
+
 from gandyn.derivation.field import derive
-from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.kernels import build, simulate
 from gandyn.dynamics.kernels.steps import STEP_WRITERS
 from gandyn.errors import SpecError
 from gandyn.games.game import make_game
-from gandyn.rules import FieldFunctions, make_rule
-
-
-def _run(vf: Any, rule: Any, x0: np.ndarray, steps: int, backend: str, **options: Any) -> Any:
-    return simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, x0, steps, backend=backend,
-                         state_names=tuple(s.name for s in vf.game.state_symbols),
-                         logged_names=vf.logged_names, **options)
-
-
-def _assert_same(a: Any, b: Any, rtol: float = 0.0) -> None:
-    for name in ("x", "logged", "diverged_at", "t", "step"):
-        left, right = getattr(a, name), getattr(b, name)
-        if rtol == 0.0:
-            assert np.array_equal(left, right, equal_nan=True), name
-        else:
-            np.testing.assert_allclose(left, right, rtol=rtol, atol=0.0, err_msg=name)
-    assert np.array_equal(a.diverged, b.diverged)
-    assert a.message == b.message and a.measure == b.measure
+from gandyn.rules import make_rule
 
 
 def _dirac_starts(batch: int = 24) -> np.ndarray:

@@ -27,8 +27,10 @@ import pytest
 
 pytest.importorskip("numba")
 
+from kernel_comparison import assert_same_trajectory as _assert_same
+from kernel_comparison import run_with_backend as _run
+
 from gandyn.derivation.field import derive
-from gandyn.dynamics.discrete import simulate_rule
 from gandyn.dynamics.kernels import simulate
 from gandyn.dynamics.kernels.steps import STEP_WRITERS, step_code
 from gandyn.dynamics.projection import WeightClip
@@ -54,23 +56,6 @@ CASES: dict[str, dict[str, Any]] = {
 LR_D: dict[str, float] = {"sos": 1.0}
 #: Rules whose compiled step rounds differently from numpy's reductions or solves.
 ROUNDED = ("unrolled", "proximal")
-
-
-def _run(vf: Any, rule: Any, x0: np.ndarray, steps: int, backend: str, **options: Any) -> Any:
-    return simulate_rule(rule, FieldFunctions.of(vf), vf.logged_fn, x0, steps, backend=backend,
-                         state_names=tuple(s.name for s in vf.game.state_symbols),
-                         logged_names=vf.logged_names, **options)
-
-
-def _assert_same(a: Any, b: Any, rtol: float = 0.0) -> None:
-    for name in ("x", "logged", "diverged_at", "t", "step"):
-        left, right = getattr(a, name), getattr(b, name)
-        if rtol == 0.0:
-            assert np.array_equal(left, right, equal_nan=True), name
-        else:
-            np.testing.assert_allclose(left, right, rtol=rtol, atol=0.0, err_msg=name)
-    assert np.array_equal(a.diverged, b.diverged)
-    assert a.message == b.message and a.measure == b.measure
 
 
 def _dirac_starts() -> np.ndarray:
