@@ -25,6 +25,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import sympy as sp
 
@@ -40,21 +41,22 @@ CODE_KIND = "explore-js"
 _LOG = logging.getLogger(__name__)
 
 
+#: The modules that derive, expand or print a page's code, by their files under ``gandyn/``
+#: (read as files, not imported: ``variants`` imports this module).
+_PRINTING_SOURCES = ("symbolic/functions.py", "symbolic/expectations.py",
+                     "derivation/differentiate.py", "derivation/field.py",
+                     "derivation/player_derivatives.py", "explore/jscode.py",
+                     "explore/variants.py", "explore/codecache.py")
+
+
 @functools.lru_cache(maxsize=1)
 def _source_fingerprint() -> str:
     # Code written by a development checkout whose version number did not change must not be
     # reused after any module that derives, expands or prints it changes.
-    from gandyn.derivation import differentiate, field, player_derivatives
-    from gandyn.explore import codecache, jscode, variants
-    from gandyn.symbolic import expectations, functions
-
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for module in (functions, expectations, differentiate, field, player_derivatives, jscode,
-                   variants, codecache):
-        path = module.__file__
-        assert path is not None
-        with open(path, "rb") as handle:
-            digest.update(handle.read())
+    for relative in _PRINTING_SOURCES:
+        digest.update((package / relative).read_bytes())
     return digest.hexdigest()
 
 

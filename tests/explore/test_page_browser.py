@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from eigenvalue_matching import assert_same_eigenvalues as _assert_same_eigenvalues
 
 from gandyn.derivation.field import derive
 from gandyn.explore.page import explore_page
@@ -272,19 +273,6 @@ def test_step_and_play_move_the_cursor_along_the_run(dirac: Any) -> None:
         "window.gandynExplore.state.cursor === window.gandynExplore.run.x.length - 1"
         " && !window.gandynExplore.state.playing", timeout=10_000)
     assert dirac.errors == []
-
-
-def _assert_same_eigenvalues(got: list[complex], want: np.ndarray, atol: float) -> None:
-    """Match each eigenvalue of ``want`` to its nearest in ``got``, within ``atol``.
-
-    Sorting both would pair a conjugate pair crosswise where rounding splits their real parts.
-    """
-    left = list(got)
-    assert len(left) == len(want)
-    for w in want:
-        nearest = min(left, key=lambda g: abs(g - w))
-        assert abs(nearest - w) <= atol, (got, want)
-        left.remove(nearest)
 
 
 #: The rules that look through a step, whose map Jacobians read the printed second and

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from eigenvalue_matching import assert_same_eigenvalues as _assert_same_eigenvalues
 
 from gandyn.derivation.field import derive
 from gandyn.explore.jscode import JS_HELPERS
@@ -56,19 +57,6 @@ CASES: list[tuple[str, str | None, str, dict[str, float], str, dict[str, Any], l
     ("bilinear", None, "none", {"a": 0.1}, "omd", {}, [1.0, 1.0]),
 ]
 NEW_RULES = sorted({case[4] for case in CASES})
-
-
-def _assert_same_eigenvalues(got: list[complex], want: np.ndarray, atol: float) -> None:
-    """Match each eigenvalue of ``want`` to its nearest in ``got``, within ``atol``.
-
-    Sorting both would pair a conjugate pair crosswise where rounding splits their real parts.
-    """
-    left = list(got)
-    assert len(left) == len(want)
-    for w in want:
-        nearest = min(left, key=lambda g: abs(g - w))
-        assert abs(nearest - w) <= atol, (got, want)
-        left.remove(nearest)
 
 
 @pytest.fixture(scope="module")
