@@ -142,8 +142,9 @@ def _reason(rule: UpdateRule, field: FieldFunctions, logged: Callable[[Array], A
     if numba_version() is None:
         return "numba is not installed"
     if vf is None or field.field is not vf.field_fn or logged is not vf.logged_fn:
-        return ("the field is not a derived game's own exact field (minibatch gradients, "
-                "per-run hyper-parameters or functions given by the caller run on numpy)")
+        return ("the field is not a derived game's own exact field (per-run hyper-parameters, "
+                "functions given by the caller, or a minibatch field passed to simulate_rule "
+                "directly run on numpy; simulate_minibatch has its own compiled loop)")
     if project is not None and not (isinstance(project, WeightClip)
                                     and project.n_theta == field.n_theta):
         return "a projection other than weight clipping (WeightClip) runs on numpy"
