@@ -411,22 +411,7 @@ def store(folder: Path, key: str, parts: Sequence[Sequence[sp.Basic]]) -> bool:
         data = to_bytes(key, parts)
     except (UnsupportedExpressionError, RecursionError):
         return False
-    temporary = None
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".derive-", suffix=".tmp",
-                                         delete=False) as handle:
-            temporary = handle.name
-            handle.write(data)
-        os.replace(temporary, entry_path(folder, key))
-        temporary = None
-    except OSError:
-        return False  # a read-only or full disk only costs speed
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-    return True
+    return _replace_atomically(folder, entry_path(folder, key), data, prefix=".derive-")
 
 
 # -- text entries -------------------------------------------------------------------------------
@@ -512,7 +497,10 @@ def store_text(folder: Path, kind: str, key: str, text: str) -> bool:
 
 
 def _replace_atomically(folder: Path, path: Path, data: bytes, *, prefix: str) -> bool:
-    """Write ``data`` to ``path`` in ``folder`` through a renamed temporary file."""
+    """Write ``data`` to ``path`` in ``folder`` through a renamed temporary file.
+
+    ``False`` when the disk refuses (read-only, full): a cache only costs speed.
+    """
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -523,7 +511,7 @@ def _replace_atomically(folder: Path, path: Path, data: bytes, *, prefix: str) -
         os.replace(temporary, path)
         temporary = None
     except OSError:
-        return False
+        return False  # a read-only or full disk only costs speed
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
